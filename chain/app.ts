@@ -1,0 +1,428 @@
+// The application state machine with the ABCI 2.0 shape: initChain, checkTx, finalizeBlock,
+// commit, query, info. It owns no sockets and no clocks: the same genesis and the same blocks give
+// the same app hash on any machine.
+import type { AbstractLevel } from 'abstract-level';
+import { Context, type BlockInfo, type Timestamp } from './context.ts';
+import { GasMeter, MAX_GAS } from './gas.ts';
+import { EventManager, event, type Event } from './events.ts';
+import { Router } from './router.ts';
+import type { AppModule } from './module.ts';
+import { TxDecoder, type DecodedTx } from './tx/decode.ts';
+import { codec } from './codec/proto.ts';
+import { MerkleStore } from './store/merkle-store.ts';
+import { CacheKV } from './store/cache-kv.ts';
+import { GasKV } from './store/gas-kv.ts';
+import type { Bytes, KVReader, KVStore } from './store/kv.ts';
+import { encodeProof } from './store/proof.ts';
+import { parseGasPrice, type GasPrice } from './coins.ts';
+import {
+  SdkError, toSdkError, ErrTxTooLarge, ErrInvalidGasLimit, ErrUnknownRequest, ErrInvalidHeight, ErrInvalidRequest, ErrTxDecode,
+} from './errors.ts';
+import type { GenesisDoc } from './genesis.ts';
+import { parseRfc3339 } from './genesis.ts';
+import type { Any } from './tx/types.ts';
+
+const TxMsgData = codec<{ data: unknown[]; msgResponses: Any[] }>('cosmos.base.abci.v1beta1.TxMsgData');
+const SimulateRequest = codec<{ txBytes: Uint8Array }>('cosmos.tx.v1beta1.SimulateRequest');
+const SimulateResponse = codec<object>('cosmos.tx.v1beta1.SimulateResponse');
+
+export const SIMULATE_PATH = '/cosmos.tx.v1beta1.Service/Simulate';
+const CHAIN_ID_KEY = new TextEncoder().encode('app/chain_id');
+
+export interface TxResult {
+  code: number;
+  codespace: string;
+  log: string;
+  info: string;
+  data: Uint8Array;
+  gasWanted: bigint;
+  gasUsed: bigint;
+  events: Event[];
+}
+
+export interface CheckTxResult extends TxResult {
+  /** Set when the tx decoded: the mempool orders and replaces by (first signer, sequence). */
+  sender?: string;
+  sequence?: bigint;
+  tx?: DecodedTx;
+}
+
+export interface FinalizeBlockRequest {
+  height: bigint;
+  time: Timestamp;
+  txs: Uint8Array[];
+}
+
+export interface FinalizeBlockResult {
+  txResults: TxResult[];
+  events: Event[];
+  appHash: Uint8Array;
+}
+
+export interface QueryRequest {
+  path: string;
+  data: Uint8Array;
+  height?: bigint;
+  prove?: boolean;
+}
+
+export interface QueryResult {
+  code: number;
+  codespace: string;
+  log: string;
+  key: Uint8Array;
+  value: Uint8Array;
+  height: bigint;
+  proofOps?: { type: string; key: Uint8Array; data: Uint8Array }[];
+}
+
+export interface AppOptions {
+  /** Validator-local minimum gas price for mempool admission, e.g. "0.025udpin". */
+  minGasPrice?: string;
+  /** Largest tx accepted, in bytes (consensus rule: also enforced in finalizeBlock). */
+  maxTxBytes?: number;
+}
+
+export interface AnteOptions {
+  /** Gas estimation: no signature checks, no minimum fee. */
+  simulate: boolean;
+  /** Validator-local minimum gas price, enforced only when admitting txs to the mempool. */
+  minGasPrice?: GasPrice;
+  /** True when these exact signatures were already verified (CheckTx cache, recheck). */
+  signaturesVerified?: (tx: DecodedTx, accountNumbers: bigint[]) => boolean;
+  onSignaturesVerified?: (tx: DecodedTx, accountNumbers: bigint[]) => void;
+}
+
+/** Runs before a tx's messages (auth's ante handler: fees, signatures, sequences). */
+export type AnteHandler = (ctx: Context, tx: DecodedTx, opts: AnteOptions) => void;
+
+export interface AppWiring {
+  modules: AppModule[];
+  ante: AnteHandler;
+}
+
+/** Store reads at a past height: point lookups walk that version's Merkle tree. */
+class HistoricalReader implements KVStore {
+  readonly merkle: MerkleStore;
+  readonly version: number;
+  constructor(store: MerkleStore, version: number) {
+    this.merkle = store;
+    this.version = version;
+  }
+  get(key: Bytes) {
+    return this.merkle.getAt(key, this.version);
+  }
+  has(key: Bytes) {
+    return this.merkle.getAt(key, this.version) !== undefined;
+  }
+  iterator(): IterableIterator<[Bytes, Bytes]> {
+    throw ErrInvalidRequest.wrap(`range queries are only served at the latest height; height ${this.version} supports point queries only`);
+  }
+  set(): void {
+    throw ErrInvalidRequest.wrap('queries are read-only');
+  }
+  delete(): void {
+    throw ErrInvalidRequest.wrap('queries are read-only');
+  }
+}
+
+class ReadOnly implements KVStore {
+  readonly parent: KVReader;
+  constructor(parent: KVReader) {
+    this.parent = parent;
+  }
+  get(key: Bytes) {
+    return this.parent.get(key);
+  }
+  has(key: Bytes) {
+    return this.parent.has(key);
+  }
+  iterator(start: Bytes | undefined, end: Bytes | undefined, reverse?: boolean) {
+    return this.parent.iterator(start, end, reverse);
+  }
+  set(): void {
+    throw ErrInvalidRequest.wrap('queries are read-only');
+  }
+  delete(): void {
+    throw ErrInvalidRequest.wrap('queries are read-only');
+  }
+}
+
+function failure(err: unknown, gasWanted: bigint, gasUsed: bigint, events: Event[] = []): TxResult {
+  const e = toSdkError(err);
+  return { code: e.code, codespace: e.codespace, log: e.message, info: '', data: new Uint8Array(), gasWanted, gasUsed, events };
+}
+
+/** Bounded memo of signatures this node already verified (CheckTx), so block execution does not
+ * pay for the same ECDSA verification twice. Keyed by tx hash + signer account numbers, so a hit
+ * proves exactly the verification the ante handler would redo; results are identical either way. */
+class SignatureCache {
+  private readonly entries = new Map<string, true>();
+  private readonly max: number;
+  constructor(max: number) {
+    this.max = max;
+  }
+  private key(tx: DecodedTx, numbers: bigint[]): string {
+    return Buffer.from(tx.hash).toString('latin1') + numbers.join(',');
+  }
+  has(tx: DecodedTx, numbers: bigint[]): boolean {
+    return this.entries.has(this.key(tx, numbers));
+  }
+  add(tx: DecodedTx, numbers: bigint[]): void {
+    if (this.entries.size >= this.max) {
+      const oldest = this.entries.keys().next().value;
+      if (oldest !== undefined) this.entries.delete(oldest);
+    }
+    this.entries.set(this.key(tx, numbers), true);
+  }
+}
+
+export class App {
+  readonly store: MerkleStore;
+  readonly modules: AppModule[];
+  readonly router: Router;
+  readonly decoder: TxDecoder;
+  readonly ante: AnteHandler;
+  readonly minGasPrice: GasPrice;
+  readonly maxTxBytes: number;
+  chainId: string;
+  private checkState: CacheKV;
+  private deliverState: CacheKV | undefined;
+  private pendingHeight: bigint | undefined;
+  private readonly sigCache = new SignatureCache(500_000);
+
+  private constructor(store: MerkleStore, wiring: AppWiring, opts: AppOptions) {
+    this.store = store;
+    this.modules = wiring.modules;
+    this.router = new Router(wiring.modules);
+    this.decoder = new TxDecoder(this.router);
+    this.ante = wiring.ante;
+    this.minGasPrice = parseGasPrice(opts.minGasPrice ?? '0udpin');
+    this.maxTxBytes = opts.maxTxBytes ?? 128 * 1024;
+    const raw = store.get(CHAIN_ID_KEY);
+    this.chainId = raw ? new TextDecoder().decode(raw) : '';
+    this.checkState = new CacheKV(store);
+  }
+
+  static async open(db: AbstractLevel<any, any, any>, wiring: AppWiring, opts: AppOptions = {}): Promise<App> {
+    return new App(await MerkleStore.open(db), wiring, opts);
+  }
+
+  info(): { lastBlockHeight: bigint; lastBlockAppHash: Uint8Array; chainId: string } {
+    return { lastBlockHeight: BigInt(this.store.version), lastBlockAppHash: this.store.rootHash(), chainId: this.chainId };
+  }
+
+  private ctx(store: KVStore, meter: GasMeter, events: EventManager, mode: Context['mode'], block?: Partial<BlockInfo>): Context {
+    const info: BlockInfo = {
+      chainId: this.chainId,
+      height: block?.height ?? BigInt(this.store.version) + 1n,
+      time: block?.time ?? { seconds: 0n, nanos: 0 },
+    };
+    return new Context(store, info, meter, events, mode);
+  }
+
+  /** Loads genesis into a fresh state; the result is committed together with the first block. */
+  initChain(genesis: GenesisDoc): { appHash: Uint8Array } {
+    if (this.store.version !== 0) throw new Error(`initChain on a chain already at height ${this.store.version}`);
+    if (!genesis.chain_id) throw new Error('genesis: chain_id is required');
+    this.chainId = genesis.chain_id;
+    this.deliverState = new CacheKV(this.store);
+    const time = parseRfc3339(genesis.genesis_time);
+    const ctx = this.ctx(this.deliverState, new GasMeter(Infinity), new EventManager(), 'genesis', { height: BigInt(genesis.initial_height || '1'), time });
+    ctx.store.set(CHAIN_ID_KEY, new TextEncoder().encode(genesis.chain_id));
+    for (const m of this.modules) {
+      if (!m.initGenesis) continue;
+      const section = genesis.app_state?.[m.name] ?? m.defaultGenesis?.();
+      m.initGenesis(ctx, section);
+    }
+    const appHash = this.store.stage(this.deliverState.writes());
+    this.checkState = new CacheKV(this.deliverState);
+    return { appHash };
+  }
+
+  exportGenesis(): Record<string, unknown> {
+    const ctx = this.ctx(new ReadOnly(this.store), new GasMeter(Infinity), new EventManager(), 'query');
+    const out: Record<string, unknown> = {};
+    for (const m of this.modules) if (m.exportGenesis) out[m.name] = m.exportGenesis(ctx);
+    return out;
+  }
+
+  // ---------------------------------------------------------------- mempool admission
+
+  checkTx(txBytes: Uint8Array, mode: 'new' | 'recheck' = 'new'): CheckTxResult {
+    if (txBytes.length > this.maxTxBytes) return failure(ErrTxTooLarge.wrap(`tx is ${txBytes.length} bytes, limit ${this.maxTxBytes}`), 0n, 0n);
+    let tx: DecodedTx;
+    try {
+      tx = this.decoder.decode(txBytes);
+    } catch (err) {
+      return failure(err, 0n, 0n);
+    }
+    const gasWanted = tx.fee.gasLimit;
+    if (gasWanted > BigInt(MAX_GAS)) return failure(ErrInvalidGasLimit.wrap(`gas limit ${gasWanted} exceeds ${MAX_GAS}`), gasWanted, 0n);
+    const meter = new GasMeter(Number(gasWanted));
+    const branch = new CacheKV(this.checkState);
+    const events = new EventManager();
+    const ctx = this.ctx(new GasKV(branch, meter), meter, events, mode === 'new' ? 'check' : 'recheck');
+    try {
+      this.ante(ctx, tx, {
+        simulate: false,
+        minGasPrice: this.minGasPrice,
+        // A recheck re-runs the stateful checks only; the signatures were verified on admission.
+        signaturesVerified: (t, n) => mode === 'recheck' || this.sigCache.has(t, n),
+        onSignaturesVerified: (t, n) => this.sigCache.add(t, n),
+      });
+    } catch (err) {
+      return { ...failure(err, gasWanted, BigInt(meter.consumed)), sender: tx.signers[0], sequence: tx.signerInfos[0]?.sequence, tx };
+    }
+    branch.write();
+    return {
+      code: 0, codespace: '', log: '', info: '', data: new Uint8Array(), gasWanted, gasUsed: BigInt(meter.consumed), events: [],
+      sender: tx.signers[0], sequence: tx.signerInfos[0]?.sequence, tx,
+    };
+  }
+
+  // ---------------------------------------------------------------- block execution
+
+  finalizeBlock(req: FinalizeBlockRequest): FinalizeBlockResult {
+    if (this.pendingHeight !== undefined) throw new Error(`finalizeBlock(${req.height}) before commit of ${this.pendingHeight}`);
+    const expected = BigInt(this.store.version) + 1n;
+    if (this.store.version !== 0 && req.height !== expected) throw new Error(`finalizeBlock: expected height ${expected}, got ${req.height}`);
+    if (!this.deliverState) {
+      if (this.store.version === 0) throw new Error('finalizeBlock before initChain');
+      this.deliverState = new CacheKV(this.store);
+    }
+    const block: BlockInfo = { chainId: this.chainId, height: req.height, time: req.time };
+    const blockEvents = new EventManager();
+    const blockCtx = new Context(this.deliverState, block, new GasMeter(Infinity), blockEvents, 'finalize');
+    for (const m of this.modules) m.beginBlock?.(blockCtx);
+    const txResults = req.txs.map((bytes) => this.deliverTx(bytes, block));
+    for (const m of this.modules) m.endBlock?.(blockCtx);
+    const appHash = this.store.stage(this.deliverState.writes());
+    this.pendingHeight = req.height;
+    return { txResults, events: blockEvents.events, appHash };
+  }
+
+  private deliverTx(bytes: Uint8Array, block: BlockInfo): TxResult {
+    if (bytes.length > this.maxTxBytes) return failure(ErrTxTooLarge.wrap(`tx is ${bytes.length} bytes, limit ${this.maxTxBytes}`), 0n, 0n);
+    let tx: DecodedTx;
+    try {
+      tx = this.decoder.decode(bytes);
+    } catch (err) {
+      return failure(err, 0n, 0n);
+    }
+    const gasWanted = tx.fee.gasLimit;
+    if (gasWanted > BigInt(MAX_GAS)) return failure(ErrInvalidGasLimit.wrap(`gas limit ${gasWanted} exceeds ${MAX_GAS}`), gasWanted, 0n);
+    const meter = new GasMeter(Number(gasWanted));
+    return this.runTx(tx, this.deliverState!, meter, block, false);
+  }
+
+  /** Ante on one branch, messages on another: state is written only for the parts that succeed. */
+  private runTx(tx: DecodedTx, parent: CacheKV, meter: GasMeter, block: BlockInfo, simulate: boolean): TxResult & { msgResponses: Any[] } {
+    const anteBranch = new CacheKV(parent);
+    const anteEvents = new EventManager();
+    const mode = simulate ? 'simulate' : 'finalize';
+    const ctx = new Context(new GasKV(anteBranch, meter), block, meter, anteEvents, mode);
+    const gasWanted = tx.fee.gasLimit;
+    try {
+      this.ante(ctx, tx, {
+        simulate,
+        signaturesVerified: (t, n) => this.sigCache.has(t, n),
+      });
+    } catch (err) {
+      return { ...failure(err, gasWanted, BigInt(meter.consumed)), msgResponses: [] };
+    }
+    anteBranch.write();
+
+    const msgBranch = new CacheKV(parent);
+    const msgStore = new GasKV(msgBranch, meter);
+    const msgEvents: Event[] = [];
+    const msgResponses: Any[] = [];
+    try {
+      tx.msgs.forEach((msg, i) => {
+        const em = new EventManager();
+        const moduleName = msg.typeUrl.split('.')[1] ?? '';
+        em.emit(event('message', { action: msg.typeUrl, sender: tx.signers[0]!, module: moduleName }));
+        const resp = msg.def.handle(new Context(msgStore, block, meter, em, mode), msg.value);
+        msgResponses.push({ typeUrl: msg.def.responseTypeUrl, value: resp });
+        for (const e of em.events) {
+          msgEvents.push({ type: e.type, attributes: [...e.attributes, { key: 'msg_index', value: String(i), index: true }] });
+        }
+      });
+    } catch (err) {
+      // Ante effects (fee, sequence) stay; message effects are discarded.
+      return { ...failure(err, gasWanted, BigInt(meter.consumed), anteEvents.events), msgResponses: [] };
+    }
+    msgBranch.write();
+    return {
+      code: 0, codespace: '', log: '', info: '',
+      data: TxMsgData.encode({ data: [], msgResponses }),
+      gasWanted, gasUsed: BigInt(meter.consumed),
+      events: [...anteEvents.events, ...msgEvents],
+      msgResponses,
+    };
+  }
+
+  async commit(): Promise<{ height: bigint; appHash: Uint8Array }> {
+    if (this.pendingHeight === undefined) throw new Error('commit without finalizeBlock');
+    const appHash = await this.store.commit(Number(this.pendingHeight));
+    this.pendingHeight = undefined;
+    this.deliverState = undefined;
+    this.checkState = new CacheKV(this.store);
+    return { height: BigInt(this.store.version), appHash };
+  }
+
+  // ---------------------------------------------------------------- queries
+
+  simulate(txBytes: Uint8Array): { gasUsed: bigint; result: TxResult & { msgResponses: Any[] } } {
+    const tx = this.decoder.decode(txBytes, { requireCanonical: false });
+    const meter = new GasMeter(Infinity);
+    // Against committed state (what CosmJS read the sequence from), on a throw-away branch.
+    const block: BlockInfo = { chainId: this.chainId, height: BigInt(this.store.version) + 1n, time: { seconds: 0n, nanos: 0 } };
+    const result = this.runTx(tx, new CacheKV(this.store), meter, block, true);
+    if (result.code !== 0) throw new SdkError(result.codespace, result.code, result.log);
+    return { gasUsed: BigInt(meter.consumed), result };
+  }
+
+  query(req: QueryRequest): QueryResult {
+    const latest = BigInt(this.store.version);
+    const height = req.height && req.height > 0n ? req.height : latest;
+    const base = { key: new Uint8Array(), value: new Uint8Array(), height, codespace: '', log: '', code: 0 };
+    try {
+      if (height > latest) throw ErrInvalidHeight.wrap(`cannot query with height in the future (${height}); latest is ${latest}`);
+      if (height < 1n) throw ErrInvalidHeight.wrap('no committed state yet');
+      if (req.path === SIMULATE_PATH) {
+        const { txBytes } = SimulateRequest.decode(req.data);
+        if (!txBytes || txBytes.length === 0) throw ErrTxDecode.wrap('empty tx_bytes (the deprecated tx field is not supported)');
+        const { gasUsed, result } = this.simulate(txBytes);
+        const value = SimulateResponse.encode({
+          gasInfo: { gasWanted: '0', gasUsed: gasUsed.toString() },
+          result: { data: result.data, log: '', events: result.events, msgResponses: result.msgResponses },
+        });
+        return { ...base, value };
+      }
+      if (req.path === '/store/key' || /^\/store\/[a-z0-9_]+\/key$/.test(req.path)) {
+        const version = Number(height);
+        const value = version === this.store.version ? this.store.get(req.data) : this.store.getAt(req.data, version);
+        const out: QueryResult = { ...base, key: req.data, value: value ?? new Uint8Array() };
+        if (req.prove) {
+          out.proofOps = [{ type: 'depin:smt', key: req.data, data: encodeProof(this.store.prove(req.data, version)) }];
+        }
+        return out;
+      }
+      const def = this.router.queries.get(req.path);
+      if (!def) throw ErrUnknownRequest.wrap(`unknown query path ${req.path}`);
+      const reader: KVStore = height === latest ? new ReadOnly(this.store) : new HistoricalReader(this.store, Number(height));
+      const ctx = this.ctx(reader, new GasMeter(Infinity), new EventManager(), 'query', { height });
+      let request;
+      try {
+        request = def.request.decode(req.data);
+      } catch (err) {
+        throw ErrInvalidRequest.wrap(`failed to decode request: ${(err as Error).message}`);
+      }
+      return { ...base, value: def.handle(ctx, request) };
+    } catch (err) {
+      const e = toSdkError(err);
+      return { ...base, code: e.code, codespace: e.codespace, log: e.message };
+    }
+  }
+}

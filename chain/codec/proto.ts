@@ -1,0 +1,77 @@
+// Loads every .proto under proto/ into one protobufjs reflection root. Reflection codecs were
+// measured ~6x faster than cosmjs-types for Cosmos tx decoding on this machine, and the same
+// root is what clients register in a CosmJS Registry, so node and clients share one schema.
+// Field names are camelCase (protobufjs keepCase: false), matching what CosmJS passes.
+import protobuf from 'protobufjs';
+import { readdirSync, statSync } from 'node:fs';
+import { join, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const PROTO_DIR = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'proto');
+
+function protoFiles(dir: string): string[] {
+  const out: string[] = [];
+  for (const name of readdirSync(dir).sort()) {
+    const p = join(dir, name);
+    if (statSync(p).isDirectory()) out.push(...protoFiles(p));
+    else if (name.endsWith('.proto')) out.push(p);
+  }
+  return out;
+}
+
+function loadRoot(): protobuf.Root {
+  const root = new protobuf.Root();
+  // Imports are written relative to proto/ ("cosmos/base/v1beta1/coin.proto"); google/protobuf/*
+  // come from protobufjs' bundled common definitions.
+  root.resolvePath = (_origin, target) => (target.startsWith('google/protobuf/') ? target : join(PROTO_DIR, target.startsWith(PROTO_DIR) ? target.slice(PROTO_DIR.length + 1) : target));
+  root.loadSync(protoFiles(PROTO_DIR).map((f) => f.slice(PROTO_DIR.length + 1)));
+  root.resolveAll();
+  return root;
+}
+
+export const root = loadRoot();
+
+export function type(name: string): protobuf.Type {
+  return root.lookupType(name);
+}
+
+/** A reflection type with typed encode/decode. `T` describes the decoded (camelCase) shape. */
+export interface Codec<T> {
+  readonly type: protobuf.Type;
+  readonly typeUrl: string;
+  encode(value: T): Uint8Array;
+  decode(bytes: Uint8Array): T;
+}
+
+export function codec<T>(name: string): Codec<T> {
+  const t = type(name);
+  return {
+    type: t,
+    typeUrl: '/' + name,
+    encode: (value: T) => t.encode(value as object).finish(),
+    decode: (bytes: Uint8Array) => t.decode(bytes) as unknown as T,
+  };
+}
+
+/** protobufjs gives uint64/int64 as Long (or number for small values); state uses bigint. */
+export type U64 = number | string | bigint | { low: number; high: number; unsigned?: boolean; toString(): string };
+
+export function u64(v: U64 | null | undefined): bigint {
+  if (v === undefined || v === null) return 0n;
+  if (typeof v === 'bigint') return v;
+  if (typeof v === 'number') return BigInt(v);
+  if (typeof v === 'string') return BigInt(v);
+  return (BigInt(v.high >>> 0) << 32n) | BigInt(v.low >>> 0);
+}
+
+/** Signed variant for int64 fields (heights in block headers). */
+export function i64(v: U64 | null | undefined): bigint {
+  if (v === undefined || v === null) return 0n;
+  if (typeof v === 'object' && !v.unsigned) return (BigInt(v.high | 0) << 32n) | BigInt(v.low >>> 0);
+  return u64(v);
+}
+
+/** protobufjs accepts decimal strings for 64-bit fields; bigint is passed that way. */
+export function long(v: bigint): string {
+  return v.toString();
+}

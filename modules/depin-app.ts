@@ -1,0 +1,27 @@
+// The depin application: which modules run, in which order, and how their keepers are wired.
+// This is the one place that knows every module; forks of the chain change this file.
+import type { AbstractLevel } from 'abstract-level';
+import { App, type AppOptions } from '../chain/app.ts';
+import { AccountKeeper } from './auth/keeper.ts';
+import { authModule } from './auth/module.ts';
+import { anteHandler, FEE_COLLECTOR } from './auth/ante.ts';
+import { BankKeeper } from './bank/keeper.ts';
+import { bankModule } from './bank/module.ts';
+
+export interface DepinKeepers {
+  auth: AccountKeeper;
+  bank: BankKeeper;
+}
+
+export function createKeepers(): DepinKeepers {
+  const auth = new AccountKeeper();
+  const bank = new BankKeeper(auth, [FEE_COLLECTOR]);
+  return { auth, bank };
+}
+
+export async function openDepinApp(db: AbstractLevel<any, any, any>, opts: AppOptions = {}): Promise<{ app: App; keepers: DepinKeepers }> {
+  const keepers = createKeepers();
+  const modules = [authModule(keepers.auth), bankModule(keepers.bank)];
+  const app = await App.open(db, { modules, ante: anteHandler(keepers) }, opts);
+  return { app, keepers };
+}

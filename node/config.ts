@@ -1,0 +1,67 @@
+// Node configuration: <home>/config/node.json, with defaults for everything so a fresh home (or
+// `npm start`'s embedded dev defaults) runs with no editing.
+import { readFileSync, existsSync, writeFileSync, mkdirSync } from 'node:fs';
+import { join, dirname } from 'node:path';
+
+export interface NodeConfig {
+  moniker: string;
+  /** CometBFT JSON-RPC (HTTP + /websocket). */
+  rpcListen: string;
+  /** Origins allowed by CORS on the RPC; "*" for browser wallets on any origin. */
+  corsAllowedOrigins: string[];
+  /** Validator-local minimum gas price for mempool admission. */
+  minGasPrice: string;
+  /** Target time between blocks, ms. */
+  blockTimeMs: number;
+  /** Produce empty blocks (CometBFT create_empty_blocks). */
+  createEmptyBlocks: boolean;
+  mempool: { maxTxs: number; maxBytes: number; maxTxBytes: number; cacheSize: number };
+  /** Limits on what one block takes from the mempool. */
+  block: { maxTxs: number; maxBytes: number };
+}
+
+export const DEFAULT_CONFIG: NodeConfig = {
+  moniker: 'depin-node',
+  rpcListen: '127.0.0.1:26657',
+  corsAllowedOrigins: ['*'],
+  minGasPrice: '0.0025udpin',
+  blockTimeMs: 1000,
+  createEmptyBlocks: true,
+  mempool: { maxTxs: 100_000, maxBytes: 512 * 1024 * 1024, maxTxBytes: 128 * 1024, cacheSize: 100_000 },
+  block: { maxTxs: 20_000, maxBytes: 21 * 1024 * 1024 },
+};
+
+export interface HomePaths {
+  home: string;
+  config: string;
+  genesis: string;
+  validatorKey: string;
+  data: string;
+}
+
+export function homePaths(home: string): HomePaths {
+  return {
+    home,
+    config: join(home, 'config', 'node.json'),
+    genesis: join(home, 'config', 'genesis.json'),
+    validatorKey: join(home, 'config', 'priv_validator_key.json'),
+    data: join(home, 'data'),
+  };
+}
+
+export function loadConfig(home: string): NodeConfig {
+  const p = homePaths(home).config;
+  if (!existsSync(p)) return structuredClone(DEFAULT_CONFIG);
+  const user = JSON.parse(readFileSync(p, 'utf8')) as Partial<NodeConfig>;
+  return {
+    ...DEFAULT_CONFIG,
+    ...user,
+    mempool: { ...DEFAULT_CONFIG.mempool, ...user.mempool },
+    block: { ...DEFAULT_CONFIG.block, ...user.block },
+  };
+}
+
+export function writeJson(path: string, value: unknown): void {
+  mkdirSync(dirname(path), { recursive: true });
+  writeFileSync(path, JSON.stringify(value, null, 2) + '\n');
+}

@@ -1,0 +1,63 @@
+// Publishes NewBlock / NewBlockHeader / Tx events to websocket subscribers whose CometBFT query
+// matches (same query language and keys as tx_search, plus tm.event).
+import { parseQuery, matchEvents, type Query } from './indexer/query.ts';
+import type { Event } from '../chain/events.ts';
+
+export interface BusMessage {
+  /** "type.key" -> values, including tm.event; what queries match against. */
+  events: Map<string, string[]>;
+  /** CometBFT's result.data: {type: "tendermint/event/Tx", value: {...}}. */
+  data: { type: string; value: unknown };
+}
+
+export interface Subscription {
+  query: string;
+  parsed: Query;
+  deliver(msg: BusMessage): void;
+}
+
+export const MAX_SUBSCRIPTIONS_PER_CLIENT = 100;
+
+export class EventBus {
+  private readonly subs = new Set<Subscription>();
+
+  subscribe(query: string, deliver: (msg: BusMessage) => void): Subscription {
+    const sub: Subscription = { query, parsed: parseQuery(query), deliver };
+    this.subs.add(sub);
+    return sub;
+  }
+
+  unsubscribe(sub: Subscription): void {
+    this.subs.delete(sub);
+  }
+
+  get size(): number {
+    return this.subs.size;
+  }
+
+  publish(msg: BusMessage): void {
+    for (const s of this.subs) {
+      if (!matchEvents(s.parsed, msg.events)) continue;
+      try {
+        s.deliver(msg);
+      } catch {
+        this.subs.delete(s); // a broken subscriber must not stop the node
+      }
+    }
+  }
+}
+
+/** Flattens ABCI events into the "type.key" -> values map used by queries. */
+export function flattenEvents(events: readonly Event[], base: Record<string, string>): Map<string, string[]> {
+  const m = new Map<string, string[]>();
+  for (const [k, v] of Object.entries(base)) m.set(k, [v]);
+  for (const e of events) {
+    for (const a of e.attributes) {
+      const key = `${e.type}.${a.key}`;
+      const list = m.get(key);
+      if (list) list.push(a.value);
+      else m.set(key, [a.value]);
+    }
+  }
+  return m;
+}

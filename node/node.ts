@@ -1,0 +1,297 @@
+// A depind node: opens the home's LevelDB (state, blocks, index), replays any block the app has
+// not committed (crash recovery), and produces blocks as the single validator of a dev chain.
+// BFT consensus among many validators replaces the producer in a later stage; everything else
+// (block store, mempool, indexer, RPC) stays.
+import { Level } from 'level';
+import { readFileSync, mkdirSync } from 'node:fs';
+import type { App, TxResult } from '../chain/app.ts';
+import type { GenesisDoc } from '../chain/genesis.ts';
+import { parseRfc3339 } from '../chain/genesis.ts';
+import type { Timestamp } from '../chain/context.ts';
+import { sha256 } from '../chain/crypto/hash.ts';
+import { u64, i64 } from '../chain/codec/proto.ts';
+import { openDepinApp, type DepinKeepers } from '../modules/depin-app.ts';
+import { BlockStore, partHash } from './store/block-store.ts';
+import {
+  BlockCodec, headerHash, dataHash, commitHash, voteSignBytes, validatorSetHash, EMPTY_BLOCK_ID, BLOCK_ID_FLAG_COMMIT, BLOCK_VERSION,
+  BlockResultsCodec, type Block, type BlockID, type Commit, type Header, type Validator, type BlockResultsMsg,
+} from './store/block-types.ts';
+import { Mempool } from './mempool/mempool.ts';
+import { TxIndexer } from './indexer/tx-indexer.ts';
+import { EventBus, flattenEvents } from './event-bus.ts';
+import { ValidatorKey, validatorAddress } from './validator-key.ts';
+import { loadConfig, homePaths, type NodeConfig } from './config.ts';
+
+export interface NodeOptions {
+  home: string;
+  config?: Partial<NodeConfig>;
+  log?: (msg: string) => void;
+}
+
+function toTimestamp(t: { seconds: unknown; nanos: number }): Timestamp {
+  return { seconds: u64(t.seconds as never), nanos: t.nanos ?? 0 };
+}
+
+function nowTimestamp(): Timestamp {
+  const ms = Date.now();
+  return { seconds: BigInt(Math.floor(ms / 1000)), nanos: (ms % 1000) * 1_000_000 };
+}
+
+function later(a: Timestamp, b: Timestamp): boolean {
+  return a.seconds > b.seconds || (a.seconds === b.seconds && a.nanos > b.nanos);
+}
+
+/** Deterministic part of tx results (code, data, gas), as CometBFT hashes them. */
+export function resultsHash(results: readonly BlockResultsMsg['txResults'][number][]): Uint8Array {
+  return sha256(BlockResultsCodec.encode({
+    height: '0',
+    txResults: results.map((r) => ({ code: r.code, data: r.data, gasWanted: r.gasWanted, gasUsed: r.gasUsed, log: '', info: '', events: [], codespace: '' })),
+    finalizeBlockEvents: [],
+    appHash: new Uint8Array(),
+  }));
+}
+
+export function toResultMsg(r: TxResult): BlockResultsMsg['txResults'][number] {
+  return { code: r.code, data: r.data, log: r.log, info: r.info, gasWanted: r.gasWanted.toString(), gasUsed: r.gasUsed.toString(), events: r.events, codespace: r.codespace };
+}
+
+export class DepinNode {
+  readonly home: string;
+  readonly config: NodeConfig;
+  readonly genesis: GenesisDoc;
+  readonly db: Level<Uint8Array, Uint8Array>;
+  readonly app: App;
+  readonly keepers: DepinKeepers;
+  readonly blocks: BlockStore;
+  readonly indexer: TxIndexer;
+  readonly mempool: Mempool;
+  readonly bus = new EventBus();
+  readonly validatorKey: ValidatorKey | undefined;
+  readonly validators: Validator[];
+  readonly log: (msg: string) => void;
+  /** App hash after the last committed block (or genesis), which the next header carries. */
+  lastAppHash: Uint8Array = new Uint8Array();
+  lastResultsHash: Uint8Array = new Uint8Array();
+  private producing = false;
+  private timer: NodeJS.Timeout | undefined;
+  private stopping = false;
+  private inFlight: Promise<void> | undefined;
+  /** Listeners for committed blocks (RPC caches, metrics). */
+  readonly onCommit: ((height: bigint) => void)[] = [];
+
+  private constructor(fields: {
+    home: string; config: NodeConfig; genesis: GenesisDoc; db: Level<Uint8Array, Uint8Array>; app: App; keepers: DepinKeepers;
+    blocks: BlockStore; indexer: TxIndexer; validatorKey: ValidatorKey | undefined; log: (m: string) => void;
+  }) {
+    this.home = fields.home;
+    this.config = fields.config;
+    this.genesis = fields.genesis;
+    this.db = fields.db;
+    this.app = fields.app;
+    this.keepers = fields.keepers;
+    this.blocks = fields.blocks;
+    this.indexer = fields.indexer;
+    this.validatorKey = fields.validatorKey;
+    this.log = fields.log;
+    this.mempool = new Mempool(this.app, this.config.mempool);
+    this.validators = this.genesis.validators.map((v) => {
+      const pubKey = Buffer.from(v.pub_key.value, 'base64');
+      return { address: validatorAddress(pubKey), pubKey, votingPower: BigInt(v.power), name: v.name };
+    });
+  }
+
+  static async open(opts: NodeOptions): Promise<DepinNode> {
+    const paths = homePaths(opts.home);
+    const config = { ...loadConfig(opts.home), ...opts.config };
+    const genesis = JSON.parse(readFileSync(paths.genesis, 'utf8')) as GenesisDoc;
+    mkdirSync(paths.data, { recursive: true });
+    const db = new Level<Uint8Array, Uint8Array>(paths.data, { keyEncoding: 'view', valueEncoding: 'view' });
+    await db.open();
+    const stateDb = db.sublevel<Uint8Array, Uint8Array>('state', { keyEncoding: 'view', valueEncoding: 'view' });
+    const { app, keepers } = await openDepinApp(stateDb, { minGasPrice: config.minGasPrice, maxTxBytes: config.mempool.maxTxBytes });
+    const blocks = await BlockStore.open(db);
+    const indexer = new TxIndexer(db.sublevel<Uint8Array, Uint8Array>('index', { keyEncoding: 'view', valueEncoding: 'view' }));
+    let validatorKey: ValidatorKey | undefined;
+    try {
+      validatorKey = ValidatorKey.load(paths.validatorKey);
+    } catch {
+      validatorKey = undefined; // a full node without a consensus key
+    }
+    const node = new DepinNode({ home: opts.home, config, genesis, db, app, keepers, blocks, indexer, validatorKey, log: opts.log ?? ((m) => console.log(m)) });
+    await node.handshake();
+    return node;
+  }
+
+  get chainId(): string {
+    return this.genesis.chain_id;
+  }
+
+  isValidator(): boolean {
+    return !!this.validatorKey && this.validators.some((v) => Buffer.compare(v.address, this.validatorKey!.address) === 0);
+  }
+
+  /** Brings app and index up to the block store (CometBFT's handshake + replay). */
+  private async handshake(): Promise<void> {
+    const storeHeight = this.blocks.height();
+    let appHeight = this.app.info().lastBlockHeight;
+    if (appHeight > storeHeight) throw new Error(`app height ${appHeight} is ahead of the block store ${storeHeight}: data directory is corrupted`);
+    if (appHeight === 0n) {
+      this.lastAppHash = this.app.initChain(this.genesis).appHash;
+    } else {
+      this.lastAppHash = this.app.info().lastBlockAppHash;
+      const res = await this.blocks.loadResults(appHeight);
+      this.lastResultsHash = res ? resultsHash(res.txResults) : new Uint8Array();
+    }
+    if (appHeight < storeHeight) this.log(`replaying blocks ${appHeight + 1n}..${storeHeight} into the app`);
+    while (appHeight < storeHeight) {
+      const stored = await this.blocks.loadBlock(appHeight + 1n);
+      if (!stored) throw new Error(`block ${appHeight + 1n} missing from the block store`);
+      await this.applyBlock(stored.block, { replay: true });
+      appHeight = this.app.info().lastBlockHeight;
+    }
+    // The index is rebuilt from stored blocks and results for any height it missed.
+    for (let h = (await this.indexer.lastHeight()) + 1n; h <= appHeight; h++) {
+      const stored = await this.blocks.loadBlock(h);
+      const results = await this.blocks.loadResults(h);
+      if (stored && results) await this.indexBlock(h, stored.block.txs, results.txResults.map(fromResultMsg));
+    }
+  }
+
+  /** Executes a decided block: finalize, persist results, commit state, index, notify. */
+  async applyBlock(block: Block, opts: { replay?: boolean } = {}): Promise<void> {
+    const height = i64(block.header.height);
+    const time = toTimestamp(block.header.time);
+    const res = this.app.finalizeBlock({ height, time, txs: block.txs });
+    const resultMsgs = res.txResults.map(toResultMsg);
+    await this.blocks.saveResults(height, { height: height.toString(), txResults: resultMsgs, finalizeBlockEvents: res.events, appHash: res.appHash });
+    const { appHash } = await this.app.commit();
+    this.lastAppHash = appHash;
+    this.lastResultsHash = resultsHash(resultMsgs);
+    await this.indexBlock(height, block.txs, res.txResults);
+    if (!opts.replay) {
+      this.mempool.update(block.txs);
+      this.publishBlock(block, res.txResults, height);
+    }
+    for (const cb of this.onCommit) cb(height);
+  }
+
+  private async indexBlock(height: bigint, txs: Uint8Array[], results: TxResult[]): Promise<void> {
+    await this.indexer.indexBlock(height, txs.map((tx, index) => {
+      const r = results[index]!;
+      return {
+        hash: Buffer.from(sha256(tx)).toString('hex').toUpperCase(),
+        height,
+        index,
+        tx,
+        result: { code: r.code, codespace: r.codespace, log: r.log, info: r.info, data: r.data, gasWanted: r.gasWanted, gasUsed: r.gasUsed, events: r.events },
+      };
+    }));
+  }
+
+  private publishBlock(block: Block, results: TxResult[], height: bigint): void {
+    if (this.bus.size === 0) return;
+    this.bus.publish({ events: flattenEvents([], { 'tm.event': 'NewBlock', 'block.height': height.toString() }), data: { type: 'tendermint/event/NewBlock', value: { block, results } } });
+    this.bus.publish({ events: flattenEvents([], { 'tm.event': 'NewBlockHeader', 'block.height': height.toString() }), data: { type: 'tendermint/event/NewBlockHeader', value: { header: block.header } } });
+    block.txs.forEach((tx, index) => {
+      const r = results[index]!;
+      const hash = Buffer.from(sha256(tx)).toString('hex').toUpperCase();
+      this.bus.publish({
+        events: flattenEvents(r.events, { 'tm.event': 'Tx', 'tx.hash': hash, 'tx.height': height.toString() }),
+        data: { type: 'tendermint/event/Tx', value: { height, index, tx, result: r } },
+      });
+    });
+  }
+
+  // ------------------------------------------------------------ single-validator block production
+
+  start(): void {
+    if (!this.isValidator()) {
+      this.log('not a genesis validator: running as a full node (no block production)');
+      return;
+    }
+    this.producing = true;
+    this.schedule(0);
+  }
+
+  private schedule(delayMs: number): void {
+    if (!this.producing || this.stopping) return;
+    this.timer = setTimeout(() => {
+      this.inFlight = this.produceBlock()
+        .catch((err) => {
+          this.log(`block production failed: ${(err as Error).stack ?? err}`);
+          this.producing = false;
+        })
+        .finally(() => {
+          this.inFlight = undefined;
+        });
+      void this.inFlight.then(() => this.schedule(this.config.blockTimeMs));
+    }, delayMs);
+  }
+
+  async produceBlock(): Promise<void> {
+    const key = this.validatorKey!;
+    const height = this.blocks.height() + 1n;
+    const txs = this.mempool.reap(this.config.block.maxTxs, this.config.block.maxBytes);
+    if (txs.length === 0 && !this.config.createEmptyBlocks && height > 1n) return;
+    let lastBlockId: BlockID = EMPTY_BLOCK_ID;
+    let lastCommit: Commit = { height: '0', round: 0, blockId: EMPTY_BLOCK_ID, signatures: [] };
+    let time = nowTimestamp();
+    if (height > 1n) {
+      const prev = (await this.blocks.loadBlock(height - 1n))!;
+      lastBlockId = prev.blockId;
+      lastCommit = (await this.blocks.loadCommit(height - 1n))!;
+      const prevTime = toTimestamp(prev.block.header.time);
+      // Block time must strictly increase (BFT time); a clock step back waits it out.
+      if (!later(time, prevTime)) time = { seconds: prevTime.seconds, nanos: prevTime.nanos + 1 };
+      if (time.nanos >= 1e9) time = { seconds: time.seconds + 1n, nanos: time.nanos - 1e9 };
+    } else {
+      const genesisTime = parseRfc3339(this.genesis.genesis_time);
+      if (!later(time, genesisTime)) time = { seconds: genesisTime.seconds, nanos: genesisTime.nanos + 1 };
+    }
+    const valHash = validatorSetHash(this.validators);
+    const header: Header = {
+      chainId: this.chainId,
+      height: height.toString(),
+      time: { seconds: time.seconds.toString(), nanos: time.nanos },
+      lastBlockId,
+      lastCommitHash: height > 1n ? commitHash(lastCommit) : new Uint8Array(),
+      dataHash: dataHash(txs),
+      validatorsHash: valHash,
+      nextValidatorsHash: valHash,
+      consensusHash: sha256(new TextEncoder().encode(JSON.stringify(this.genesis.consensus_params ?? {}))),
+      appHash: this.lastAppHash,
+      lastResultsHash: this.lastResultsHash,
+      evidenceHash: new Uint8Array(),
+      proposerAddress: key.address,
+      versionBlock: BLOCK_VERSION.toString(),
+      versionApp: '0',
+    };
+    const block: Block = { header, txs, lastCommit };
+    const blockId: BlockID = { hash: headerHash(header), partSetHeader: { total: 1, hash: partHash(BlockCodec.encode(block)) } };
+    const signature = key.sign(voteSignBytes(this.chainId, height, 0, blockId, time));
+    const commit: Commit = {
+      height: height.toString(),
+      round: 0,
+      blockId,
+      signatures: [{ blockIdFlag: BLOCK_ID_FLAG_COMMIT, validatorAddress: key.address, timestamp: header.time, signature }],
+    };
+    await this.blocks.saveBlock(block, blockId, commit);
+    await this.applyBlock(block);
+  }
+
+  async stop(): Promise<void> {
+    this.stopping = true;
+    this.producing = false;
+    if (this.timer) clearTimeout(this.timer);
+    if (this.inFlight) await this.inFlight;
+    await this.db.close();
+  }
+}
+
+export function fromResultMsg(r: BlockResultsMsg['txResults'][number]): TxResult {
+  return {
+    code: r.code, codespace: r.codespace, log: r.log, info: r.info, data: r.data,
+    gasWanted: i64(r.gasWanted), gasUsed: i64(r.gasUsed),
+    events: r.events.map((e) => ({ type: e.type, attributes: e.attributes.map((a) => ({ key: a.key, value: a.value, index: a.index })) })),
+  };
+}
