@@ -20,10 +20,13 @@ function protoFiles(dir: string): string[] {
 }
 
 function loadRoot(): protobuf.Root {
+  // protobufjs' bundled google.protobuf.Any keeps the snake_case name type_url, unlike every
+  // other field in a keepCase:false root (and unlike CosmJS); an Any encoded as {typeUrl} would
+  // silently lose its type URL. Re-register it with the camelCase name before parsing.
+  protobuf.common('any', { Any: { fields: { typeUrl: { type: 'string', id: 1 }, value: { type: 'bytes', id: 2 } } } });
   const root = new protobuf.Root();
-  // Imports are written relative to proto/ ("cosmos/base/v1beta1/coin.proto"); google/protobuf/*
-  // come from protobufjs' bundled common definitions.
-  root.resolvePath = (_origin, target) => (target.startsWith('google/protobuf/') ? target : join(PROTO_DIR, target.startsWith(PROTO_DIR) ? target.slice(PROTO_DIR.length + 1) : target));
+  // Imports are written relative to proto/ ("cosmos/base/v1beta1/coin.proto").
+  root.resolvePath = (_origin, target) => (target.startsWith(PROTO_DIR) ? target : join(PROTO_DIR, target));
   root.loadSync(protoFiles(PROTO_DIR).map((f) => f.slice(PROTO_DIR.length + 1)));
   root.resolveAll();
   return root;
@@ -71,7 +74,11 @@ export function i64(v: U64 | null | undefined): bigint {
   return u64(v);
 }
 
-/** protobufjs accepts decimal strings for 64-bit fields; bigint is passed that way. */
-export function long(v: bigint): string {
-  return v.toString();
+/**
+ * A 64-bit field value for encoding. protobufjs writes every field that is present, even zero,
+ * while proto3 (and CosmJS) omit defaults; returning undefined for 0 keeps our encodings canonical,
+ * which matters wherever bytes are signed or hashed (SignDoc, AuthInfo, stored state).
+ */
+export function u64Field(v: bigint): string | undefined {
+  return v === 0n ? undefined : v.toString();
 }

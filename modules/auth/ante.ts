@@ -4,6 +4,7 @@
 // pubkey) land on their own branch, so a tx whose messages fail still pays and bumps its sequence.
 import type { Context } from '../../chain/context.ts';
 import type { DecodedTx } from '../../chain/tx/decode.ts';
+import { u64Field } from '../../chain/codec/proto.ts';
 import { SignDoc, SIGN_MODE_DIRECT, SIGN_MODE_UNSPECIFIED } from '../../chain/tx/types.ts';
 import { sha256 } from '../../chain/crypto/hash.ts';
 import { verifyDigest, isLowS } from '../../chain/crypto/secp256k1.ts';
@@ -28,7 +29,8 @@ import type { AnteOptions } from '../../chain/app.ts';
 const SIGN_MODE_NAMES: Record<number, string> = { 0: 'SIGN_MODE_UNSPECIFIED', 2: 'SIGN_MODE_TEXTUAL', 3: 'SIGN_MODE_DIRECT_AUX', 127: 'SIGN_MODE_LEGACY_AMINO_JSON', 191: 'SIGN_MODE_EIP_191' };
 
 export function signBytes(tx: Pick<DecodedTx, 'bodyBytes' | 'authInfoBytes'>, chainId: string, accountNumber: bigint): Uint8Array {
-  return SignDoc.encode({ bodyBytes: tx.bodyBytes, authInfoBytes: tx.authInfoBytes, chainId, accountNumber: accountNumber.toString() });
+  // account_number 0 is omitted on the wire (proto3), exactly as the signer encoded it.
+  return SignDoc.encode({ bodyBytes: tx.bodyBytes, authInfoBytes: tx.authInfoBytes, chainId, accountNumber: u64Field(accountNumber) } as never);
 }
 
 /** Builds the ante handler the App runs before every tx's messages. */

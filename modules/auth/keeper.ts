@@ -1,7 +1,7 @@
 // Accounts: address -> BaseAccount/ModuleAccount (stored as a protobuf Any, exactly what the
 // Account query returns), a global account-number counter, and the module params.
 import type { Context } from '../../chain/context.ts';
-import { u64 } from '../../chain/codec/proto.ts';
+import { u64, u64Field } from '../../chain/codec/proto.ts';
 import { accountAddress, fromBech32, toBech32, ACCOUNT_PREFIX } from '../../chain/crypto/address.ts';
 import { sha256 } from '../../chain/crypto/hash.ts';
 import { ErrInvalidPubKey } from '../../chain/errors.ts';
@@ -39,9 +39,9 @@ export function encodeAccount(acc: Account): Uint8Array {
   const base: BaseAccountMsg = {
     address: acc.address,
     pubKey: acc.pubkey ? { typeUrl: SECP256K1_PUBKEY_URL, value: PubKeySecp256k1.encode({ key: acc.pubkey }) } : null,
-    accountNumber: acc.accountNumber.toString(),
-    sequence: acc.sequence.toString(),
-  };
+    accountNumber: u64Field(acc.accountNumber),
+    sequence: u64Field(acc.sequence),
+  } as BaseAccountMsg;
   if (acc.module) {
     return AnyCodec.encode({ typeUrl: MODULE_ACCOUNT_URL, value: ModuleAccount.encode({ baseAccount: base, name: acc.module.name, permissions: acc.module.permissions }) });
   }

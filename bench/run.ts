@@ -1,0 +1,10 @@
+// npm run bench: every hot path, each printed next to the machine's raw limit.
+import { runPipelineBench } from './pipeline.bench.ts';
+import { runThroughputBench } from './throughput.bench.ts';
+import { machine, fmt } from './machine.ts';
+
+console.log(`depin-chain benchmarks on ${machine()}`);
+const p = await runPipelineBench();
+const t = await runThroughputBench({ accounts: 2000, txsPerAccount: 15, inFlight: 64, blockTimeMs: 500 });
+console.log(`\n# summary`);
+console.log(`end-to-end ${fmt(t.tps!)} tx/s = ${((100 * t.tps!) / p.verify!).toFixed(0)}% of one core's raw secp256k1 verify rate (${fmt(p.verify!)}/s); p50 ${t.p50!.toFixed(0)} ms, p99 ${t.p99!.toFixed(0)} ms`);

@@ -1,0 +1,129 @@
+// Sustained MsgSend throughput of one depind process: txs signed in advance by many accounts,
+// broadcast over JSON-RPC (broadcast_tx_sync, keep-alive HTTP, a bounded number in flight),
+// counted when committed (NewBlock events over the websocket). Reports tx/s and p50/p99
+// broadcast-to-commit latency. The load generator runs on the same 2-core machine.
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import http from 'node:http';
+import { WebSocket } from 'ws';
+import { sha256 } from '../chain/crypto/hash.ts';
+import { benchGenesis, benchSend } from './pipeline.bench.ts';
+import { depindSync, DEPIND } from '../test/helpers/devnet.ts';
+import { machine, percentile, fmt } from './machine.ts';
+
+export interface ThroughputOptions {
+  accounts: number;
+  txsPerAccount: number;
+  inFlight: number;
+  blockTimeMs: number;
+}
+
+export async function runThroughputBench(o: ThroughputOptions): Promise<Record<string, number>> {
+  const total = o.accounts * o.txsPerAccount;
+  console.log(`\n# end-to-end MsgSend throughput: ${fmt(total)} txs from ${o.accounts} accounts, ${o.inFlight} in flight, ${o.blockTimeMs} ms blocks (${machine()})`);
+  const home = mkdtempSync(join(tmpdir(), 'depind-bench-'));
+  depindSync(['init', '--dev', '--home', home, '--overwrite']);
+  writeFileSync(join(home, 'config', 'genesis.json'), JSON.stringify(benchGenesis(o.accounts)));
+
+  const tSign = process.hrtime.bigint();
+  const txs: { b64: string; hash: string }[] = [];
+  for (let s = 0; s < o.txsPerAccount; s++) {
+    for (let a = 0; a < o.accounts; a++) {
+      const bytes = benchSend(a, BigInt(s), BigInt(a));
+      txs.push({ b64: Buffer.from(bytes).toString('base64'), hash: Buffer.from(sha256(bytes)).toString('hex').toUpperCase() });
+    }
+  }
+  console.log(`signed ${fmt(total)} txs in advance in ${(Number(process.hrtime.bigint() - tSign) / 1e6).toFixed(0)} ms`);
+
+  const proc = spawn(process.execPath, [DEPIND, 'start', '--home', home, '--rpc.laddr', '127.0.0.1:0', '--block-time', String(o.blockTimeMs)], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  proc.stderr!.on('data', (d) => (out += d));
+  const url = await new Promise<URL>((resolve, reject) => {
+    proc.stdout!.on('data', (d) => {
+      out += d;
+      const m = /CometBFT RPC\s+(http:\/\/\S+)/.exec(out);
+      if (m) resolve(new URL(m[1]!));
+    });
+    proc.once('exit', () => reject(new Error(out)));
+  });
+
+  const sentAt = new Map<string, number>();
+  const latencies: number[] = [];
+  let committed = 0;
+  let lastCommitAt = 0;
+  const blockSizes: number[] = [];
+  const ws = new WebSocket(`ws://${url.host}/websocket`);
+  await new Promise((r) => ws.once('open', r));
+  ws.send(JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'subscribe', params: { query: "tm.event='NewBlock'" } }));
+  ws.on('message', (raw) => {
+    const msg = JSON.parse(raw.toString());
+    const txsB64: string[] | undefined = msg.result?.data?.value?.block?.data?.txs;
+    if (!txsB64) return;
+    const now = performance.now();
+    blockSizes.push(txsB64.length);
+    for (const t of txsB64) {
+      const h = Buffer.from(sha256(Buffer.from(t, 'base64'))).toString('hex').toUpperCase();
+      const s = sentAt.get(h);
+      if (s !== undefined) {
+        latencies.push(now - s);
+        committed++;
+        lastCommitAt = now;
+      }
+    }
+  });
+
+  const agent = new http.Agent({ keepAlive: true, maxSockets: o.inFlight });
+  const post = (body: string) =>
+    new Promise<string>((resolve, reject) => {
+      const req = http.request({ host: url.hostname, port: url.port, method: 'POST', path: '/', agent, headers: { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(body) } }, (res) => {
+        let data = '';
+        res.setEncoding('utf8');
+        res.on('data', (c) => (data += c));
+        res.on('end', () => resolve(data));
+      });
+      req.on('error', reject);
+      req.end(body);
+    });
+
+  let next = 0;
+  let rejected = 0;
+  let firstError = '';
+  const start = performance.now();
+  const worker = async () => {
+    while (next < txs.length) {
+      const tx = txs[next++]!;
+      sentAt.set(tx.hash, performance.now());
+      const res = JSON.parse(await post(`{"jsonrpc":"2.0","id":1,"method":"broadcast_tx_sync","params":{"tx":"${tx.b64}"}}`));
+      if (res.error || res.result.code !== 0) {
+        rejected++;
+        firstError ||= JSON.stringify(res.error ?? res.result);
+        sentAt.delete(tx.hash);
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: o.inFlight }, worker));
+  const broadcastDone = performance.now();
+  const deadline = Date.now() + 60_000;
+  while (committed < total - rejected && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+  ws.close();
+  agent.destroy();
+  proc.kill('SIGTERM');
+  await new Promise((r) => proc.once('exit', r));
+  rmSync(home, { recursive: true, force: true });
+
+  latencies.sort((a, b) => a - b);
+  const seconds = (lastCommitAt - start) / 1000;
+  const tps = committed / seconds;
+  const ingest = (txs.length / (broadcastDone - start)) * 1000;
+  console.log(`broadcast ingest: ${fmt(ingest)} tx/s (${rejected} rejected${firstError ? `, first: ${firstError}` : ''})`);
+  console.log(`committed ${fmt(committed)} txs in ${seconds.toFixed(2)} s = ${fmt(tps)} tx/s; largest block ${fmt(Math.max(0, ...blockSizes))} txs`);
+  console.log(`broadcast-to-commit latency: p50 ${percentile(latencies, 50).toFixed(0)} ms, p99 ${percentile(latencies, 99).toFixed(0)} ms`);
+  if (committed < total - rejected) throw new Error(`only ${committed}/${total - rejected} txs committed within 60 s`);
+  return { tps, p50: percentile(latencies, 50), p99: percentile(latencies, 99), ingest };
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  await runThroughputBench({ accounts: 2000, txsPerAccount: 15, inFlight: 64, blockTimeMs: 500 });
+}
