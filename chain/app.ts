@@ -96,9 +96,21 @@ export interface AnteOptions {
 /** Runs before a tx's messages (auth's ante handler: fees, signatures, sequences). */
 export type AnteHandler = (ctx: Context, tx: DecodedTx, opts: AnteOptions) => void;
 
+/** One signature the ante handler will require: lets the node verify it ahead, off-thread. */
+export interface SignatureJob {
+  sig: Uint8Array;
+  digest: Uint8Array;
+  pubkey: Uint8Array;
+}
+
+/** Computes the signature checks a tx needs against the given state (undefined: let the ante
+ * handler decide, e.g. unknown signer), with the signers' account numbers. */
+export type SignatureJobs = (ctx: Context, tx: DecodedTx) => { jobs: SignatureJob[]; accountNumbers: bigint[] } | undefined;
+
 export interface AppWiring {
   modules: AppModule[];
   ante: AnteHandler;
+  signatureJobs?: SignatureJobs;
 }
 
 /** Store reads at a past height: point lookups walk that version's Merkle tree. */
@@ -183,6 +195,7 @@ export class App {
   readonly router: Router;
   readonly decoder: TxDecoder;
   readonly ante: AnteHandler;
+  private readonly signatureJobsFn: SignatureJobs | undefined;
   readonly minGasPrice: GasPrice;
   readonly maxTxBytes: number;
   chainId: string;
@@ -197,6 +210,7 @@ export class App {
     this.router = new Router(wiring.modules);
     this.decoder = new TxDecoder(this.router);
     this.ante = wiring.ante;
+    this.signatureJobsFn = wiring.signatureJobs;
     this.minGasPrice = parseGasPrice(opts.minGasPrice ?? '0udpin');
     this.maxTxBytes = opts.maxTxBytes ?? 128 * 1024;
     const raw = store.get(CHAIN_ID_KEY);
@@ -279,6 +293,22 @@ export class App {
       code: 0, codespace: '', log: '', info: '', data: new Uint8Array(), gasWanted, gasUsed: BigInt(meter.consumed), events: [],
       sender: tx.signers[0], sequence: tx.signerInfos[0]?.sequence, tx,
     };
+  }
+
+  /** The signatures `tx` must carry, against the mempool's check state, for verification ahead of
+   * checkTx (e.g. on a worker thread); report success with markSignaturesVerified. */
+  signatureJobs(tx: DecodedTx): { jobs: SignatureJob[]; accountNumbers: bigint[] } | undefined {
+    if (!this.signatureJobsFn) return undefined;
+    const ctx = this.ctx(this.checkState, new GasMeter(Infinity), new EventManager(), 'check');
+    try {
+      return this.signatureJobsFn(ctx, tx);
+    } catch {
+      return undefined;
+    }
+  }
+
+  markSignaturesVerified(tx: DecodedTx, accountNumbers: bigint[]): void {
+    this.sigCache.add(tx, accountNumbers);
   }
 
   // ---------------------------------------------------------------- block execution

@@ -4,7 +4,7 @@ import type { AbstractLevel } from 'abstract-level';
 import { App, type AppOptions } from '../chain/app.ts';
 import { AccountKeeper } from './auth/keeper.ts';
 import { authModule } from './auth/module.ts';
-import { anteHandler, FEE_COLLECTOR } from './auth/ante.ts';
+import { anteHandler, signatureJobs, FEE_COLLECTOR } from './auth/ante.ts';
 import { BankKeeper } from './bank/keeper.ts';
 import { bankModule } from './bank/module.ts';
 
@@ -22,6 +22,6 @@ export function createKeepers(): DepinKeepers {
 export async function openDepinApp(db: AbstractLevel<any, any, any>, opts: AppOptions = {}): Promise<{ app: App; keepers: DepinKeepers }> {
   const keepers = createKeepers();
   const modules = [authModule(keepers.auth), bankModule(keepers.bank)];
-  const app = await App.open(db, { modules, ante: anteHandler(keepers) }, opts);
+  const app = await App.open(db, { modules, ante: anteHandler(keepers), signatureJobs: signatureJobs(keepers) }, opts);
   return { app, keepers };
 }

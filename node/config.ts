@@ -16,6 +16,8 @@ export interface NodeConfig {
   /** Produce empty blocks (CometBFT create_empty_blocks). */
   createEmptyBlocks: boolean;
   mempool: { maxTxs: number; maxBytes: number; maxTxBytes: number; cacheSize: number };
+  /** Worker threads verifying tx signatures ahead of CheckTx (0: verify on the main thread). */
+  sigVerifyWorkers: number;
   /** Limits on what one block takes from the mempool. */
   block: { maxTxs: number; maxBytes: number };
 }
@@ -28,6 +30,7 @@ export const DEFAULT_CONFIG: NodeConfig = {
   blockTimeMs: 1000,
   createEmptyBlocks: true,
   mempool: { maxTxs: 100_000, maxBytes: 512 * 1024 * 1024, maxTxBytes: 128 * 1024, cacheSize: 100_000 },
+  sigVerifyWorkers: 1,
   block: { maxTxs: 20_000, maxBytes: 21 * 1024 * 1024 },
 };
 

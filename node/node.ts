@@ -17,6 +17,7 @@ import {
   BlockResultsCodec, type Block, type BlockID, type Commit, type Header, type Validator, type BlockResultsMsg,
 } from './store/block-types.ts';
 import { Mempool } from './mempool/mempool.ts';
+import { SigVerifierPool } from './mempool/sig-verifier.ts';
 import { TxIndexer } from './indexer/tx-indexer.ts';
 import { EventBus, flattenEvents } from './event-bus.ts';
 import { ValidatorKey, validatorAddress } from './validator-key.ts';
@@ -65,6 +66,7 @@ export class DepinNode {
   readonly blocks: BlockStore;
   readonly indexer: TxIndexer;
   readonly mempool: Mempool;
+  private readonly verifier: SigVerifierPool | undefined;
   readonly bus = new EventBus();
   readonly validatorKey: ValidatorKey | undefined;
   readonly validators: Validator[];
@@ -93,7 +95,8 @@ export class DepinNode {
     this.indexer = fields.indexer;
     this.validatorKey = fields.validatorKey;
     this.log = fields.log;
-    this.mempool = new Mempool(this.app, this.config.mempool);
+    this.verifier = this.config.sigVerifyWorkers > 0 ? new SigVerifierPool(this.config.sigVerifyWorkers) : undefined;
+    this.mempool = new Mempool(this.app, this.config.mempool, this.verifier);
     this.validators = this.genesis.validators.map((v) => {
       const pubKey = Buffer.from(v.pub_key.value, 'base64');
       return { address: validatorAddress(pubKey), pubKey, votingPower: BigInt(v.power), name: v.name };
@@ -284,6 +287,7 @@ export class DepinNode {
     this.producing = false;
     if (this.timer) clearTimeout(this.timer);
     if (this.inFlight) await this.inFlight;
+    await this.verifier?.close();
     await this.db.close();
   }
 }

@@ -21,7 +21,9 @@ export const FEE_COLLECTOR = 'fee_collector';
 
 export interface AnteDeps {
   auth: Pick<AccountKeeper, 'getAccount' | 'setAccount' | 'setPubkey' | 'params'>;
-  bank: Pick<BankKeeperI, 'sendCoinsFromAccountToModule'>;
+  bank: Pick<BankKeeperI, 'sendCoinsFromAccountToModule' | 'touchForFee'>;
+  /** Denom whose fee deduction Simulate charges for when the simulated tx carries no fee. */
+  feeDenom?: string;
 }
 
 import type { AnteOptions } from '../../chain/app.ts';
@@ -31,6 +33,23 @@ const SIGN_MODE_NAMES: Record<number, string> = { 0: 'SIGN_MODE_UNSPECIFIED', 2:
 export function signBytes(tx: Pick<DecodedTx, 'bodyBytes' | 'authInfoBytes'>, chainId: string, accountNumber: bigint): Uint8Array {
   // account_number 0 is omitted on the wire (proto3), exactly as the signer encoded it.
   return SignDoc.encode({ bodyBytes: tx.bodyBytes, authInfoBytes: tx.authInfoBytes, chainId, accountNumber: u64Field(accountNumber) } as never);
+}
+
+/** The signatures a tx needs (for verification ahead of CheckTx, off the main thread). */
+export function signatureJobs(deps: AnteDeps) {
+  return (ctx: Context, tx: DecodedTx) => {
+    const jobs = [];
+    const accountNumbers = [];
+    for (let i = 0; i < tx.signers.length; i++) {
+      const acc = deps.auth.getAccount(ctx, tx.signers[i]!);
+      const pubkey = acc?.pubkey ?? tx.signerInfos[i]?.pubkey;
+      const sig = tx.signatures[i];
+      if (!acc || !pubkey || !sig) return undefined;
+      jobs.push({ sig, digest: sha256(signBytes(tx, ctx.block.chainId, acc.accountNumber)), pubkey });
+      accountNumbers.push(acc.accountNumber);
+    }
+    return { jobs, accountNumbers };
+  };
 }
 
 /** Builds the ante handler the App runs before every tx's messages. */
@@ -76,7 +95,10 @@ export function runAnte(ctx: Context, tx: DecodedTx, deps: AnteDeps, opts: AnteO
       throw ErrInsufficientFee.wrap(`insufficient fees; got: ${formatCoins(tx.fee.amount) || '0' + opts.minGasPrice.denom} required: ${need}${opts.minGasPrice.denom}`);
     }
   }
-  if (tx.fee.amount.length > 0) {
+  if (opts.simulate && tx.fee.amount.length === 0) {
+    // CosmJS simulates with an empty fee; charge the gas the real fee payment will cost.
+    if (deps.auth.getAccount(ctx, payer)) deps.bank.touchForFee(ctx, payer, FEE_COLLECTOR, deps.feeDenom ?? 'udpin');
+  } else if (tx.fee.amount.length > 0) {
     if (!deps.auth.getAccount(ctx, payer)) throw ErrUnknownAddress.wrap(`fee payer address: ${payer} does not exist`);
     try {
       deps.bank.sendCoinsFromAccountToModule(ctx, payer, FEE_COLLECTOR, tx.fee.amount);

@@ -47,6 +47,7 @@ export interface BankKeeperI {
   sendCoins(ctx: Context, from: string, to: string, coins: readonly Coin[]): void;
   sendCoinsFromAccountToModule(ctx: Context, from: string, module: string, coins: readonly Coin[]): void;
   sendCoinsFromModuleToAccount(ctx: Context, module: string, to: string, coins: readonly Coin[]): void;
+  touchForFee(ctx: Context, payer: string, module: string, denom: string): void;
   mintCoins(ctx: Context, module: string, coins: readonly Coin[]): void;
   burnCoins(ctx: Context, module: string, coins: readonly Coin[]): void;
 }
@@ -130,6 +131,18 @@ export class BankKeeper implements BankKeeperI {
     this.addCoins(ctx, to, coins);
     if (!this.accounts.getAccount(ctx, to)) this.accounts.newAccount(ctx, to);
     ctx.events.emit(event('transfer', { recipient: to, sender: from, amount: formatCoins(coins) }));
+  }
+
+  /**
+   * Gas estimation for a fee that is not there yet: reads and rewrites the balances a fee payment
+   * would touch, so Simulate charges what the real deduction will (state is discarded anyway).
+   */
+  touchForFee(ctx: Context, payer: string, module: string, denom: string): void {
+    for (const addr of [payer, moduleAddress(module)]) {
+      const key = withSuffix(balancePrefix(fromBech32(addr)), denom);
+      const v = this.store(ctx).get(key);
+      this.store(ctx).set(key, v ?? enc.encode('0'));
+    }
   }
 
   isBlocked(address: string): boolean {

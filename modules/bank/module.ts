@@ -167,6 +167,9 @@ export function bankModule(keeper: BankKeeper): AppModule {
           throw new Error(`genesis supply ${c.amount}${c.denom} does not match the sum of balances ${supply.get(c.denom) ?? 0n}${c.denom}`);
         }
       }
+      // Fee payments land here from the first block; creating it at genesis keeps every fee's gas
+      // equal (and after the funded accounts, so their account numbers follow genesis order).
+      keeper.accounts.getOrCreateModuleAccount(ctx, 'fee_collector');
       for (const [denom, amount] of [...supply.entries()].sort(([a], [b]) => (a < b ? -1 : 1))) keeper.setSupply(ctx, denom, amount);
       for (const m of g.denom_metadata ?? []) {
         keeper.setDenomMetadata(ctx, {

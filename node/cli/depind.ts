@@ -10,8 +10,6 @@ import { ValidatorKey } from '../validator-key.ts';
 import { devGenesis, devValidatorKey, makeGenesis, DEV_CHAIN_ID } from '../dev-genesis.ts';
 import { Keyring } from '../keys/keyring.ts';
 import { cosmosHdPath, DEV_MNEMONIC } from '../keys/hd.ts';
-import { DepinNode } from '../node.ts';
-import { RpcServer } from '../rpc/server.ts';
 import { formatRfc3339 } from '../../chain/genesis.ts';
 import { parseCoins, formatCoins } from '../../chain/coins.ts';
 import { isValidAddress } from '../../chain/crypto/address.ts';
@@ -91,6 +89,9 @@ const commands: Record<string, Command> = {
       if (values['rpc.laddr']) overrides.rpcListen = values['rpc.laddr'] as string;
       if (values['block-time']) overrides.blockTimeMs = Number(values['block-time']);
       if (values['min-gas-price']) overrides.minGasPrice = values['min-gas-price'] as string;
+      // Loaded lazily: key and query commands should not pay for opening the node's modules.
+      const { DepinNode } = await import('../node.ts');
+      const { RpcServer } = await import('../rpc/server.ts');
       const node = await DepinNode.open({ home, config: overrides });
       const server = new RpcServer(node, node.config.rpcListen);
       const addr = await server.listen(node.config.rpcListen);

@@ -3,6 +3,7 @@
 // arrival order, reaped into blocks, and rechecked after every commit.
 import type { App, CheckTxResult } from '../../chain/app.ts';
 import { sha256 } from '../../chain/crypto/hash.ts';
+import type { SigVerifierPool } from './sig-verifier.ts';
 
 export interface MempoolTx {
   bytes: Uint8Array;
@@ -52,11 +53,35 @@ export class Mempool {
   private readonly txs = new Map<string, MempoolTx>();
   private bytes = 0;
   private readonly seen: SeenCache;
+  private readonly verifier: SigVerifierPool | undefined;
+  /** Admissions complete in arrival order, so one account's txs enter with rising sequences. */
+  private tail: Promise<unknown> = Promise.resolve();
 
-  constructor(app: App, limits: MempoolLimits) {
+  constructor(app: App, limits: MempoolLimits, verifier?: SigVerifierPool) {
     this.app = app;
     this.limits = limits;
     this.seen = new SeenCache(limits.cacheSize);
+    this.verifier = verifier;
+  }
+
+  /**
+   * Like add(), but verifies signatures on the worker pool first; the stateful CheckTx then runs
+   * on this thread in arrival order and finds the signatures already checked.
+   */
+  addAsync(bytes: Uint8Array): Promise<{ hash: string; result: CheckTxResult }> {
+    let pre: Promise<unknown> = Promise.resolve();
+    if (this.verifier && bytes.length <= this.limits.maxTxBytes) {
+      try {
+        const tx = this.app.decoder.decode(bytes);
+        const prep = this.app.signatureJobs(tx);
+        if (prep) pre = this.verifier.verify(prep.jobs).then((ok) => ok && this.app.markSignaturesVerified(tx, prep.accountNumbers));
+      } catch {
+        // undecodable: add() reports the proper CheckTx error
+      }
+    }
+    const run = Promise.all([this.tail, pre]).then(() => this.add(bytes));
+    this.tail = run.catch(() => undefined);
+    return run;
   }
 
   size(): number {

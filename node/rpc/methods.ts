@@ -137,10 +137,10 @@ export function buildMethods(node: DepinNode, rpcAddress: string): Record<string
     code: r.code, data: null, log: r.log, info: '', gas_wanted: r.gasWanted.toString(), gas_used: r.gasUsed.toString(), events: [], codespace: r.codespace,
   });
 
-  const broadcast = (p: Params) => {
+  const broadcast = async (p: Params) => {
     const tx = bytesParam(p, 'tx');
     try {
-      return node.mempool.add(tx);
+      return await node.mempool.addAsync(tx);
     } catch (err) {
       if (err instanceof MempoolError) throw internalError(err.message);
       throw err;
@@ -174,16 +174,16 @@ export function buildMethods(node: DepinNode, rpcAddress: string): Record<string
         },
       };
     },
-    broadcast_tx_sync: (p) => {
-      const { hash, result } = broadcast(p);
+    broadcast_tx_sync: async (p) => {
+      const { hash, result } = await broadcast(p);
       return { code: result.code, data: '', log: result.log, codespace: result.codespace, hash };
     },
-    broadcast_tx_async: (p) => {
-      const { hash, result } = broadcast(p);
+    broadcast_tx_async: async (p) => {
+      const { hash, result } = await broadcast(p);
       return { code: result.code, data: '', log: result.log, codespace: result.codespace, hash };
     },
     broadcast_tx_commit: async (p) => {
-      const { hash, result } = broadcast(p);
+      const { hash, result } = await broadcast(p);
       if (result.code !== 0) return { check_tx: checkTxJson(result), tx_result: F.txResult({ ...result, code: 0, gasWanted: 0n, gasUsed: 0n, events: [], log: '' }), hash, height: '0' };
       const deadline = Date.now() + 30_000;
       for (;;) {

@@ -69,17 +69,27 @@ test('a send moves exactly amount + fee; failed messages still pay the fee and b
   await close();
 });
 
-test('out of gas: code 11, fee paid, message effects discarded', async () => {
+test('out of gas: in the ante nothing happens; in a message the fee is paid and the send undone', async () => {
   const { app, close } = await freshApp();
   await block(app, 1n, []);
   const b0 = balance(app, 0);
   const b1 = balance(app, 1);
-  const r = await block(app, 2n, [send(0, 1, 1n, 0n, { gas: 9000n })]);
-  assert.equal(r.txResults[0]!.code, 11, r.txResults[0]!.log);
-  // Gas ran out either in the ante handler (nothing charged) or in the message (fee charged):
-  // with 9000 gas the ante (size ~3.3k + sig 1k + reads/writes) completes, so the fee is paid.
+  // 2,000 gas does not even cover the tx size: the ante fails, nothing is charged.
+  const r1 = await block(app, 2n, [send(0, 1, 1n, 0n, { gas: 2000n })]);
+  assert.equal(r1.txResults[0]!.code, 11, r1.txResults[0]!.log);
+  assert.match(r1.txResults[0]!.log, /out of gas/);
+  assert.equal(balance(app, 0), b0);
+  // Find the exact gas the ante needs: the same tx with more gas reports gasUsed; a limit just
+  // above the ante's cost runs out inside the message.
+  const ok = app.checkTx(send(0, 1, 1n, 0n, { gas: 200000n }));
+  assert.equal(ok.code, 0, ok.log);
+  const anteGas = ok.gasUsed;
+  const r2 = await block(app, 3n, [send(0, 1, 1n, 0n, { gas: anteGas + 100n })]);
+  assert.equal(r2.txResults[0]!.code, 11, r2.txResults[0]!.log);
   assert.equal(balance(app, 0), b0 - 5000n);
   assert.equal(balance(app, 1), b1);
+  // ...and the sequence was bumped: the same sequence is now stale.
+  assert.equal(app.checkTx(send(0, 1, 1n, 0n)).code, 32);
   await close();
 });
 

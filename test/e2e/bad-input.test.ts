@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { SigningStargateClient, GasPrice, defaultRegistryTypes } from '@cosmjs/stargate';
 import { DirectSecp256k1HdWallet, Registry } from '@cosmjs/proto-signing';
 import { makeCosmoshubPath } from '@cosmjs/amino';
-import { TxRaw } from 'cosmjs-types/cosmos/tx/v1beta1/tx.js';
+import { TxRaw } from 'cosmjs-types/cosmos/tx/v1beta1/tx';
 import { startDevnet, waitForHeight, rpcCall, height, DEV_MNEMONIC, type Devnet } from '../helpers/devnet.ts';
 
 const N = 0xfffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141n;
@@ -132,7 +132,7 @@ test('rejected txs leave the app hash untouched', async () => {
 test('overspend: included, fails with code 5, pays the fee and bumps the sequence only', async () => {
   const before = await snapshot();
   const res = await c.signAndBroadcast(A, [send((BigInt(before.a) * 2n).toString())], fee);
-  assert.equal(res.code, 5, res.rawLog);
+  assert.equal(res.code, 5, res.rawLog ?? "");
   assert.match(res.rawLog ?? '', /insufficient funds/);
   const after = await snapshot();
   assert.equal(BigInt(after.a), BigInt(before.a) - 5000n);

@@ -62,7 +62,7 @@ test('sendTokens with fee "auto", then getTx and searchTx', async () => {
   const beforeR = BigInt((await c.getBalance(recipient, 'udpin')).amount);
   const seq0 = (await c.getSequence(A)).sequence;
   const res = await c.sendTokens(A, recipient, [{ denom: 'udpin', amount: '12345' }], 'auto', 'hello depin');
-  assert.equal(res.code, 0, res.rawLog);
+  assert.equal(res.code, 0, res.rawLog ?? "");
   assert.ok(res.gasUsed > 0n && res.gasUsed <= res.gasWanted);
   assert.equal(res.msgResponses[0]?.typeUrl, '/cosmos.bank.v1beta1.MsgSendResponse');
   const tx = await c.getTx(res.transactionHash);
@@ -95,7 +95,7 @@ test('sendTokens with an explicit fee', async () => {
   const c = await signer();
   const before = BigInt((await c.getBalance(B, 'udpin')).amount);
   const res = await c.sendTokens(B, A, [{ denom: 'udpin', amount: '1000' }], { amount: [{ denom: 'udpin', amount: '5000' }], gas: '200000' });
-  assert.equal(res.code, 0, res.rawLog);
+  assert.equal(res.code, 0, res.rawLog ?? "");
   assert.equal(res.gasWanted, 200000n);
   assert.equal(BigInt((await c.getBalance(B, 'udpin')).amount), before - 1000n - 5000n);
   c.disconnect();
@@ -108,7 +108,7 @@ test('several txs from one account land in one block', async () => {
   const recipient = (await wallet.getAccounts())[3]!.address;
   const fee = { amount: [{ denom: 'udpin', amount: '5000' }], gas: '200000' };
   const msg = { typeUrl: '/cosmos.bank.v1beta1.MsgSend', value: { fromAddress: A, toAddress: recipient, amount: [{ denom: 'udpin', amount: '1' }] } };
-  const { TxRaw } = await import('cosmjs-types/cosmos/tx/v1beta1/tx.js');
+  const { TxRaw } = await import('cosmjs-types/cosmos/tx/v1beta1/tx');
   const signed = [];
   for (let i = 0; i < 5; i++) {
     const raw = await c.sign(A, [msg], fee, `n${i}`, { accountNumber, sequence: sequence + i, chainId });
