@@ -44,7 +44,7 @@ test('accounts and balances', async () => {
   const acc = await c.getAccount(A);
   assert.ok(acc);
   assert.equal(acc.address, A);
-  assert.equal(typeof acc.accountNumber, 'number');
+  assert.equal(BigInt(acc.accountNumber), 0n); // genesis order: dev account 0 is account number 0
   assert.deepEqual(await c.getBalance(fresh, 'udpin'), { denom: 'udpin', amount: '0' });
   const bal = await c.getBalance(B, 'udpin');
   assert.equal(bal.denom, 'udpin');
@@ -148,8 +148,11 @@ test('websocket subscription receives the tx event', async () => {
     });
   });
   const blocks: number[] = [];
-  const blockSub = comet.subscribeNewBlock().subscribe({ next: (b) => blocks.push(b.header.height) });
-  await new Promise((r) => setTimeout(r, 300));
+  let firstBlock: () => void = () => {};
+  const live = new Promise<void>((r) => (firstBlock = r));
+  const blockSub = comet.subscribeNewBlock().subscribe({ next: (b) => (blocks.push(b.header.height), firstBlock()) });
+  // Once a NewBlock arrived, both subscriptions on this socket are live.
+  await live;
   const res = await c.sendTokens(B, A, [{ denom: 'udpin', amount: '7' }], 'auto');
   assert.equal(res.code, 0);
   await Promise.race([received, new Promise((_, rej) => setTimeout(() => rej(new Error('no tx event in 10 s')), 10_000))]);
