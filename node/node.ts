@@ -167,14 +167,14 @@ export class DepinNode {
     const res = this.app.finalizeBlock({ height, time, txs: block.txs });
     const resultMsgs = res.txResults.map(toResultMsg);
     await this.blocks.saveResults(height, { height: height.toString(), txResults: resultMsgs, finalizeBlockEvents: res.events, appHash: res.appHash });
-    const { appHash } = await this.app.commit();
-    this.lastAppHash = appHash;
+    await this.mempool.exclusive(async () => {
+      const { appHash } = await this.app.commit();
+      this.lastAppHash = appHash;
+      if (!opts.replay) this.mempool.update(block.txs);
+    });
     this.lastResultsHash = resultsHash(resultMsgs);
     await this.indexBlock(height, block.txs, res.txResults);
-    if (!opts.replay) {
-      this.mempool.update(block.txs);
-      this.publishBlock(block, res.txResults, height);
-    }
+    if (!opts.replay) this.publishBlock(block, res.txResults, height);
     for (const cb of this.onCommit) cb(height);
   }
 

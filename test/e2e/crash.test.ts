@@ -75,6 +75,9 @@ test('kill -9 under load loses no committed tx', async () => {
       const n = (b.result.block.data.txs ?? []).length;
       const s = await rpcCall(net.rpc, 'tx_search', { query: `tx.height=${i}`, per_page: '100' });
       assert.equal(Number(s.result.total_count), n, `height ${i}`);
+      // Every accepted tx carried the right sequence, so every included one must succeed (an
+      // admission racing the post-commit recheck once evicted txs and broke this).
+      for (const t of s.result.txs) assert.equal(t.tx_result.code, 0, `height ${i}: ${t.tx_result.log}`);
       total += n;
     }
     // Balances are consistent with the committed txs: the sink got 1udpin per successful send.
