@@ -20,6 +20,7 @@ import {
 } from './errors.ts';
 import type { GenesisDoc } from './genesis.ts';
 import { parseRfc3339 } from './genesis.ts';
+import { sha256 } from './crypto/hash.ts';
 import type { Any } from './tx/types.ts';
 
 const TxMsgData = codec<{ data: unknown[]; msgResponses: Any[] }>('cosmos.base.abci.v1beta1.TxMsgData');
@@ -189,6 +190,28 @@ class SignatureCache {
   }
 }
 
+/** Decoded txs by hash: a tx is decoded on admission, on recheck and in the block; the result is
+ * a pure function of the bytes, so decoding once is enough. */
+class DecodeCache {
+  private readonly map = new Map<string, DecodedTx>();
+  private readonly max: number;
+  constructor(max: number) {
+    this.max = max;
+  }
+  get(bytes: Uint8Array, decode: () => DecodedTx): DecodedTx {
+    const k = Buffer.from(sha256(bytes)).toString('latin1');
+    const hit = this.map.get(k);
+    if (hit) return hit;
+    const tx = decode();
+    if (this.map.size >= this.max) {
+      const oldest = this.map.keys().next().value;
+      if (oldest !== undefined) this.map.delete(oldest);
+    }
+    this.map.set(k, tx);
+    return tx;
+  }
+}
+
 export class App {
   readonly store: MerkleStore;
   readonly modules: AppModule[];
@@ -203,6 +226,7 @@ export class App {
   private deliverState: CacheKV | undefined;
   private pendingHeight: bigint | undefined;
   private readonly sigCache = new SignatureCache(500_000);
+  private readonly decoded = new DecodeCache(200_000);
 
   private constructor(store: MerkleStore, wiring: AppWiring, opts: AppOptions) {
     this.store = store;
@@ -267,7 +291,7 @@ export class App {
     if (txBytes.length > this.maxTxBytes) return failure(ErrTxTooLarge.wrap(`tx is ${txBytes.length} bytes, limit ${this.maxTxBytes}`), 0n, 0n);
     let tx: DecodedTx;
     try {
-      tx = this.decoder.decode(txBytes);
+      tx = this.decode(txBytes);
     } catch (err) {
       return failure(err, 0n, 0n);
     }
@@ -293,6 +317,11 @@ export class App {
       code: 0, codespace: '', log: '', info: '', data: new Uint8Array(), gasWanted, gasUsed: BigInt(meter.consumed), events: [],
       sender: tx.signers[0], sequence: tx.signerInfos[0]?.sequence, tx,
     };
+  }
+
+  /** Decodes broadcast bytes (memoized by hash; failures are not cached and rethrow). */
+  decode(bytes: Uint8Array): DecodedTx {
+    return this.decoded.get(bytes, () => this.decoder.decode(bytes));
   }
 
   /** The signatures `tx` must carry, against the mempool's check state, for verification ahead of
@@ -336,7 +365,7 @@ export class App {
     if (bytes.length > this.maxTxBytes) return failure(ErrTxTooLarge.wrap(`tx is ${bytes.length} bytes, limit ${this.maxTxBytes}`), 0n, 0n);
     let tx: DecodedTx;
     try {
-      tx = this.decoder.decode(bytes);
+      tx = this.decode(bytes);
     } catch (err) {
       return failure(err, 0n, 0n);
     }

@@ -35,6 +35,16 @@ export class EventBus {
     return this.subs.size;
   }
 
+  /** Whether any subscription could match an event of this tm.event type (to skip building
+   * per-tx event maps when nobody listens for Tx events). */
+  wants(tmEvent: string): boolean {
+    for (const s of this.subs) {
+      const c = s.parsed.conditions.find((x) => x.key === 'tm.event' && x.op === '=');
+      if (!c || c.operand?.value === tmEvent) return true;
+    }
+    return false;
+  }
+
   publish(msg: BusMessage): void {
     for (const s of this.subs) {
       if (!matchEvents(s.parsed, msg.events)) continue;

@@ -195,6 +195,7 @@ export class DepinNode {
     if (this.bus.size === 0) return;
     this.bus.publish({ events: flattenEvents([], { 'tm.event': 'NewBlock', 'block.height': height.toString() }), data: { type: 'tendermint/event/NewBlock', value: { block, results } } });
     this.bus.publish({ events: flattenEvents([], { 'tm.event': 'NewBlockHeader', 'block.height': height.toString() }), data: { type: 'tendermint/event/NewBlockHeader', value: { header: block.header } } });
+    if (!this.bus.wants('Tx')) return;
     block.txs.forEach((tx, index) => {
       const r = results[index]!;
       const hash = Buffer.from(sha256(tx)).toString('hex').toUpperCase();

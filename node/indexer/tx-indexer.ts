@@ -45,20 +45,17 @@ function u64(v: bigint): Uint8Array {
 }
 
 function cat(...parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
-  }
-  return out;
+  return Buffer.concat(parts);
 }
 
+/** Attributes not worth an index entry: unique per tx (signature) or never searched alone. */
+export const DEFAULT_INDEX_EXCLUDE = ['tx.signature', '*.msg_index'];
+
 function lenPrefixed(s: string): Uint8Array {
-  const b = enc.encode(s);
-  const out = new Uint8Array(2 + b.length);
-  new DataView(out.buffer).setUint16(0, b.length);
-  out.set(b, 2);
+  const len = Buffer.byteLength(s);
+  const out = Buffer.allocUnsafe(2 + len);
+  out.writeUInt16BE(len, 0);
+  out.write(s, 2, 'utf8');
   return out;
 }
 
@@ -91,9 +88,15 @@ const hexOf = (b: Uint8Array) => Buffer.from(b).toString('hex').toUpperCase();
 
 export class TxIndexer {
   readonly db: DB;
+  private readonly excludeKeys: Set<string>;
+  private readonly excludeAttrs: Set<string>;
 
-  constructor(db: AbstractLevel<any, any, any>) {
+  /** `exclude`: composite keys ("tx.signature") or "*.attr" never written to the attribute index
+   * (they stay in the stored events, so subscriptions and results still show them). */
+  constructor(db: AbstractLevel<any, any, any>, exclude: readonly string[] = DEFAULT_INDEX_EXCLUDE) {
     this.db = db as DB;
+    this.excludeKeys = new Set(exclude.filter((k) => !k.startsWith('*.')));
+    this.excludeAttrs = new Set(exclude.filter((k) => k.startsWith('*.')).map((k) => k.slice(2)));
   }
 
   async lastHeight(): Promise<bigint> {
@@ -115,8 +118,9 @@ export class TxIndexer {
       const seen = new Set<string>();
       for (const e of r.result.events) {
         for (const a of e.attributes) {
-          if (!a.index || !a.key) continue;
+          if (!a.index || !a.key || this.excludeAttrs.has(a.key)) continue;
           const k = `${e.type}.${a.key}`;
+          if (this.excludeKeys.has(k)) continue;
           const id = `${k}\u0000${a.value}`;
           if (seen.has(id)) continue;
           seen.add(id);

@@ -72,7 +72,7 @@ export class Mempool {
     let pre: Promise<unknown> = Promise.resolve();
     if (this.verifier && bytes.length <= this.limits.maxTxBytes) {
       try {
-        const tx = this.app.decoder.decode(bytes);
+        const tx = this.app.decode(bytes);
         const prep = this.app.signatureJobs(tx);
         if (prep) pre = this.verifier.verify(prep.jobs).then((ok) => ok && this.app.markSignaturesVerified(tx, prep.accountNumbers));
       } catch {
