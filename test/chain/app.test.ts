@@ -205,3 +205,39 @@ test('queries at a past height, and proofs of raw keys verify against that heigh
   assert.deepEqual(app.info().lastBlockAppHash, app.store.rootAt(2));
   await close();
 });
+
+test('sign modes other than DIRECT, expired timeout_height, oversize and non-canonical txs are refused', async () => {
+  const { app, close } = await freshApp();
+  await block(app, 1n, []);
+  await block(app, 2n, []);
+  const { encodeBody, encodeAuthInfo } = await import('../../chain/tx/builder.ts');
+  const { TxRaw, SignDoc } = await import('../../chain/tx/types.ts');
+  const { sha256 } = await import('../../chain/crypto/hash.ts');
+  const { signDigest } = await import('../../chain/crypto/secp256k1.ts');
+  const unsigned = { messages: [{ typeUrl: MsgSend.typeUrl, value: MsgSend.encode({ fromAddress: keys[0]!.address, toAddress: keys[1]!.address, amount: [{ denom: 'udpin', amount: '1' }] }) }], fee: [{ denom: 'udpin', amount: '5000' }], gasLimit: 200000n };
+  const sign = (bodyBytes: Uint8Array, authInfoBytes: Uint8Array) =>
+    TxRaw.encode({ bodyBytes, authInfoBytes, signatures: [signDigest(sha256(SignDoc.encode({ bodyBytes, authInfoBytes, chainId: CHAIN } as never)), keys[0]!.privateKey)] });
+  // LEGACY_AMINO_JSON (127): refused with a clear message, not a signature failure.
+  const amino = sign(encodeBody(unsigned), encodeAuthInfo(keys[0]!.publicKey, 0n, unsigned.fee, unsigned.gasLimit, 127));
+  const r1 = app.checkTx(amino);
+  assert.equal(r1.code, 37);
+  assert.match(r1.log, /SIGN_MODE_LEGACY_AMINO_JSON is not supported/);
+  // timeout_height 1 at height 3: expired.
+  const expired = signTx({ ...unsigned, timeoutHeight: 1n }, { privateKey: keys[0]!.privateKey, chainId: CHAIN, accountNumber: 0n, sequence: 0n });
+  const r2 = app.checkTx(expired);
+  assert.equal(r2.code, 30, r2.log);
+  const fresh = signTx({ ...unsigned, timeoutHeight: 10n }, { privateKey: keys[0]!.privateKey, chainId: CHAIN, accountNumber: 0n, sequence: 0n });
+  assert.equal(app.checkTx(fresh).code, 0);
+  // Oversize: refused before decoding, also inside a block.
+  const big = new Uint8Array(200 * 1024);
+  assert.equal(app.checkTx(big).code, 21);
+  // Appending an unknown field to the unsigned envelope would change the hash: refused.
+  const padded = new Uint8Array([...send(0, 1, 1n, 0n), 0x22, 0x01, 0x00]);
+  const r3 = app.checkTx(padded);
+  assert.equal(r3.code, 2);
+  assert.match(r3.log, /canonical/);
+  const r4 = app.finalizeBlock({ height: 3n, time: { seconds: t++, nanos: 0 }, txs: [big, padded, amino] });
+  assert.deepEqual(r4.txResults.map((x) => x.code), [21, 2, 37]);
+  await app.commit();
+  await close();
+});
