@@ -24,8 +24,16 @@ const PARAMS_KEY = Uint8Array.of(0x00);
 const ACCOUNT_PREFIX_BYTE = 0x01;
 const NEXT_NUMBER_KEY = Uint8Array.of(0x02);
 
+const moduleAddresses = new Map<string, string>();
+
+/** sha256(name)[:20] in bech32; memoized, since fee payment asks for it on every tx. */
 export function moduleAddress(name: string): string {
-  return toBech32(ACCOUNT_PREFIX, sha256(new TextEncoder().encode(name)).subarray(0, 20));
+  let a = moduleAddresses.get(name);
+  if (!a) {
+    a = toBech32(ACCOUNT_PREFIX, sha256(new TextEncoder().encode(name)).subarray(0, 20));
+    moduleAddresses.set(name, a);
+  }
+  return a;
 }
 
 function accountKey(addrBytes: Uint8Array): Uint8Array {
@@ -121,11 +129,11 @@ export class AccountKeeper implements AccountKeeperI {
     return acc;
   }
 
-  /** Module accounts are created on first use with a deterministic address sha256(name)[:20]. */
-  getOrCreateModuleAccount(ctx: Context, name: string, permissions: string[] = []): Account {
+  /** Module accounts are created on first use with a deterministic address sha256(name)[:20];
+   * returns the new account, or undefined when it already existed. */
+  getOrCreateModuleAccount(ctx: Context, name: string, permissions: string[] = []): Account | undefined {
     const address = moduleAddress(name);
-    const existing = this.getAccount(ctx, address);
-    if (existing) return existing;
+    if (this.hasAccount(ctx, address)) return undefined; // exists: callers only need it to exist
     const acc: Account = { address, pubkey: undefined, accountNumber: this.nextAccountNumber(ctx), sequence: 0n, module: { name, permissions } };
     this.setAccount(ctx, acc);
     return acc;

@@ -30,12 +30,15 @@ export function balancePrefix(addrBytes: Uint8Array): Uint8Array {
 }
 
 function withSuffix(prefix: Uint8Array, suffix: string): Uint8Array {
-  const s = enc.encode(suffix);
-  const k = new Uint8Array(prefix.length + s.length);
+  const k = Buffer.allocUnsafe(prefix.length + Buffer.byteLength(suffix));
   k.set(prefix, 0);
-  k.set(s, prefix.length);
+  k.write(suffix, prefix.length, 'utf8');
   return k;
 }
+
+/** Amounts are stored as ASCII decimal. */
+const amountBytes = (n: bigint): Uint8Array => Buffer.from(n.toString(), 'latin1');
+const amountOfBytes = (b: Uint8Array): bigint => BigInt(Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('latin1'));
 
 export interface BankParamsT {
   defaultSendEnabled: boolean;
@@ -53,7 +56,7 @@ export interface BankKeeperI {
 }
 
 export class BankKeeper implements BankKeeperI {
-  readonly accounts: AccountKeeperI & { getOrCreateModuleAccount(ctx: Context, name: string, perms?: string[]): unknown };
+  readonly accounts: AccountKeeperI & { getOrCreateModuleAccount(ctx: Context, name: string, perms?: string[]): unknown; hasAccount(ctx: Context, address: string): boolean };
   /** Module accounts that may not receive plain sends (fee_collector, ...), by address. */
   readonly blocked = new Set<string>();
 
@@ -68,7 +71,7 @@ export class BankKeeper implements BankKeeperI {
 
   balance(ctx: Context, address: string, denom: string): bigint {
     const raw = this.store(ctx).get(withSuffix(balancePrefix(fromBech32(address)), denom));
-    return raw ? BigInt(dec.decode(raw)) : 0n;
+    return raw ? amountOfBytes(raw) : 0n;
   }
 
   allBalances(ctx: Context, address: string): Coin[] {
@@ -83,7 +86,7 @@ export class BankKeeper implements BankKeeperI {
   private setBalance(ctx: Context, address: string, denom: string, amount: bigint): void {
     const key = withSuffix(balancePrefix(fromBech32(address)), denom);
     if (amount === 0n) this.store(ctx).delete(key);
-    else this.store(ctx).set(key, enc.encode(amount.toString()));
+    else this.store(ctx).set(key, amountBytes(amount));
   }
 
   supplyOf(ctx: Context, denom: string): bigint {
@@ -165,7 +168,7 @@ export class BankKeeper implements BankKeeperI {
   private sendCoinsRaw(ctx: Context, from: string, to: string, coins: readonly Coin[]): void {
     this.subCoins(ctx, from, coins);
     this.addCoins(ctx, to, coins);
-    if (!this.accounts.getAccount(ctx, to)) this.accounts.newAccount(ctx, to);
+    if (!this.accounts.hasAccount(ctx, to)) this.accounts.newAccount(ctx, to);
     ctx.events.emit(event('transfer', { recipient: to, sender: from, amount: formatCoins(coins) }));
   }
 

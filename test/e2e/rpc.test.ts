@@ -30,7 +30,7 @@ after(async () => {
 test('broadcast_tx_commit, tx, block_results, block_by_hash, commit, blockchain', async () => {
   const res = await comet.broadcastTxCommit({ tx: send(0n) });
   assert.equal(res.checkTx.code, 0);
-  assert.equal(res.txResult.code, 0, res.txResult.log);
+  assert.equal(res.txResult?.code, 0, res.txResult?.log ?? "");
   assert.ok(res.height > 0);
   const tx = await comet.tx({ hash: res.hash });
   assert.equal(tx.height, res.height);
