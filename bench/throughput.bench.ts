@@ -18,11 +18,14 @@ export interface ThroughputOptions {
   txsPerAccount: number;
   inFlight: number;
   blockTimeMs: number;
+  /** Txs per HTTP request: 1 = one broadcast_tx_sync per request; >1 = JSON-RPC batches. */
+  batch?: number;
 }
 
 export async function runThroughputBench(o: ThroughputOptions): Promise<Record<string, number>> {
   const total = o.accounts * o.txsPerAccount;
-  console.log(`\n# end-to-end MsgSend throughput: ${fmt(total)} txs from ${o.accounts} accounts, ${o.inFlight} in flight, ${o.blockTimeMs} ms blocks (${machine()})`);
+  const batch = o.batch ?? 1;
+  console.log(`\n# end-to-end MsgSend throughput: ${fmt(total)} txs from ${o.accounts} accounts, ${o.inFlight} requests in flight, ${batch === 1 ? 'one broadcast_tx_sync per HTTP request' : `JSON-RPC batches of ${batch}`}, ${o.blockTimeMs} ms blocks (${machine()})`);
   const home = mkdtempSync(join(tmpdir(), 'depind-bench-'));
   depindSync(['init', '--dev', '--home', home, '--overwrite']);
   writeFileSync(join(home, 'config', 'genesis.json'), JSON.stringify(benchGenesis(o.accounts)));
@@ -93,14 +96,20 @@ export async function runThroughputBench(o: ThroughputOptions): Promise<Record<s
   const start = performance.now();
   const worker = async () => {
     while (next < txs.length) {
-      const tx = txs[next++]!;
-      sentAt.set(tx.hash, performance.now());
-      const res = JSON.parse(await post(`{"jsonrpc":"2.0","id":1,"method":"broadcast_tx_sync","params":{"tx":"${tx.b64}"}}`));
-      if (res.error || res.result.code !== 0) {
-        rejected++;
-        firstError ||= JSON.stringify(res.error ?? res.result);
-        sentAt.delete(tx.hash);
-      }
+      const chunk = txs.slice(next, next + batch);
+      next += chunk.length;
+      const now = performance.now();
+      for (const tx of chunk) sentAt.set(tx.hash, now);
+      const reqs = chunk.map((tx, i) => `{"jsonrpc":"2.0","id":${i},"method":"broadcast_tx_sync","params":{"tx":"${tx.b64}"}}`);
+      const parsed = JSON.parse(await post(batch === 1 ? reqs[0]! : `[${reqs.join(',')}]`));
+      const results = Array.isArray(parsed) ? parsed : [parsed];
+      results.forEach((res: { id: number; error?: unknown; result?: { code: number } }) => {
+        if (res.error || res.result!.code !== 0) {
+          rejected++;
+          firstError ||= JSON.stringify(res.error ?? res.result);
+          sentAt.delete(chunk[res.id]!.hash);
+        }
+      });
     }
   };
   await Promise.all(Array.from({ length: o.inFlight }, worker));
@@ -126,4 +135,5 @@ export async function runThroughputBench(o: ThroughputOptions): Promise<Record<s
 
 if (import.meta.url === `file://${process.argv[1]}`) {
   await runThroughputBench({ accounts: 2000, txsPerAccount: 15, inFlight: 64, blockTimeMs: 500 });
+  await runThroughputBench({ accounts: 2000, txsPerAccount: 15, inFlight: 8, blockTimeMs: 500, batch: 50 });
 }
