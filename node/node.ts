@@ -18,7 +18,8 @@ import {
 } from './store/block-types.ts';
 import { Mempool } from './mempool/mempool.ts';
 import { SigVerifierPool } from './mempool/sig-verifier.ts';
-import { TxIndexer } from './indexer/tx-indexer.ts';
+import { IndexerClient, type TxIndex } from './indexer/indexer-client.ts';
+import { join } from 'node:path';
 import { EventBus, flattenEvents } from './event-bus.ts';
 import { ValidatorKey, validatorAddress } from './validator-key.ts';
 import { loadConfig, homePaths, type NodeConfig } from './config.ts';
@@ -64,7 +65,7 @@ export class DepinNode {
   readonly app: App;
   readonly keepers: DepinKeepers;
   readonly blocks: BlockStore;
-  readonly indexer: TxIndexer;
+  readonly indexer: TxIndex;
   readonly mempool: Mempool;
   private readonly verifier: SigVerifierPool | undefined;
   readonly bus = new EventBus();
@@ -78,12 +79,13 @@ export class DepinNode {
   private timer: NodeJS.Timeout | undefined;
   private stopping = false;
   private inFlight: Promise<void> | undefined;
+  private indexing: Promise<unknown> = Promise.resolve();
   /** Listeners for committed blocks (RPC caches, metrics). */
   readonly onCommit: ((height: bigint) => void)[] = [];
 
   private constructor(fields: {
     home: string; config: NodeConfig; genesis: GenesisDoc; db: Level<Uint8Array, Uint8Array>; app: App; keepers: DepinKeepers;
-    blocks: BlockStore; indexer: TxIndexer; validatorKey: ValidatorKey | undefined; log: (m: string) => void;
+    blocks: BlockStore; indexer: TxIndex; validatorKey: ValidatorKey | undefined; log: (m: string) => void;
   }) {
     this.home = fields.home;
     this.config = fields.config;
@@ -108,12 +110,14 @@ export class DepinNode {
     const config = { ...loadConfig(opts.home), ...opts.config };
     const genesis = JSON.parse(readFileSync(paths.genesis, 'utf8')) as GenesisDoc;
     mkdirSync(paths.data, { recursive: true });
-    const db = new Level<Uint8Array, Uint8Array>(paths.data, { keyEncoding: 'view', valueEncoding: 'view' });
+    const db = new Level<Uint8Array, Uint8Array>(join(paths.data, 'chain.db'), { keyEncoding: 'view', valueEncoding: 'view' });
     await db.open();
     const stateDb = db.sublevel<Uint8Array, Uint8Array>('state', { keyEncoding: 'view', valueEncoding: 'view' });
     const { app, keepers } = await openDepinApp(stateDb, { minGasPrice: config.minGasPrice, maxTxBytes: config.mempool.maxTxBytes });
     const blocks = await BlockStore.open(db);
-    const indexer = new TxIndexer(db.sublevel<Uint8Array, Uint8Array>('index', { keyEncoding: 'view', valueEncoding: 'view' }));
+    // The tx index lives in its own LevelDB, written by a worker thread (a derived view, rebuilt
+    // from stored blocks and results for any height it lacks).
+    const indexer = new IndexerClient(join(paths.data, 'index.db'));
     let validatorKey: ValidatorKey | undefined;
     try {
       validatorKey = ValidatorKey.load(paths.validatorKey);
@@ -173,7 +177,11 @@ export class DepinNode {
       if (!opts.replay) this.mempool.update(block.txs);
     });
     this.lastResultsHash = resultsHash(resultMsgs);
-    await this.indexBlock(height, block.txs, res.txResults);
+    // Indexing runs on the indexer thread while the next block is built; its queue keeps blocks in
+    // order, and a crash before it finishes is repaired from the stored results at startup.
+    const indexed = this.indexBlock(height, block.txs, res.txResults);
+    this.indexing = this.indexing.then(() => indexed).catch((err) => this.log(`indexing block ${height} failed: ${(err as Error).message}`));
+    if (opts.replay) await indexed;
     if (!opts.replay) this.publishBlock(block, res.txResults, height);
     for (const cb of this.onCommit) cb(height);
   }
@@ -289,6 +297,8 @@ export class DepinNode {
     if (this.timer) clearTimeout(this.timer);
     if (this.inFlight) await this.inFlight;
     await this.verifier?.close();
+    await this.indexing;
+    await this.indexer.close();
     await this.db.close();
   }
 }

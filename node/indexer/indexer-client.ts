@@ -1,0 +1,69 @@
+// The node's handle on the tx index running in a worker thread (indexer-thread.ts); same methods
+// as TxIndexer. Index writes are ordered (one message queue) and each block is one atomic batch
+// there, so after a crash the index is at a block boundary and the node re-indexes what it missed.
+import { Worker } from 'node:worker_threads';
+import type { IndexedTxRecord } from './tx-indexer.ts';
+
+export interface TxIndex {
+  indexBlock(height: bigint, txs: IndexedTxRecord[]): Promise<void>;
+  lastHeight(): Promise<bigint>;
+  getByHash(hash: string): Promise<IndexedTxRecord | undefined>;
+  search(query: string, page: number, perPage: number, orderBy?: 'asc' | 'desc'): Promise<{ txs: IndexedTxRecord[]; totalCount: number }>;
+  close(): Promise<void>;
+}
+
+export class IndexerClient implements TxIndex {
+  private readonly worker: Worker;
+  private readonly pending = new Map<number, { resolve: (v: any) => void; reject: (e: Error) => void }>();
+  private nextId = 0;
+  private readonly ready: Promise<void>;
+
+  constructor(path: string, exclude?: string[]) {
+    this.worker = new Worker(new URL('./indexer-thread.ts', import.meta.url), { workerData: { path, exclude } });
+    this.ready = new Promise((resolve, reject) => {
+      this.worker.once('error', reject);
+      this.worker.on('message', (m: { ready?: boolean; id: number; result?: unknown; error?: { message: string } }) => {
+        if (m.ready) return resolve();
+        const p = this.pending.get(m.id);
+        if (!p) return;
+        this.pending.delete(m.id);
+        if (m.error) p.reject(new Error(m.error.message));
+        else p.resolve(m.result);
+      });
+    });
+    this.worker.on('error', (err: Error) => {
+      for (const p of this.pending.values()) p.reject(err);
+      this.pending.clear();
+    });
+  }
+
+  private async call<T>(method: string, ...args: unknown[]): Promise<T> {
+    await this.ready;
+    return new Promise<T>((resolve, reject) => {
+      const id = this.nextId++;
+      this.pending.set(id, { resolve, reject });
+      this.worker.postMessage({ id, method, args });
+    });
+  }
+
+  indexBlock(height: bigint, txs: IndexedTxRecord[]): Promise<void> {
+    return this.call('indexBlock', height, txs);
+  }
+
+  lastHeight(): Promise<bigint> {
+    return this.call('lastHeight');
+  }
+
+  getByHash(hash: string): Promise<IndexedTxRecord | undefined> {
+    return this.call('getByHash', hash);
+  }
+
+  search(query: string, page: number, perPage: number, orderBy: 'asc' | 'desc' = 'asc') {
+    return this.call<{ txs: IndexedTxRecord[]; totalCount: number }>('search', query, page, perPage, orderBy);
+  }
+
+  async close(): Promise<void> {
+    await this.call('close');
+    await this.worker.terminate();
+  }
+}

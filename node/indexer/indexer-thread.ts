@@ -1,0 +1,28 @@
+// Worker thread that owns the tx index (its own LevelDB directory): building index keys and
+// writing them is a large share of per-tx work, and here it runs on the second core instead of the
+// thread that executes blocks. Requests are plain messages: {id, method, args} -> {id, result|error}.
+import { parentPort, workerData } from 'node:worker_threads';
+import { Level } from 'level';
+import { TxIndexer } from './tx-indexer.ts';
+
+const db = new Level<Uint8Array, Uint8Array>(workerData.path as string, { keyEncoding: 'view', valueEncoding: 'view' });
+await db.open();
+const indexer = new TxIndexer(db, workerData.exclude as string[] | undefined);
+
+type Req = { id: number; method: 'indexBlock' | 'lastHeight' | 'getByHash' | 'search' | 'close'; args: unknown[] };
+
+parentPort!.on('message', async (req: Req) => {
+  try {
+    let result: unknown;
+    if (req.method === 'close') {
+      await db.close();
+      result = null;
+    } else {
+      result = await (indexer[req.method] as (...a: unknown[]) => Promise<unknown>).apply(indexer, req.args);
+    }
+    parentPort!.postMessage({ id: req.id, result });
+  } catch (err) {
+    parentPort!.postMessage({ id: req.id, error: { message: (err as Error).message, page: (err as Error).name === 'PageError' } });
+  }
+});
+parentPort!.postMessage({ ready: true });
