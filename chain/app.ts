@@ -287,17 +287,25 @@ export class App {
 
   // ---------------------------------------------------------------- mempool admission
 
-  checkTx(txBytes: Uint8Array, mode: 'new' | 'recheck' = 'new'): CheckTxResult {
-    if (txBytes.length > this.maxTxBytes) return failure(ErrTxTooLarge.wrap(`tx is ${txBytes.length} bytes, limit ${this.maxTxBytes}`), 0n, 0n);
+  /** Size limit, decoding and gas limit: the stateless gate of CheckTx and block execution. */
+  private admit(bytes: Uint8Array): { tx: DecodedTx; meter: GasMeter } | TxResult {
+    if (bytes.length > this.maxTxBytes) return failure(ErrTxTooLarge.wrap(`tx is ${bytes.length} bytes, limit ${this.maxTxBytes}`), 0n, 0n);
     let tx: DecodedTx;
     try {
-      tx = this.decode(txBytes);
+      tx = this.decode(bytes);
     } catch (err) {
       return failure(err, 0n, 0n);
     }
     const gasWanted = tx.fee.gasLimit;
     if (gasWanted > BigInt(MAX_GAS)) return failure(ErrInvalidGasLimit.wrap(`gas limit ${gasWanted} exceeds ${MAX_GAS}`), gasWanted, 0n);
-    const meter = new GasMeter(Number(gasWanted));
+    return { tx, meter: new GasMeter(Number(gasWanted)) };
+  }
+
+  checkTx(txBytes: Uint8Array, mode: 'new' | 'recheck' = 'new'): CheckTxResult {
+    const admitted = this.admit(txBytes);
+    if (!('tx' in admitted)) return admitted;
+    const { tx, meter } = admitted;
+    const gasWanted = tx.fee.gasLimit;
     const branch = new CacheKV(this.checkState);
     const events = new EventManager();
     const ctx = this.ctx(new GasKV(branch, meter), meter, events, mode === 'new' ? 'check' : 'recheck');
@@ -362,17 +370,9 @@ export class App {
   }
 
   private deliverTx(bytes: Uint8Array, block: BlockInfo): TxResult {
-    if (bytes.length > this.maxTxBytes) return failure(ErrTxTooLarge.wrap(`tx is ${bytes.length} bytes, limit ${this.maxTxBytes}`), 0n, 0n);
-    let tx: DecodedTx;
-    try {
-      tx = this.decode(bytes);
-    } catch (err) {
-      return failure(err, 0n, 0n);
-    }
-    const gasWanted = tx.fee.gasLimit;
-    if (gasWanted > BigInt(MAX_GAS)) return failure(ErrInvalidGasLimit.wrap(`gas limit ${gasWanted} exceeds ${MAX_GAS}`), gasWanted, 0n);
-    const meter = new GasMeter(Number(gasWanted));
-    return this.runTx(tx, this.deliverState!, meter, block, false);
+    const admitted = this.admit(bytes);
+    if (!('tx' in admitted)) return admitted;
+    return this.runTx(admitted.tx, this.deliverState!, admitted.meter, block, false);
   }
 
   /** Ante on one branch, messages on another: state is written only for the parts that succeed. */

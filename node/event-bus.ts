@@ -1,7 +1,7 @@
 // Publishes NewBlock / NewBlockHeader / Tx events to websocket subscribers whose CometBFT query
 // matches (same query language and keys as tx_search, plus tm.event).
 import { parseQuery, matchEvents, type Query } from './indexer/query.ts';
-import type { Event } from '../chain/events.ts';
+export { flattenEvents } from './indexer/query.ts';
 
 export interface BusMessage {
   /** "type.key" -> values, including tm.event; what queries match against. */
@@ -55,19 +55,4 @@ export class EventBus {
       }
     }
   }
-}
-
-/** Flattens ABCI events into the "type.key" -> values map used by queries. */
-export function flattenEvents(events: readonly Event[], base: Record<string, string>): Map<string, string[]> {
-  const m = new Map<string, string[]>();
-  for (const [k, v] of Object.entries(base)) m.set(k, [v]);
-  for (const e of events) {
-    for (const a of e.attributes) {
-      const key = `${e.type}.${a.key}`;
-      const list = m.get(key);
-      if (list) list.push(a.value);
-      else m.set(key, [a.value]);
-    }
-  }
-  return m;
 }

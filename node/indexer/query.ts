@@ -154,3 +154,19 @@ export function matchEvents(q: Query, events: Map<string, string[]>): boolean {
   }
   return true;
 }
+
+/** ABCI events as queries see them: "type.key" -> values, plus the implicit keys given in `base`
+ * (tm.event, tx.hash, tx.height). */
+export function flattenEvents(events: readonly { type: string; attributes: readonly { key: string; value: string }[] }[], base: Record<string, string>): Map<string, string[]> {
+  const m = new Map<string, string[]>();
+  for (const [k, v] of Object.entries(base)) m.set(k, [v]);
+  for (const e of events) {
+    for (const a of e.attributes) {
+      const key = `${e.type}.${a.key}`;
+      const list = m.get(key);
+      if (list) list.push(a.value);
+      else m.set(key, [a.value]);
+    }
+  }
+  return m;
+}

@@ -4,7 +4,7 @@
 import type { AbstractLevel } from 'abstract-level';
 import { codec, i64 } from '../../chain/codec/proto.ts';
 import type { Event } from '../../chain/events.ts';
-import { parseQuery, matchEvents, matchValue, type Condition, type Query } from './query.ts';
+import { parseQuery, matchEvents, matchValue, flattenEvents, type Condition, type Query } from './query.ts';
 
 type DB = AbstractLevel<any, Uint8Array, Uint8Array>;
 
@@ -237,14 +237,5 @@ export class TxIndexer {
 
 /** The "type.key" -> values map a record's query conditions are checked against. */
 export function recordEvents(r: IndexedTxRecord): Map<string, string[]> {
-  const m = new Map<string, string[]>([['tx.hash', [r.hash]], ['tx.height', [r.height.toString()]]]);
-  for (const e of r.result.events) {
-    for (const a of e.attributes) {
-      const k = `${e.type}.${a.key}`;
-      const list = m.get(k);
-      if (list) list.push(a.value);
-      else m.set(k, [a.value]);
-    }
-  }
-  return m;
+  return flattenEvents(r.result.events, { 'tx.hash': r.hash, 'tx.height': r.height.toString() });
 }
