@@ -159,8 +159,8 @@ export class DepinNode {
     // The index is rebuilt from stored blocks and results for any height it missed.
     for (let h = (await this.indexer.lastHeight()) + 1n; h <= appHeight; h++) {
       const stored = await this.blocks.loadBlock(h);
-      const results = await this.blocks.loadResults(h);
-      if (stored && results) await this.indexBlock(h, stored.block.txs, results.txResults.map(fromResultMsg));
+      const results = await this.blocks.loadResultsBytes(h);
+      if (stored && results) await this.indexer.indexEncodedBlock(h, stored.block.txs, results);
     }
   }
 
@@ -170,7 +170,7 @@ export class DepinNode {
     const time = toTimestamp(block.header.time);
     const res = this.app.finalizeBlock({ height, time, txs: block.txs });
     const resultMsgs = res.txResults.map(toResultMsg);
-    await this.blocks.saveResults(height, { height: height.toString(), txResults: resultMsgs, finalizeBlockEvents: res.events, appHash: res.appHash });
+    const resultsBytes = await this.blocks.saveResults(height, { height: height.toString(), txResults: resultMsgs, finalizeBlockEvents: res.events, appHash: res.appHash });
     await this.mempool.exclusive(async () => {
       const { appHash } = await this.app.commit();
       this.lastAppHash = appHash;
@@ -179,24 +179,11 @@ export class DepinNode {
     this.lastResultsHash = resultsHash(resultMsgs);
     // Indexing runs on the indexer thread while the next block is built; its queue keeps blocks in
     // order, and a crash before it finishes is repaired from the stored results at startup.
-    const indexed = this.indexBlock(height, block.txs, res.txResults);
+    const indexed = this.indexer.indexEncodedBlock(height, block.txs, resultsBytes);
     this.indexing = this.indexing.then(() => indexed).catch((err) => this.log(`indexing block ${height} failed: ${(err as Error).message}`));
     if (opts.replay) await indexed;
     if (!opts.replay) this.publishBlock(block, res.txResults, height);
     for (const cb of this.onCommit) cb(height);
-  }
-
-  private async indexBlock(height: bigint, txs: Uint8Array[], results: TxResult[]): Promise<void> {
-    await this.indexer.indexBlock(height, txs.map((tx, index) => {
-      const r = results[index]!;
-      return {
-        hash: Buffer.from(sha256(tx)).toString('hex').toUpperCase(),
-        height,
-        index,
-        tx,
-        result: { code: r.code, codespace: r.codespace, log: r.log, info: r.info, data: r.data, gasWanted: r.gasWanted, gasUsed: r.gasUsed, events: r.events },
-      };
-    }));
   }
 
   private publishBlock(block: Block, results: TxResult[], height: bigint): void {

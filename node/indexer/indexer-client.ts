@@ -6,6 +6,7 @@ import type { IndexedTxRecord } from './tx-indexer.ts';
 
 export interface TxIndex {
   indexBlock(height: bigint, txs: IndexedTxRecord[]): Promise<void>;
+  indexEncodedBlock(height: bigint, txs: Uint8Array[], resultsBytes: Uint8Array): Promise<void>;
   lastHeight(): Promise<bigint>;
   getByHash(hash: string): Promise<IndexedTxRecord | undefined>;
   search(query: string, page: number, perPage: number, orderBy?: 'asc' | 'desc'): Promise<{ txs: IndexedTxRecord[]; totalCount: number }>;
@@ -48,6 +49,10 @@ export class IndexerClient implements TxIndex {
 
   indexBlock(height: bigint, txs: IndexedTxRecord[]): Promise<void> {
     return this.call('indexBlock', height, txs);
+  }
+
+  indexEncodedBlock(height: bigint, txs: Uint8Array[], resultsBytes: Uint8Array): Promise<void> {
+    return this.call('indexEncodedBlock', height, txs, resultsBytes);
   }
 
   lastHeight(): Promise<bigint> {

@@ -9,7 +9,7 @@ const db = new Level<Uint8Array, Uint8Array>(workerData.path as string, { keyEnc
 await db.open();
 const indexer = new TxIndexer(db, workerData.exclude as string[] | undefined);
 
-type Req = { id: number; method: 'indexBlock' | 'lastHeight' | 'getByHash' | 'search' | 'close'; args: unknown[] };
+type Req = { id: number; method: 'indexBlock' | 'indexEncodedBlock' | 'lastHeight' | 'getByHash' | 'search' | 'close'; args: unknown[] };
 
 parentPort!.on('message', async (req: Req) => {
   try {

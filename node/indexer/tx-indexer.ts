@@ -3,6 +3,8 @@
 // height, so a crash leaves the index before or after a block, and re-indexing is idempotent.
 import type { AbstractLevel } from 'abstract-level';
 import { codec, i64 } from '../../chain/codec/proto.ts';
+import { sha256 } from '../../chain/crypto/hash.ts';
+import { BlockResultsCodec } from '../store/block-types.ts';
 import type { Event } from '../../chain/events.ts';
 import { parseQuery, matchEvents, matchValue, flattenEvents, type Condition, type Query } from './query.ts';
 
@@ -130,6 +132,26 @@ export class TxIndexer {
     }
     ops.push({ type: 'put', key: LAST, value: u64(height) });
     await this.db.batch(ops);
+  }
+
+  /** Indexes a block from its txs and its encoded depin.types.v1.BlockResults (as the block store
+   * keeps them): lets the node hand over one buffer instead of cloning every record. */
+  async indexEncodedBlock(height: bigint, txs: Uint8Array[], resultsBytes: Uint8Array): Promise<void> {
+    const results = BlockResultsCodec.decode(resultsBytes).txResults ?? [];
+    await this.indexBlock(height, txs.map((tx, index) => {
+      const r = results[index]!;
+      return {
+        hash: Buffer.from(sha256(tx)).toString('hex').toUpperCase(),
+        height,
+        index,
+        tx,
+        result: {
+          code: r.code, codespace: r.codespace, log: r.log, info: r.info, data: r.data,
+          gasWanted: i64(r.gasWanted), gasUsed: i64(r.gasUsed),
+          events: (r.events ?? []).map((e) => ({ type: e.type, attributes: (e.attributes ?? []).map((a) => ({ key: a.key, value: a.value, index: a.index })) })),
+        },
+      };
+    }));
   }
 
   async getByHash(hash: string): Promise<IndexedTxRecord | undefined> {

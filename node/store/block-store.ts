@@ -75,8 +75,15 @@ export class BlockStore {
     if (this._base === 0n) this._base = h;
   }
 
-  async saveResults(height: bigint, results: BlockResultsMsg): Promise<void> {
-    await this.db.put(heightKey('r:', height), BlockResultsCodec.encode(results), { sync: true } as object);
+  /** Saves a block's results; returns their encoding (the indexer consumes the same bytes). */
+  async saveResults(height: bigint, results: BlockResultsMsg): Promise<Uint8Array> {
+    const bytes = BlockResultsCodec.encode(results);
+    await this.db.put(heightKey('r:', height), bytes, { sync: true } as object);
+    return bytes;
+  }
+
+  async loadResultsBytes(height: bigint): Promise<Uint8Array | undefined> {
+    return this.db.get(heightKey('r:', height));
   }
 
   async loadBlock(height: bigint): Promise<StoredBlock | undefined> {
