@@ -3,7 +3,7 @@
 // counted when committed (NewBlock events over the websocket). Reports tx/s and p50/p99
 // broadcast-to-commit latency. The load generator runs on the same 2-core machine.
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import http from 'node:http';
@@ -90,6 +90,13 @@ export async function runThroughputBench(o: ThroughputOptions): Promise<Record<s
       req.end(body);
     });
 
+  // CPU seconds of the node process (all threads) and of this load generator, over the run.
+  const nodeCpu = () => {
+    const f = readFileSync(`/proc/${proc.pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    return (Number(f[11]) + Number(f[12])) / 100; // utime + stime in clock ticks (USER_HZ = 100)
+  };
+  const cpu0 = nodeCpu();
+  const self0 = process.cpuUsage();
   let next = 0;
   let rejected = 0;
   let firstError = '';
@@ -116,6 +123,9 @@ export async function runThroughputBench(o: ThroughputOptions): Promise<Record<s
   const broadcastDone = performance.now();
   const deadline = Date.now() + 60_000;
   while (committed < total - rejected && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+  const nodeCpuSeconds = nodeCpu() - cpu0;
+  const self1 = process.cpuUsage(self0);
+  const loadCpuSeconds = (self1.user + self1.system) / 1e6;
   ws.close();
   agent.destroy();
   proc.kill('SIGTERM');
@@ -129,6 +139,7 @@ export async function runThroughputBench(o: ThroughputOptions): Promise<Record<s
   console.log(`broadcast ingest: ${fmt(ingest)} tx/s (${rejected} rejected${firstError ? `, first: ${firstError}` : ''})`);
   console.log(`committed ${fmt(committed)} txs in ${seconds.toFixed(2)} s = ${fmt(tps)} tx/s; largest block ${fmt(Math.max(0, ...blockSizes))} txs`);
   console.log(`broadcast-to-commit latency: p50 ${percentile(latencies, 50).toFixed(0)} ms, p99 ${percentile(latencies, 99).toFixed(0)} ms`);
+  console.log(`CPU per committed tx: node ${fmt((nodeCpuSeconds * 1e6) / committed)} µs (all threads), load generator ${fmt((loadCpuSeconds * 1e6) / committed)} µs; ${(nodeCpuSeconds + loadCpuSeconds).toFixed(1)} CPU-s of ${(2 * seconds).toFixed(1)} available on 2 cores`);
   if (committed < total - rejected) throw new Error(`only ${committed}/${total - rejected} txs committed within 60 s`);
   return { tps, p50: percentile(latencies, 50), p99: percentile(latencies, 99), ingest };
 }
