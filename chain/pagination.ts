@@ -1,6 +1,6 @@
 // cosmos.base.query.v1beta1 pagination over a store iterator: key-based (next_key) or
 // offset-based, with an optional total count, like the SDK's query.Paginate.
-import { u64, codec, type U64 } from './codec/proto.ts';
+import { u64, type U64 } from './codec/proto.ts';
 import type { Bytes, KVReader } from './store/kv.ts';
 import { prefixEnd } from './store/kv.ts';
 import { ErrInvalidRequest } from './errors.ts';
@@ -20,8 +20,6 @@ export interface PageResponse {
 
 export const DEFAULT_LIMIT = 100n;
 export const MAX_LIMIT = 1000n;
-
-export const PageRequestCodec = codec<PageRequest>('cosmos.base.query.v1beta1.PageRequest');
 
 /** Pages through entries under `prefix`, returning the mapped values and the page response.
  * `next_key` is relative to the prefix, as in the SDK. */

@@ -33,7 +33,6 @@ export class PageError extends Error {}
 
 const TxRecordCodec = codec<{ height: unknown; index: number; tx: Uint8Array; result: { code: number; data: Uint8Array; log: string; info: string; gasWanted: unknown; gasUsed: unknown; events: Event[]; codespace: string } }>('depin.types.v1.TxRecord');
 
-const enc = new TextEncoder();
 const dec = new TextDecoder();
 const T_HASH = 0x74; // 't' hash -> record
 const T_HEIGHT = 0x68; // 'h' height index -> hash

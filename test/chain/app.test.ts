@@ -241,3 +241,18 @@ test('sign modes other than DIRECT, expired timeout_height, oversize and non-can
   await app.commit();
   await close();
 });
+
+test('exportGenesis reflects the committed state (balances, supply, accounts)', async () => {
+  const { app, close } = await freshApp();
+  await block(app, 1n, []);
+  await block(app, 2n, [send(0, 1, 500n, 0n)]);
+  const g = app.exportGenesis() as { auth: { accounts: { address: string; sequence: string; pub_key: unknown }[] }; bank: { balances: { address: string; coins: { amount: string }[] }[]; supply: { denom: string; amount: string }[] } };
+  const b1 = g.bank.balances.find((b) => b.address === keys[1]!.address)!;
+  assert.equal(BigInt(b1.coins[0]!.amount), balance(app, 1));
+  const total = g.bank.balances.reduce((s, b) => s + BigInt(b.coins[0]!.amount), 0n);
+  assert.equal(g.bank.supply[0]!.amount, total.toString(), 'supply equals the sum of balances (fees included, in fee_collector)');
+  const a0 = g.auth.accounts.find((a) => a.address === keys[0]!.address)!;
+  assert.equal(a0.sequence, '1');
+  assert.ok(a0.pub_key, 'pubkey recorded on first signature');
+  await close();
+});
