@@ -111,7 +111,15 @@ export class DepinNode {
     const genesis = JSON.parse(readFileSync(paths.genesis, 'utf8')) as GenesisDoc;
     mkdirSync(paths.data, { recursive: true });
     const db = new Level<Uint8Array, Uint8Array>(join(paths.data, 'chain.db'), { keyEncoding: 'view', valueEncoding: 'view' });
-    await db.open();
+    try {
+      await db.open();
+    } catch (err) {
+      const cause = (err as { cause?: { code?: string; message?: string } }).cause;
+      if (cause?.code === 'LEVEL_LOCKED' || /lock/i.test(cause?.message ?? '')) {
+        throw new Error(`another depind is already running on ${opts.home} (its database is locked)`);
+      }
+      throw new Error(`cannot open ${join(paths.data, 'chain.db')}: ${cause?.message ?? (err as Error).message}`);
+    }
     const stateDb = db.sublevel<Uint8Array, Uint8Array>('state', { keyEncoding: 'view', valueEncoding: 'view' });
     const { app, keepers } = await openDepinApp(stateDb, { minGasPrice: config.minGasPrice, maxTxBytes: config.mempool.maxTxBytes });
     const blocks = await BlockStore.open(db);

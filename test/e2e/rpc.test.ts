@@ -108,3 +108,13 @@ test('URI GET and CORS preflight', async () => {
   assert.equal(pre.headers.get('access-control-allow-origin'), '*');
   assert.match(pre.headers.get('access-control-allow-headers') ?? '', /Content-Type/i);
 });
+
+test('a second depind on the same home refuses to start, with a clear message', async () => {
+  const { spawnSync } = await import('node:child_process');
+  const { DEPIND } = await import('../helpers/devnet.ts');
+  const r = spawnSync(process.execPath, [DEPIND, 'start', '--home', net.home, '--rpc.laddr', '127.0.0.1:0'], { encoding: 'utf8', timeout: 20_000 });
+  assert.equal(r.status, 1);
+  assert.match(r.stderr, /already running/);
+  // ...and the running node is unaffected.
+  assert.deepEqual((await rpcCall(net.rpc, 'health')).result, {});
+});
