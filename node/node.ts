@@ -80,8 +80,6 @@ export class DepinNode {
   private stopping = false;
   private inFlight: Promise<void> | undefined;
   private indexing: Promise<unknown> = Promise.resolve();
-  /** Listeners for committed blocks (RPC caches, metrics). */
-  readonly onCommit: ((height: bigint) => void)[] = [];
 
   private constructor(fields: {
     home: string; config: NodeConfig; genesis: GenesisDoc; db: Level<Uint8Array, Uint8Array>; app: App; keepers: DepinKeepers;
@@ -191,7 +189,6 @@ export class DepinNode {
     this.indexing = this.indexing.then(() => indexed).catch((err) => this.log(`indexing block ${height} failed: ${(err as Error).message}`));
     if (opts.replay) await indexed;
     if (!opts.replay) this.publishBlock(block, res.txResults, height);
-    for (const cb of this.onCommit) cb(height);
   }
 
   private publishBlock(block: Block, results: TxResult[], height: bigint): void {
