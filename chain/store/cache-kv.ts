@@ -1,51 +1,71 @@
 // A write-back cache branch over any KV reader: reads fall through to the parent, writes and
-// deletes stay local until write() pushes them down (or writes() hands them to the Merkle store).
-// Every tx runs on one of these, so a failed tx leaves its parent untouched.
+// deletes stay local until write() pushes them down, or writes() hands them (sorted) to
+// MerkleStore.stage. Every tx runs on a branch of the block's branch, so a failed tx is dropped
+// by forgetting its branch. This is the hot path of tx execution: point reads and writes are one
+// Map operation on the key's latin1 string (string order = byte order), and that string is passed
+// down through nested branches instead of being re-derived at every level.
 import sortedBtree from 'sorted-btree';
 import type { Bytes, KVReader, KVStore, Write } from './kv.ts';
+import { latin1, fromLatin1 } from './smt-hash.ts';
 
 // sorted-btree is CommonJS with `exports.default`; Node's ESM import hands us module.exports.
 const BTree = sortedBtree.default;
 type BTree<K, V> = import('sorted-btree').default<K, V>;
 
-const key = (b: Bytes): string => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('latin1');
-const bytes = (s: string): Bytes => Buffer.from(s, 'latin1');
+const byString = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
 
 /** Local entry: a value, or null for a delete that shadows the parent. */
 type Entry = Bytes | null;
 
+/** A reader that can look a key up by its latin1 string (CacheKV, MerkleStore). */
+interface Latin1Reader {
+  getLatin1(k: string, key: Bytes): Bytes | undefined;
+}
+
+function isLatin1Reader(r: KVReader): r is KVReader & Latin1Reader {
+  return typeof (r as Partial<Latin1Reader>).getLatin1 === 'function';
+}
+
 export class CacheKV implements KVStore {
   readonly parent: KVReader;
-  // Point lookups hit the Map; the sorted tree is built only when someone iterates.
+  private readonly fastParent: Latin1Reader | undefined;
+  // Point lookups hit the Map; the sorted index exists only once someone iterates, and is then
+  // kept up to date by set/delete.
   private readonly local = new Map<string, Entry>();
   private sorted: BTree<string, Entry> | undefined;
 
   constructor(parent: KVReader) {
     this.parent = parent;
+    this.fastParent = isLatin1Reader(parent) ? parent : undefined;
   }
 
-  get(k: Bytes): Bytes | undefined {
-    const e = this.local.get(key(k));
+  get(key: Bytes): Bytes | undefined {
+    return this.getLatin1(latin1(key), key);
+  }
+
+  getLatin1(k: string, key: Bytes): Bytes | undefined {
+    const e = this.local.get(k);
     if (e !== undefined) return e ?? undefined;
-    return this.parent.get(k);
+    return this.fastParent !== undefined ? this.fastParent.getLatin1(k, key) : this.parent.get(key);
   }
 
-  has(k: Bytes): boolean {
-    const e = this.local.get(key(k));
+  has(key: Bytes): boolean {
+    const k = latin1(key);
+    const e = this.local.get(k);
     if (e !== undefined) return e !== null;
-    return this.parent.has(k);
+    return this.fastParent !== undefined ? this.fastParent.getLatin1(k, key) !== undefined : this.parent.has(key);
   }
 
-  set(k: Bytes, v: Bytes): void {
-    const s = key(k);
-    this.local.set(s, v);
-    this.sorted?.set(s, v);
+  set(key: Bytes, value: Bytes): void {
+    const k = latin1(key);
+    this.local.set(k, value);
+    this.sorted?.set(k, value);
   }
 
-  delete(k: Bytes): void {
-    const s = key(k);
-    this.local.set(s, null);
-    this.sorted?.set(s, null);
+  delete(key: Bytes): void {
+    const k = latin1(key);
+    this.local.set(k, null);
+    this.sorted?.set(k, null);
   }
 
   /** Number of locally written keys (sets and deletes). */
@@ -55,64 +75,95 @@ export class CacheKV implements KVStore {
 
   /** The local writes in ascending key order (undefined value = delete). */
   writes(): Write[] {
-    return [...this.local.entries()]
-      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
-      .map(([k, v]): Write => [bytes(k), v ?? undefined]);
+    const out: Write[] = [];
+    if (this.sorted !== undefined) {
+      this.sorted.forEachPair((k, v) => void out.push([fromLatin1(k), v ?? undefined]));
+      return out;
+    }
+    const keys = [...this.local.keys()].sort();
+    for (const k of keys) out.push([fromLatin1(k), this.local.get(k) ?? undefined]);
+    return out;
   }
 
-  /** Pushes the local writes into the parent (which must be writable) and clears them. */
+  /** Pushes the local writes into the parent (which must be a KVStore) and clears them. */
   write(): void {
-    const parent = this.parent as KVStore;
-    for (const [k, v] of this.local) {
-      if (v === null) parent.delete(bytes(k));
-      else parent.set(bytes(k), v);
+    const parent = this.parent as Partial<KVStore>;
+    if (typeof parent.set !== 'function' || typeof parent.delete !== 'function') {
+      throw new Error('CacheKV.write(): parent is read-only; hand writes() to MerkleStore.stage instead');
     }
+    for (const [k, v] of this.local) {
+      if (v === null) parent.delete(fromLatin1(k));
+      else parent.set(fromLatin1(k), v);
+    }
+    this.discard();
+  }
+
+  /** Drops the local writes. */
+  discard(): void {
     this.local.clear();
     this.sorted = undefined;
   }
 
-  private tree(): BTree<string, Entry> {
-    if (!this.sorted) {
-      this.sorted = new BTree<string, Entry>();
-      for (const [k, v] of this.local) this.sorted.set(k, v);
+  private index(): BTree<string, Entry> {
+    if (this.sorted === undefined) {
+      const keys = [...this.local.keys()].sort();
+      this.sorted = new BTree<string, Entry>(undefined, byString);
+      for (const k of keys) this.sorted.set(k, this.local.get(k)!);
     }
     return this.sorted;
   }
 
-  *iterator(start: Bytes | undefined, end: Bytes | undefined, reverse = false): IterableIterator<[Bytes, Bytes]> {
-    const lo = start ? key(start) : undefined;
-    const hi = end ? key(end) : undefined;
-    const inRange = (s: string) => (lo === undefined || s >= lo) && (hi === undefined || s < hi);
-    // Snapshot the local entries in range so writes during iteration cannot corrupt it.
+  /**
+   * Local writes merged with the parent's entries, in byte order. The local entries in range are
+   * snapshotted when the iterator is created, so writes to this branch while iterating (e.g.
+   * deleting what was just read) do not disturb it; the parent is read lazily.
+   */
+  iterator(start: Bytes | undefined, end: Bytes | undefined, reverse = false): IterableIterator<[Bytes, Bytes]> {
+    const lo = start === undefined ? undefined : latin1(start);
+    const hi = end === undefined ? undefined : latin1(end);
     const locals: [string, Entry][] = [];
-    const t = this.tree();
-    if (!reverse) {
-      for (const [k, v] of t.entries(lo)) {
-        if (hi !== undefined && k >= hi) break;
-        locals.push([k, v]);
-      }
-    } else {
-      for (const [k, v] of t.entriesReversed(hi)) {
-        if (hi !== undefined && k >= hi) continue;
-        if (lo !== undefined && k < lo) break;
-        locals.push([k, v]);
-      }
-    }
-    const parentIt = this.parent.iterator(start, end, reverse)[Symbol.iterator]();
-    let p = parentIt.next();
-    let i = 0;
-    const before = (a: string, b: string) => (reverse ? a > b : a < b);
-    while (!p.done || i < locals.length) {
-      const pk = p.done ? undefined : key(p.value[0]);
-      const l = locals[i];
-      if (l && (pk === undefined || before(l[0], pk) || l[0] === pk)) {
-        if (pk !== undefined && l[0] === pk) p = parentIt.next(); // local shadows parent
-        i++;
-        if (l[1] !== null && inRange(l[0])) yield [bytes(l[0]), l[1]];
+    if (lo === undefined || hi === undefined || lo < hi) {
+      const t = this.index();
+      if (!reverse) {
+        for (const [k, v] of t.entries(lo)) {
+          if (hi !== undefined && k >= hi) break;
+          locals.push([k, v]);
+        }
       } else {
-        yield p.value as [Bytes, Bytes];
-        p = parentIt.next();
+        for (const [k, v] of t.entriesReversed(hi, undefined, true)) {
+          if (lo !== undefined && k < lo) break;
+          locals.push([k, v]);
+        }
       }
     }
+    if (locals.length === 0) return this.parent.iterator(start, end, reverse);
+    return merge(locals, this.parent.iterator(start, end, reverse), reverse);
+  }
+}
+
+function* merge(locals: [string, Entry][], parent: Iterator<[Bytes, Bytes]>, reverse: boolean): IterableIterator<[Bytes, Bytes]> {
+  let p = parent.next();
+  let pk = p.done ? undefined : latin1(p.value[0]);
+  let i = 0;
+  while (i < locals.length) {
+    const [lk, lv] = locals[i]!;
+    if (pk !== undefined && (reverse ? pk > lk : pk < lk)) {
+      // The parent's entry comes first.
+      yield p.value as [Bytes, Bytes];
+      p = parent.next();
+      pk = p.done ? undefined : latin1(p.value[0]);
+      continue;
+    }
+    if (pk === lk) {
+      // The local entry shadows the parent's.
+      p = parent.next();
+      pk = p.done ? undefined : latin1(p.value[0]);
+    }
+    i++;
+    if (lv !== null) yield [fromLatin1(lk), lv];
+  }
+  while (!p.done) {
+    yield p.value;
+    p = parent.next();
   }
 }

@@ -1,12 +1,18 @@
 // The authenticated store: a compressed sparse Merkle tree over sha256(key) paths whose root is
-// the app hash, persisted in LevelDB. Latest values also live in an in-memory sorted map (loaded at
-// open) so reads and range scans are synchronous and cheap; the tree answers proofs and reads at
-// past heights. Updates copy only the touched paths, so a commit costs O(changed keys × log n)
-// hashes and node writes, independent of the size of the state.
+// the app hash, persisted in LevelDB (layout and formulas in README.md).
+//
+// Two views of the same data:
+// - the latest committed values in an in-memory sorted map (the "flat state", loaded at open), so
+//   transaction reads and range scans are synchronous and never walk the tree;
+// - the tree itself, content-addressed in the DB (hash -> node), read lazily with getSync through a
+//   bounded cache. It answers the root, proofs and reads at past versions.
+// An update rebuilds only the paths to the changed keys: O(changed keys × log n) hashes and node
+// writes, independent of the size of the state. Every version's root stays in the DB.
 import sortedBtree from 'sorted-btree';
 import type { AbstractLevel } from 'abstract-level';
 import type { Bytes, KVReader, Write } from './kv.ts';
-import { leafHash, internalHash, sha, bit, ZERO, isZero } from './smt-hash.ts';
+import { type Hash, ZERO, sha, leafHash, internalHash, bit, latin1, fromLatin1 } from './smt-hash.ts';
+import { type Node, type Leaf, type Internal, encodeNode, decodeNode, NodeCache } from './smt-node.ts';
 import type { MerkleProof } from './proof.ts';
 
 // sorted-btree is CommonJS with `exports.default`; Node's ESM import hands us module.exports.
@@ -14,54 +20,27 @@ const BTree = sortedBtree.default;
 type BTree<K, V> = import('sorted-btree').default<K, V>;
 
 type DB = AbstractLevel<any, Uint8Array, Uint8Array>;
+type BatchOp = { type: 'put'; key: Uint8Array; value: Uint8Array } | { type: 'del'; key: Uint8Array };
 
-interface Leaf {
-  kind: 0;
-  keyHash: Uint8Array;
-  key: Uint8Array;
-  value: Uint8Array;
-  hash: Uint8Array;
-  persisted: boolean;
-}
+// DB key prefixes (one byte each; see README.md).
+const NODE = 0x6e; // 'n' ‖ hash(32)        -> encoded node
+const ROOT = 0x72; // 'r' ‖ u64be version   -> root hash (32 bytes; zeros = empty tree)
+const FLAT = 0x66; // 'f' ‖ key             -> latest value
+const LATEST = Uint8Array.of(0x4c); // 'L'  -> u64be latest version
 
-interface Internal {
-  kind: 1;
-  leftHash: Uint8Array;
-  rightHash: Uint8Array;
-  /** Loaded children; undefined = not loaded yet (fetched by hash), null = empty. */
-  left: Node | null | undefined;
-  right: Node | null | undefined;
-  hash: Uint8Array;
-  persisted: boolean;
-}
+const byString = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
 
-type Node = Leaf | Internal;
-
-interface Op {
-  keyHash: Uint8Array;
-  key: Uint8Array;
-  value: Uint8Array | undefined;
-}
-
-const NODE = 0x6e; // 'n' + hash -> encoded node
-const ROOT = 0x72; // 'r' + u64be version -> root hash
-const FLAT = 0x66; // 'f' + key -> latest value
-const LATEST = Uint8Array.of(0x4c); // 'L' -> u64be latest version
-
-const str = (b: Bytes) => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('latin1');
-const fromStr = (s: string) => Buffer.from(s, 'latin1') as Uint8Array;
-
-function prefixed(tag: number, b: Uint8Array): Uint8Array {
-  const k = new Uint8Array(1 + b.length);
-  k[0] = tag;
-  k.set(b, 1);
+function nodeKey(h: Hash): Uint8Array {
+  const k = Buffer.allocUnsafe(33);
+  k[0] = NODE;
+  k.write(h, 1, 32, 'latin1');
   return k;
 }
 
-function versionKey(v: number): Uint8Array {
-  const k = new Uint8Array(9);
-  k[0] = ROOT;
-  new DataView(k.buffer).setBigUint64(1, BigInt(v));
+function flatKey(key: Uint8Array): Uint8Array {
+  const k = new Uint8Array(1 + key.length);
+  k[0] = FLAT;
+  k.set(key, 1);
   return k;
 }
 
@@ -71,286 +50,383 @@ function u64be(v: number): Uint8Array {
   return b;
 }
 
-function makeLeaf(keyHash: Uint8Array, key: Uint8Array, value: Uint8Array): Leaf {
-  return { kind: 0, keyHash, key, value, hash: leafHash(keyHash, sha(value)), persisted: false };
+function rootKey(version: number): Uint8Array {
+  const k = new Uint8Array(9);
+  k[0] = ROOT;
+  k.set(u64be(version), 1);
+  return k;
 }
 
-function makeInternal(left: Node | null, right: Node | null): Internal {
-  const lh = left ? left.hash : ZERO;
-  const rh = right ? right.hash : ZERO;
-  return { kind: 1, leftHash: lh, rightHash: rh, left, right, hash: internalHash(lh, rh), persisted: false };
+function readU64(b: Uint8Array): number {
+  return Number(new DataView(b.buffer, b.byteOffset, b.byteLength).getBigUint64(0));
 }
 
-/** A subtree holding one leaf is that leaf; only subtrees with >= 2 leaves are internal nodes. */
-function join(left: Node | null, right: Node | null): Node | null {
-  if (!left && !right) return null;
-  if (!left && right && right.kind === 0) return right;
-  if (!right && left && left.kind === 0) return left;
-  return makeInternal(left, right);
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  return a.length === b.length && Buffer.compare(a, b) === 0;
 }
 
-function encodeNode(n: Node): Uint8Array {
-  if (n.kind === 1) {
-    const out = new Uint8Array(65);
-    out[0] = 1;
-    out.set(n.leftHash, 1);
-    out.set(n.rightHash, 33);
-    return out;
-  }
-  const out = new Uint8Array(1 + 32 + 4 + n.key.length + n.value.length);
-  out[0] = 0;
-  out.set(n.keyHash, 1);
-  new DataView(out.buffer).setUint32(33, n.key.length);
-  out.set(n.key, 37);
-  out.set(n.value, 37 + n.key.length);
-  return out;
+/** One effective change of a stage: a set (value) or a delete (undefined) of a key. */
+interface Op {
+  readonly flat: string; // latin1 key
+  readonly key: Uint8Array;
+  readonly keyHash: Hash;
+  readonly value: Uint8Array | undefined;
 }
 
-function decodeNode(hash: Uint8Array, b: Uint8Array): Node {
-  if (b[0] === 1) {
-    return { kind: 1, leftHash: b.slice(1, 33), rightHash: b.slice(33, 65), left: undefined, right: undefined, hash, persisted: true };
-  }
-  const keyLen = new DataView(b.buffer, b.byteOffset, b.byteLength).getUint32(33);
-  return { kind: 0, keyHash: b.slice(1, 33), key: b.slice(37, 37 + keyLen), value: b.slice(37 + keyLen), hash, persisted: true };
+interface Staged {
+  root: Hash;
+  /** Nodes created by this stage. Each is created once, bottom-up, and every one of them is part
+   * of the new tree (a subtree is only rebuilt when its contents change), so commit writes them
+   * all without walking the tree. */
+  readonly nodes: Node[];
+  /** Committed nodes that are not in the new tree (dropped from the cache at commit). */
+  readonly superseded: Hash[];
+  /** The effective changes, sorted by key hash; they become the flat-state puts/dels. */
+  readonly ops: Op[];
+}
+
+export interface MerkleStoreOptions {
+  /** Upper bound on decoded committed nodes kept in memory (default 500,000: about 200 MB at
+   * ~400 bytes a node; every node of a ~250k-key state, or the top 18 levels of a bigger one). */
+  cacheNodes?: number;
+}
+
+/** Cumulative counters, for benchmarks and for tests that check the cost of an update. */
+export interface MerkleStoreStats {
+  /** SHA-256 evaluations done by stage(): key paths, value hashes, leaf and internal nodes. */
+  hashes: number;
+  /** Nodes read from the DB (cache misses). */
+  nodeReads: number;
+  /** Nodes written by commits. */
+  nodeWrites: number;
 }
 
 export class MerkleStore implements KVReader {
   readonly db: DB;
-  private flat = new BTree<string, Uint8Array>();
-  private root: Node | null = null;
+  readonly stats: MerkleStoreStats = { hashes: 0, nodeReads: 0, nodeWrites: 0 };
+  private readonly flat: BTree<string, Uint8Array> = new BTree<string, Uint8Array>(undefined, byString);
+  private readonly cache: NodeCache;
+  private root: Hash = ZERO;
   private _version = 0;
-  private staged: { root: Node | null; writes: Write[] } | undefined;
-  /** Versions seen by rootAt, so historical reads do not hit the DB for the root each time. */
-  private readonly roots = new Map<number, Uint8Array>();
+  private staged: Staged | undefined;
+  private committing = false;
 
-  private constructor(db: DB) {
+  private constructor(db: DB, opts: MerkleStoreOptions) {
     this.db = db;
+    this.cache = new NodeCache(opts.cacheNodes ?? 500_000);
   }
 
-  static async open(db: AbstractLevel<any, any, any>): Promise<MerkleStore> {
-    const s = new MerkleStore(db as DB);
+  /**
+   * Opens the store in `db` (a `level` database or sublevel with 'view' key and value encodings,
+   * used by this store alone) and loads the latest flat state into memory.
+   */
+  static async open(db: AbstractLevel<any, any, any>, opts: MerkleStoreOptions = {}): Promise<MerkleStore> {
+    const s = new MerkleStore(db as DB, opts);
     await s.db.open();
     const latest = await s.db.get(LATEST);
-    if (latest) {
-      s._version = Number(new DataView(latest.buffer, latest.byteOffset).getBigUint64(0));
-      const rootHash = (await s.db.get(versionKey(s._version)))!;
-      s.root = isZero(rootHash) ? null : s.loadNode(rootHash);
+    if (latest !== undefined) {
+      s._version = readU64(latest);
+      const root = await s.db.get(rootKey(s._version));
+      if (root === undefined) throw new Error(`merkle store: root of version ${s._version} missing`);
+      s.root = latin1(root);
     }
-    // Latest values, in key order, for synchronous reads and range scans.
-    const it = s.db.iterator({ gte: Uint8Array.of(FLAT), lt: Uint8Array.of(FLAT + 1), highWaterMarkBytes: 1 << 20 } as object);
-    for (;;) {
-      const entries = await it.nextv(1000);
-      if (entries.length === 0) break;
-      for (const [k, v] of entries) s.flat.set(str(k.subarray(1)), v);
+    const it = s.db.iterator({ gte: Uint8Array.of(FLAT), lt: Uint8Array.of(FLAT + 1) });
+    try {
+      for (;;) {
+        const entries = await it.nextv(4096);
+        if (entries.length === 0) break;
+        for (const [k, v] of entries) s.flat.set(latin1(k.subarray(1)), v);
+      }
+    } finally {
+      await it.close();
     }
-    await it.close();
     return s;
   }
 
+  /** Last committed version (0 = nothing committed yet). */
   get version(): number {
     return this._version;
   }
 
+  get latestVersion(): number {
+    return this._version;
+  }
+
+  /** Root of the latest committed version (32 zero bytes when empty). */
   rootHash(): Uint8Array {
-    return this.root ? this.root.hash : ZERO;
+    return fromLatin1(this.root);
+  }
+
+  /** Number of keys in the latest committed state. */
+  get size(): number {
+    return this.flat.size;
   }
 
   // ------------------------------------------------------------------ latest state (KVReader)
+  // Returned values are the store's own arrays: callers must not mutate them.
 
   get(key: Bytes): Bytes | undefined {
-    return this.flat.get(str(key));
+    return this.flat.get(latin1(key));
   }
 
   has(key: Bytes): boolean {
-    return this.flat.has(str(key));
+    return this.flat.has(latin1(key));
+  }
+
+  /** Fast path for CacheKV, which already holds the key as a latin1 string. */
+  getLatin1(k: string): Bytes | undefined {
+    return this.flat.get(k);
   }
 
   *iterator(start: Bytes | undefined, end: Bytes | undefined, reverse = false): IterableIterator<[Bytes, Bytes]> {
-    const lo = start ? str(start) : undefined;
-    const hi = end ? str(end) : undefined;
-    // Snapshot keys first: the caller may write to a branch above us while iterating.
-    const out: [string, Uint8Array][] = [];
+    const lo = start === undefined ? undefined : latin1(start);
+    const hi = end === undefined ? undefined : latin1(end);
+    if (lo !== undefined && hi !== undefined && lo >= hi) return;
     if (!reverse) {
       for (const [k, v] of this.flat.entries(lo)) {
-        if (hi !== undefined && k >= hi) break;
-        out.push([k, v]);
-        if (out.length >= 4096) {
-          for (const [kk, vv] of out) yield [fromStr(kk), vv];
-          out.length = 0;
-        }
+        if (hi !== undefined && k >= hi) return;
+        yield [fromLatin1(k), v];
       }
     } else {
-      for (const [k, v] of this.flat.entriesReversed(hi)) {
-        if (hi !== undefined && k >= hi) continue;
-        if (lo !== undefined && k < lo) break;
-        out.push([k, v]);
+      // entriesReversed(hi, _, true) starts at the largest key <= hi, skipping hi itself.
+      for (const [k, v] of this.flat.entriesReversed(hi, undefined, true)) {
+        if (lo !== undefined && k < lo) return;
+        yield [fromLatin1(k), v];
       }
     }
-    for (const [k, v] of out) yield [fromStr(k), v];
   }
 
   // ------------------------------------------------------------------ updates
 
-  /** Computes the root after `writes` without making them visible or writing to disk. */
-  stage(writes: Write[]): Uint8Array {
-    const byPath = new Map<string, Op>();
-    for (const [key, value] of writes) {
-      const keyHash = sha(key);
-      byPath.set(str(keyHash), { keyHash, key, value });
+  /**
+   * Computes the root after applying `writes` (last write of a key wins; undefined = delete) to
+   * the latest committed state, without changing what reads return and without touching the
+   * DB. Replaces any previous stage.
+   */
+  stage(writes: readonly Write[]): Uint8Array {
+    if (this.committing) throw new Error('merkle store: stage() during commit()');
+    const last = new Map<string, Write>();
+    for (const w of writes) last.set(latin1(w[0]), w);
+    const ops: Op[] = [];
+    for (const [flat, [key, value]] of last) {
+      // Only effective changes reach the tree: same-value sets and deletes of absent keys are
+      // dropped here (the flat state is exactly the committed tree's contents).
+      const cur = this.flat.get(flat);
+      if (value === undefined ? cur === undefined : cur !== undefined && sameBytes(cur, value)) continue;
+      // Copies: the staged leaves are hashed now and encoded at commit; a caller mutating its
+      // arrays in between must not make the stored node disagree with its hash.
+      ops.push({ flat, key: key.slice(), keyHash: sha(key), value: value?.slice() });
     }
-    const ops = [...byPath.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, op]) => op);
-    const root = this.apply(this.root, 0, ops);
-    this.staged = { root, writes };
-    return root ? root.hash : ZERO;
+    this.stats.hashes += ops.length;
+    ops.sort((a, b) => byString(a.keyHash, b.keyHash));
+    const staged: Staged = { root: this.root, nodes: [], superseded: [], ops };
+    if (ops.length > 0) staged.root = this.hashOf(this.apply(this.root, 0, ops, 0, ops.length, staged));
+    this.staged = staged;
+    return fromLatin1(staged.root);
   }
 
   discardStaged(): void {
+    if (this.committing) throw new Error('merkle store: discardStaged() during commit()');
     this.staged = undefined;
   }
 
-  private apply(node: Node | null, depth: number, ops: Op[]): Node | null {
-    if (ops.length === 0) return node;
-    if (node === null) {
-      const sets = ops.filter((o) => o.value !== undefined);
-      return this.build(depth, sets);
+  /** The root that commit() would persist (latest root when nothing is staged). */
+  stagedRoot(): Uint8Array {
+    return fromLatin1(this.staged?.root ?? this.root);
+  }
+
+  private hashOf(n: Node | null): Hash {
+    return n === null ? ZERO : n.hash;
+  }
+
+  /**
+   * The subtree at `h` (position `depth`) after applying ops[lo, hi), all of whose paths lead
+   * into it. Returns the unchanged node when nothing below changes, null for an empty subtree.
+   */
+  private apply(h: Hash, depth: number, ops: Op[], lo: number, hi: number, st: Staged): Node | null {
+    if (h === ZERO) {
+      const leaves = this.newLeaves(ops, lo, hi, undefined, st);
+      return this.build(depth, leaves, 0, leaves.length, st);
     }
+    const node = this.load(h);
     if (node.kind === 0) {
-      // Merge the existing leaf into the ops (an op on the same key wins) and rebuild.
-      const same = ops.find((o) => Buffer.compare(o.keyHash, node.keyHash) === 0);
-      if (ops.length === 1 && same) {
-        if (same.value === undefined) return null;
-        if (Buffer.compare(same.value, node.value) === 0) return node;
-        return makeLeaf(node.keyHash, node.key, same.value);
-      }
-      const sets = ops.filter((o) => o.value !== undefined);
-      if (!same) sets.push({ keyHash: node.keyHash, key: node.key, value: node.value });
-      sets.sort((a, b) => Buffer.compare(a.keyHash, b.keyHash));
-      return this.build(depth, sets);
+      const leaves = this.newLeaves(ops, lo, hi, node, st);
+      // An untouched leaf stays (possibly pushed down by new neighbours): same node, same hash.
+      if (!leaves.includes(node)) st.superseded.push(node.hash);
+      return this.build(depth, leaves, 0, leaves.length, st);
     }
-    const split = this.splitIndex(ops, depth);
-    const left = this.child(node, 0);
-    const right = this.child(node, 1);
-    const newLeft = split > 0 ? this.apply(left, depth + 1, ops.slice(0, split)) : left;
-    const newRight = split < ops.length ? this.apply(right, depth + 1, ops.slice(split)) : right;
-    if (newLeft === left && newRight === right) return node;
-    return join(newLeft, newRight);
-  }
-
-  /** Builds the canonical subtree for a sorted list of sets (all values defined). */
-  private build(depth: number, sets: Op[]): Node | null {
-    if (sets.length === 0) return null;
-    if (sets.length === 1) return makeLeaf(sets[0]!.keyHash, sets[0]!.key, sets[0]!.value!);
-    if (depth >= 256) throw new Error('sha256 path collision');
-    const split = this.splitIndex(sets, depth);
-    return join(this.build(depth + 1, sets.slice(0, split)), this.build(depth + 1, sets.slice(split)));
-  }
-
-  /** Ops are sorted by path, so those going left (bit 0) come first. */
-  private splitIndex(ops: Op[], depth: number): number {
-    let lo = 0;
-    let hi = ops.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >> 1;
-      if (bit(ops[mid]!.keyHash, depth) === 0) lo = mid + 1;
-      else hi = mid;
+    const mid = splitIndex(ops, lo, hi, depth);
+    // undefined = that side is untouched.
+    const left = mid > lo ? this.apply(node.left, depth + 1, ops, lo, mid, st) : undefined;
+    const right = mid < hi ? this.apply(node.right, depth + 1, ops, mid, hi, st) : undefined;
+    const lh = left === undefined ? node.left : this.hashOf(left);
+    const rh = right === undefined ? node.right : this.hashOf(right);
+    if (lh === node.left && rh === node.right) return node;
+    st.superseded.push(node.hash);
+    if (lh === ZERO && rh === ZERO) return null;
+    // A subtree left with a single leaf is that leaf (it moves up; a leaf's hash does not depend
+    // on its position). A lone internal child keeps an internal parent with a ZERO sibling.
+    if (lh === ZERO || rh === ZERO) {
+      const only = lh === ZERO ? (right ?? this.load(rh)) : (left ?? this.load(lh));
+      if (only.kind === 0) return only;
     }
-    return lo;
+    return this.newInternal(lh, rh, st);
   }
 
-  private child(n: Internal, side: 0 | 1): Node | null {
-    if (side === 0) {
-      if (n.left === undefined) n.left = isZero(n.leftHash) ? null : this.loadNode(n.leftHash);
-      return n.left;
+  /**
+   * The leaves of a subtree that held at most `existing` once ops[lo, hi) are applied, sorted by
+   * path. The existing leaf is reused as is unless an op targets its key.
+   */
+  private newLeaves(ops: Op[], lo: number, hi: number, existing: Leaf | undefined, st: Staged): Leaf[] {
+    const out: Leaf[] = [];
+    let keep = existing !== undefined;
+    for (let i = lo; i < hi; i++) {
+      const op = ops[i]!;
+      if (existing !== undefined && op.keyHash === existing.keyHash) keep = false;
+      if (op.value !== undefined) out.push(this.newLeaf(op.keyHash, op.key, op.value, st));
     }
-    if (n.right === undefined) n.right = isZero(n.rightHash) ? null : this.loadNode(n.rightHash);
-    return n.right;
+    if (keep) {
+      const at = out.findIndex((l) => l.keyHash > existing!.keyHash);
+      out.splice(at < 0 ? out.length : at, 0, existing!);
+    }
+    return out;
   }
 
-  private loadNode(hash: Uint8Array): Node {
-    const raw = this.db.getSync(prefixed(NODE, hash));
-    if (!raw) throw new Error(`merkle store: node ${Buffer.from(hash).toString('hex')} missing from the database`);
-    return decodeNode(hash, raw);
+  /** The canonical subtree at `depth` holding exactly leaves[lo, hi) (sorted by path). */
+  private build(depth: number, leaves: Leaf[], lo: number, hi: number, st: Staged): Node | null {
+    if (hi - lo === 0) return null;
+    if (hi - lo === 1) return leaves[lo]!;
+    if (depth >= 256) throw new Error('merkle store: sha256 path collision');
+    const mid = splitIndex(leaves, lo, hi, depth);
+    // With >= 2 leaves this is an internal node even when one side is empty.
+    const l = this.build(depth + 1, leaves, lo, mid, st);
+    const r = this.build(depth + 1, leaves, mid, hi, st);
+    return this.newInternal(this.hashOf(l), this.hashOf(r), st);
   }
 
-  /** Persists the staged changes as `version`, atomically (one LevelDB batch), then exposes them. */
+  private newLeaf(keyHash: Hash, key: Uint8Array, value: Uint8Array, st: Staged): Leaf {
+    const n: Leaf = { kind: 0, hash: leafHash(keyHash, sha(value)), keyHash, key, value };
+    this.stats.hashes += 2;
+    st.nodes.push(n);
+    return n;
+  }
+
+  private newInternal(left: Hash, right: Hash, st: Staged): Internal {
+    const n: Internal = { kind: 1, hash: internalHash(left, right), left, right };
+    this.stats.hashes += 1;
+    st.nodes.push(n);
+    return n;
+  }
+
+  /** A committed node by hash: from the cache, else from the DB (synchronously). */
+  private load(h: Hash): Node {
+    const cached = this.cache.get(h);
+    if (cached !== undefined) return cached;
+    const raw = this.db.getSync(nodeKey(h));
+    if (raw === undefined) throw new Error(`merkle store: node ${Buffer.from(h, 'latin1').toString('hex')} missing from the database`);
+    this.stats.nodeReads++;
+    const n = decodeNode(h, raw);
+    this.cache.put(n);
+    return n;
+  }
+
+  /**
+   * Persists the staged changes (or, if nothing is staged, the unchanged root) as `version`,
+   * atomically: new nodes, flat-state puts/dels, the version's root and the latest-version marker
+   * go in ONE synced LevelDB batch, so after a crash the DB is at the old or the new version.
+   * Only then do reads see the new state. `version` must be `this.version + 1`; the first commit
+   * of an empty store may use any version >= 1 (genesis at an initial height).
+   */
   async commit(version: number): Promise<Uint8Array> {
+    if (this.committing) throw new Error('merkle store: concurrent commit()');
+    if (!Number.isSafeInteger(version) || version < 1) throw new Error(`merkle store: invalid version ${version}`);
     if (this._version !== 0 && version !== this._version + 1) throw new Error(`merkle store: commit version ${version} after ${this._version}`);
-    if (version < 1) throw new Error('merkle store: versions start at 1');
-    const staged = this.staged ?? { root: this.root, writes: [] };
-    const ops: { type: 'put' | 'del'; key: Uint8Array; value?: Uint8Array }[] = [];
-    const fresh: Node[] = [];
-    const collect = (n: Node | null | undefined) => {
-      if (!n || n.persisted) return;
-      fresh.push(n);
-      ops.push({ type: 'put', key: prefixed(NODE, n.hash), value: encodeNode(n) });
-      if (n.kind === 1) {
-        collect(n.left);
-        collect(n.right);
-      }
-    };
-    collect(staged.root);
-    for (const [k, v] of staged.writes) {
-      if (v === undefined) ops.push({ type: 'del', key: prefixed(FLAT, k) });
-      else ops.push({ type: 'put', key: prefixed(FLAT, k), value: v });
+    const staged: Staged = this.staged ?? { root: this.root, nodes: [], superseded: [], ops: [] };
+    const batch: BatchOp[] = [];
+    for (const n of staged.nodes) batch.push({ type: 'put', key: nodeKey(n.hash), value: encodeNode(n) });
+    for (const op of staged.ops) {
+      if (op.value === undefined) batch.push({ type: 'del', key: flatKey(op.key) });
+      else batch.push({ type: 'put', key: flatKey(op.key), value: op.value });
     }
-    const rootHash = staged.root ? staged.root.hash : ZERO;
-    ops.push({ type: 'put', key: versionKey(version), value: rootHash });
-    ops.push({ type: 'put', key: LATEST, value: u64be(version) });
-    await this.db.batch(ops as never, { sync: true } as object);
-    for (const n of fresh) n.persisted = true;
-    for (const [k, v] of staged.writes) {
-      if (v === undefined) this.flat.delete(str(k));
-      else this.flat.set(str(k), v);
+    batch.push({ type: 'put', key: rootKey(version), value: fromLatin1(staged.root) });
+    batch.push({ type: 'put', key: LATEST, value: u64be(version) });
+    this.committing = true;
+    try {
+      await this.db.batch(batch as never, { sync: true } as never);
+    } finally {
+      this.committing = false;
     }
+    // Durable: expose the new state.
+    for (const h of staged.superseded) this.cache.delete(h);
+    for (const n of staged.nodes) this.cache.put(n);
+    for (const op of staged.ops) {
+      if (op.value === undefined) this.flat.delete(op.flat);
+      else this.flat.set(op.flat, op.value);
+    }
+    this.stats.nodeWrites += staged.nodes.length;
     this.root = staged.root;
     this._version = version;
-    this.roots.set(version, rootHash);
     this.staged = undefined;
-    return rootHash;
+    return fromLatin1(this.root);
   }
 
   // ------------------------------------------------------------------ history and proofs
 
+  /** Root hash committed for `version`, or undefined if that version was never committed. */
   rootAt(version: number): Uint8Array | undefined {
-    const cached = this.roots.get(version);
-    if (cached) return cached;
-    const r = this.db.getSync(versionKey(version));
-    if (r) this.roots.set(version, r);
-    return r;
+    if (version === this._version && version !== 0) return fromLatin1(this.root);
+    if (!Number.isSafeInteger(version) || version < 1 || version > this._version) return undefined;
+    return this.db.getSync(rootKey(version));
   }
 
-  /** The root node of a past version (the latest one is kept in memory). */
-  private rootNodeAt(version: number): Node | null {
+  private rootHashAt(version: number): Hash {
     if (version === this._version) return this.root;
-    const h = this.rootAt(version);
-    if (!h) throw new Error(`merkle store: no version ${version}`);
-    return isZero(h) ? null : this.loadNode(h);
+    const r = this.rootAt(version);
+    if (r === undefined) throw new Error(`merkle store: no version ${version}`);
+    return latin1(r);
   }
 
+  /** Value of `key` at a past (or the latest) version, read from that version's tree. */
   getAt(key: Bytes, version: number): Bytes | undefined {
     if (version === this._version) return this.get(key);
     const path = sha(key);
-    let n = this.rootNodeAt(version);
-    for (let depth = 0; n; depth++) {
-      if (n.kind === 0) return Buffer.compare(n.keyHash, path) === 0 ? n.value : undefined;
-      n = this.child(n, bit(path, depth) as 0 | 1);
+    let h = this.rootHashAt(version);
+    for (let depth = 0; h !== ZERO; depth++) {
+      const n = this.load(h);
+      if (n.kind === 0) return n.keyHash === path ? n.value : undefined;
+      h = bit(path, depth) === 0 ? n.left : n.right;
     }
     return undefined;
   }
 
+  /**
+   * Proof of `key`'s value (membership) or absence (non-membership) in the tree of `version`
+   * (default: latest). Check it with verifyProof(rootAt(version), key, value, proof).
+   */
   prove(key: Bytes, version: number = this._version): MerkleProof {
     const path = sha(key);
     const siblings: Uint8Array[] = [];
-    let n = this.rootNodeAt(version);
-    for (let depth = 0; n; depth++) {
+    let h = this.rootHashAt(version);
+    for (let depth = 0; h !== ZERO; depth++) {
+      const n = this.load(h);
       if (n.kind === 0) {
-        if (Buffer.compare(n.keyHash, path) === 0) return { siblings };
-        return { siblings, otherLeaf: { keyHash: n.keyHash, valueHash: sha(n.value) } };
+        if (n.keyHash === path) return { siblings };
+        return { siblings, otherLeaf: { keyHash: fromLatin1(n.keyHash), valueHash: fromLatin1(sha(n.value)) } };
       }
       const b = bit(path, depth);
-      siblings.push(b === 0 ? n.rightHash : n.leftHash);
-      n = this.child(n, b as 0 | 1);
+      siblings.push(fromLatin1(b === 0 ? n.right : n.left));
+      h = b === 0 ? n.left : n.right;
     }
     return { siblings };
   }
+}
+
+/** First index in [lo, hi) whose path has bit `depth` = 1 (items are sorted by path). */
+function splitIndex(items: readonly { keyHash: Hash }[], lo: number, hi: number, depth: number): number {
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (bit(items[mid]!.keyHash, depth) === 0) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
 }

@@ -1,38 +1,59 @@
-// Hashing of the compressed sparse Merkle tree (see README.md): domain-separated SHA-256,
+// Hashing of the compressed sparse Merkle tree (formulas in README.md): domain-separated SHA-256,
 // simple enough to recompute in Solidity with the sha256 precompile.
+//
+// Inside the store a hash is a 32-character latin1 string (one char per byte), not a Uint8Array:
+// node:crypto returns a string digest about 3x faster than a Buffer digest (0.36 µs vs 1.2 µs for
+// 65 bytes on the dev machine: a Buffer result costs a fresh ArrayBuffer each time), strings are
+// cheap Map keys for the node cache, and `<` on them is byte order. Bytes are produced only at the
+// API boundary (roots, proofs) and in the DB encoding. proof.ts does not use this file: its
+// verifier is an independent implementation over Uint8Arrays.
 import { hash } from 'node:crypto';
 
-export const ZERO = new Uint8Array(32);
+/** 32 bytes as a latin1 string. */
+export type Hash = string;
 
-const leafBuf = Buffer.alloc(65);
-const nodeBuf = Buffer.alloc(65);
+/** The hash of an empty subtree: 32 zero bytes. */
+export const ZERO: Hash = '\0'.repeat(32);
 
-/** leaf = sha256(0x00 ‖ sha256(key) ‖ sha256(value)) */
-export function leafHash(keyHash: Uint8Array, valueHash: Uint8Array): Uint8Array {
-  leafBuf[0] = 0x00;
-  leafBuf.set(keyHash, 1);
-  leafBuf.set(valueHash, 33);
-  return hash('sha256', leafBuf, 'buffer');
+const scratch = Buffer.alloc(65);
+
+/** sha256(data) as a Hash. */
+export function sha(data: Uint8Array): Hash {
+  return hash('sha256', data, 'latin1');
 }
 
-/** internal = sha256(0x01 ‖ left ‖ right), an empty side hashing to 32 zero bytes */
-export function internalHash(left: Uint8Array, right: Uint8Array): Uint8Array {
-  nodeBuf[0] = 0x01;
-  nodeBuf.set(left, 1);
-  nodeBuf.set(right, 33);
-  return hash('sha256', nodeBuf, 'buffer');
+/** leaf = sha256(0x00 ‖ keyHash ‖ valueHash), with keyHash = sha256(key), valueHash = sha256(value). */
+export function leafHash(keyHash: Hash, valueHash: Hash): Hash {
+  scratch[0] = 0x00;
+  scratch.write(keyHash, 1, 32, 'latin1');
+  scratch.write(valueHash, 33, 32, 'latin1');
+  return hash('sha256', scratch, 'latin1');
 }
 
-export function sha(data: Uint8Array): Uint8Array {
-  return hash('sha256', data, 'buffer');
+/** internal = sha256(0x01 ‖ left ‖ right); an empty side is ZERO. */
+export function internalHash(left: Hash, right: Hash): Hash {
+  scratch[0] = 0x01;
+  scratch.write(left, 1, 32, 'latin1');
+  scratch.write(right, 33, 32, 'latin1');
+  return hash('sha256', scratch, 'latin1');
 }
 
 /** Bit `i` of a 256-bit path, most significant bit of byte 0 first; 0 goes left. */
-export function bit(path: Uint8Array, i: number): number {
-  return (path[i >> 3]! >> (7 - (i & 7))) & 1;
+export function bit(path: Hash, i: number): number {
+  return (path.charCodeAt(i >> 3) >> (7 - (i & 7))) & 1;
 }
 
-export function isZero(h: Uint8Array): boolean {
-  for (let i = 0; i < h.length; i++) if (h[i] !== 0) return false;
-  return true;
+// Buffer.prototype.latin1Slice accepts any Uint8Array view and skips the Buffer wrapper that
+// Buffer.from(view).toString('latin1') would allocate (65 ns vs 125 ns for 32 bytes).
+const latin1Slice = (Buffer.prototype as unknown as { latin1Slice?: (this: Uint8Array, start: number, end: number) => string }).latin1Slice;
+
+/** Bytes -> latin1 string (string order = byte order, so it doubles as a sort/Map key). */
+export const latin1: (b: Uint8Array) => string =
+  typeof latin1Slice === 'function'
+    ? (b) => latin1Slice.call(b, 0, b.length)
+    : (b) => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('latin1');
+
+/** latin1 string -> bytes. */
+export function fromLatin1(s: string): Uint8Array {
+  return Buffer.from(s, 'latin1');
 }

@@ -1,0 +1,166 @@
+// The authenticated store's hot paths: block commits on a 100k-key state (stage + one synced
+// LevelDB batch), reads at the latest and past versions, proofs, and CacheKV get/set as seen by
+// tx execution. Run: npx node bench/store.bench.ts [keys] [changedPerBlock] [blocks]
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Level } from 'level';
+import { MerkleStore } from '../chain/store/merkle-store.ts';
+import { CacheKV } from '../chain/store/cache-kv.ts';
+import { verifyProof } from '../chain/store/proof.ts';
+import type { Write } from '../chain/store/kv.ts';
+import { machine, opsPerSec, fmt } from './machine.ts';
+
+/** Deterministic PRNG (xorshift32) so every run touches the same keys. */
+function rng(seed: number): () => number {
+  let x = seed >>> 0 || 1;
+  return () => {
+    x ^= x << 13;
+    x >>>= 0;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    x >>>= 0;
+    return x / 2 ** 32;
+  };
+}
+
+/** Keys shaped like the bank module's: prefix byte ‖ 20-byte address ‖ denom. */
+function stateKey(i: number): Uint8Array {
+  const k = new Uint8Array(1 + 20 + 5);
+  k[0] = 0x02;
+  new DataView(k.buffer).setUint32(1, i);
+  for (let j = 5; j < 21; j++) k[j] = (i * 2654435761 + j * 40503) & 0xff;
+  k.set(new TextEncoder().encode('udpin'), 21);
+  return k;
+}
+
+function stateValue(i: number, v: number): Uint8Array {
+  const b = new Uint8Array(48); // roughly a protobuf-encoded coin / account record
+  new DataView(b.buffer).setUint32(0, i);
+  new DataView(b.buffer).setUint32(4, v);
+  b.fill(v & 0xff, 8);
+  return b;
+}
+
+const ms = (t0: number) => performance.now() - t0;
+
+export async function runStoreBench(keys = 100_000, changed = 10_000, blocks = 10): Promise<Record<string, number>> {
+  console.log(`\n# authenticated store (${machine()})`);
+  const dir = mkdtempSync(join(tmpdir(), 'depin-store-bench-'));
+  const open = () => new Level<Uint8Array, Uint8Array>(dir, { keyEncoding: 'view', valueEncoding: 'view' });
+  let db = open();
+  const out: Record<string, number> = {};
+  try {
+    let store = await MerkleStore.open(db);
+    let t0 = performance.now();
+    store.stage(Array.from({ length: keys }, (_, i): Write => [stateKey(i), stateValue(i, 0)]));
+    const genStage = ms(t0);
+    t0 = performance.now();
+    await store.commit(1);
+    console.log(`genesis: ${fmt(keys)} keys: stage ${genStage.toFixed(0)} ms, commit ${ms(t0).toFixed(0)} ms (${fmt(store.stats.nodeWrites)} nodes)`);
+
+    let next = keys;
+    const rand = rng(42);
+    const runBlock = async (v: number) => {
+      // 80% updates of existing keys, 20% new keys; distinct keys per block.
+      const touched = new Set<number>();
+      while (touched.size < changed * 0.8) touched.add(Math.floor(rand() * next));
+      const writes: Write[] = [...touched].map((i): Write => [stateKey(i), stateValue(i, v)]);
+      for (let j = 0; j < changed * 0.2; j++, next++) writes.push([stateKey(next), stateValue(next, v)]);
+      const h0 = store.stats.hashes;
+      const w0 = store.stats.nodeWrites;
+      const r0 = store.stats.nodeReads;
+      const a = performance.now();
+      store.stage(writes);
+      const stageMs = ms(a);
+      const b = performance.now();
+      await store.commit(v);
+      const commitMs = ms(b);
+      const nodes = store.stats.nodeWrites - w0;
+      const puts = nodes + writes.length + 2;
+      return { stageMs, commitMs, hashesPerKey: (store.stats.hashes - h0) / writes.length, nodes, puts, reads: store.stats.nodeReads - r0 };
+    };
+
+    console.log(`blocks of ${fmt(changed)} changed keys (80% updates, 20% inserts) on a ${fmt(keys)}-key state, warm node cache:`);
+    const rows: Awaited<ReturnType<typeof runBlock>>[] = [];
+    for (let v = 2; v < 2 + blocks; v++) {
+      const r = await runBlock(v);
+      rows.push(r);
+      console.log(
+        `  v${v}: stage ${r.stageMs.toFixed(1)} ms + commit ${r.commitMs.toFixed(1)} ms = ${(r.stageMs + r.commitMs).toFixed(1)} ms; ` +
+          `${r.hashesPerKey.toFixed(2)} hashes/changed key; ${fmt(r.nodes)} nodes + ${fmt(changed)} flat = ${fmt(r.puts)} puts (${fmt(r.puts / (r.commitMs / 1000))} puts/s in commit); ${r.reads} node reads`,
+      );
+    }
+    const avg = (f: (r: (typeof rows)[number]) => number) => rows.reduce((s, r) => s + f(r), 0) / rows.length;
+    out.stageMs = avg((r) => r.stageMs);
+    out.commitMs = avg((r) => r.commitMs);
+    out.hashesPerKey = avg((r) => r.hashesPerKey);
+    out.putsPerSec = avg((r) => r.puts / (r.commitMs / 1000));
+    out.changedKeysPerSec = changed / ((out.stageMs + out.commitMs) / 1000);
+    console.log(
+      `  mean: stage ${out.stageMs.toFixed(1)} ms + commit ${out.commitMs.toFixed(1)} ms per block => ${fmt(out.changedKeysPerSec)} changed keys/s; ` +
+        `${out.hashesPerKey.toFixed(2)} hashes/changed key; ${fmt(out.putsPerSec)} puts/s`,
+    );
+
+    // Cold cache: reopen (loads the flat state) and commit one block reading nodes from LevelDB.
+    await db.close();
+    db = open();
+    t0 = performance.now();
+    store = await MerkleStore.open(db);
+    const openMs = ms(t0);
+    const cold = await runBlock(2 + blocks);
+    console.log(
+      `reopen (loads ${fmt(store.size)} flat entries): ${openMs.toFixed(0)} ms; first block, cold node cache: stage ${cold.stageMs.toFixed(1)} ms + commit ${cold.commitMs.toFixed(1)} ms, ${fmt(cold.reads)} node reads (getSync)`,
+    );
+    const latest = store.version;
+
+    // Reads.
+    const sample = Array.from({ length: 4096 }, (_, i) => stateKey(Math.floor((i * 2654435761) % next)));
+    const mask = sample.length - 1;
+    out.get = opsPerSec((i) => void store.get(sample[i & mask]!), 1000);
+    out.getAt = opsPerSec((i) => void store.getAt(sample[i & mask]!, latest - 3), 1000);
+    out.prove = opsPerSec((i) => void store.prove(sample[i & mask]!), 1000);
+    const proofs = sample.slice(0, 256).map((k) => [k, store.get(k), store.prove(k)] as const);
+    const root = store.rootHash();
+    out.verify = opsPerSec((i) => {
+      const [k, v, p] = proofs[i & 255]!;
+      if (!verifyProof(root, k, v, p)) throw new Error('bad proof');
+    }, 1000);
+    console.log(`MerkleStore.get (flat state) ${fmt(out.get)}/s; getAt(v-3) ${fmt(out.getAt)}/s; prove ${fmt(out.prove)}/s; verifyProof ${fmt(out.verify)}/s`);
+
+    // CacheKV as tx execution sees it: tx branch over block branch over the store.
+    const blockBranch = new CacheKV(store);
+    for (let i = 0; i < 2048; i++) blockBranch.set(sample[i]!, stateValue(i, 1));
+    const txBranch = new CacheKV(blockBranch);
+    for (let i = 0; i < 256; i++) txBranch.set(sample[i]!, stateValue(i, 2));
+    out.cacheGetLocal = opsPerSec((i) => void txBranch.get(sample[i & 255]!), 1000);
+    out.cacheGetParent = opsPerSec((i) => void txBranch.get(sample[256 + (i & 1023)]!), 1000);
+    out.cacheGetStore = opsPerSec((i) => void txBranch.get(sample[2048 + (i & 2047)]!), 1000);
+    const fresh = new CacheKV(blockBranch);
+    const val = stateValue(0, 3);
+    out.cacheSet = opsPerSec((i) => fresh.set(sample[i & mask]!, val), 1000);
+    const big = new CacheKV(store);
+    for (let i = 0; i < changed; i++) big.set(stateKey(i * 7), val);
+    t0 = performance.now();
+    const w = big.writes();
+    const writesMs = ms(t0);
+    t0 = performance.now();
+    let n = 0;
+    for (const _ of blockBranch.iterator(Uint8Array.of(0x02), Uint8Array.of(0x03))) if (++n === 10_000) break;
+    const iterMs = ms(t0);
+    console.log(
+      `CacheKV (tx branch > block branch > store): get hit in tx branch ${fmt(out.cacheGetLocal)}/s, in block branch ${fmt(out.cacheGetParent)}/s, ` +
+        `in store ${fmt(out.cacheGetStore)}/s; set ${fmt(out.cacheSet)}/s; writes() of ${fmt(w.length)} keys ${writesMs.toFixed(1)} ms; ` +
+        `first ${fmt(n)} entries of a merged range scan ${iterMs.toFixed(1)} ms`,
+    );
+    return out;
+  } finally {
+    await db.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+if (import.meta.main) {
+  const [keys, changed, blocks] = process.argv.slice(2).map(Number);
+  await runStoreBench(keys || undefined, changed || undefined, blocks || undefined);
+}

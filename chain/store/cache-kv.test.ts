@@ -1,0 +1,169 @@
+// CacheKV against a model of layered Maps: random programs of sets, deletes, nested branches,
+// write()/discard of the top branch, commits of the bottom branch into the Merkle store, point
+// reads and range iteration (both directions, deletes shadowing the parent, deleting while
+// iterating) checked at every step.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import fc from 'fast-check';
+import { CacheKV } from './cache-kv.ts';
+import type { KVReader } from './kv.ts';
+import { withTempStore, hex } from './test-helpers.ts';
+
+// Keys over bytes that stress byte order (0x7f/0x80, 0xff, prefixes of each other, empty).
+const keyBytes = fc.array(fc.constantFrom(0x00, 0x01, 0x7f, 0x80, 0xff), { maxLength: 3 }).map((a) => Uint8Array.from(a));
+const lat = (b: Uint8Array) => Buffer.from(b).toString('latin1');
+
+type Action =
+  | { t: 'set'; k: Uint8Array; v: number; under: boolean }
+  | { t: 'del'; k: Uint8Array }
+  | { t: 'push' }
+  | { t: 'write' }
+  | { t: 'discard' }
+  | { t: 'commit' }
+  | { t: 'iter'; lo: Uint8Array | undefined; hi: Uint8Array | undefined; reverse: boolean; level: number }
+  | { t: 'drain'; lo: Uint8Array | undefined; hi: Uint8Array | undefined };
+
+const action: fc.Arbitrary<Action> = fc.oneof(
+  { weight: 8, arbitrary: fc.record({ t: fc.constant('set' as const), k: keyBytes, v: fc.integer({ min: 0, max: 255 }), under: fc.boolean() }) },
+  { weight: 4, arbitrary: fc.record({ t: fc.constant('del' as const), k: keyBytes }) },
+  { weight: 2, arbitrary: fc.constant({ t: 'push' as const }) },
+  { weight: 2, arbitrary: fc.constant({ t: 'write' as const }) },
+  { weight: 1, arbitrary: fc.constant({ t: 'discard' as const }) },
+  { weight: 1, arbitrary: fc.constant({ t: 'commit' as const }) },
+  { weight: 3, arbitrary: fc.record({ t: fc.constant('iter' as const), lo: fc.option(keyBytes, { nil: undefined }), hi: fc.option(keyBytes, { nil: undefined }), reverse: fc.boolean(), level: fc.nat(3) }) },
+  { weight: 1, arbitrary: fc.record({ t: fc.constant('drain' as const), lo: fc.option(keyBytes, { nil: undefined }), hi: fc.option(keyBytes, { nil: undefined }) }) },
+);
+
+/** The model: committed contents plus one overlay per branch (null = deleted). */
+class Model {
+  base = new Map<string, number>();
+  overlays: Map<string, number | null>[] = [new Map()];
+  view(level: number): Map<string, number> {
+    const m = new Map(this.base);
+    for (let i = 0; i <= level; i++) for (const [k, v] of this.overlays[i]!) v === null ? m.delete(k) : m.set(k, v);
+    return m;
+  }
+  range(level: number, lo?: Uint8Array, hi?: Uint8Array, reverse = false): string[] {
+    const l = lo && lat(lo);
+    const h = hi && lat(hi);
+    const out = [...this.view(level)]
+      .filter(([k]) => (l === undefined || k >= l) && (h === undefined || k < h))
+      .sort(([a], [b]) => Buffer.compare(Buffer.from(a, 'latin1'), Buffer.from(b, 'latin1')))
+      .map(([k, v]) => `${Buffer.from(k, 'latin1').toString('hex')}=${v}`);
+    return reverse ? out.reverse() : out;
+  }
+}
+
+const show = (it: Iterable<[Uint8Array, Uint8Array]>) => [...it].map(([k, v]) => `${hex(k)}=${v[0]}`);
+
+test('CacheKV branches (nested, written, discarded, committed) behave like layered Maps', async () => {
+  await fc.assert(
+    fc.asyncProperty(fc.array(action, { maxLength: 60 }), async (actions) => {
+      await withTempStore(async (t) => {
+        const model = new Model();
+        const branches: CacheKV[] = [new CacheKV(t.store)];
+        let version = 0;
+        const top = () => branches[branches.length - 1]!;
+        const check = () => {
+          const level = branches.length - 1;
+          const view = model.view(level);
+          for (const k of [new Uint8Array(0), Uint8Array.of(0x80), Uint8Array.of(0x7f, 0xff), Uint8Array.of(0xff, 0xff, 0xff)]) {
+            assert.equal(top().get(k)?.[0], view.get(lat(k)));
+            assert.equal(top().has(k), view.has(lat(k)));
+          }
+          // writes() of the top branch: its overlay, sorted by key bytes.
+          const w = top().writes().map(([k, v]) => `${hex(k)}=${v?.[0] ?? 'del'}`);
+          const o = [...model.overlays[level]!].sort(([a], [b]) => Buffer.compare(Buffer.from(a, 'latin1'), Buffer.from(b, 'latin1'))).map(([k, v]) => `${Buffer.from(k, 'latin1').toString('hex')}=${v ?? 'del'}`);
+          assert.deepEqual(w, o);
+        };
+        for (const a of actions) {
+          const level = branches.length - 1;
+          switch (a.t) {
+            case 'set': {
+              // Mostly on the top branch; sometimes on its parent, which the child must see
+              // through wherever it has no local entry.
+              const l = a.under && level > 0 ? level - 1 : level;
+              branches[l]!.set(a.k, Uint8Array.of(a.v));
+              model.overlays[l]!.set(lat(a.k), a.v);
+              break;
+            }
+            case 'del':
+              top().delete(a.k);
+              model.overlays[level]!.set(lat(a.k), null);
+              break;
+            case 'push':
+              branches.push(new CacheKV(top()));
+              model.overlays.push(new Map());
+              break;
+            case 'write':
+              if (level === 0) {
+                assert.throws(() => top().write(), /read-only/);
+                break;
+              }
+              top().write();
+              for (const [k, v] of model.overlays[level]!) model.overlays[level - 1]!.set(k, v);
+              model.overlays[level]!.clear();
+              branches.pop();
+              model.overlays.pop();
+              break;
+            case 'discard':
+              top().discard();
+              model.overlays[level]!.clear();
+              break;
+            case 'commit': {
+              if (level !== 0) break;
+              t.store.stage(top().writes());
+              await t.store.commit(++version);
+              model.base = model.view(0);
+              model.overlays[0] = new Map();
+              branches[0] = new CacheKV(t.store);
+              break;
+            }
+            case 'iter': {
+              const l = Math.min(a.level, level);
+              assert.deepEqual(show(branches[l]!.iterator(a.lo, a.hi, a.reverse)), model.range(l, a.lo, a.hi, a.reverse), `iter level ${l}`);
+              break;
+            }
+            case 'drain': {
+              // Delete every key while iterating over them (the iterator must not be disturbed).
+              const want = model.range(level, a.lo, a.hi);
+              const seen: string[] = [];
+              for (const [k, v] of top().iterator(a.lo, a.hi)) {
+                seen.push(`${hex(k)}=${v[0]}`);
+                top().delete(k);
+                model.overlays[level]!.set(lat(k), null);
+              }
+              assert.deepEqual(seen, want);
+              assert.deepEqual(show(top().iterator(a.lo, a.hi)), []);
+              break;
+            }
+          }
+          check();
+        }
+      });
+    }),
+    { numRuns: 150 },
+  );
+});
+
+test('CacheKV over a plain reader (no latin1 fast path) and key views with offsets', () => {
+  const entries = new Map<string, Uint8Array>([['a', Uint8Array.of(1)], ['b', Uint8Array.of(2)], ['c', Uint8Array.of(3)]]);
+  const plain: KVReader = {
+    get: (k) => entries.get(lat(k)),
+    has: (k) => entries.has(lat(k)),
+    *iterator(start, end, reverse) {
+      const ks = [...entries.keys()].sort().filter((k) => (!start || k >= lat(start)) && (!end || k < lat(end)));
+      for (const k of reverse ? ks.reverse() : ks) yield [Buffer.from(k, 'latin1'), entries.get(k)!];
+    },
+  };
+  const c = new CacheKV(plain);
+  const buf = Uint8Array.from([0x7a, 0x62, 0x7a]); // "zbz": the key "b" is the view [1, 2)
+  c.delete(buf.subarray(1, 2));
+  c.set(Uint8Array.of(0x61, 0x61), Uint8Array.of(9));
+  assert.equal(c.get(Uint8Array.of(0x62)), undefined);
+  assert.equal(c.has(Uint8Array.of(0x62)), false);
+  assert.equal(c.get(Uint8Array.of(0x63))?.[0], 3);
+  assert.deepEqual(show(c.iterator(undefined, undefined)), ['61=1', '6161=9', '63=3']);
+  assert.deepEqual(show(c.iterator(Uint8Array.of(0x61, 0x61), undefined, true)), ['63=3', '6161=9']);
+  assert.deepEqual(show(c.iterator(Uint8Array.of(0x62), Uint8Array.of(0x62))), []);
+});
