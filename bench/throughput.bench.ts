@@ -40,7 +40,9 @@ export async function runThroughputBench(o: ThroughputOptions): Promise<Record<s
   }
   console.log(`signed ${fmt(total)} txs in advance in ${(Number(process.hrtime.bigint() - tSign) / 1e6).toFixed(0)} ms`);
 
-  const proc = spawn(process.execPath, [DEPIND, 'start', '--home', home, '--rpc.laddr', '127.0.0.1:0', '--block-time', String(o.blockTimeMs)], { stdio: ['ignore', 'pipe', 'pipe'] });
+  // DEPIND_NODE_ARGS passes Node flags to the node process, e.g. "--cpu-prof --cpu-prof-dir=prof".
+  const nodeArgs = (process.env.DEPIND_NODE_ARGS ?? '').split(' ').filter(Boolean);
+  const proc = spawn(process.execPath, [...nodeArgs, DEPIND, 'start', '--home', home, '--rpc.laddr', '127.0.0.1:0', '--block-time', String(o.blockTimeMs)], { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   proc.stderr!.on('data', (d) => (out += d));
   const url = await new Promise<URL>((resolve, reject) => {

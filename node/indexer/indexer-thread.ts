@@ -8,6 +8,7 @@ import { TxIndexer } from './tx-indexer.ts';
 const db = new Level<Uint8Array, Uint8Array>(workerData.path as string, { keyEncoding: 'view', valueEncoding: 'view' });
 await db.open();
 const indexer = new TxIndexer(db, workerData.exclude as string[] | undefined);
+await indexer.init();
 
 type Req = { id: number; method: 'indexBlock' | 'indexEncodedBlock' | 'lastHeight' | 'getByHash' | 'search' | 'close'; args: unknown[] };
 

@@ -75,11 +75,9 @@ export class BlockStore {
     if (this._base === 0n) this._base = h;
   }
 
-  /** Saves a block's results; returns their encoding (the indexer consumes the same bytes). */
-  async saveResults(height: bigint, results: BlockResultsMsg): Promise<Uint8Array> {
-    const bytes = BlockResultsCodec.encode(results);
+  /** Saves a block's encoded depin.types.v1.BlockResults (see results-codec.ts), durably. */
+  async saveResults(height: bigint, bytes: Uint8Array): Promise<void> {
     await this.db.put(heightKey('r:', height), bytes, { sync: true } as object);
-    return bytes;
   }
 
   async loadResultsBytes(height: bigint): Promise<Uint8Array | undefined> {
