@@ -14,13 +14,14 @@ import { CacheKV } from './store/cache-kv.ts';
 import { GasKV } from './store/gas-kv.ts';
 import type { Bytes, KVReader, KVStore } from './store/kv.ts';
 import { encodeProof } from './store/proof.ts';
+import { fromLatin1 } from './store/smt-hash.ts';
 import { parseGasPrice, type GasPrice } from './coins.ts';
 import {
   SdkError, toSdkError, ErrTxTooLarge, ErrInvalidGasLimit, ErrUnknownRequest, ErrInvalidHeight, ErrInvalidRequest, ErrTxDecode,
 } from './errors.ts';
 import type { GenesisDoc } from './genesis.ts';
 import { parseRfc3339 } from './genesis.ts';
-import { sha256 } from './crypto/hash.ts';
+import { txHash } from './tx/tx-hash.ts';
 import type { Any } from './tx/types.ts';
 
 const TxMsgData = codec<{ data: unknown[]; msgResponses: Any[] }>('cosmos.base.abci.v1beta1.TxMsgData');
@@ -128,6 +129,12 @@ class HistoricalReader implements KVStore {
   has(key: Bytes) {
     return this.merkle.getAt(key, this.version) !== undefined;
   }
+  getS(key: string) {
+    return this.merkle.getAt(fromLatin1(key), this.version);
+  }
+  hasS(key: string) {
+    return this.getS(key) !== undefined;
+  }
   iterator(): IterableIterator<[Bytes, Bytes]> {
     throw ErrInvalidRequest.wrap(`range queries are only served at the latest height; height ${this.version} supports point queries only`);
   }
@@ -135,6 +142,12 @@ class HistoricalReader implements KVStore {
     throw ErrInvalidRequest.wrap('queries are read-only');
   }
   delete(): void {
+    throw ErrInvalidRequest.wrap('queries are read-only');
+  }
+  setS(): void {
+    throw ErrInvalidRequest.wrap('queries are read-only');
+  }
+  deleteS(): void {
     throw ErrInvalidRequest.wrap('queries are read-only');
   }
 }
@@ -150,6 +163,12 @@ class ReadOnly implements KVStore {
   has(key: Bytes) {
     return this.parent.has(key);
   }
+  getS(key: string) {
+    return this.parent.getS(key);
+  }
+  hasS(key: string) {
+    return this.parent.hasS(key);
+  }
   iterator(start: Bytes | undefined, end: Bytes | undefined, reverse?: boolean) {
     return this.parent.iterator(start, end, reverse);
   }
@@ -157,6 +176,12 @@ class ReadOnly implements KVStore {
     throw ErrInvalidRequest.wrap('queries are read-only');
   }
   delete(): void {
+    throw ErrInvalidRequest.wrap('queries are read-only');
+  }
+  setS(): void {
+    throw ErrInvalidRequest.wrap('queries are read-only');
+  }
+  deleteS(): void {
     throw ErrInvalidRequest.wrap('queries are read-only');
   }
 }
@@ -199,7 +224,8 @@ class DecodeCache {
     this.max = max;
   }
   get(bytes: Uint8Array, decode: () => DecodedTx): DecodedTx {
-    const k = Buffer.from(sha256(bytes)).toString('latin1');
+    const h = txHash(bytes);
+    const k = Buffer.from(h.buffer, h.byteOffset, h.byteLength).toString('latin1');
     const hit = this.map.get(k);
     if (hit) return hit;
     const tx = decode();
@@ -307,7 +333,7 @@ export class App {
     const { tx, meter } = admitted;
     const gasWanted = tx.fee.gasLimit;
     const branch = new CacheKV(this.checkState);
-    const events = new EventManager();
+    const events = new EventManager(false); // CheckTx results carry no events
     const ctx = this.ctx(new GasKV(branch, meter), meter, events, mode === 'new' ? 'check' : 'recheck');
     try {
       this.ante(ctx, tx, {

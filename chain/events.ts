@@ -18,12 +18,19 @@ export function event(type: string, attrs: Record<string, string> | [string, str
 
 export class EventManager {
   readonly events: Event[] = [];
+  /** False where events are discarded (CheckTx): emit() is then a no-op, and hot paths check this
+   * before building event objects at all. Events never affect state, so skipping them is safe. */
+  readonly enabled: boolean;
+
+  constructor(enabled = true) {
+    this.enabled = enabled;
+  }
 
   emit(ev: Event): void {
-    this.events.push(ev);
+    if (this.enabled) this.events.push(ev);
   }
 
   emitAll(evs: readonly Event[]): void {
-    for (const e of evs) this.events.push(e);
+    if (this.enabled) for (const e of evs) this.events.push(e);
   }
 }

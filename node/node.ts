@@ -9,6 +9,7 @@ import type { GenesisDoc } from '../chain/genesis.ts';
 import { parseRfc3339 } from '../chain/genesis.ts';
 import type { Timestamp } from '../chain/context.ts';
 import { sha256 } from '../chain/crypto/hash.ts';
+import { txHashHex } from '../chain/tx/tx-hash.ts';
 import { u64, i64 } from '../chain/codec/proto.ts';
 import { openDepinApp, type DepinKeepers } from '../modules/depin-app.ts';
 import { BlockStore, partHash } from './store/block-store.ts';
@@ -190,7 +191,7 @@ export class DepinNode {
     if (!this.bus.wants('Tx')) return;
     block.txs.forEach((tx, index) => {
       const r = results[index]!;
-      const hash = Buffer.from(sha256(tx)).toString('hex').toUpperCase();
+      const hash = txHashHex(tx);
       this.bus.publish({
         events: flattenEvents(r.events, { 'tm.event': 'Tx', 'tx.hash': hash, 'tx.height': height.toString() }),
         data: { type: 'tendermint/event/Tx', value: { height, index, tx, result: r } },

@@ -174,8 +174,12 @@ export class MerkleStore implements KVReader {
   }
 
   /** Fast path for CacheKV, which already holds the key as a latin1 string. */
-  getLatin1(k: string): Bytes | undefined {
+  getS(k: string): Bytes | undefined {
     return this.flat.get(k);
+  }
+
+  hasS(k: string): boolean {
+    return this.flat.has(k);
   }
 
   *iterator(start: Bytes | undefined, end: Bytes | undefined, reverse = false): IterableIterator<[Bytes, Bytes]> {

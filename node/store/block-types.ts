@@ -1,6 +1,7 @@
 // Block, header and commit types (depin.types.v1), their hashes and the bytes validators sign.
 import { codec, type U64 } from '../../chain/codec/proto.ts';
 import { sha256 } from '../../chain/crypto/hash.ts';
+import { txHash } from '../../chain/tx/tx-hash.ts';
 import type { Timestamp } from '../../chain/context.ts';
 import type { Event } from '../../chain/events.ts';
 
@@ -98,7 +99,7 @@ export function headerHash(h: Header): Uint8Array {
 /** Hash over the tx hashes in order, so the header commits to the exact tx list. */
 export function dataHash(txs: readonly Uint8Array[]): Uint8Array {
   const buf = new Uint8Array(32 * txs.length);
-  txs.forEach((tx, i) => buf.set(sha256(tx), 32 * i));
+  txs.forEach((tx, i) => buf.set(txHash(tx), 32 * i));
   return sha256(buf);
 }
 
