@@ -132,8 +132,10 @@ contract DepinAnchor {
         return _checkpoints[number];
     }
 
+    /// Reads only the root's slot: this is on every proof verification's path.
     function stateRoot(uint64 number) public view returns (bytes32) {
-        return getCheckpoint(number).stateRoot;
+        if (number == 0 || number > lastCheckpointNumber) revert UnknownCheckpoint(number);
+        return _checkpoints[number].stateRoot;
     }
 
     function domainSeparator() public view returns (bytes32) {

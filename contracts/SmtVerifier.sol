@@ -70,21 +70,48 @@ library SmtVerifier {
             return false;
         }
 
-        // Fold from the leaf up; non-zero siblings are read backwards from the kind byte.
-        uint256 ptr = kindPos;
-        for (uint256 i = depth; i > 0;) {
-            unchecked {
-                --i;
+        (bool canonical, bytes32 top) = _fold(h, path, bitmap, depth, proof, kindPos);
+        return canonical && top == root;
+    }
+
+    /// Folds from the leaf hash `h` up to the root: h = sha256(0x01 ‖ left ‖ right), h on the side
+    /// given by the path bit. Non-zero siblings are read backwards from the kind byte at `kindPos`;
+    /// a listed zero sibling is not canonical (the bitmap says zero) and fails the proof.
+    function _fold(bytes32 h, bytes32 path, uint256 bitmap, uint256 depth, bytes memory proof, uint256 kindPos)
+        private
+        view
+        returns (bool canonical, bytes32)
+    {
+        canonical = true;
+        assembly ("memory-safe") {
+            let m := mload(0x40) // 65-byte preimage scratch past the free memory pointer
+            mstore8(m, 0x01)
+            let p := add(add(proof, 32), kindPos)
+            for { let i := depth } gt(i, 0) {} {
+                i := sub(i, 1)
+                let sibling := 0
+                if and(shr(sub(255, i), bitmap), 1) {
+                    p := sub(p, 32)
+                    sibling := mload(p)
+                    if iszero(sibling) {
+                        canonical := 0
+                        break
+                    }
+                }
+                switch and(shr(sub(255, i), path), 1)
+                case 0 {
+                    mstore(add(m, 1), h)
+                    mstore(add(m, 33), sibling)
+                }
+                default {
+                    mstore(add(m, 1), sibling)
+                    mstore(add(m, 33), h)
+                }
+                if iszero(staticcall(gas(), 0x02, m, 65, 0x00, 32)) { revert(0, 0) }
+                h := mload(0x00)
             }
-            bytes32 sibling;
-            if ((bitmap >> (255 - i)) & 1 == 1) {
-                ptr -= 32;
-                sibling = _word(proof, ptr);
-                if (sibling == bytes32(0)) return false; // a zero sibling must be left to the bitmap
-            }
-            h = (uint256(path) >> (255 - i)) & 1 == 0 ? _hash(0x01, h, sibling) : _hash(0x01, sibling, h);
         }
-        return h == root;
+        return (canonical, h);
     }
 
     /// sha256(tag ‖ a ‖ b), the 65-byte preimage of every leaf and internal node.
