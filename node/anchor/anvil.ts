@@ -52,12 +52,22 @@ export function anvilBinary(): string {
 
 const live = new Set<ChildProcess>();
 let exitHookInstalled = false;
+function killLive(): void {
+  for (const p of live) if (p.pid !== undefined && p.exitCode === null && p.signalCode === null) process.kill(p.pid, 'SIGKILL');
+}
+/** A test that fails or forgets stop() must not leave anvil running: kill ours at exit, and on
+ * SIGINT/SIGTERM when nobody else handles them (then re-raise, keeping the default behaviour). */
 function killAllAtExit(): void {
   if (exitHookInstalled) return;
   exitHookInstalled = true;
-  process.once('exit', () => {
-    for (const p of live) if (p.pid !== undefined) process.kill(p.pid, 'SIGKILL');
-  });
+  process.once('exit', killLive);
+  for (const sig of ['SIGINT', 'SIGTERM'] as const) {
+    if (process.listenerCount(sig) > 0) continue;
+    process.once(sig, () => {
+      killLive();
+      process.kill(process.pid, sig);
+    });
+  }
 }
 
 async function rpc(url: string, method: string, params: unknown[] = []): Promise<unknown> {
