@@ -68,6 +68,25 @@ export function publicKeyCreate(privkey: Uint8Array, compressed = true): Uint8Ar
   return Uint8Array.from(native.publicKeyCreate(privkey, compressed));
 }
 
+/** Compressed (33 bytes) <-> uncompressed (65 bytes, 0x04 prefix); throws on an invalid key. */
+export function publicKeyConvert(pubkey: Uint8Array, compressed: boolean): Uint8Array {
+  return Uint8Array.from(native.publicKeyConvert(pubkey, compressed));
+}
+
+/**
+ * The public key (uncompressed, 65 bytes) whose signature `sig` (64-byte r||s, recovery id 0..3)
+ * signed `digest`, or undefined if there is none. Does NOT reject high-S: callers that must match
+ * Ethereum's rules check isLowS themselves.
+ */
+export function recoverPublicKey(sig: Uint8Array, recid: number, digest: Uint8Array): Uint8Array | undefined {
+  if (sig.length !== 64 || digest.length !== 32 || !Number.isInteger(recid) || recid < 0 || recid > 3) return undefined;
+  try {
+    return Uint8Array.from(native.ecdsaRecover(sig, recid, digest, false));
+  } catch {
+    return undefined;
+  }
+}
+
 export function isValidPublicKey(pubkey: Uint8Array): boolean {
   try {
     return native.publicKeyVerify(pubkey);
