@@ -2,11 +2,11 @@
 // commit, query, info. It owns no sockets and no clocks: the same genesis and the same blocks give
 // the same app hash on any machine.
 import type { AbstractLevel } from 'abstract-level';
-import { Context, type BlockInfo, type Timestamp } from './context.ts';
+import { Context, type BlockInfo, type Timestamp, type VoteInfo, type Misbehavior } from './context.ts';
 import { GasMeter, MAX_GAS } from './gas.ts';
 import { EventManager, event, type Event } from './events.ts';
 import { Router } from './router.ts';
-import type { AppModule } from './module.ts';
+import type { AppModule, ValidatorUpdate } from './module.ts';
 import { TxDecoder, type DecodedTx } from './tx/decode.ts';
 import { codec } from './codec/proto.ts';
 import { MerkleStore } from './store/merkle-store.ts';
@@ -53,12 +53,18 @@ export interface FinalizeBlockRequest {
   height: bigint;
   time: Timestamp;
   txs: Uint8Array[];
+  proposer?: Uint8Array;
+  lastAppHash?: Uint8Array;
+  lastCommit?: readonly VoteInfo[];
+  misbehavior?: readonly Misbehavior[];
 }
 
 export interface FinalizeBlockResult {
   txResults: TxResult[];
   events: Event[];
   appHash: Uint8Array;
+  /** Validator power changes from end block, applied by consensus from height + 2 (as CometBFT). */
+  validatorUpdates: ValidatorUpdate[];
 }
 
 export interface QueryRequest {
@@ -285,8 +291,9 @@ export class App {
     return new Context(store, info, meter, events, mode);
   }
 
-  /** Loads genesis into a fresh state; the result is committed together with the first block. */
-  initChain(genesis: GenesisDoc): { appHash: Uint8Array } {
+  /** Loads genesis into a fresh state; the result is committed together with the first block.
+   * `validators` is the initial set when a module (staking) defines it in app state. */
+  initChain(genesis: GenesisDoc): { appHash: Uint8Array; validators: ValidatorUpdate[] } {
     if (this.store.version !== 0) throw new Error(`initChain on a chain already at height ${this.store.version}`);
     if (!genesis.chain_id) throw new Error('genesis: chain_id is required');
     this.chainId = genesis.chain_id;
@@ -294,14 +301,16 @@ export class App {
     const time = parseRfc3339(genesis.genesis_time);
     const ctx = this.ctx(this.deliverState, new GasMeter(Infinity), new EventManager(), 'genesis', { height: BigInt(genesis.initial_height || '1'), time });
     ctx.store.set(CHAIN_ID_KEY, new TextEncoder().encode(genesis.chain_id));
+    const validators: ValidatorUpdate[] = [];
     for (const m of this.modules) {
       if (!m.initGenesis) continue;
       const section = genesis.app_state?.[m.name] ?? m.defaultGenesis?.();
-      m.initGenesis(ctx, section);
+      const out = m.initGenesis(ctx, section);
+      if (out?.validatorUpdates) validators.push(...out.validatorUpdates);
     }
     const appHash = this.store.stage(this.deliverState.writes());
     this.checkState = new CacheKV(this.deliverState);
-    return { appHash };
+    return { appHash, validators };
   }
 
   exportGenesis(): Record<string, unknown> {
@@ -384,15 +393,22 @@ export class App {
       if (this.store.version === 0) throw new Error('finalizeBlock before initChain');
       this.deliverState = new CacheKV(this.store);
     }
-    const block: BlockInfo = { chainId: this.chainId, height: req.height, time: req.time };
+    const block: BlockInfo = {
+      chainId: this.chainId, height: req.height, time: req.time,
+      proposer: req.proposer, lastAppHash: req.lastAppHash, lastCommit: req.lastCommit, misbehavior: req.misbehavior,
+    };
     const blockEvents = new EventManager();
     const blockCtx = new Context(this.deliverState, block, new GasMeter(Infinity), blockEvents, 'finalize');
     for (const m of this.modules) m.beginBlock?.(blockCtx);
     const txResults = req.txs.map((bytes) => this.deliverTx(bytes, block));
-    for (const m of this.modules) m.endBlock?.(blockCtx);
+    const validatorUpdates: ValidatorUpdate[] = [];
+    for (const m of this.modules) {
+      const out = m.endBlock?.(blockCtx);
+      if (out?.validatorUpdates) validatorUpdates.push(...out.validatorUpdates);
+    }
     const appHash = this.store.stage(this.deliverState.writes());
     this.pendingHeight = req.height;
-    return { txResults, events: blockEvents.events, appHash };
+    return { txResults, events: blockEvents.events, appHash, validatorUpdates };
   }
 
   private deliverTx(bytes: Uint8Array, block: BlockInfo): TxResult {

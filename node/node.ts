@@ -167,7 +167,7 @@ export class DepinNode {
   async applyBlock(block: Block, opts: { replay?: boolean } = {}): Promise<void> {
     const height = i64(block.header.height);
     const time = toTimestamp(block.header.time);
-    const res = this.app.finalizeBlock({ height, time, txs: block.txs });
+    const res = this.app.finalizeBlock({ height, time, txs: block.txs, proposer: block.header.proposerAddress, lastAppHash: block.header.appHash });
     const resultsBytes = encodeBlockResults(height, res.txResults, res.events, res.appHash);
     await this.blocks.saveResults(height, resultsBytes);
     await this.mempool.exclusive(async () => {
