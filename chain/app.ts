@@ -197,49 +197,51 @@ function failure(err: unknown, gasWanted: bigint, gasUsed: bigint, events: Event
   return { code: e.code, codespace: e.codespace, log: e.message, info: '', data: new Uint8Array(), gasWanted, gasUsed, events };
 }
 
-/** Bounded memo of signatures this node already verified (CheckTx), so block execution does not
- * pay for the same ECDSA verification twice. Keyed by tx hash + signer account numbers, so a hit
- * proves exactly the verification the ante handler would redo; results are identical either way. */
-class SignatureCache {
-  private readonly entries = new Map<string, true>();
+const hashKey = (bytes: Uint8Array): string => {
+  const h = txHash(bytes);
+  return Buffer.from(h.buffer, h.byteOffset, h.byteLength).toString('latin1');
+};
+
+/** Bounded map that drops its oldest entry when full. */
+class Bounded<V> {
+  readonly map = new Map<string, V>();
   private readonly max: number;
   constructor(max: number) {
     this.max = max;
   }
-  private key(tx: DecodedTx, numbers: bigint[]): string {
-    return Buffer.from(tx.hash).toString('latin1') + numbers.join(',');
+  set(k: string, v: V): void {
+    if (this.map.size >= this.max && !this.map.has(k)) {
+      const oldest = this.map.keys().next().value;
+      if (oldest !== undefined) this.map.delete(oldest);
+    }
+    this.map.set(k, v);
   }
+}
+
+/** Memo of signatures this node already verified (CheckTx), so block execution does not pay for
+ * the same ECDSA verification twice. Keyed by tx hash, holding the signers' account numbers the
+ * signatures were checked under, so a hit proves exactly the verification the ante handler would
+ * redo; results are identical either way. Entries leave when their tx is committed. */
+class SignatureCache extends Bounded<string> {
   has(tx: DecodedTx, numbers: bigint[]): boolean {
-    return this.entries.has(this.key(tx, numbers));
+    return this.map.get(hashKey(tx.raw)) === numbers.join(',');
   }
   add(tx: DecodedTx, numbers: bigint[]): void {
-    if (this.entries.size >= this.max) {
-      const oldest = this.entries.keys().next().value;
-      if (oldest !== undefined) this.entries.delete(oldest);
-    }
-    this.entries.set(this.key(tx, numbers), true);
+    this.set(hashKey(tx.raw), numbers.join(','));
   }
 }
 
 /** Decoded txs by hash: a tx is decoded on admission, on recheck and in the block; the result is
- * a pure function of the bytes, so decoding once is enough. */
-class DecodeCache {
-  private readonly map = new Map<string, DecodedTx>();
-  private readonly max: number;
-  constructor(max: number) {
-    this.max = max;
-  }
+ * a pure function of the bytes, so decoding once is enough. Entries leave when their tx is
+ * committed, so the cache holds about the mempool, not every tx ever seen (old-generation
+ * garbage was a large share of GC time under load). */
+class DecodeCache extends Bounded<DecodedTx> {
   get(bytes: Uint8Array, decode: () => DecodedTx): DecodedTx {
-    const h = txHash(bytes);
-    const k = Buffer.from(h.buffer, h.byteOffset, h.byteLength).toString('latin1');
+    const k = hashKey(bytes);
     const hit = this.map.get(k);
     if (hit) return hit;
     const tx = decode();
-    if (this.map.size >= this.max) {
-      const oldest = this.map.keys().next().value;
-      if (oldest !== undefined) this.map.delete(oldest);
-    }
-    this.map.set(k, tx);
+    this.set(k, tx);
     return tx;
   }
 }
@@ -257,6 +259,7 @@ export class App {
   private checkState: CacheKV;
   private deliverState: CacheKV | undefined;
   private pendingHeight: bigint | undefined;
+  private pendingTxs: readonly Uint8Array[] = [];
   private readonly sigCache = new SignatureCache(500_000);
   private readonly decoded = new DecodeCache(200_000);
 
@@ -408,6 +411,7 @@ export class App {
     }
     const appHash = this.store.stage(this.deliverState.writes());
     this.pendingHeight = req.height;
+    this.pendingTxs = req.txs;
     return { txResults, events: blockEvents.events, appHash, validatorUpdates };
   }
 
@@ -445,9 +449,8 @@ export class App {
         em.emit(event('message', { action: msg.typeUrl, sender: tx.signers[0]!, module: moduleName }));
         const resp = msg.def.handle(new Context(msgStore, block, meter, em, mode), msg.value);
         msgResponses.push({ typeUrl: msg.def.responseTypeUrl, value: resp });
-        for (const e of em.events) {
-          msgEvents.push({ type: e.type, attributes: [...e.attributes, { key: 'msg_index', value: String(i), index: true }] });
-        }
+        const msgIndex = { key: 'msg_index', value: String(i), index: true };
+        for (const e of em.events) msgEvents.push({ type: e.type, attributes: e.attributes.concat(msgIndex) });
       });
     } catch (err) {
       // Ante effects (fee, sequence) stay; message effects are discarded.
@@ -467,6 +470,13 @@ export class App {
     if (this.pendingHeight === undefined) throw new Error('commit without finalizeBlock');
     const appHash = await this.store.commit(Number(this.pendingHeight));
     this.pendingHeight = undefined;
+    // Committed txs are never decoded or verified here again (a replay is refused by sequence).
+    for (const bytes of this.pendingTxs) {
+      const k = hashKey(bytes);
+      this.decoded.map.delete(k);
+      this.sigCache.map.delete(k);
+    }
+    this.pendingTxs = [];
     this.deliverState = undefined;
     this.checkState = new CacheKV(this.store);
     return { height: BigInt(this.store.version), appHash };

@@ -15,7 +15,7 @@ import { openDepinApp, type DepinKeepers } from '../modules/depin-app.ts';
 import { BlockStore, partHash } from './store/block-store.ts';
 import { encodeBlockResults } from './store/results-codec.ts';
 import {
-  BlockCodec, headerHash, dataHash, commitHash, voteSignBytes, validatorSetHash, EMPTY_BLOCK_ID, BLOCK_ID_FLAG_COMMIT, BLOCK_VERSION,
+  encodeBlock, headerHash, dataHash, commitHash, voteSignBytes, validatorSetHash, EMPTY_BLOCK_ID, BLOCK_ID_FLAG_COMMIT, BLOCK_VERSION,
   type Block, type BlockID, type Commit, type Header, type Validator, type BlockResultsMsg,
 } from './store/block-types.ts';
 import { Mempool } from './mempool/mempool.ts';
@@ -264,7 +264,8 @@ export class DepinNode {
       versionApp: '0',
     };
     const block: Block = { header, txs, lastCommit };
-    const blockId: BlockID = { hash: headerHash(header), partSetHeader: { total: 1, hash: partHash(BlockCodec.encode(block)) } };
+    const encoded = encodeBlock(block);
+    const blockId: BlockID = { hash: headerHash(header), partSetHeader: { total: 1, hash: partHash(encoded) } };
     const signature = key.sign(voteSignBytes(this.chainId, height, 0, blockId, time));
     const commit: Commit = {
       height: height.toString(),
@@ -272,7 +273,7 @@ export class DepinNode {
       blockId,
       signatures: [{ blockIdFlag: BLOCK_ID_FLAG_COMMIT, validatorAddress: key.address, timestamp: header.time, signature }],
     };
-    await this.blocks.saveBlock(block, blockId, commit);
+    await this.blocks.saveBlock(block, blockId, commit, encoded);
     await this.applyBlock(block);
   }
 

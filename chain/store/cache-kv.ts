@@ -89,10 +89,12 @@ export class CacheKV implements KVStore {
     if (typeof parent.setS !== 'function' || typeof parent.deleteS !== 'function') {
       throw new Error('CacheKV.write(): parent is read-only; hand writes() to MerkleStore.stage instead');
     }
-    for (const [k, v] of this.local) {
-      if (v === null) parent.deleteS(k);
-      else parent.setS(k, v);
-    }
+    // forEach, not for-of: no [key, value] array per entry on this per-tx path.
+    const p = parent as KVStore;
+    this.local.forEach((v, k) => {
+      if (v === null) p.deleteS(k);
+      else p.setS(k, v);
+    });
     this.discard();
   }
 

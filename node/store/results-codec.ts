@@ -127,8 +127,12 @@ interface Sized {
   gasUsed: number;
 }
 
+// Reused across results: sizes are written and read back before the next result is sized.
+const scratchLens: number[] = [];
+
 function sizeTxResult(r: EncodableTxResult): Sized {
-  const lens: number[] = [];
+  const lens = scratchLens;
+  lens.length = 0;
   const log = utf8Len(r.log);
   const info = utf8Len(r.info);
   const codespace = utf8Len(r.codespace);
