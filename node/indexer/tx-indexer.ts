@@ -10,6 +10,7 @@ import type { Event } from '../../chain/events.ts';
 import { parseQuery, matchEvents, matchValue, flattenEvents, type Condition, type Query } from './query.ts';
 
 type DB = AbstractLevel<any, Uint8Array, Uint8Array>;
+const VIEW = { keyEncoding: 'view', valueEncoding: 'view' } as const;
 
 export interface EventAttribute {
   key: string;
@@ -172,7 +173,9 @@ export class TxIndexer {
     const results = Buffer.isBuffer(resultsBytes) ? resultsBytes : Buffer.from(resultsBytes.buffer, resultsBytes.byteOffset, resultsBytes.byteLength);
     const spans = txResultSpans(results);
     if (spans.length !== txs.length) throw new Error(`block ${height}: ${txs.length} txs but ${spans.length} results`);
-    const ops: { type: 'put'; key: Uint8Array; value: Uint8Array }[] = [];
+    // A native chained batch: each put goes straight to LevelDB (the array form clones every op).
+    const batch = this.db.batch();
+    const put = (key: Uint8Array, value: Uint8Array) => batch.put(key, value, VIEW);
     // composite key ("type.key") -> value -> tx indices, all as latin1 strings of raw UTF-8 bytes
     const postings = new Map<string, Map<string, number[]>>();
     const hb = u64(height);
@@ -194,8 +197,8 @@ export class TxIndexer {
       const tx = txs[i]!;
       const [rs, re] = spans[i]!;
       const pk = posKey(height, i);
-      ops.push({ type: 'put', key: pk, value: txRecordBytes(height, i, tx, results, rs, re) });
-      ops.push({ type: 'put', key: cat(Uint8Array.of(T_HASH), sha256(tx)), value: pk.subarray(1) });
+      put(pk, txRecordBytes(height, i, tx, results, rs, re));
+      put(cat(Uint8Array.of(T_HASH), sha256(tx)), pk.subarray(1));
       forEachIndexedAttribute(results, rs, re, add);
     }
     for (const [k, byValue] of postings) {
@@ -209,11 +212,11 @@ export class TxIndexer {
         key.set(hb, 1 + kb.length + vb.length);
         const value = Buffer.allocUnsafe(4 * list.length);
         for (let j = 0; j < list.length; j++) value.writeUInt32BE(list[j]!, 4 * j);
-        ops.push({ type: 'put', key, value });
+        put(key, value);
       }
     }
-    ops.push({ type: 'put', key: LAST, value: hb });
-    await this.db.batch(ops);
+    put(LAST, hb);
+    await batch.write();
   }
 
   /** Indexes decoded records (tests, tools): encodes their results the way the node does. */
