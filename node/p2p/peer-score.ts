@@ -10,8 +10,8 @@ import type { ConnectionGater, PeerId } from '@libp2p/interface';
 export const PENALTY = {
   /** A request/response timed out or the stream failed: often honest (slow link), so small. */
   timeout: 5,
-  /** A malformed or oversized request. */
-  badRequest: 20,
+  /** A malformed or oversized request (five in quick succession ban: decay keeps four just above -100). */
+  badRequest: 25,
   /** A malformed response, or one that breaks the protocol's shape (wrong heights, counts). */
   badResponse: 50,
   /** Data that cannot come from an honest peer: a tx that does not hash to the requested hash, a block that fails verification. */
