@@ -117,6 +117,7 @@ export class P2PHost {
   private pexCursor = 0;
   private timer: NodeJS.Timeout | undefined;
   private running = false;
+  private pexServed = false;
 
   private constructor(libp2p: Libp2p<Services>, scorer: PeerScorer, config: P2PConfig, opts: P2PHostOptions) {
     this.libp2p = libp2p;
@@ -126,6 +127,12 @@ export class P2PHost {
     this.log = opts.log ?? (() => {});
     this.maintenanceMs = opts.maintenanceMs ?? 1000;
     this.pexIntervalMs = opts.pexIntervalMs ?? 5000;
+    this.pubsub.addEventListener('gossipsub:message', (evt) => this.deliver(evt.detail));
+    libp2p.addEventListener('peer:disconnect', (evt) => {
+      const t = this.targets.get(evt.detail.toString());
+      // A persistent peer that drops is redialed soon, whatever its earlier backoff.
+      if (t?.persistent && this.running) t.nextAttempt = Math.min(t.nextAttempt, Date.now() + this.config.dialBackoffMinMs);
+    });
     for (const [list, persistent] of [[config.persistentPeers, true], [config.bootstrapPeers, false]] as const) {
       for (const s of list) {
         const { addr, peerId } = parsePeerAddr(s);
@@ -203,17 +210,14 @@ export class P2PHost {
 
   async start(): Promise<void> {
     if (this.running) return;
+    // Protocols are registered before the node starts, so identify advertises them from the first connection.
+    if (this.config.pex && !this.pexServed) {
+      this.pexServed = true;
+      await this.servePex();
+    }
     await this.libp2p.start();
     this.running = true;
     for (const topic of this.topics.keys()) this.pubsub.subscribe(topic);
-    this.pubsub.addEventListener('gossipsub:message', (evt) => this.deliver(evt.detail));
-    this.libp2p.addEventListener('peer:disconnect', (evt) => {
-      const t = this.targets.get(evt.detail.toString());
-      if (t?.persistent && this.running) {
-        t.nextAttempt = Math.min(t.nextAttempt, Date.now() + this.config.dialBackoffMinMs);
-      }
-    });
-    if (this.config.pex) await this.servePex();
     this.timer = setInterval(() => void this.maintain(), this.maintenanceMs);
     this.timer.unref();
     void this.maintain();
