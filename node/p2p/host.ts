@@ -160,14 +160,24 @@ export class P2PHost {
       return d;
     };
     // The topic is part of the id: bytes rejected on one topic must not shadow the same bytes on another.
+    const topicBytes = new Map<string, Uint8Array>();
     const msgId = (topic: string, data: Uint8Array): Uint8Array => {
-      const t = new TextEncoder().encode(topic);
+      let t = topicBytes.get(topic);
+      if (!t) {
+        t = new TextEncoder().encode(topic);
+        if (topicBytes.size < 64) topicBytes.set(topic, t); // bounded: topics come from the wire
+      }
       const id = new Uint8Array(32 + t.length);
       id.set(digest(data), 0);
       id.set(t, 32);
       return id;
     };
     const idStr = (id: Uint8Array) => Buffer.from(id.buffer, id.byteOffset, id.byteLength).toString('base64');
+    // The fast id only keys the local seen-cache, so it need not be the wire id's encoding.
+    const fastId = (topic: string, data: Uint8Array) => {
+      const d = digest(data);
+      return Buffer.from(d.buffer, d.byteOffset, d.byteLength).toString('base64') + topic;
+    };
     const libp2p = await createLibp2p<Services>({
       start: false,
       privateKey: opts.privateKey,
@@ -182,7 +192,7 @@ export class P2PHost {
         pubsub: gossipsub({
           globalSignaturePolicy: 'StrictNoSign',
           msgIdFn: (m) => msgId(m.topic, m.data),
-          fastMsgIdFn: (m) => idStr(msgId(m.topic, m.data ?? new Uint8Array())),
+          fastMsgIdFn: (m) => fastId(m.topic, m.data ?? new Uint8Array()),
           msgIdToStrFn: idStr,
           allowedTopics: [...topics],
           allowPublishToZeroTopicPeers: true,
