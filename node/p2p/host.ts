@@ -228,6 +228,10 @@ export class P2PHost {
     await this.libp2p.start();
     this.running = true;
     for (const topic of this.topics.keys()) this.pubsub.subscribe(topic);
+    // When connections exceed maxPeers, libp2p prunes the lowest-tagged peers first: never validators.
+    for (const t of this.targets.values()) {
+      if (t.persistent) await this.libp2p.peerStore.merge(peerIdFromString(t.peerId), { tags: { 'depin-persistent': { value: 100 } } });
+    }
     this.timer = setInterval(() => void this.maintain(), this.maintenanceMs);
     this.timer.unref();
     void this.maintain();

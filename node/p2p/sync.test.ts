@@ -133,7 +133,7 @@ test('tx fetch by hashes: found and absent txs, a lying peer is banned, a silent
     const t0 = Date.now();
     await assert.rejects(sync.txs(silent.peerId, [sha256(txs[0]!)]), (e: RequestError) => e.kind === 'timeout');
     const waited = Date.now() - t0;
-    assert.ok(waited >= 350 && waited < 2000, `timed out after ${waited} ms`);
+    assert.ok(waited >= 350 && waited < 3000, `timed out after ${waited} ms`);
 
     // A peer answering with txs that do not match the hashes is caught on the first one.
     await assert.rejects(sync.txs(liar.peerId, [sha256(txs[2]!)]), LyingPeerError);
