@@ -2,6 +2,7 @@
 // data or lying: every response is shape-checked, txs are checked against the hash they were
 // asked for, blocks go through the caller's verify() (commit signatures, chain linkage), and on
 // any failure the client penalises the peer and asks the next one.
+import { setTimeout as delay } from 'node:timers/promises';
 import { sha256 } from '../../chain/crypto/hash.ts';
 import { PROTOCOL } from './topics.ts';
 import { PENALTY } from './peer-score.ts';
@@ -28,6 +29,8 @@ export interface FetchTxsOptions {
   deadlineMs?: number;
   /** Pause between passes over the peers, for txs still in flight to them (default 50 ms). */
   retryDelayMs?: number;
+  /** Ask the next peer too when one has not answered in this long (default 500 ms). */
+  hedgeMs?: number;
 }
 
 export interface FetchTxsResult {
@@ -39,7 +42,6 @@ export interface FetchTxsResult {
   fromPeers: Map<string, number>;
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export class SyncClient {
   private readonly host: P2PHost;
@@ -156,43 +158,71 @@ export class SyncClient {
 
   /**
    * Fetches txs by hash from the preferred peers first, then every connected peer serving the
-   * protocol (best score first), in passes until all are found or the deadline passes.
+   * protocol (best score first), in passes until all are found or the deadline passes. Requests
+   * are hedged: if a peer has not answered within `hedgeMs`, the next peer is asked too (for what
+   * is still missing), so a silent proposer delays a block by the hedge, not by a full timeout.
    */
   async fetchTxs(hashes: readonly Uint8Array[], opts: FetchTxsOptions = {}): Promise<FetchTxsResult> {
     const deadline = Date.now() + (opts.deadlineMs ?? 10_000);
+    const hedgeMs = opts.hedgeMs ?? 500;
     const remaining = new Map<string, Uint8Array>();
     for (const h of hashes) remaining.set(hex(h), h);
     const found = new Map<string, Uint8Array>();
     const fromPeers = new Map<string, number>();
     const bad = new Set<string>();
     const perRequest = this.limits.fetchTxs.maxHashesPerRequest;
-    while (remaining.size > 0 && Date.now() < deadline) {
-      const others = await this.host.peersSupporting(PROTOCOL.fetchTxs);
-      const order = [...new Set([...(opts.preferPeers ?? []), ...others])].filter((p) => p !== this.host.peerId && !bad.has(p));
-      if (order.length === 0) break;
-      for (const peer of order) {
-        if (remaining.size === 0 || Date.now() >= deadline) break;
-        const want = [...remaining.values()];
-        const chunks: Uint8Array[][] = [];
-        for (let i = 0; i < want.length; i += perRequest) chunks.push(want.slice(i, i + perRequest));
-        // Chunks to one peer go out together (bounded by its inbound stream limit on the far side).
-        const results = await Promise.allSettled(chunks.map((c) => this.txs(peer, c).then((txs) => ({ c, txs }))));
-        for (const r of results) {
-          if (r.status === 'rejected') {
-            if (r.reason instanceof LyingPeerError) bad.add(peer);
-            continue;
-          }
-          r.value.txs.forEach((tx, i) => {
-            if (!tx) return;
-            const k = hex(r.value.c[i]!);
-            if (!remaining.delete(k)) return;
-            found.set(k, tx);
-            fromPeers.set(peer, (fromPeers.get(peer) ?? 0) + 1);
-          });
+    let allFound: () => void = () => {};
+    const done = new Promise<void>((r) => (allFound = r));
+    // Timers of this fetch are cancelled when it returns (a hedge or deadline wait must not linger).
+    const timers = new AbortController();
+    const sleep = (ms: number) => delay(ms, undefined, { signal: timers.signal }).catch(() => {});
+    let closed = false; // answers arriving after the fetch returned are dropped
+
+    /** Asks one peer for everything still missing; resolves when its answers are in (never rejects). */
+    const ask = async (peer: string): Promise<void> => {
+      const want = [...remaining.values()];
+      const chunks: Uint8Array[][] = [];
+      for (let i = 0; i < want.length; i += perRequest) chunks.push(want.slice(i, i + perRequest));
+      // Chunks to one peer go out together (bounded by its inbound stream limit on the far side).
+      const results = await Promise.allSettled(chunks.map(async (c) => {
+        const txs = await this.txs(peer, c);
+        if (closed) return;
+        txs.forEach((tx, i) => {
+          if (!tx) return;
+          const k = hex(c[i]!);
+          if (!remaining.delete(k)) return;
+          found.set(k, tx);
+          fromPeers.set(peer, (fromPeers.get(peer) ?? 0) + 1);
+        });
+        if (remaining.size === 0) allFound();
+      }));
+      // A liar, or a peer that failed every request, is not asked again in this fetch.
+      if (results.some((r) => r.status === 'rejected' && r.reason instanceof LyingPeerError) || results.every((r) => r.status === 'rejected')) bad.add(peer);
+    };
+
+    try {
+      while (remaining.size > 0 && Date.now() < deadline) {
+        const others = await this.host.peersSupporting(PROTOCOL.fetchTxs);
+        const order = [...new Set([...(opts.preferPeers ?? []), ...others])].filter((p) => p !== this.host.peerId && !bad.has(p));
+        if (order.length === 0) break;
+        const inflight = new Set<Promise<void>>();
+        for (const peer of order) {
+          if (remaining.size === 0 || Date.now() >= deadline) break;
+          const p = ask(peer);
+          inflight.add(p);
+          void p.finally(() => inflight.delete(p));
+          await Promise.race([p, done, sleep(Math.min(hedgeMs, Math.max(0, deadline - Date.now())))]);
         }
-        if (results.every((r) => r.status === 'rejected')) bad.add(peer); // silent or failing: skip it next pass
+        // Wait for the requests still out, unless everything arrived or the deadline passed first;
+        // abandoned requests finish (or time out) on their own and their answers are ignored.
+        while (inflight.size > 0 && remaining.size > 0 && Date.now() < deadline) {
+          await Promise.race([...inflight, done, sleep(Math.max(0, deadline - Date.now()))]);
+        }
+        if (remaining.size > 0) await sleep(Math.min(opts.retryDelayMs ?? 50, Math.max(0, deadline - Date.now())));
       }
-      if (remaining.size > 0) await sleep(Math.min(opts.retryDelayMs ?? 50, Math.max(0, deadline - Date.now())));
+    } finally {
+      closed = true;
+      timers.abort();
     }
     return { txs: found, missing: [...remaining.values()], fromPeers };
   }

@@ -22,7 +22,7 @@ import type { P2PHost } from './host.ts';
 const LIMITS: ProtocolLimitsSet = {
   ...DEFAULT_PROTOCOL_LIMITS,
   syncBlocks: { ...DEFAULT_PROTOCOL_LIMITS.syncBlocks, maxBlocksPerRequest: 8 },
-  fetchTxs: { ...DEFAULT_PROTOCOL_LIMITS.fetchTxs, timeoutMs: 400 },
+  fetchTxs: { ...DEFAULT_PROTOCOL_LIMITS.fetchTxs, timeoutMs: 1000 },
 };
 
 test('block sync of a range from a real block store; a peer serving tampered blocks is banned and the range completes from an honest one', async () => {
@@ -133,20 +133,34 @@ test('tx fetch by hashes: found and absent txs, a lying peer is banned, a silent
     const t0 = Date.now();
     await assert.rejects(sync.txs(silent.peerId, [sha256(txs[0]!)]), (e: RequestError) => e.kind === 'timeout');
     const waited = Date.now() - t0;
-    assert.ok(waited >= 350 && waited < 3000, `timed out after ${waited} ms`);
+    assert.ok(waited >= 950 && waited < 4000, `timed out after ${waited} ms`);
 
     // A peer answering with txs that do not match the hashes is caught on the first one.
     await assert.rejects(sync.txs(liar.peerId, [sha256(txs[2]!)]), LyingPeerError);
     assert.ok(client.scorer.isBanned(liar.peerId));
     await waitFor('liar disconnected', () => !client.connectedPeers().includes(liar.peerId));
 
-    // Multi-peer fetch preferring the bad peers first still returns every tx, all from the honest one.
+    // Multi-peer fetch preferring the bad peers first still returns every tx, all from the honest
+    // one, and without waiting out the silent peer's timeout (the request is hedged after 200 ms).
+    const liar2 = await makeHost();
+    await serveChain(liar2, source(() => randomBytes(next, 250)), LIMITS);
+    await liar2.start();
+    hosts.push(liar2);
+    await client.dial(liar2.listenAddrs()[0]!);
     const hashes = txs.map((t) => sha256(t));
-    const res = await sync.fetchTxs([...hashes, unknown], { preferPeers: [silent.peerId, liar.peerId, honest.peerId], deadlineMs: 1000 });
+    const t1 = Date.now();
+    const res = await sync.fetchTxs(hashes, { preferPeers: [silent.peerId, liar2.peerId, honest.peerId], hedgeMs: 200, deadlineMs: 5000 });
+    const took = Date.now() - t1;
     assert.equal(res.txs.size, 300);
     for (const t of txs) assert.ok(equalBytes(res.txs.get(hex(sha256(t)))!, t));
-    assert.deepEqual(res.missing.map(hex), [hex(unknown)]);
+    assert.deepEqual(res.missing, []);
     assert.deepEqual([...res.fromPeers], [[honest.peerId, 300]]);
+    assert.ok(took < 900, `fetch took ${took} ms: the silent peer's 1 s timeout was waited out`);
+    assert.ok(client.scorer.isBanned(liar2.peerId), 'the second liar is caught during the multi-peer fetch');
+    // A hash nobody has is reported missing at the deadline.
+    const none = await sync.fetchTxs([unknown], { preferPeers: [honest.peerId], deadlineMs: 300 });
+    assert.deepEqual(none.missing.map(hex), [hex(unknown)]);
+    assert.equal(none.txs.size, 0);
     assert.ok(client.scorer.score(silent.peerId) < 0 && !client.scorer.isBanned(silent.peerId), 'slow is penalised lightly, not banned');
     assert.equal(client.scorer.score(honest.peerId), 0);
   } finally {
