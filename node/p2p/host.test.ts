@@ -81,6 +81,10 @@ describe('4 nodes gossiping over loopback TCP', () => {
     }
     // Publishing bytes this node has already seen is a no-op, not an error.
     assert.equal(await hosts[0]!.publish(TOPIC.vote, payload), 0);
+    // The topic is part of the message id: the same bytes on another topic are another message
+    // (so bytes rejected on one topic cannot shadow a valid message on another).
+    assert.equal(await hosts[0]!.publish(TOPIC.proposal, payload), 3);
+    await waitFor('same bytes on the proposal topic', () => [1, 2, 3].every((i) => deliveries[i]!.some((x) => x.startsWith(`${TOPIC.proposal}|same-vote-bytes|`))));
   });
 
   test('txs travel in batches, not one gossip message per tx', async () => {

@@ -148,17 +148,11 @@ export class P2PHost {
     const config = pickConfig(opts);
     const scorer = new PeerScorer({ banMs: config.banMs, ...opts.scoring });
     const topics = opts.topics ?? ALL_TOPICS;
-    // sha256 of each received payload, computed once by the fast-id path and reused by msgIdFn
-    // (gossipsub passes the same Uint8Array to both when no data transform is configured).
-    const digests = new WeakMap<Uint8Array, Uint8Array>();
-    const digest = (data: Uint8Array): Uint8Array => {
-      let d = digests.get(data);
-      if (!d) {
-        d = sha256(data);
-        digests.set(data, d);
-      }
-      return d;
-    };
+    // sha256 of each received payload, computed once by the fast-id path (receive only) and reused
+    // by msgIdFn (gossipsub passes it the same Uint8Array when no data transform is configured).
+    // Published payloads are always hashed afresh: the caller may reuse and mutate its buffer.
+    const received = new WeakMap<Uint8Array, Uint8Array>();
+    const digest = (data: Uint8Array): Uint8Array => received.get(data) ?? sha256(data);
     // The topic is part of the id: bytes rejected on one topic must not shadow the same bytes on another.
     const topicBytes = new Map<string, Uint8Array>();
     const msgId = (topic: string, data: Uint8Array): Uint8Array => {
@@ -175,7 +169,8 @@ export class P2PHost {
     const idStr = (id: Uint8Array) => Buffer.from(id.buffer, id.byteOffset, id.byteLength).toString('base64');
     // The fast id only keys the local seen-cache, so it need not be the wire id's encoding.
     const fastId = (topic: string, data: Uint8Array) => {
-      const d = digest(data);
+      const d = sha256(data);
+      received.set(data, d);
       return Buffer.from(d.buffer, d.byteOffset, d.byteLength).toString('base64') + topic;
     };
     const libp2p = await createLibp2p<Services>({
