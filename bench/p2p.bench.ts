@@ -27,6 +27,9 @@ const REFERENCE = {
 
 interface PhaseResult {
   window: number;
+  published: number;
+  /** Published but not received by all 3 within 2 s after the phase. */
+  lost: number;
   msgPerSec: number;
   mbPerSec: number;
   p50: number;
@@ -84,6 +87,7 @@ class GossipMeter {
   async run(pub: P2PHost, size: number, window: number, ms: number): Promise<PhaseResult> {
     this.latencies = [];
     this.delivered = 0;
+    let published = 0;
     const payload = new Uint8Array(size);
     const end = Date.now() + ms;
     const start = process.hrtime.bigint();
@@ -102,22 +106,24 @@ class GossipMeter {
       msg[4] = (seq * 31) & 0xff;
       this.sent.set(seq, process.hrtime.bigint());
       await pub.publish(BENCH_TOPIC, msg);
+      published++;
     }
     // Let in-flight messages land (not counted in the rate, but their latency is real).
     const counted = this.delivered;
     const secs = Number(process.hrtime.bigint() - start) / 1e9;
     const drainEnd = Date.now() + 2000;
     while (this.sent.size > 0 && Date.now() < drainEnd) await sleep(5);
+    const lost = this.sent.size;
     this.sent.clear();
     this.counts.clear();
     const lat = [...this.latencies].sort((a, b) => a - b);
-    return { window, msgPerSec: counted / secs, mbPerSec: (counted * size) / secs / 1e6, p50: percentile(lat, 50), p99: percentile(lat, 99) };
+    return { window, published, lost, msgPerSec: counted / secs, mbPerSec: (counted * size) / secs / 1e6, p50: percentile(lat, 50), p99: percentile(lat, 99) };
   }
 }
 
 function line(label: string, r: PhaseResult, size: number): string {
   const rate = size >= 1024 ? `${fmt(r.msgPerSec)} msg/s = ${r.mbPerSec.toFixed(1)} MB/s per receiver` : `${fmt(r.msgPerSec)} msg/s`;
-  return `  ${label.padEnd(12)} ${rate}, p50/p99 all-3 ${r.p50.toFixed(2)}/${r.p99.toFixed(2)} ms`;
+  return `  ${label.padEnd(12)} ${rate}, p50/p99 all-3 ${r.p50.toFixed(2)}/${r.p99.toFixed(2)} ms${r.lost ? ` (${r.lost} of ${r.published} not delivered to all 3)` : ''}`;
 }
 
 function randomTxs(n: number, seed: number): Uint8Array[] {
