@@ -51,23 +51,18 @@ export class ValidatorSet {
     return new ValidatorSet(entries, p);
   }
 
-  /** A set restored with explicit priorities (e.g. persisted by the node); the proposer is recomputed. */
-  static withPriorities(vals: readonly (Validator & { proposerPriority: bigint })[], proposerIndex?: number): ValidatorSet {
+  /**
+   * A set restored from what the node persisted: the validators with their priorities and the
+   * address of the round-0 proposer of the height (it is not derivable from the priorities: the
+   * elected validator had the total power subtracted from its priority).
+   */
+  static withPriorities(vals: readonly (Validator & { proposerPriority: bigint })[], proposerAddress: Uint8Array): ValidatorSet {
     const entries = checkAndSort(vals.map((v) => ({ ...v })));
     for (const e of entries) {
-      if (e.proposerPriority < INT64_MIN || e.proposerPriority > INT64_MAX) throw new Error('proposer priority out of int64 range');
+      if (typeof e.proposerPriority !== 'bigint' || e.proposerPriority < INT64_MIN || e.proposerPriority > INT64_MAX) throw new Error('proposer priority out of int64 range');
     }
-    let idx = proposerIndex;
-    if (idx === undefined) {
-      idx = 0;
-      for (let i = 1; i < entries.length; i++) {
-        const a = entries[i]!;
-        const b = entries[idx]!;
-        if (a.proposerPriority > b.proposerPriority || (a.proposerPriority === b.proposerPriority && Buffer.compare(a.address, b.address) < 0)) idx = i;
-      }
-    } else if (!Number.isInteger(idx) || idx < 0 || idx >= entries.length) {
-      throw new Error(`proposer index ${idx} out of range`);
-    }
+    const idx = entries.findIndex((e) => bytesEqual(e.address, proposerAddress));
+    if (idx < 0) throw new Error('the proposer is not in the validator set');
     return new ValidatorSet(entries, idx);
   }
 
