@@ -8,7 +8,7 @@
 // triggered the skip), so no upon-rule can have fired on what is evicted. Rounds at or below the
 // current one are bounded by how far honest validators have advanced.
 import { VoteSet, type AddVoteResult } from './vote-set.ts';
-import { SIGNED_MSG_TYPE_PREVOTE, isNilBlockId, type BlockID, type Proposal, type Vote } from './types.ts';
+import { SIGNED_MSG_TYPE_PREVOTE, blockIdKey, isNilBlockId, type BlockID, type Proposal, type Vote } from './types.ts';
 import type { ValidatorSet } from './validator-set.ts';
 
 export const FUTURE_ROUNDS_PER_VALIDATOR = 2;
@@ -125,9 +125,23 @@ export class HeightVoteSet {
     // must still be reported, whatever the future-round budget says).
     if (!set?.get(v.validatorIndex) && !this.admit(v.validatorIndex, v.round)) return { kind: 'ignored', reason: 'too many future rounds from this validator' };
     const s = this.round(v.round);
-    const res = (v.type === SIGNED_MSG_TYPE_PREVOTE ? s.prevotes : s.precommits).add(v);
+    const res = (v.type === SIGNED_MSG_TYPE_PREVOTE ? s.prevotes : s.precommits).add(v, (id) => this.wanted(v.round, id));
     if (res.kind === 'added') this.noteSender(s, v.validatorIndex);
     return res;
+  }
+
+  /**
+   * Values worth counting an equivocator's extra vote for, in round r: nil, the proposal of round r
+   * (lines 36 and 49) and values re-proposed with POL round r (line 28). Anything else cannot
+   * complete an upon-rule, so storing it would only let an equivocator fill our memory.
+   */
+  private wanted(r: number, id: BlockID): boolean {
+    if (isNilBlockId(id)) return true;
+    for (const [, s] of this.rounds) {
+      const p = s.proposal;
+      if (p && (p.round === r || p.polRound === r) && blockIdKey(p.blockId) === blockIdKey(id)) return true;
+    }
+    return false;
   }
 
   /** Stores the first proposal of a round (signature and proposer already checked). */
@@ -166,7 +180,7 @@ export class HeightVoteSet {
     return [...this.rounds.keys()].sort((a, b) => a - b);
   }
 
-  /** Every counted vote and every proposal held, rounds ascending (what the node re-gossips). */
+  /** Every vote (first votes and counted conflicting ones) and every proposal held, rounds ascending (what the node re-gossips). */
   messages(): { proposals: Proposal[]; votes: Vote[] } {
     const proposals: Proposal[] = [];
     const votes: Vote[] = [];

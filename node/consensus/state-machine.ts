@@ -272,7 +272,7 @@ export class ConsensusState {
         this.evidenceSeen.add(key);
         out.push({ type: 'evidence', evidence: ev });
       }
-      return { accepted: true, actions: out };
+      if (!res.counted) return { accepted: true, actions: out };
     }
     this.applyRules(out);
     return { accepted: true, actions: out };
