@@ -503,7 +503,13 @@ export class ConsensusState {
       return;
     }
     const res = this.votes.addVote(v);
-    if (res.kind === 'conflict') throw new Error(`own ${stepName(type === 1 ? STEP_PREVOTE : STEP_PRECOMMIT)} conflicts with an earlier one: signer state is inconsistent`);
+    if (res.kind === 'conflict') {
+      // We hold a different vote of ours for this slot that our signer did not know about: the same
+      // key signs elsewhere too (a second node running this validator). Do not make it worse.
+      out.push({ type: 'signRefused', height: this.h, round: this.r, step: type === SIGNED_MSG_TYPE_PREVOTE ? STEP_PREVOTE : STEP_PRECOMMIT,
+        reason: `a different ${stepName(type === SIGNED_MSG_TYPE_PREVOTE ? STEP_PREVOTE : STEP_PRECOMMIT)} of this validator is already known: is the key in use on another node?` });
+      return;
+    }
     out.push({ type: 'broadcastVote', vote: v });
   }
 

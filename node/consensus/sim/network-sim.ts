@@ -23,7 +23,7 @@ import { proposalSignBytes, voteSignBytes } from '../sign-bytes.ts';
 import type { ConsensusSigner } from '../signer.ts';
 import { ConsensusState, type ConsensusAction, type ConsensusInput, type TimeoutParams } from '../state-machine.ts';
 import {
-  NIL_BLOCK_ID, blockIdKey, isNilBlockId, stepName,
+  NIL_BLOCK_ID, blockIdKey, stepName,
   type BlockID, type Proposal, type Timestamp, type Vote,
 } from '../types.ts';
 import { ConsensusWal, FileWalStorage, MemoryWalStorage } from '../wal.ts';
@@ -136,6 +136,8 @@ class NetworkSim {
   private honestAtTarget = 0;
   private readonly honestCount: number;
   private equivocationDetected = false;
+  /** Values proposed per height/round, as the Byzantine validators know them. */
+  private readonly byzValues = new Map<string, BlockID[]>();
   private readonly stats: SimStats = {
     heights: 0, decisions: 0, decisionsBeforeGst: 0, maxDecisionRound: 0, roundsAboveZero: 0, crashes: 0, signCrashes: 0, restarts: 0, replayedRecords: 0,
     evidence: 0, signRefused: 0, delivered: 0, dropped: 0, catchUpCommits: 0, finishedAtMs: 0,
@@ -276,6 +278,9 @@ class NetworkSim {
   private input(node: SimNode, input: ConsensusInput): void {
     if (!node.up) return;
     if (node.byzantine) {
+      // Its own equivocations come back through honest relays; its engine only knows one version.
+      if (input.type === 'vote' && Buffer.compare(input.vote.validatorAddress, node.key.address) === 0) return;
+      if (input.type === 'proposal') this.noteValue(input.proposal.height, input.proposal.round, input.proposal.blockId);
       this.carryOut(node, node.engine!.handle(input).actions);
       return;
     }
@@ -409,14 +414,36 @@ class NetworkSim {
     this.carryOut(node, node.engine.startHeight(1n, this.valSets[1]!));
   }
 
-  /** Sends `vote` to a random half of the peers and a conflicting vote to the others; sometimes junk from far rounds. */
+  private noteValue(height: bigint, round: number, id: BlockID): void {
+    const k = `${height}/${round}`;
+    const list = this.byzValues.get(k) ?? [];
+    if (!list.some((x) => blockIdKey(x) === blockIdKey(id))) list.push(id);
+    this.byzValues.set(k, list);
+  }
+
+  /**
+   * The strongest equivocation: each peer gets a vote for a value picked at random among everything
+   * proposed in that round (the Byzantine's own twin proposals included) and nil, so the
+   * equivocator helps every value toward a quorum at once. Honest validators relay what they
+   * counted, so everyone ends up holding several of its votes (and evidence). Sometimes it also
+   * sends junk votes for far-away rounds.
+   */
   private equivocateVote(node: SimNode, vote: Vote): void {
-    const other: BlockID = isNilBlockId(vote.blockId) ? this.newValue(node, vote.height, vote.round, this.misc.chance(500)) : NIL_BLOCK_ID;
     const { signature: _, ...unsigned } = vote;
-    const twin: Vote = { ...unsigned, blockId: other, signature: node.key.sign(voteSignBytes(this.chainId, { ...unsigned, blockId: other })) };
+    const candidates: BlockID[] = [vote.blockId, NIL_BLOCK_ID, ...(this.byzValues.get(`${vote.height}/${vote.round}`) ?? [])];
+    const signedFor = new Map<string, Vote>();
+    const voteFor = (id: BlockID): Vote => {
+      const k = blockIdKey(id);
+      let v = signedFor.get(k);
+      if (!v) {
+        v = k === blockIdKey(vote.blockId) ? vote : { ...unsigned, blockId: id, signature: node.key.sign(voteSignBytes(this.chainId, { ...unsigned, blockId: id })) };
+        signedFor.set(k, v);
+      }
+      return v;
+    };
     for (const peer of this.nodes) {
       if (peer === node) continue;
-      this.send(node, peer, { vote: this.misc.chance(500) ? vote : twin });
+      this.send(node, peer, { vote: voteFor(this.misc.pick(candidates)) });
       if (this.misc.chance(100)) {
         const far = { ...unsigned, round: vote.round + this.misc.int(3, 60), blockId: NIL_BLOCK_ID };
         this.send(node, peer, { vote: { ...far, signature: node.key.sign(voteSignBytes(this.chainId, far)) } });
@@ -424,9 +451,11 @@ class NetworkSim {
     }
   }
 
-  /** Sends the proposal to some peers and a different one (valid or not) to the others. */
+  /** Sends the proposal to some peers and a fresh value (valid or not, POL round -1) to the others. */
   private equivocateProposal(node: SimNode, p: Proposal): void {
-    const unsigned = { height: p.height, round: p.round, polRound: -1, blockId: this.newValue(node, p.height, p.round, this.misc.chance(500)), timestamp: p.timestamp };
+    this.noteValue(p.height, p.round, p.blockId);
+    const unsigned = { height: p.height, round: p.round, polRound: -1, blockId: this.newValue(node, p.height, p.round, this.misc.chance(700)), timestamp: p.timestamp };
+    this.noteValue(p.height, p.round, unsigned.blockId);
     const twin: Proposal = { ...unsigned, signature: node.key.sign(proposalSignBytes(this.chainId, unsigned)) };
     for (const peer of this.nodes) if (peer !== node) this.send(node, peer, { proposal: this.misc.chance(500) ? p : twin });
   }
