@@ -10,7 +10,10 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { ValidatorKey } from '../validator-key.ts';
 import { writeFileAtomicSync } from './durable-file.ts';
-import { proposalSignBytes, voteSignBytes } from './sign-bytes.ts';
+import { CanonicalProposalCodec, proposalSignBytes, voteSignBytes } from './sign-bytes.ts';
+import { CanonicalVoteCodec } from '../store/block-types.ts';
+import { blockIdFromProto } from './codec.ts';
+import { i64 } from '../../chain/codec/proto.ts';
 import { DoubleSignError, type ConsensusSigner } from './signer.ts';
 import {
   STEP_PROPOSE, bytesEqual, stepName, voteStep,
@@ -130,18 +133,29 @@ export class PrivValidator implements ConsensusSigner {
   signVote(chainId: string, vote: UnsignedVote): Vote {
     const step = voteStep(vote.type);
     const { signature, timestamp } = this.sign(vote.height, vote.round, step, voteSignBytes(chainId, vote), vote.timestamp,
-      (ts) => voteSignBytes(chainId, { ...vote, timestamp: ts }));
+      (ts) => voteSignBytes(chainId, { ...vote, timestamp: ts }),
+      (last) => {
+        // The vote signed before, rebuilt from its sign bytes (checked by re-encoding them).
+        const c = CanonicalVoteCodec.decode(last.signBytes) as { blockId?: Parameters<typeof blockIdFromProto>[0] };
+        const prev: Vote = { ...vote, blockId: blockIdFromProto(c.blockId), timestamp: last.timestamp, signature: last.signature };
+        return bytesEqual(voteSignBytes(chainId, prev), last.signBytes) ? prev : undefined;
+      });
     return { ...vote, timestamp, signature };
   }
 
   signProposal(chainId: string, proposal: UnsignedProposal): Proposal {
     const { signature, timestamp } = this.sign(proposal.height, proposal.round, STEP_PROPOSE, proposalSignBytes(chainId, proposal), proposal.timestamp,
-      (ts) => proposalSignBytes(chainId, { ...proposal, timestamp: ts }));
+      (ts) => proposalSignBytes(chainId, { ...proposal, timestamp: ts }),
+      (last) => {
+        const c = CanonicalProposalCodec.decode(last.signBytes) as { blockId?: Parameters<typeof blockIdFromProto>[0]; polRound?: unknown };
+        const prev: Proposal = { ...proposal, polRound: Number(i64(c.polRound as never)), blockId: blockIdFromProto(c.blockId), timestamp: last.timestamp, signature: last.signature };
+        return bytesEqual(proposalSignBytes(chainId, prev), last.signBytes) ? prev : undefined;
+      });
     return { ...proposal, timestamp, signature };
   }
 
   private sign(height: bigint, round: number, step: Step, signBytes: Uint8Array, timestamp: Timestamp,
-    withTimestamp: (t: Timestamp) => Uint8Array): { signature: Uint8Array; timestamp: Timestamp } {
+    withTimestamp: (t: Timestamp) => Uint8Array, previous: (last: LastSignState) => Vote | Proposal | undefined): { signature: Uint8Array; timestamp: Timestamp } {
     const last = this.last;
     if (last) {
       const what = `${stepName(step)} at ${height}/${round}`;
@@ -154,7 +168,13 @@ export class PrivValidator implements ConsensusSigner {
             if (bytesEqual(signBytes, last.signBytes)) return { signature: last.signature, timestamp: last.timestamp };
             // Same content, new timestamp: a retry after a crash; hand back what was signed then.
             if (bytesEqual(withTimestamp(last.timestamp), last.signBytes)) return { signature: last.signature, timestamp: last.timestamp };
-            throw new DoubleSignError(`refusing ${what}: conflicts with the ${stepName(step)} already signed at this height/round`);
+            let signed: Vote | Proposal | undefined;
+            try {
+              signed = previous(last);
+            } catch {
+              signed = undefined;
+            }
+            throw new DoubleSignError(`refusing ${what}: conflicts with the ${stepName(step)} already signed at this height/round`, signed);
           }
         }
       }

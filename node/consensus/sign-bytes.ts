@@ -9,7 +9,7 @@ import { CanonicalVoteCodec, type BlockID } from '../store/block-types.ts';
 import type { Timestamp } from '../../chain/context.ts';
 import { SIGNED_MSG_TYPE_PROPOSAL, type UnsignedProposal, type UnsignedVote, type VoteType } from './types.ts';
 
-const CanonicalProposalCodec = codec<object>('depin.consensus.v1.CanonicalProposal');
+export const CanonicalProposalCodec = codec<object>('depin.consensus.v1.CanonicalProposal');
 
 export function canonicalVoteSignBytes(chainId: string, type: VoteType, height: bigint, round: number, blockId: BlockID, time: Timestamp): Uint8Array {
   return CanonicalVoteCodec.encode({

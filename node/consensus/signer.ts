@@ -15,7 +15,18 @@ export interface ConsensusSigner {
   signProposal(chainId: string, proposal: UnsignedProposal): Proposal;
 }
 
-/** A signature refused because it could contradict an earlier one (the validator would equivocate). */
+/**
+ * A signature refused because it could contradict an earlier one (the validator would equivocate).
+ * When a different message was already signed for the same height/round/step, `signed` is that
+ * message: the engine sends it instead (it is what this validator said, perhaps never delivered
+ * because of a crash), so the validator still takes part in the round.
+ */
 export class DoubleSignError extends Error {
   override name = 'DoubleSignError';
+  readonly signed: Vote | Proposal | undefined;
+
+  constructor(message: string, signed?: Vote | Proposal) {
+    super(message);
+    this.signed = signed;
+  }
 }

@@ -21,7 +21,7 @@
 // - Only the first proposal from a round's proposer counts; a conflicting second one is dropped.
 import type { Commit } from '../store/block-types.ts';
 import { i64 } from '../../chain/codec/proto.ts';
-import { verifyCommit } from './commit.ts';
+import { commitToVotes, verifyCommit } from './commit.ts';
 import { makeDuplicateVoteEvidence, type DuplicateVoteEvidence } from './evidence.ts';
 import { HeightVoteSet } from './height-votes.ts';
 import { DoubleSignError, type ConsensusSigner } from './signer.ts';
@@ -266,12 +266,7 @@ export class ConsensusState {
     this.journal?.({ type: 'vote', vote: v });
     const out: ConsensusAction[] = [];
     if (res.kind === 'conflict') {
-      const ev = makeDuplicateVoteEvidence(res.existing, v, this.valSet);
-      const key = `${v.validatorIndex}/${v.round}/${v.type}`;
-      if (!this.evidenceSeen.has(key)) {
-        this.evidenceSeen.add(key);
-        out.push({ type: 'evidence', evidence: ev });
-      }
+      this.reportConflict(res.existing, v, out);
       if (!res.counted) return { accepted: true, actions: out };
     }
     this.applyRules(out);
@@ -353,6 +348,11 @@ export class ConsensusState {
     }
     this.journal?.({ type: 'commit', commit });
     const out: ConsensusAction[] = [];
+    // Its precommits are verified votes like any other: one may betray an equivocator.
+    for (const v of commitToVotes(commit)) {
+      const res = this.votes.addVote(v);
+      if (res.kind === 'conflict') this.reportConflict(res.existing, v, out);
+    }
     this.decision = { round: commit.round ?? 0, blockId: copyBlockId(commit.blockId), commit };
     out.push({ type: 'decide', height: this.h, round: this.decision.round, blockId: this.decision.blockId, commit });
     return { accepted: true, actions: out };
@@ -435,6 +435,14 @@ export class ConsensusState {
 
   // ------------------------------------------------------------------ the algorithm
 
+  /** Duplicate-vote evidence, once per validator, round and vote type. */
+  private reportConflict(existing: Vote, v: Vote, out: ConsensusAction[]): void {
+    const key = `${v.validatorIndex}/${v.round}/${v.type}`;
+    if (this.evidenceSeen.has(key)) return;
+    this.evidenceSeen.add(key);
+    out.push({ type: 'evidence', evidence: makeDuplicateVoteEvidence(existing, v, this.valSet) });
+  }
+
   /** Messages for the next height wait in a bounded buffer; other heights are dropped. */
   private checkHeight(height: bigint, buffered: () => Buffered): InputResult | undefined {
     if (!this.started) return reject('not started');
@@ -481,9 +489,12 @@ export class ConsensusState {
     } catch (err) {
       if (!(err instanceof DoubleSignError)) throw err;
       out.push({ type: 'signRefused', height: this.h, round: this.r, step: STEP_PROPOSE, reason: err.message });
-      return;
+      const prev = err.signed;
+      if (!prev || 'type' in prev || prev.height !== this.h || prev.round !== this.r) return;
+      p = prev; // the proposal we signed before a crash: send that one
     }
     this.votes.setProposal(p, this.myIndex);
+    this.validity.set(blockIdKey(p.blockId), true);
     this.validity.set(blockIdKey(blockId), true);
     out.push({ type: 'broadcastProposal', proposal: p });
   }
@@ -500,7 +511,22 @@ export class ConsensusState {
     } catch (err) {
       if (!(err instanceof DoubleSignError)) throw err;
       out.push({ type: 'signRefused', height: this.h, round: this.r, step: type === SIGNED_MSG_TYPE_PREVOTE ? STEP_PREVOTE : STEP_PRECOMMIT, reason: err.message });
-      return;
+      const prev = err.signed;
+      if (!prev || !('type' in prev) || prev.type !== type || prev.height !== this.h || prev.round !== this.r || prev.validatorIndex !== this.myIndex) return;
+      // The vote we signed for this step before a crash (whose cause the WAL lost): send that one,
+      // so we still take part in the round. A block precommit means we had locked on the block
+      // at this round (2f+1 prevotes and its proposal), so the lock comes back with it.
+      v = prev;
+      if (type === SIGNED_MSG_TYPE_PRECOMMIT && !isNilBlockId(v.blockId)) {
+        if (this.r > this.lockedRound) {
+          this.lockedValue = v.blockId;
+          this.lockedRound = this.r;
+        }
+        if (this.r > this.validRound) {
+          this.validValue = v.blockId;
+          this.validRound = this.r;
+        }
+      }
     }
     const res = this.votes.addVote(v);
     if (res.kind === 'conflict') {

@@ -195,7 +195,7 @@ test('crash between signing a precommit and broadcasting it: the restarted node 
   b.wal.close();
 });
 
-test('power loss between signing a precommit and broadcasting it: the node forgets the prevotes but still cannot sign another precommit', (t) => {
+test('power loss between signing a precommit and broadcasting it: the node forgets the prevotes but can only send that same precommit (and relocks)', (t) => {
   const dir = tempDir(t);
   let crashed: LastSignState | undefined;
   const a = openNode(dir, me, (s) => {
@@ -218,14 +218,21 @@ test('power loss between signing a precommit and broadcasting it: the node forge
   b.node.start(H, set);
   assert.equal(b.node.engine.snapshot().step, STEP_PREVOTE);
   assert.equal(b.node.engine.snapshot().lockedRound, -1, 'the lock was not durable (and the precommit was never sent)');
-  // Now 2f+1 mixed prevotes and a prevote timeout would make it precommit nil: the signer refuses.
+  // Now 2f+1 mixed prevotes and a prevote timeout would make it precommit nil: the signer refuses,
+  // and hands back the precommit for B it signed before the crash, which is what gets sent; the
+  // lock on B comes back with it.
   b.node.handle({ type: 'vote', vote: prevote(k(others[2]!), set, H, 0) });
   b.node.handle({ type: 'vote', vote: prevote(k(others[0]!), set, H, 0, B) });
   const res = b.node.handle({ type: 'timeout', height: H, round: 0, step: STEP_PREVOTE });
   assert.ok(res.accepted);
-  assert.equal(votes(res.actions).length, 0, 'no conflicting precommit');
   const refused = res.actions.find((x) => x.type === 'signRefused');
   assert.ok(refused && refused.type === 'signRefused' && /conflicts/.test(refused.reason));
+  const sentNow = votes(res.actions);
+  assert.equal(sentNow.length, 1, 'exactly one precommit, and not a nil one');
+  assert.ok(blockIdEquals(sentNow[0]!.blockId, B));
+  assert.deepEqual(sentNow[0]!.signature, crashed!.signature);
+  assert.equal(b.node.engine.snapshot().lockedRound, 0);
+  assert.ok(blockIdEquals(b.node.engine.snapshot().lockedValue!, B));
   b.wal.close();
   // Had the B prevotes arrived instead, the same precommit would have been re-issued.
   writeFileSync(join(dir, 'cs.wal'), afterPowerLoss);

@@ -23,7 +23,7 @@ import { proposalSignBytes, voteSignBytes } from '../sign-bytes.ts';
 import type { ConsensusSigner } from '../signer.ts';
 import { ConsensusState, type ConsensusAction, type ConsensusInput, type TimeoutParams } from '../state-machine.ts';
 import {
-  NIL_BLOCK_ID, blockIdKey, stepName,
+  NIL_BLOCK_ID, blockIdKey, isNilBlockId, stepName,
   type BlockID, type Proposal, type Timestamp, type Vote,
 } from '../types.ts';
 import { ConsensusWal, FileWalStorage, MemoryWalStorage } from '../wal.ts';
@@ -40,6 +40,21 @@ export interface SimConfig {
   powers?: readonly bigint[];
   /** Key indices of equivocating validators (keep their power below 1/3). */
   byzantine?: readonly number[];
+  /**
+   * 'everything': a Byzantine runs the real engine but each peer gets a vote for a random proposed
+   * value or nil, and half the peers a second proposal. 'lockSplit' is a scripted attacker on locks
+   * (no engine, it never decides, so it keeps attacking every round): it prevotes the round's
+   * proposal, precommits a block to one honest validator only and nil to the others (one validator
+   * decides, the others stay locked and move on), and as proposer sends a fresh value without
+   * proof-of-lock and votes for it, which a validator ignoring its lock would prevote and decide.
+   */
+  byzantineStrategy?: 'everything' | 'lockSplit';
+  /**
+   * Adversarial scheduling before GST (0: off): the block precommits of one honest validator per
+   * height/round (the one a lockSplit Byzantine lets decide) and all catch-up commits are delayed
+   * this much, so the others time out of the round locked but undecided.
+   */
+  adversarialDelayMs?: number;
   targetHeight: number;
   gstMs: number;
   preGst: { maxDelayMs: number; dropPerMille: number; dupPerMille: number; partitions: number };
@@ -60,6 +75,8 @@ export interface SimConfig {
   /** Every honest validator must reach targetHeight within this long after GST. */
   livenessBoundMs: number;
   chainId?: string;
+  /** Debug output of decisions, crashes and attacker moves. */
+  trace?: (line: string) => void;
 }
 
 export interface SimStats {
@@ -138,6 +155,11 @@ class NetworkSim {
   private equivocationDetected = false;
   /** Values proposed per height/round, as the Byzantine validators know them. */
   private readonly byzValues = new Map<string, BlockID[]>();
+  /** The fresh value a Byzantine proposer sent at a height/round (lockSplit votes for it). */
+  private readonly byzTwins = new Map<string, BlockID>();
+  /** The lockSplit attacker's memory: rounds it has seen, and prevote tallies per round. */
+  private readonly agentRounds = new Set<string>();
+  private readonly agentTally = new Map<string, Map<string, Set<number>>>();
   private readonly stats: SimStats = {
     heights: 0, decisions: 0, decisionsBeforeGst: 0, maxDecisionRound: 0, roundsAboveZero: 0, crashes: 0, signCrashes: 0, restarts: 0, replayedRecords: 0,
     evidence: 0, signRefused: 0, delivered: 0, dropped: 0, catchUpCommits: 0, finishedAtMs: 0,
@@ -280,6 +302,10 @@ class NetworkSim {
     if (node.byzantine) {
       // Its own equivocations come back through honest relays; its engine only knows one version.
       if (input.type === 'vote' && Buffer.compare(input.vote.validatorAddress, node.key.address) === 0) return;
+      if (!node.engine) {
+        this.lockSplitAgent(node, input);
+        return;
+      }
       if (input.type === 'proposal') this.noteValue(input.proposal.height, input.proposal.round, input.proposal.blockId);
       this.carryOut(node, node.engine!.handle(input).actions);
       return;
@@ -307,7 +333,9 @@ class NetworkSim {
           if (node.byzantine) this.equivocateVote(node, a.vote);
           else {
             this.recordSigned(node, `${a.vote.height}/${a.vote.round}/${a.vote.type}`, blockIdKey(a.vote.blockId));
-            this.broadcast(node, { vote: a.vote });
+            this.cfg.trace?.(`${this.q.now} v${node.id} ${a.vote.type === 1 ? 'prevotes' : 'precommits'} ${a.vote.height}/${a.vote.round} ${blockIdKey(a.vote.blockId).slice(0, 8) || 'nil'}`);
+            const slow = a.vote.type === 2 && !isNilBlockId(a.vote.blockId) && this.lucky(a.vote.height, a.vote.round) === node;
+            this.broadcast(node, { vote: a.vote }, slow ? this.cfg.adversarialDelayMs ?? 0 : 0);
           }
           break;
         case 'scheduleTimeout':
@@ -347,6 +375,7 @@ class NetworkSim {
   }
 
   private onDecide(node: SimNode, height: bigint, round: number, blockId: BlockID, commit: Commit): void {
+    this.cfg.trace?.(`${this.q.now} v${node.id} decides ${height}/${round} ${blockIdKey(blockId).slice(0, 8)}${node.decided.has(height) ? ' (again)' : ''}`);
     const existing = node.decided.get(height);
     if (existing) {
       // A restarted node re-announces a decision it had already made: it must be the same.
@@ -407,11 +436,73 @@ class NetworkSim {
   }
 
   private startByzantine(node: SimNode): void {
+    if (this.cfg.byzantineStrategy === 'lockSplit') return; // the scripted attacker needs no engine
     node.engine = new ConsensusState({
       chainId: this.chainId, signer: this.rawSigner(node), clock: () => this.clock(),
       validate: (_h, id) => this.verdict(id), timeouts: this.cfg.timeouts,
     });
     this.carryOut(node, node.engine.startHeight(1n, this.valSets[1]!));
+  }
+
+  /** The lockSplit attacker: reacts to what it hears, round by round, at every height. */
+  private lockSplitAgent(node: SimNode, input: ConsensusInput): void {
+    if (input.type !== 'proposal' && input.type !== 'vote') return;
+    const height = input.type === 'proposal' ? input.proposal.height : input.vote.height;
+    const round = input.type === 'proposal' ? input.proposal.round : input.vote.round;
+    const set = this.valSets[Number(height)];
+    if (!set) return;
+    const me = set.indexOf(node.key.address);
+    const slot = `${node.id}/${height}/${round}`;
+    const vote = (type: 1 | 2, id: BlockID, to: (peer: SimNode) => boolean, r = round): void => {
+      const unsigned = { type, height, round: r, blockId: id, timestamp: this.clock(), validatorAddress: node.key.address, validatorIndex: me };
+      const v: Vote = { ...unsigned, signature: node.key.sign(voteSignBytes(this.chainId, unsigned)) };
+      for (const peer of this.nodes) if (peer !== node && to(peer)) this.send(node, peer, { vote: v });
+    };
+    /** Our round: a fresh value with no proof-of-lock, and our votes for it everywhere (sent early, so it is there when they arrive). */
+    const attack = (r: number): void => {
+      const s2 = `${node.id}/${height}/${r}`;
+      if (this.agentTally.get(s2)?.has('done')) return;
+      this.agentTally.set(s2, new Map([['done', new Set()]]));
+      const y = this.newValue(node, height, r);
+      this.cfg.trace?.(`${this.q.now} attacker v${node.id} proposes ${height}/${r} ${blockIdKey(y).slice(0, 8)}`);
+      const unsigned = { height, round: r, polRound: -1, blockId: y, timestamp: this.clock() };
+      const p: Proposal = { ...unsigned, signature: node.key.sign(proposalSignBytes(this.chainId, unsigned)) };
+      for (const peer of this.nodes) if (peer !== node) this.send(node, peer, { proposal: p });
+      vote(1, y, () => true, r);
+      vote(2, y, () => true, r);
+    };
+    if (!this.agentRounds.has(slot)) {
+      this.agentRounds.add(slot);
+      if (set.proposerSchedule().proposerIndex(round) === me) attack(round);
+    }
+    let tally = this.agentTally.get(slot);
+    if (tally?.has('done')) return;
+    if (input.type === 'proposal') {
+      vote(1, input.proposal.blockId, () => true); // help the honest proposal get locked on
+      return;
+    }
+    if (input.vote.type !== 1 || isNilBlockId(input.vote.blockId)) return;
+    if (!tally) this.agentTally.set(slot, (tally = new Map()));
+    const k = blockIdKey(input.vote.blockId);
+    const voters = tally.get(k) ?? new Set<number>([me]);
+    voters.add(input.vote.validatorIndex);
+    tally.set(k, voters);
+    let power = 0n;
+    for (const i of voters) power += set.validators[i]!.votingPower;
+    if (set.hasTwoThirds(power)) {
+      tally.set('done', new Set());
+      if (set.proposerSchedule().proposerIndex(round + 1) !== me) {
+        vote(2, input.vote.blockId, () => true);
+        return;
+      }
+      // Everyone is about to lock on this block and we propose next: let one honest validator
+      // decide it, nobody else, then offer the others a fresh value in our round.
+      const lucky = this.lucky(height, round);
+      this.cfg.trace?.(`${this.q.now} attacker v${node.id} splits ${height}/${round} ${k.slice(0, 8)}: only v${lucky.id} gets its precommit`);
+      vote(2, input.vote.blockId, (peer) => peer === lucky);
+      vote(2, NIL_BLOCK_ID, (peer) => peer !== lucky);
+      attack(round + 1);
+    }
   }
 
   private noteValue(height: bigint, round: number, id: BlockID): void {
@@ -441,9 +532,17 @@ class NetworkSim {
       }
       return v;
     };
+    const lockSplit = this.cfg.byzantineStrategy === 'lockSplit';
+    const twin = this.byzTwins.get(`${vote.height}/${vote.round}`);
+    const lucky = this.lucky(vote.height, vote.round);
     for (const peer of this.nodes) {
       if (peer === node) continue;
-      this.send(node, peer, { vote: voteFor(this.misc.pick(candidates)) });
+      let id: BlockID;
+      if (!lockSplit) id = this.misc.pick(candidates);
+      else if (twin) id = twin; // back our own fresh proposal all the way
+      else if (vote.type === 2 && !isNilBlockId(vote.blockId)) id = peer === lucky || peer.byzantine ? vote.blockId : NIL_BLOCK_ID;
+      else id = vote.blockId;
+      this.send(node, peer, { vote: voteFor(id) });
       if (this.misc.chance(100)) {
         const far = { ...unsigned, round: vote.round + this.misc.int(3, 60), blockId: NIL_BLOCK_ID };
         this.send(node, peer, { vote: { ...far, signature: node.key.sign(voteSignBytes(this.chainId, far)) } });
@@ -454,17 +553,25 @@ class NetworkSim {
   /** Sends the proposal to some peers and a fresh value (valid or not, POL round -1) to the others. */
   private equivocateProposal(node: SimNode, p: Proposal): void {
     this.noteValue(p.height, p.round, p.blockId);
-    const unsigned = { height: p.height, round: p.round, polRound: -1, blockId: this.newValue(node, p.height, p.round, this.misc.chance(700)), timestamp: p.timestamp };
+    const unsigned = { height: p.height, round: p.round, polRound: -1, blockId: this.newValue(node, p.height, p.round, this.cfg.byzantineStrategy === 'lockSplit' || this.misc.chance(700)), timestamp: p.timestamp };
     this.noteValue(p.height, p.round, unsigned.blockId);
+    this.byzTwins.set(`${p.height}/${p.round}`, unsigned.blockId);
     const twin: Proposal = { ...unsigned, signature: node.key.sign(proposalSignBytes(this.chainId, unsigned)) };
-    for (const peer of this.nodes) if (peer !== node) this.send(node, peer, { proposal: this.misc.chance(500) ? p : twin });
+    const lockSplit = this.cfg.byzantineStrategy === 'lockSplit';
+    for (const peer of this.nodes) if (peer !== node) this.send(node, peer, { proposal: !lockSplit && this.misc.chance(500) ? p : twin });
   }
 
   // ---------------------------------------------------------------- network
 
-  private broadcast(from: SimNode, m: ConsensusMessage): void {
+  /** The honest validator a lockSplit attack lets decide at this height/round (the same for every Byzantine). */
+  private lucky(height: bigint, round: number): SimNode {
+    const honest = this.nodes.filter((n) => !n.byzantine);
+    return honest[Number((height * 31n + BigInt(round)) % BigInt(honest.length))]!;
+  }
+
+  private broadcast(from: SimNode, m: ConsensusMessage, extraDelayMs = 0): void {
     const bytes = encodeConsensusMessage(m);
-    for (const to of this.nodes) if (to !== from) this.sendWire(from, to, { kind: 'consensus', bytes });
+    for (const to of this.nodes) if (to !== from) this.sendWire(from, to, { kind: 'consensus', bytes }, extraDelayMs);
   }
 
   private send(from: SimNode, to: SimNode, m: ConsensusMessage): void {
@@ -477,15 +584,16 @@ class NetworkSim {
     return false;
   }
 
-  private sendWire(from: SimNode, to: SimNode, w: Wire): void {
+  private sendWire(from: SimNode, to: SimNode, w: Wire, extraDelayMs = 0): void {
     const pre = this.q.now < this.cfg.gstMs;
+    const extra = pre ? extraDelayMs : 0;
     if (pre) {
       if (this.separated(from.id, to.id) || this.net.chance(this.cfg.preGst.dropPerMille)) {
         this.stats.dropped++;
         return;
       }
       const copies = this.net.chance(this.cfg.preGst.dupPerMille) ? 2 : 1;
-      for (let i = 0; i < copies; i++) this.q.after(this.net.int(1, this.cfg.preGst.maxDelayMs), () => this.deliver(to, from, w));
+      for (let i = 0; i < copies; i++) this.q.after(extra + this.net.int(1, this.cfg.preGst.maxDelayMs), () => this.deliver(to, from, w));
     } else {
       this.q.after(this.net.int(1, this.cfg.postGstMaxDelayMs), () => this.deliver(to, from, w));
     }
@@ -497,7 +605,7 @@ class NetworkSim {
     if (w.kind === 'status') {
       // A peer behind us gets the commit of its height (CometBFT's catch-up).
       const d = to.decided.get(w.height);
-      if (w.height < to.height && d) this.sendWire(to, from, { kind: 'consensus', bytes: encodeConsensusMessage({ commit: d.commit }) });
+      if (w.height < to.height && d) this.sendWire(to, from, { kind: 'consensus', bytes: encodeConsensusMessage({ commit: d.commit }) }, this.cfg.adversarialDelayMs ?? 0);
       return;
     }
     const m = decodeConsensusMessage(w.bytes);
