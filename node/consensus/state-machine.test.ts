@@ -471,6 +471,34 @@ describe('evidence', () => {
   });
 });
 
+describe('equivocators are counted per value, as in the paper', () => {
+  test("an equivocator's second vote for the proposed block completes the POL it completes for others", () => {
+    const h = harness();
+    const [x, , z] = h.others();
+    propose(h, 0, B); // we prevote B
+    feed(h, [prevote(h.k(z!), h.set, H, 0)]); // z's nil prevote reaches us first
+    const a1 = feed(h, [prevote(h.k(x!), h.set, H, 0, B)]);
+    assert.equal(votesOf(a1, SIGNED_MSG_TYPE_PRECOMMIT).length, 0, 'B has 2 of 4 prevotes');
+    // z's prevote for B (relayed by a peer that counted it) is evidence, and counts for B.
+    const a2 = feed(h, [prevote(h.k(z!), h.set, H, 0, B)]);
+    assert.equal(a2.filter((e) => e.type === 'evidence').length, 1);
+    const pc = votesOf(a2, SIGNED_MSG_TYPE_PRECOMMIT);
+    assert.equal(pc.length, 1);
+    assert.ok(blockIdEquals(pc[0]!.blockId, B), 'locked on B with z counted for both nil and B');
+    // "2f+1 of anything" still counts z once: 3 validators voted, not 4.
+    assert.equal(h.cs.gossip().votes.filter((v) => v.type === SIGNED_MSG_TYPE_PREVOTE).length, 4);
+  });
+
+  test('a conflicting vote for a value nobody proposed is evidence but is not stored', () => {
+    const h = harness();
+    const z = h.others()[0]!;
+    feed(h, [prevote(h.k(z), h.set, H, 0, B)]);
+    const a = feed(h, [prevote(h.k(z), h.set, H, 0, C)]);
+    assert.equal(a.filter((e) => e.type === 'evidence').length, 1);
+    assert.equal(h.cs.gossip().votes.filter((v) => v.validatorIndex === z).length, 1);
+  });
+});
+
 describe('catch-up commit', () => {
   test('a valid commit for the current height decides it; a forged one is refused', () => {
     const keys = makeKeys(4);
