@@ -494,8 +494,7 @@ export class ConsensusState {
       p = prev; // the proposal we signed before a crash: send that one
     }
     this.votes.setProposal(p, this.myIndex);
-    this.validity.set(blockIdKey(p.blockId), true);
-    this.validity.set(blockIdKey(blockId), true);
+    this.validity.set(blockIdKey(p.blockId), true); // our own value (or validValue, known valid)
     out.push({ type: 'broadcastProposal', proposal: p });
   }
 
