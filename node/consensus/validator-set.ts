@@ -5,10 +5,16 @@ import { validatorSetHash, type Validator } from '../store/block-types.ts';
 import { validatorAddress } from '../validator-key.ts';
 import { isValidPublicKey } from '../../chain/crypto/secp256k1.ts';
 import {
-  MAX_TOTAL_VOTING_POWER, incrementProposerPriority, incrementOnce, rescalePriorities, shiftByAveragePriority,
+  MAX_TOTAL_VOTING_POWER, incrementProposerPriority, incrementOnce, rescalePriorities, shiftByAveragePriority, indexOfMostPriority, totalPower,
   PRIORITY_WINDOW_SIZE_FACTOR, INT64_MIN, INT64_MAX, type PriorityEntry,
 } from './proposer-priority.ts';
 import { bytesEqual } from './types.ts';
+
+/** One validator power change from the app (ABCI ValidatorUpdate): power 0 removes the validator. */
+export interface ValidatorChange {
+  readonly pubKey: Uint8Array;
+  readonly power: bigint;
+}
 
 export interface ConsensusValidator {
   readonly address: Uint8Array;
@@ -106,6 +112,76 @@ export class ValidatorSet {
   /** What the header's validators_hash commits to (this order). */
   hash(): Uint8Array {
     return validatorSetHash(this.validators);
+  }
+
+  /**
+   * CometBFT's UpdateWithChangeSet: `changes` (the app's validator updates; power 0 removes a
+   * validator) applied to this set, as a new set. A new validator starts at priority
+   * -1.125 × (total power after the updates, before removals), so leaving and rejoining cannot
+   * reset a negative priority; changed validators keep theirs; then priorities are rescaled into
+   * the 2 × total window and centred. Throws (and changes nothing) on duplicates, negative or
+   * oversized powers, removal of an unknown validator, an empty result or a total above
+   * MAX_TOTAL_VOTING_POWER. The result's proposer is provisional: the node always advances it
+   * with next(), as CometBFT's state update calls IncrementProposerPriority(1) after this.
+   */
+  updateWithChangeSet(changes: readonly ValidatorChange[]): ValidatorSet {
+    if (changes.length === 0) return this.copyWith(this.validators.map((v) => ({ ...v })));
+    // processChanges: addresses, duplicates, powers; split into updates and deletes (by address).
+    const seen = new Set<string>();
+    const updates: ConsensusValidator[] = [];
+    const deletes: ConsensusValidator[] = [];
+    for (const c of changes) {
+      if (!(c.pubKey instanceof Uint8Array) || c.pubKey.length !== 33 || !isValidPublicKey(c.pubKey)) throw new Error('validator update: not a compressed secp256k1 public key');
+      const address = validatorAddress(c.pubKey);
+      const k = addrKey(address);
+      if (seen.has(k)) throw new Error(`validator update: duplicate entry for ${k.toUpperCase()}`);
+      seen.add(k);
+      if (typeof c.power !== 'bigint' || c.power < 0n) throw new Error(`validator update for ${k.toUpperCase()}: negative voting power`);
+      if (c.power > MAX_TOTAL_VOTING_POWER) throw new Error(`validator update for ${k.toUpperCase()}: voting power exceeds ${MAX_TOTAL_VOTING_POWER}`);
+      (c.power === 0n ? deletes : updates).push({ address, pubKey: Uint8Array.from(c.pubKey), votingPower: c.power, proposerPriority: 0n });
+    }
+    const byAddr = (a: { address: Uint8Array }, b: { address: Uint8Array }) => Buffer.compare(a.address, b.address);
+    updates.sort(byAddr);
+    deletes.sort(byAddr);
+    const existing = (a: Uint8Array) => this.validators[this.indexOf(a)];
+    const added = updates.filter((u) => !existing(u.address)).length;
+    if (added === 0 && this.validators.length === deletes.length) throw new Error('validator updates would leave the validator set empty');
+    // verifyRemovals
+    let removed = 0n;
+    for (const d of deletes) {
+      const v = existing(d.address);
+      if (!v) throw new Error(`validator update: cannot remove ${addrKey(d.address).toUpperCase()}, not in the set`);
+      removed += v.votingPower;
+    }
+    // verifyUpdates: apply power deltas smallest first; the running total must stay within bounds.
+    const delta = (u: ConsensusValidator) => u.votingPower - (existing(u.address)?.votingPower ?? 0n);
+    let tvp = this.totalVotingPower - removed;
+    for (const u of [...updates].sort((a, b) => (delta(a) < delta(b) ? -1 : delta(a) > delta(b) ? 1 : 0))) {
+      tvp += delta(u);
+      if (tvp > MAX_TOTAL_VOTING_POWER) throw new Error(`validator updates: total voting power would exceed ${MAX_TOTAL_VOTING_POWER}`);
+    }
+    const tvpBeforeRemovals = tvp + removed;
+    // computeNewPriorities, then apply updates and removals.
+    const merged = new Map<string, ConsensusValidator & PriorityEntry>();
+    for (const v of this.validators) merged.set(addrKey(v.address), { ...v });
+    for (const u of updates) {
+      const old = existing(u.address);
+      const priority = old ? old.proposerPriority : -(tvpBeforeRemovals + (tvpBeforeRemovals >> 3n));
+      merged.set(addrKey(u.address), { ...u, name: old?.name, proposerPriority: priority });
+    }
+    for (const d of deletes) merged.delete(addrKey(d.address));
+    const entries = [...merged.values()];
+    const total = totalPower(entries);
+    if (total > MAX_TOTAL_VOTING_POWER) throw new Error(`total voting power exceeds ${MAX_TOTAL_VOTING_POWER}`);
+    rescalePriorities(entries, PRIORITY_WINDOW_SIZE_FACTOR * total);
+    shiftByAveragePriority(entries);
+    return this.copyWith(entries);
+  }
+
+  /** A set with these validators (sorted here), proposer = the highest priority (provisional, see updateWithChangeSet). */
+  private copyWith(vals: ConsensusValidator[]): ValidatorSet {
+    const sorted = checkAndSort(vals);
+    return new ValidatorSet(sorted, indexOfMostPriority(sorted as PriorityEntry[]));
   }
 
   /** Proposer of each round of this height; round r advances the priorities r times. */

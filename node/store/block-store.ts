@@ -92,6 +92,21 @@ export class BlockStore {
     return { block, blockId: { hash: id!, partSetHeader: { total: 1, hash: partHash(raw) } }, size: raw.length };
   }
 
+  /** The block's stored bytes, exactly as decided (serve these; never a re-encoding). */
+  async loadBlockBytes(height: bigint): Promise<Uint8Array | undefined> {
+    return this.db.get(heightKey('b:', height));
+  }
+
+  /** The stored commit bytes of block `height`. */
+  async loadCommitBytes(height: bigint): Promise<Uint8Array | undefined> {
+    return this.db.get(heightKey('c:', height));
+  }
+
+  /** The id of block `height` (header hash as stored when it was saved). */
+  async loadBlockIdHash(height: bigint): Promise<Uint8Array | undefined> {
+    return this.db.get(heightKey('i:', height));
+  }
+
   async heightByHash(hash: Uint8Array): Promise<bigint | undefined> {
     const raw = await this.db.get(new Uint8Array([...new TextEncoder().encode('h:'), ...hash]));
     return raw ? new DataView(raw.buffer, raw.byteOffset).getBigUint64(0) : undefined;

@@ -1,5 +1,6 @@
 // Block, header and commit types (depin.types.v1), their hashes and the bytes validators sign.
-import { codec, type U64 } from '../../chain/codec/proto.ts';
+import protobuf from 'protobufjs';
+import { codec, type Codec, type U64 } from '../../chain/codec/proto.ts';
 import { sha256 } from '../../chain/crypto/hash.ts';
 import { txHash } from '../../chain/tx/tx-hash.ts';
 import type { Timestamp } from '../../chain/context.ts';
@@ -60,6 +61,8 @@ export interface Block {
   header: Header;
   txs: Uint8Array[];
   lastCommit: Commit;
+  /** Encoded depin.consensus.v1.DuplicateVoteEvidence, committed to by header.evidenceHash. */
+  evidence?: Uint8Array[];
 }
 
 export interface ExecTxResultMsg {
@@ -102,6 +105,7 @@ export function encodeBlock(block: Block): Uint8Array {
   const lenSize = (n: number) => (n < 0x80 ? 1 : n < 0x4000 ? 2 : n < 0x200000 ? 3 : n < 0x10000000 ? 4 : 5);
   let size = 1 + lenSize(header.length) + header.length + 1 + lenSize(commit.length) + commit.length;
   for (const tx of block.txs) size += 1 + lenSize(tx.length) + tx.length;
+  for (const ev of block.evidence ?? []) size += 1 + lenSize(ev.length) + ev.length;
   const out = Buffer.allocUnsafe(size);
   let p = 0;
   const field = (tag: number, bytes: Uint8Array) => {
@@ -118,11 +122,51 @@ export function encodeBlock(block: Block): Uint8Array {
   field(0x0a, header);
   for (const tx of block.txs) field(0x12, tx);
   field(0x1a, commit);
+  for (const ev of block.evidence ?? []) field(0x22, ev);
   return out;
 }
 
+function isDefaultScalar(x: unknown): boolean {
+  if (x === 0 || x === '0' || x === 0n || x === false || x === '') return true;
+  if (x instanceof Uint8Array) return x.length === 0;
+  if (typeof x === 'object' && x !== null && 'low' in x && 'high' in x) return (x as { low: number }).low === 0 && (x as { high: number }).high === 0;
+  return false;
+}
+
+/**
+ * The proto3-canonical form of a message object: scalar fields holding their default (0, '0',
+ * 0n, a zero Long, '', false, empty bytes) are left out and bigints become decimal strings.
+ * protobufjs writes a 64-bit zero given as the string '0' but drops it on decode, so without this
+ * headerHash(decode(encode(h))) could differ from headerHash(h). Presence of sub-messages is kept
+ * (protobufjs preserves it both ways).
+ */
+export function canonicalMessage(t: protobuf.Type, v: unknown): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  const obj = v as Record<string, unknown>;
+  for (const f of t.fieldsArray) {
+    const x = obj[f.name];
+    if (x === undefined || x === null) continue;
+    const sub = f.resolvedType instanceof protobuf.Type ? f.resolvedType : undefined;
+    if (f.repeated) {
+      const arr = x as unknown[];
+      if (arr.length > 0) out[f.name] = sub ? arr.map((e) => canonicalMessage(sub, e)) : arr;
+    } else if (sub) {
+      out[f.name] = canonicalMessage(sub, x);
+    } else if (!isDefaultScalar(x)) {
+      out[f.name] = typeof x === 'bigint' ? x.toString() : x;
+    }
+  }
+  return out;
+}
+
+/** Encodes the canonical form of `value` (what every hash of a header or commit is taken over). */
+export function canonicalEncode<T>(c: Codec<T>, value: T): Uint8Array {
+  return c.encode(canonicalMessage(c.type, value) as T);
+}
+
+/** sha256 of the canonical header encoding: the same on every node, however the header was built or decoded. */
 export function headerHash(h: Header): Uint8Array {
-  return sha256(HeaderCodec.encode(h));
+  return sha256(canonicalEncode(HeaderCodec, h));
 }
 
 /** Hash over the tx hashes in order, so the header commits to the exact tx list. */
@@ -133,7 +177,15 @@ export function dataHash(txs: readonly Uint8Array[]): Uint8Array {
 }
 
 export function commitHash(c: Commit): Uint8Array {
-  return sha256(CommitCodec.encode(c));
+  return sha256(canonicalEncode(CommitCodec, c));
+}
+
+/** sha256 over the sha256 of each encoded evidence, in block order; empty for a block without evidence. */
+export function evidenceHash(evidence: readonly Uint8Array[] | undefined): Uint8Array {
+  if (!evidence || evidence.length === 0) return new Uint8Array();
+  const buf = new Uint8Array(32 * evidence.length);
+  evidence.forEach((e, i) => buf.set(sha256(e), 32 * i));
+  return sha256(buf);
 }
 
 /** The bytes a validator signs for a precommit: sha256 of the canonical vote. */
