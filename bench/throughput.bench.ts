@@ -42,7 +42,7 @@ export async function runThroughputBench(o: ThroughputOptions): Promise<Record<s
 
   // DEPIND_NODE_ARGS passes Node flags to the node process, e.g. "--cpu-prof --cpu-prof-dir=prof".
   const nodeArgs = (process.env.DEPIND_NODE_ARGS ?? '').split(' ').filter(Boolean);
-  const proc = spawn(process.execPath, [...nodeArgs, DEPIND, 'start', '--home', home, '--rpc.laddr', '127.0.0.1:0', '--block-time', String(o.blockTimeMs)], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const proc = spawn(process.execPath, [...nodeArgs, DEPIND, 'start', '--home', home, '--rpc.laddr', '127.0.0.1:0', '--p2p.laddr', '/ip4/127.0.0.1/tcp/0', '--block-time', String(o.blockTimeMs)], { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   proc.stderr!.on('data', (d) => (out += d));
   const url = await new Promise<URL>((resolve, reject) => {

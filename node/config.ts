@@ -12,10 +12,16 @@ export interface NodeConfig {
   corsAllowedOrigins: string[];
   /** Validator-local minimum gas price for mempool admission. */
   minGasPrice: string;
-  /** Target time between blocks, ms. */
+  /**
+   * CometBFT's timeout_commit, ms: after a block is decided, how long the node waits (collecting
+   * late precommits) before starting the next height. The block interval is this plus the time
+   * consensus takes (one round trip of proposal, prevotes and precommits when all is well).
+   */
   blockTimeMs: number;
-  /** Produce empty blocks (CometBFT create_empty_blocks). */
+  /** Produce empty blocks (CometBFT create_empty_blocks); when false a height starts once txs arrive. */
   createEmptyBlocks: boolean;
+  /** BFT consensus (node/consensus): round timeouts and gossip, see ConsensusConfig. */
+  consensus: ConsensusConfig;
   mempool: { maxTxs: number; maxBytes: number; maxTxBytes: number; cacheSize: number };
   /** Worker threads verifying tx signatures ahead of CheckTx (0: verify on the main thread). */
   sigVerifyWorkers: number;
@@ -25,6 +31,34 @@ export interface NodeConfig {
   p2p: P2PConfig;
 }
 
+export interface ConsensusConfig {
+  /** timeout_propose and its per-round increase (ms): how long to wait for the round's proposal. */
+  timeoutProposeMs: number;
+  timeoutProposeDeltaMs: number;
+  /** timeout_prevote / timeout_precommit (ms), after 2/3 of any prevotes / precommits. */
+  timeoutPrevoteMs: number;
+  timeoutPrevoteDeltaMs: number;
+  timeoutPrecommitMs: number;
+  timeoutPrecommitDeltaMs: number;
+  /** While a height is undecided for this long, ask peers for their proposals and votes (ms). */
+  peerGossipMs: number;
+  /** How often peers' heights are polled for block sync (ms). */
+  statusIntervalMs: number;
+  /** Test hook: append every signed vote this node sends or accepts to this file (JSON lines). */
+  voteLog?: string;
+}
+
+export const DEFAULT_CONSENSUS_CONFIG: ConsensusConfig = {
+  timeoutProposeMs: 3000,
+  timeoutProposeDeltaMs: 500,
+  timeoutPrevoteMs: 1000,
+  timeoutPrevoteDeltaMs: 500,
+  timeoutPrecommitMs: 1000,
+  timeoutPrecommitDeltaMs: 500,
+  peerGossipMs: 500,
+  statusIntervalMs: 1000,
+};
+
 export const DEFAULT_CONFIG: NodeConfig = {
   moniker: 'depin-node',
   rpcListen: '127.0.0.1:26657',
@@ -32,6 +66,7 @@ export const DEFAULT_CONFIG: NodeConfig = {
   minGasPrice: '0.0025udpin',
   blockTimeMs: 1000,
   createEmptyBlocks: true,
+  consensus: DEFAULT_CONSENSUS_CONFIG,
   mempool: { maxTxs: 100_000, maxBytes: 512 * 1024 * 1024, maxTxBytes: 128 * 1024, cacheSize: 100_000 },
   sigVerifyWorkers: 1,
   block: { maxTxs: 20_000, maxBytes: 21 * 1024 * 1024 },
@@ -69,6 +104,7 @@ export function loadConfig(home: string): NodeConfig {
     mempool: { ...DEFAULT_CONFIG.mempool, ...user.mempool },
     block: { ...DEFAULT_CONFIG.block, ...user.block },
     p2p: { ...DEFAULT_CONFIG.p2p, ...user.p2p },
+    consensus: { ...DEFAULT_CONFIG.consensus, ...user.consensus },
   };
 }
 

@@ -34,6 +34,28 @@ interface Command {
 const common = { home: { type: 'string' as const }, help: { type: 'boolean' as const, short: 'h' } };
 const client = { node: { type: 'string' as const, default: DEFAULT_NODE }, output: { type: 'string' as const, short: 'o', default: 'text' } };
 
+function positiveInt(v: unknown, name: string): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n <= 0) throw new UsageError(`--${name} must be a positive integer, got ${v}`);
+  return n;
+}
+
+/** "tcp://host:port", "host:port" or a multiaddr → a listen multiaddr. */
+function toListenMultiaddr(s: string): string {
+  if (s.startsWith('/')) return s;
+  const m = /^(?:tcp:\/\/)?([^:]+):(\d+)$/.exec(s);
+  if (!m) throw new UsageError(`cannot parse listen address "${s}" (use tcp://HOST:PORT or a multiaddr)`);
+  return `/${/^[0-9.]+$/.test(m[1]!) ? 'ip4' : 'dns4'}/${m[1]}/tcp/${m[2]}`;
+}
+
+/** CometBFT's "ID@host:port" (ID: the libp2p peer id) or a multiaddr with /p2p/ID. */
+function toPeerMultiaddr(s: string): string {
+  if (s.startsWith('/')) return s;
+  const m = /^([^@]+)@([^:]+):(\d+)$/.exec(s.trim());
+  if (!m) throw new UsageError(`cannot parse peer "${s}" (use PEER_ID@HOST:PORT or a multiaddr with /p2p/PEER_ID)`);
+  return `${toListenMultiaddr(`${m[2]}:${m[3]}`)}/p2p/${m[1]}`;
+}
+
 function print(v: unknown, output: unknown): void {
   if (output === 'json' || typeof v !== 'string') console.log(typeof v === 'string' ? JSON.stringify(v) : JSON.stringify(v, (_k, x) => (typeof x === 'bigint' ? x.toString() : x), 2));
   else console.log(v);
@@ -75,9 +97,12 @@ const commands: Record<string, Command> = {
     },
   },
   start: {
-    usage: 'depind start [--home DIR] [--dev] [--rpc.laddr HOST:PORT] [--block-time MS] [--min-gas-price 0.0025udpin]',
+    usage: 'depind start [--home DIR] [--dev] [--rpc.laddr HOST:PORT] [--p2p.laddr MULTIADDR] [--p2p.persistent_peers ADDRS] [--block-time MS] [--min-gas-price 0.0025udpin]',
     summary: 'Run the node (--dev: project-local home with the development genesis, created on first start)',
-    options: { ...common, dev: { type: 'boolean' }, 'rpc.laddr': { type: 'string' }, 'block-time': { type: 'string' }, 'min-gas-price': { type: 'string' } },
+    options: {
+      ...common, dev: { type: 'boolean' }, 'rpc.laddr': { type: 'string' }, 'p2p.laddr': { type: 'string' }, 'p2p.persistent_peers': { type: 'string' },
+      'block-time': { type: 'string' }, 'min-gas-price': { type: 'string' },
+    },
     async run({ values }) {
       const dev = !!values.dev;
       const home = (values.home as string) ?? defaultHome(dev);
@@ -89,13 +114,16 @@ const commands: Record<string, Command> = {
       if (values['rpc.laddr']) overrides.rpcListen = values['rpc.laddr'] as string;
       if (values['block-time']) overrides.blockTimeMs = Number(values['block-time']);
       if (values['min-gas-price']) overrides.minGasPrice = values['min-gas-price'] as string;
+      const p2p: Partial<NodeConfig['p2p']> = {};
+      if (values['p2p.laddr']) p2p.listen = (values['p2p.laddr'] as string).split(',').map(toListenMultiaddr);
+      if (values['p2p.persistent_peers'] !== undefined) p2p.persistentPeers = (values['p2p.persistent_peers'] as string).split(',').filter(Boolean).map(toPeerMultiaddr);
+      if (Object.keys(p2p).length) overrides.p2p = p2p as NodeConfig['p2p'];
       // Loaded lazily: key and query commands should not pay for opening the node's modules.
       const { DepinNode } = await import('../node.ts');
       const { RpcServer } = await import('../rpc/server.ts');
       const node = await DepinNode.open({ home, config: overrides });
       const server = new RpcServer(node, node.config.rpcListen);
       const addr = await server.listen(node.config.rpcListen);
-      node.start();
       console.log(`depind ${node.chainId} at height ${node.blocks.height()} (home ${home})`);
       console.log(`  CometBFT RPC  http://${addr}  (websocket ws://${addr}/websocket)`);
       if (dev) {
@@ -112,6 +140,34 @@ const commands: Record<string, Command> = {
       };
       process.on('SIGINT', () => void stop('SIGINT'));
       process.on('SIGTERM', () => void stop('SIGTERM'));
+      await node.start();
+    },
+  },
+  testnet: {
+    usage: 'depind testnet [--validators N] [--full-nodes K] [--output DIR] [--chain-id ID] [--base-port P] [--block-time MS] [--timeout-propose MS] [--overwrite]',
+    summary: 'Write N validator homes (and K full-node homes) sharing one genesis, peered on 127.0.0.1',
+    options: {
+      help: common.help, validators: { type: 'string', default: '4' }, 'full-nodes': { type: 'string', default: '0' }, output: { type: 'string', default: join(REPO_ROOT, '.testnet') },
+      'chain-id': { type: 'string', default: 'depin-testnet-1' }, 'base-port': { type: 'string', default: '26656' }, 'block-time': { type: 'string' },
+      'timeout-propose': { type: 'string' }, overwrite: { type: 'boolean' },
+    },
+    async run({ values }) {
+      const { writeTestnet } = await import('./testnet.ts');
+      const out = await writeTestnet({
+        validators: positiveInt(values.validators, 'validators'),
+        fullNodes: Number(values['full-nodes']),
+        output: resolve(values.output as string),
+        chainId: values['chain-id'] as string,
+        basePort: positiveInt(values['base-port'], 'base-port'),
+        blockTimeMs: values['block-time'] ? positiveInt(values['block-time'], 'block-time') : undefined,
+        timeoutProposeMs: values['timeout-propose'] ? positiveInt(values['timeout-propose'], 'timeout-propose') : undefined,
+        overwrite: !!values.overwrite,
+      }).catch((err) => {
+        throw new UsageError((err as Error).message);
+      });
+      console.log(`wrote ${out.nodes.length} homes for chain ${values['chain-id']} in ${resolve(values.output as string)}`);
+      for (const n of out.nodes) console.log(`  ${n.name.padEnd(6)} ${n.validator ? 'validator' : 'full node'}  home ${n.home}  rpc http://${n.rpc}  p2p ${n.p2p}`);
+      console.log(`start each with: depind start --home <home>   (or all four: npm run testnet)`);
     },
   },
   'keys add': {

@@ -6,6 +6,8 @@ import { formatRfc3339 } from '../../chain/genesis.ts';
 import type { Event } from '../../chain/events.ts';
 import type { TxResult } from '../../chain/app.ts';
 import type { Block, BlockID, Commit, Header, ProtoTimestamp, Validator } from '../store/block-types.ts';
+import { decodeDuplicateVoteEvidence } from '../consensus/codec.ts';
+import type { Vote } from '../consensus/types.ts';
 
 export const hex = (b: Uint8Array | null | undefined): string => (b ? Buffer.from(b).toString('hex').toUpperCase() : '');
 export const b64 = (b: Uint8Array | null | undefined): string => (b ? Buffer.from(b).toString('base64') : '');
@@ -55,7 +57,7 @@ export function block(b: Block) {
   return {
     header: header(b.header),
     data: { txs: (b.txs ?? []).map(b64) },
-    evidence: { evidence: [] },
+    evidence: { evidence: evidence(b.evidence) },
     last_commit: commit(b.lastCommit),
   };
 }
@@ -77,11 +79,33 @@ export function txResult(r: TxResult) {
   };
 }
 
-export function validator(v: Validator) {
+export function validator(v: Validator & { proposerPriority?: bigint }) {
   return {
     address: hex(v.address),
     pub_key: { type: 'tendermint/PubKeySecp256k1', value: b64(v.pubKey) },
     voting_power: v.votingPower.toString(),
-    proposer_priority: '0',
+    proposer_priority: (v.proposerPriority ?? 0n).toString(),
   };
+}
+
+function vote(v: Vote) {
+  return {
+    type: v.type, height: v.height.toString(), round: v.round, block_id: blockId(v.blockId), timestamp: formatRfc3339(v.timestamp),
+    validator_address: hex(v.validatorAddress), validator_index: v.validatorIndex, signature: b64(v.signature),
+  };
+}
+
+/** A block's evidence in CometBFT's JSON (tendermint/DuplicateVoteEvidence); undecodable entries as raw base64. */
+export function evidence(list: readonly Uint8Array[] | undefined) {
+  return (list ?? []).map((bytes) => {
+    try {
+      const ev = decodeDuplicateVoteEvidence(bytes instanceof Uint8Array ? bytes : new Uint8Array(bytes));
+      return {
+        type: 'tendermint/DuplicateVoteEvidence',
+        value: { vote_a: vote(ev.voteA), vote_b: vote(ev.voteB), total_voting_power: ev.totalVotingPower.toString(), validator_power: ev.validatorPower.toString(), timestamp: formatRfc3339(ev.voteA.timestamp) },
+      };
+    } catch {
+      return { type: 'depin/RawEvidence', value: b64(bytes) };
+    }
+  });
 }

@@ -4,6 +4,7 @@ import { sha256 } from '../../chain/crypto/hash.ts';
 import type { DepinNode } from '../node.ts';
 import { fromResultMsg } from '../node.ts';
 import { MempoolError } from '../mempool/mempool.ts';
+import { cometNodeId } from '../network.ts';
 import type { IndexedTxRecord } from '../indexer/tx-indexer.ts';
 import * as F from './format.ts';
 
@@ -75,7 +76,8 @@ export function txRecord(r: IndexedTxRecord) {
 }
 
 export function buildMethods(node: DepinNode, rpcAddress: string): Record<string, Method> {
-  const nodeId = F.hex(sha256(node.validatorKey?.publicKey ?? new TextEncoder().encode(node.home)).subarray(0, 20)).toLowerCase();
+  // CometBFT's node id (hex of 20 bytes of sha256 of the p2p ed25519 key); the libp2p peer id is in node_info.other.peer_id.
+  const nodeId = () => (node.network ? cometNodeId(node.network.host.peerId) : F.hex(sha256(new TextEncoder().encode(node.home)).subarray(0, 20)).toLowerCase());
 
   const resolveHeight = (p: Params): bigint => {
     const latest = node.blocks.height();
@@ -101,18 +103,21 @@ export function buildMethods(node: DepinNode, rpcAddress: string): Record<string
     const last = latest > 0n ? await node.blocks.loadBlock(latest) : undefined;
     const first = node.blocks.base() > 0n ? await node.blocks.loadBlock(node.blocks.base()) : undefined;
     const me = node.validatorKey;
-    const power = me ? node.validators.find((v) => Buffer.compare(v.address, me.address) === 0)?.votingPower ?? 0n : 0n;
+    const set = await node.valsets.get(latest + 1n);
+    const idx = me && set ? set.indexOf(me.address) : -1;
+    const power = idx >= 0 ? set!.validators[idx]!.votingPower : 0n;
     const zero = '0'.repeat(64);
+    const host = node.network?.host;
     return {
       node_info: {
         protocol_version: { p2p: '8', block: '11', app: '0' },
-        id: nodeId,
-        listen_addr: 'tcp://0.0.0.0:26656',
+        id: nodeId(),
+        listen_addr: host?.listenAddrs()[0] ?? node.config.p2p.listen[0] ?? '',
         network: node.chainId,
         version: NODE_VERSION,
         channels: '40202122233038606100',
         moniker: node.config.moniker,
-        other: { tx_index: 'on', rpc_address: `tcp://${rpcAddress}` },
+        other: { tx_index: 'on', rpc_address: `tcp://${rpcAddress}`, peer_id: host?.peerId ?? '' },
       },
       sync_info: {
         latest_block_hash: last ? F.hex(last.blockId.hash) : zero,
@@ -123,7 +128,7 @@ export function buildMethods(node: DepinNode, rpcAddress: string): Record<string
         earliest_app_hash: first ? F.hex(first.block.header.appHash) || zero : zero,
         earliest_block_height: node.blocks.base().toString(),
         earliest_block_time: first ? F.time(first.block.header.time) : node.genesis.genesis_time,
-        catching_up: false,
+        catching_up: node.catchingUp,
       },
       validator_info: {
         address: me ? F.hex(me.address) : '0'.repeat(40),
@@ -140,7 +145,7 @@ export function buildMethods(node: DepinNode, rpcAddress: string): Record<string
   const broadcast = async (p: Params) => {
     const tx = bytesParam(p, 'tx');
     try {
-      return await node.mempool.addAsync(tx);
+      return await node.broadcastTx(tx);
     } catch (err) {
       if (err instanceof MempoolError) throw internalError(err.message);
       throw err;
@@ -254,22 +259,45 @@ export function buildMethods(node: DepinNode, rpcAddress: string): Record<string
     commit: async (p) => {
       const h = resolveHeight(p);
       const b = await loadBlock(h);
-      const c = await node.blocks.loadCommit(h);
+      // CometBFT: the canonical commit of h is the one block h+1 carries; until then, the commit this node saw.
+      const next = h < node.blocks.height() ? await node.blocks.loadBlock(h + 1n) : undefined;
+      const c = next ? next.block.lastCommit : await node.blocks.loadCommit(h);
       if (!c) throw internalError(`commit for height ${h} not found`);
-      return { signed_header: { header: F.header(b.block.header), commit: F.commit(c) }, canonical: true };
+      return { signed_header: { header: F.header(b.block.header), commit: F.commit(c) }, canonical: !!next };
     },
-    validators: (p) => {
-      const h = resolveHeight(p);
+    validators: async (p) => {
+      // Default and ceiling: the next height's set (CometBFT's latest uncommitted height).
+      const latest = node.blocks.height();
+      const asked = int(p, 'height');
+      const h = asked === undefined || asked === 0n ? latest + 1n : asked;
+      if (h < 1n) throw invalidParams('height must be greater than 0');
+      if (h > latest + 1n) throw internalError(`height ${h} must be less than or equal to the next height ${latest + 1n}`);
+      const set = await node.valsets.get(h);
+      if (!set) throw internalError(`validators for height ${h} not found`);
       const page = Number(int(p, 'page') ?? 1n);
       const perPage = Math.min(100, Math.max(1, Number(int(p, 'per_page') ?? 30n)));
-      const all = node.validators;
+      const all = set.validators;
       const pages = Math.max(1, Math.ceil(all.length / perPage));
       if (page < 1 || page > pages) throw invalidParams(`page should be within [1, ${pages}] range, given ${page}`);
       const slice = all.slice((page - 1) * perPage, page * perPage);
       return { block_height: h.toString(), validators: slice.map(F.validator), count: String(slice.length), total: String(all.length) };
     },
     genesis: () => ({ genesis: node.genesis }),
-    net_info: () => ({ listening: true, listeners: [`tcp://${rpcAddress}`], n_peers: '0', peers: [] }),
+    net_info: () => {
+      const host = node.network?.host;
+      const peers = host?.peers() ?? [];
+      return {
+        listening: !!host,
+        listeners: host?.listenAddrs() ?? [],
+        n_peers: String(peers.length),
+        peers: peers.map((x) => ({
+          node_info: { id: cometNodeId(x.peerId), listen_addr: x.remoteAddr, network: node.chainId, moniker: '', other: { peer_id: x.peerId } },
+          is_outbound: x.direction === 'outbound',
+          connection_status: { duration: String(BigInt(Math.max(0, Date.now() - x.connectedSince)) * 1_000_000n), score: x.score, gossip_score: x.gossipScore, persistent: x.persistent, rtt_ms: x.rttMs ?? null },
+          remote_ip: /\/ip[46]\/([^/]+)/.exec(x.remoteAddr)?.[1] ?? '',
+        })),
+      };
+    },
     num_unconfirmed_txs: () => ({ n_txs: String(node.mempool.size()), total: String(node.mempool.size()), total_bytes: String(node.mempool.sizeBytes()), txs: null }),
     unconfirmed_txs: (p) => {
       const limit = Math.min(100, Math.max(1, Number(int(p, 'limit') ?? 30n)));

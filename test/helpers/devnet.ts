@@ -34,7 +34,7 @@ export function makeHome(): string {
 
 export async function startDevnet(opts: { home?: string; blockTimeMs?: number; extraArgs?: string[] } = {}): Promise<Devnet> {
   const home = opts.home ?? makeHome();
-  const proc = spawn(process.execPath, [DEPIND, 'start', '--home', home, '--rpc.laddr', '127.0.0.1:0', '--block-time', String(opts.blockTimeMs ?? 200), ...(opts.extraArgs ?? [])], {
+  const proc = spawn(process.execPath, [DEPIND, 'start', '--home', home, '--rpc.laddr', '127.0.0.1:0', '--p2p.laddr', '/ip4/127.0.0.1/tcp/0', '--block-time', String(opts.blockTimeMs ?? 200), ...(opts.extraArgs ?? [])], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
