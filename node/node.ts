@@ -405,31 +405,33 @@ export class DepinNode {
   }
 
   /**
-   * In-process block production as the only validator, without networking or consensus rounds:
-   * builds the next block exactly as a proposer does, signs its commit with the validator key and
-   * commits it. For benchmarks and tests of the execution pipeline; refused once the node runs
-   * consensus (the key's double-sign protection lives in the consensus signer) or when the set
-   * has other validators.
+   * In-process block production without networking or consensus rounds: builds the next block
+   * exactly as a proposer does, signs its commit with this node's validator key alone and commits
+   * it. For benchmarks and tests of the execution pipeline; it needs the key to hold more than 2/3
+   * of the voting power (the commit must verify) and is refused once the node runs consensus
+   * (double-sign protection lives in the consensus signer).
    */
   async produceBlock(): Promise<void> {
     if (this.started) throw new Error('produceBlock is for a node that is not running consensus');
     const key = this.validatorKey;
     const height = this.blocks.height() + 1n;
     const ctx = await this.blockContext(height);
-    if (!key || ctx.valSet.size !== 1 || ctx.valSet.indexOf(key.address) !== 0) throw new Error('produceBlock needs a single-validator set with this node\'s key');
+    const me = key ? ctx.valSet.indexOf(key.address) : -1;
+    if (!key || me < 0 || !ctx.valSet.hasTwoThirds(ctx.valSet.validators[me]!.votingPower)) throw new Error('produceBlock needs this node\'s key to hold more than 2/3 of the voting power');
     const txs = this.mempool.reap(this.config.block.maxTxs, this.config.block.maxBytes);
     const lastCommit = height > 1n ? commitFromProto((await this.blocks.loadCommit(height - 1n))!) : undefined;
     const built = buildBlock(ctx, { txs, evidence: [], lastCommit: lastCommit!, proposer: key.address });
-    // The precommit's timestamp: 1 ms after the block (BFT time then strictly increases).
-    const blockTime = toTimestamp(built.block.header.time);
+    // The precommit's timestamp: now, and at least 1 ms after the block (BFT time then increases).
     const now = Date.now();
     const nowTs = { seconds: BigInt(Math.floor(now / 1000)), nanos: (now % 1000) * 1_000_000 };
-    const min = minVoteTime(blockTime);
+    const min = minVoteTime(toTimestamp(built.block.header.time));
     const ts = compareTime(nowTs, min) > 0 ? nowTs : min;
     const signature = key.sign(canonicalVoteSignBytes(this.chainId, SIGNED_MSG_TYPE_PRECOMMIT, height, 0, built.blockId, ts));
     const commit: Commit = {
       height: height.toString(), round: 0, blockId: built.blockId,
-      signatures: [{ blockIdFlag: BLOCK_ID_FLAG_COMMIT, validatorAddress: key.address, timestamp: { seconds: ts.seconds.toString(), nanos: ts.nanos }, signature }],
+      signatures: ctx.valSet.validators.map((_, i) => (i === me
+        ? { blockIdFlag: BLOCK_ID_FLAG_COMMIT, validatorAddress: key.address, timestamp: { seconds: ts.seconds.toString(), nanos: ts.nanos }, signature }
+        : { blockIdFlag: BLOCK_ID_FLAG_ABSENT, validatorAddress: new Uint8Array(), timestamp: { seconds: '0', nanos: 0 }, signature: new Uint8Array() })),
     };
     await this.commitBlock(built.block, built.blockId, commit, built.bytes);
   }

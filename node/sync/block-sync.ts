@@ -39,6 +39,7 @@ export class BlockSyncer {
   private readonly consensus: ConsensusDriver;
   private timer: NodeJS.Timeout | undefined;
   private busy = false;
+  private syncing = false;
   private stopped = false;
   private aheadSince = 0;
   private readonly verified = new Map<bigint, Verified>();
@@ -115,6 +116,17 @@ export class BlockSyncer {
   }
 
   private async sync(target: bigint): Promise<number> {
+    // One sync at a time (the start-up pass and the periodic check both land here).
+    if (this.syncing) return 0;
+    this.syncing = true;
+    try {
+      return await this.syncRange(target);
+    } finally {
+      this.syncing = false;
+    }
+  }
+
+  private async syncRange(target: bigint): Promise<number> {
     const from = this.node.blocks.height() + 1n;
     if (target < from) return 0;
     this.catchingUp = true;
