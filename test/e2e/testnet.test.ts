@@ -1,0 +1,98 @@
+// Four validators as separate depind processes over libp2p on loopback, plus a full node:
+// they make blocks; one killed, the chain goes on; a second killed, it halts (2 of 4 < 2/3) without
+// any disagreement; both restarted, it resumes; the full node joins from genesis by block sync
+// (catching_up true, then false) and has the same block id, app hash and results hash at every
+// height as every validator; unmodified CosmJS sends through one node and reads on another.
+import { test, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { SigningStargateClient, StargateClient, GasPrice } from '@cosmjs/stargate';
+import { DirectSecp256k1HdWallet } from '@cosmjs/proto-signing';
+import { makeCosmoshubPath } from '@cosmjs/amino';
+import { DEV_MNEMONIC, rpcCall } from '../helpers/devnet.ts';
+import { Testnet, waitHeight, waitUntil, maxHeight, assertSameChain } from '../helpers/testnet.ts';
+
+let net: Testnet | undefined;
+
+after(() => net?.cleanup());
+
+test('4 validators: liveness with 3, halt with 2, resume, full node sync, CosmJS across nodes', { timeout: 170_000 }, async (t) => {
+  net = await Testnet.create({ validators: 4, fullNodes: 1, blockTimeMs: 200, timeoutProposeMs: 1000 });
+  const [v0, v1, v2, v3, full] = net.nodes as [typeof net.nodes[0], typeof net.nodes[0], typeof net.nodes[0], typeof net.nodes[0], typeof net.nodes[0]];
+  const vals = [v0, v1, v2, v3];
+  try {
+    await Promise.all(vals.map((n) => n.start()));
+    await waitHeight(vals, 3n, 40_000);
+
+    // The RPC reports the real validator set, peers and sync state.
+    const vs = await rpcCall(v0.rpc, 'validators', {});
+    assert.equal(vs.result.total, '4');
+    assert.ok(vs.result.validators.every((v: { voting_power: string }) => v.voting_power === '10'));
+    const st = await rpcCall(v1.rpc, 'status');
+    assert.equal(st.result.validator_info.voting_power, '10');
+    assert.equal(st.result.sync_info.catching_up, false);
+    assert.match(st.result.node_info.id, /^[0-9a-f]{40}$/);
+    await waitUntil('3 peers in net_info', async () => Number((await rpcCall(v2.rpc, 'net_info')).result.n_peers) >= 3, 10_000);
+    const commit = await rpcCall(v0.rpc, 'commit', { height: '2' });
+    const signed = commit.result.signed_header.commit.signatures.filter((s: { block_id_flag: number }) => s.block_id_flag === 2);
+    assert.ok(signed.length >= 3, `commit of height 2 carries ${signed.length} block signatures`);
+    assert.ok(signed.every((s: { signature: string }) => Buffer.from(s.signature, 'base64').length === 64));
+
+    // Unmodified CosmJS: send through validator 0, read the tx and balances on validator 2.
+    const wallet = await DirectSecp256k1HdWallet.fromMnemonic(DEV_MNEMONIC, { prefix: 'depin', hdPaths: [0, 1].map((i) => makeCosmoshubPath(i)) });
+    const [A] = (await wallet.getAccounts()).map((a) => a.address);
+    const fresh = 'depin1qypqxpq9qcrsszg2pvxq6rs0zqg3yyc53d5ev8';
+    const sender = await SigningStargateClient.connectWithSigner(v0.rpc, wallet, { gasPrice: GasPrice.fromString('0.025udpin'), broadcastPollIntervalMs: 200 });
+    const res = await sender.sendTokens(A!, fresh, [{ denom: 'udpin', amount: '4242' }], 'auto', 'across nodes');
+    assert.equal(res.code, 0, res.rawLog ?? '');
+    sender.disconnect();
+    const reader = await StargateClient.connect(v2.rpc);
+    await waitUntil('tx indexed on validator 2', async () => !!(await reader.getTx(res.transactionHash)), 20_000);
+    const tx = (await reader.getTx(res.transactionHash))!;
+    assert.equal(tx.height, res.height);
+    assert.equal(tx.code, 0);
+    assert.deepEqual(await reader.getBalance(fresh, 'udpin'), { denom: 'udpin', amount: '4242' });
+    reader.disconnect();
+    t.diagnostic(`CosmJS tx in block ${res.height} via node0, read on node2`);
+
+    // Kill -9 one validator: 30 of 40 power remains (> 2/3); the chain goes on.
+    await v3.kill();
+    const h0 = await maxHeight([v0, v1, v2]);
+    await waitHeight([v0, v1, v2], h0 + 4n, 40_000);
+    t.diagnostic(`one validator down: ${h0} -> ${h0 + 4n}`);
+
+    // Kill a second: 20 of 40 (not > 2/3); no block can be committed.
+    await v2.kill();
+    await new Promise((r) => setTimeout(r, 1_500)); // a height already precommitted may still complete
+    const stuck = [await v0.height(), await v1.height()];
+    await new Promise((r) => setTimeout(r, 4_000));
+    assert.deepEqual([await v0.height(), await v1.height()], stuck, 'no block without 2/3 of the power');
+    t.diagnostic(`halted at ${stuck}`);
+
+    // Restart both: the chain resumes.
+    await Promise.all([v2.start(), v3.start()]);
+    const top = stuck[0]! > stuck[1]! ? stuck[0]! : stuck[1]!;
+    await waitHeight(vals, top + 3n, 60_000);
+    t.diagnostic(`resumed: all four at ${top + 3n} or above`);
+
+    // A full node joins from genesis, syncs, and then follows.
+    const seen: boolean[] = [];
+    await full.start();
+    await waitUntil('full node caught up', async () => {
+      const s = await full.status();
+      seen.push(s.catchingUp);
+      return !s.catchingUp && s.height >= top + 3n;
+    }, 60_000, 20);
+    assert.equal(seen[0], true, 'catching_up is true while the full node syncs');
+    const target = (await maxHeight(vals)) + 2n;
+    await waitHeight([...vals, full], target, 30_000);
+    const heights = await assertSameChain(net.nodes);
+    assert.ok(heights >= target);
+    t.diagnostic(`same block id, app hash and results hash at all ${heights} heights on 5 nodes`);
+    const fs = await rpcCall(full.rpc, 'status');
+    assert.equal(fs.result.validator_info.voting_power, '0');
+  } catch (err) {
+    throw new Error(`${(err as Error).stack}\n${net.logs(25)}`);
+  } finally {
+    await net.stopAll();
+  }
+});
