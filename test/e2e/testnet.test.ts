@@ -10,12 +10,20 @@ import { DirectSecp256k1HdWallet } from '@cosmjs/proto-signing';
 import { makeCosmoshubPath } from '@cosmjs/amino';
 import { DEV_MNEMONIC, rpcCall } from '../helpers/devnet.ts';
 import { Testnet, waitHeight, waitUntil, maxHeight, assertSameChain } from '../helpers/testnet.ts';
+import { makeHost } from '../helpers/p2p.ts';
+import { join } from 'node:path';
+import { sha256 } from '../../chain/crypto/hash.ts';
+import { ValidatorKey } from '../../node/validator-key.ts';
+import { TOPIC } from '../../node/p2p/topics.ts';
+import { encodeConsensusMessage } from '../../node/consensus/codec.ts';
+import { voteSignBytes } from '../../node/consensus/sign-bytes.ts';
+import { EMPTY_BLOCK_ID } from '../../node/store/block-types.ts';
 
 let net: Testnet | undefined;
 
 after(() => net?.cleanup());
 
-test('4 validators: liveness with 3, halt with 2, resume, full node sync, CosmJS across nodes', { timeout: 170_000 }, async (t) => {
+test('4 validators: liveness with 3, halt with 2, resume, full node sync, CosmJS across nodes, equivocation evidence', { timeout: 170_000 }, async (t) => {
   net = await Testnet.create({ validators: 4, fullNodes: 1, blockTimeMs: 200, timeoutProposeMs: 1000 });
   const [v0, v1, v2, v3, full] = net.nodes as [typeof net.nodes[0], typeof net.nodes[0], typeof net.nodes[0], typeof net.nodes[0], typeof net.nodes[0]];
   const vals = [v0, v1, v2, v3];
@@ -90,6 +98,50 @@ test('4 validators: liveness with 3, halt with 2, resume, full node sync, CosmJS
     t.diagnostic(`same block id, app hash and results hash at all ${heights} heights on 5 nodes`);
     const fs = await rpcCall(full.rpc, 'status');
     assert.equal(fs.result.validator_info.voting_power, '0');
+
+    // Equivocation: two conflicting prevotes signed with validator 3's key (as a second machine
+    // running the same key would) reach the validators over libp2p; the engines turn them into
+    // duplicate-vote evidence, which is gossiped, put in a block once, and agreed on by every node.
+    const key3 = ValidatorKey.load(join(v3.home, 'config', 'priv_validator_key.json'));
+    const host = await makeHost({ persistentPeers: [v0.p2pAddr, v1.p2pAddr] });
+    host.subscribe(TOPIC.vote, {});
+    await host.start();
+    try {
+      await waitUntil('mesh with the validators', async () => host.topicPeers(TOPIC.vote).length >= 2, 15_000);
+      const found = async () => {
+        const out: { height: bigint; key: string }[] = [];
+        const top = await v0.height();
+        for (let h = 1n; h <= top; h++) {
+          const b = await rpcCall(v0.rpc, 'block', { height: h.toString() });
+          for (const e of b.result.block.evidence.evidence ?? []) {
+            const a = e.value.vote_a;
+            out.push({ height: h, key: `${a.validator_address}/${a.height}/${a.round}/${a.type}` });
+          }
+        }
+        return out;
+      };
+      for (let attempt = 0; attempt < 10 && (await found()).length === 0; attempt++) {
+        const h = (await v0.height()) + 1n;
+        const set = await rpcCall(v0.rpc, 'validators', { height: h.toString() });
+        const index = set.result.validators.findIndex((v: { address: string }) => v.address === key3.toFile().address);
+        for (const height of [h, h + 1n]) {
+          for (const blockId of [{ hash: sha256(new Uint8Array([attempt, 1])), partSetHeader: { total: 1, hash: sha256(new Uint8Array([attempt, 2])) } }, EMPTY_BLOCK_ID]) {
+            const unsigned = { type: 1 as const, height, round: 0, blockId, timestamp: { seconds: BigInt(Math.floor(Date.now() / 1000)), nanos: 0 }, validatorAddress: key3.address, validatorIndex: index };
+            await host.publish(TOPIC.vote, encodeConsensusMessage({ vote: { ...unsigned, signature: key3.sign(voteSignBytes('depin-testnet-1', unsigned)) } }));
+          }
+        }
+        await waitUntil('evidence in a block', async () => (await found()).length > 0, 4_000).catch(() => {});
+      }
+      await waitHeight([...vals, full], (await v0.height()) + 2n, 30_000);
+      const evidence = await found();
+      assert.ok(evidence.length >= 1, 'the double vote was committed as evidence');
+      assert.ok(evidence.every((e) => e.key.startsWith(key3.toFile().address + '/')), 'only validator 3 is accused');
+      assert.equal(new Set(evidence.map((e) => e.key)).size, evidence.length, 'each offence is committed once');
+      const again = await assertSameChain(net.nodes);
+      t.diagnostic(`evidence committed at heights ${evidence.map((e) => e.height)} for ${evidence.map((e) => e.key)}; all 5 nodes agree on ${again} heights`);
+    } finally {
+      await host.stop();
+    }
   } catch (err) {
     throw new Error(`${(err as Error).stack}\n${net.logs(25)}`);
   } finally {

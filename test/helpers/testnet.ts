@@ -21,17 +21,20 @@ export class TestNode {
   readonly home: string;
   readonly rpc: string;
   readonly validator: boolean;
+  /** libp2p address with /p2p/<peer id>. */
+  readonly p2pAddr: string;
   proc: ChildProcess | undefined;
   private out = '';
   private exited: Promise<void> = Promise.resolve();
   /** Output of every run of this node, for diagnostics. */
   log = '';
 
-  constructor(index: number, home: string, rpc: string, validator: boolean) {
+  constructor(index: number, home: string, rpc: string, validator: boolean, p2pAddr: string) {
     this.index = index;
     this.home = home;
     this.rpc = rpc;
     this.validator = validator;
+    this.p2pAddr = p2pAddr;
   }
 
   get running(): boolean {
@@ -151,7 +154,8 @@ export class Testnet {
         cfg.consensus.voteLog = join(home, 'votes.jsonl');
         writeFileSync(cfgPath, JSON.stringify(cfg, null, 2));
       }
-      nodes.push(new TestNode(i, home, `http://127.0.0.1:${base + 10 * i + 1}`, i < o.validators));
+      const peerId = JSON.parse(readFileSync(join(home, 'config', 'node_key.json'), 'utf8')).id as string;
+      nodes.push(new TestNode(i, home, `http://127.0.0.1:${base + 10 * i + 1}`, i < o.validators, `/ip4/127.0.0.1/tcp/${base + 10 * i}/p2p/${peerId}`));
     }
     return new Testnet(dir, nodes);
   }
