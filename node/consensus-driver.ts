@@ -143,6 +143,7 @@ export class ConsensusDriver {
   private sawNextHeight = false;
   private pulling = false;
   private advancing = false;
+  private advanceAgain = false;
   private announcementCache: { height: bigint; bytes: Uint8Array } | undefined;
   private gossipTimer: NodeJS.Timeout | undefined;
   private readonly decoded = new WeakMap<Uint8Array, unknown>();
@@ -530,7 +531,7 @@ export class ConsensusDriver {
     if (storedId && !blockIdEquals(storedId, blockId)) this.halt(new Error(`FORK: consensus decided ${shortId(blockId)} at ${height} but ${shortId(storedId)} is stored`));
     if (this.node.blocks.height() < height) return;
     const delay = this.node.syncer?.behind ? 0 : Math.max(0, decidedAt + this.node.config.blockTimeMs - Date.now());
-    this.later(delay, () => void this.advanceTo(height + 1n));
+    this.later(delay, () => void this.advance());
   }
 
   /** The round's proposer tells full nodes (and anyone who missed the precommits) about the decided block. */
@@ -548,38 +549,50 @@ export class ConsensusDriver {
     return commitFromProto(c);
   }
 
-  /** Moves the engine to height h once block h-1 is stored (after timeout_commit, or after block sync). */
-  async advanceTo(h: bigint): Promise<void> {
-    if (!this.running || this.advancing || this.height >= h || this.node.blocks.height() < h - 1n) return;
-    // create_empty_blocks = false: wait for a tx, or for a peer that already moved to h.
-    if (!this.node.config.createEmptyBlocks && h > 2n && this.node.mempool.size() === 0 && !this.sawNextHeight && !this.node.syncer?.behind) {
-      this.later(100, () => void this.advanceTo(h));
+  /**
+   * Moves the engine to the height after the stored chain (after timeout_commit, or after block
+   * sync stored several blocks). Calls during a move are folded into one more check afterwards.
+   */
+  async advance(): Promise<void> {
+    if (!this.running) return;
+    if (this.advancing) {
+      this.advanceAgain = true;
       return;
     }
     this.advancing = true;
     try {
-      const set = this.node.valsets.cached(h) ?? (await this.node.valsets.get(h));
-      if (!set || !this.running || this.height >= h) return;
-      if (this.height === h - 1n) {
-        const c = this.cs.engine.commit();
-        this.lastCommit = c && this.node.last && blockIdEquals(c.blockId, this.node.last.blockId) ? { height: h - 1n, commit: c } : undefined;
-      } else {
-        this.lastCommit = undefined;
-      }
-      this.forgetBelow(h);
-      this.minVote = undefined;
-      this.sawNextHeight = false;
-      this.heightStartedAt = Date.now();
-      this.decidedHeight = h - 1n;
-      if (existsSync(this.ownProposalPath)) rmSync(this.ownProposalPath, { force: true });
-      let actions: ConsensusAction[];
-      try {
-        actions = this.cs.startHeight(h, set);
-      } catch (err) {
-        this.halt(err);
-        return;
-      }
-      this.carry(actions);
+      do {
+        this.advanceAgain = false;
+        const h = this.node.blocks.height() + 1n;
+        if (this.height >= h || !this.running) return;
+        // create_empty_blocks = false: wait for a tx, or for a peer that already moved to h.
+        if (!this.node.config.createEmptyBlocks && h > 2n && this.node.mempool.size() === 0 && !this.sawNextHeight && !this.node.syncer?.behind) {
+          this.later(100, () => void this.advance());
+          return;
+        }
+        const set = this.node.valsets.cached(h) ?? (await this.node.valsets.get(h));
+        if (!set || !this.running || this.height >= h) return;
+        if (this.height === h - 1n) {
+          const c = this.cs.engine.commit();
+          this.lastCommit = c && this.node.last && blockIdEquals(c.blockId, this.node.last.blockId) ? { height: h - 1n, commit: c } : undefined;
+        } else {
+          this.lastCommit = undefined;
+        }
+        this.forgetBelow(h);
+        this.minVote = undefined;
+        this.sawNextHeight = false;
+        this.heightStartedAt = Date.now();
+        this.decidedHeight = h - 1n;
+        if (existsSync(this.ownProposalPath)) rmSync(this.ownProposalPath, { force: true });
+        let actions: ConsensusAction[];
+        try {
+          actions = this.cs.startHeight(h, set);
+        } catch (err) {
+          this.halt(err);
+          return;
+        }
+        this.carry(actions);
+      } while (this.advanceAgain);
     } finally {
       this.advancing = false;
     }
@@ -615,18 +628,30 @@ export class ConsensusDriver {
     this.node.syncer?.poke();
   }
 
+  /** Decodes gossip bytes once: the validator and the handler see the same Uint8Array (else it decodes again). */
+  private parsed<T>(b: Uint8Array, parse: (b: Uint8Array) => T): T {
+    const hit = this.decoded.get(b);
+    if (hit !== undefined) return hit as T;
+    const v = parse(b);
+    this.decoded.set(b, v);
+    return v;
+  }
+
+  private static parseProposal(b: Uint8Array) {
+    const m = decodeProposalEnvelope(b);
+    return { ...m, header: BlockCodec.decode(m.compact.skeleton).header };
+  }
+
   private checkProposal(b: Uint8Array, _from: string): Verdict {
-    let m: ReturnType<typeof decodeProposalEnvelope>;
-    let header;
+    let m: ReturnType<typeof ConsensusDriver.parseProposal>;
     try {
-      m = decodeProposalEnvelope(b);
-      header = BlockCodec.decode(m.compact.skeleton).header;
+      m = this.parsed(b, ConsensusDriver.parseProposal);
     } catch {
       return 'reject';
     }
     const p = m.proposal;
     // The compact block must be the block the proposal signs (a relay cannot swap it).
-    if (!header || !bytesEqual(headerHash(header), p.blockId.hash)) return 'reject';
+    if (!m.header || !bytesEqual(headerHash(m.header), p.blockId.hash)) return 'reject';
     if (p.height < this.height) return 'ignore';
     if (p.height > this.height + 1n) {
       this.peerAhead();
@@ -637,23 +662,26 @@ export class ConsensusDriver {
     if (p.round > (p.height === this.height ? this.cs.engine.round : 0) + 8) return 'ignore';
     if (verifyProposal(this.node.chainId, set.proposerSchedule().proposer(p.round).pubKey, p)) return 'reject';
     if (p.height > this.height) this.sawNextHeight = true;
-    this.decoded.set(b, m);
     return 'accept';
   }
 
   private onProposalMsg(b: Uint8Array, from: string): void {
-    const m = (this.decoded.get(b) as ReturnType<typeof decodeProposalEnvelope> | undefined) ?? decodeProposalEnvelope(b);
+    const m = this.parsed(b, ConsensusDriver.parseProposal);
     this.noteProposalRound(m.proposal);
     this.reconstruct(m.proposal.height, m.proposal.blockId, m.compact, m.compactBytes, from);
     this.input({ type: 'proposal', proposal: m.proposal });
   }
 
+  private static parseVote(b: Uint8Array): Vote {
+    const m = decodeConsensusMessage(b);
+    if (!m.vote) throw new Error('not a vote');
+    return m.vote;
+  }
+
   private checkVote(b: Uint8Array): Verdict {
     let v: Vote;
     try {
-      const m = decodeConsensusMessage(b);
-      if (!m.vote) return 'reject';
-      v = m.vote;
+      v = this.parsed(b, ConsensusDriver.parseVote);
     } catch {
       return 'reject';
     }
@@ -666,30 +694,29 @@ export class ConsensusDriver {
     if (!set) return 'ignore';
     if (verifyVote(this.node.chainId, set, v)) return 'reject';
     if (v.height > this.height) this.sawNextHeight = true;
-    this.decoded.set(b, v);
     return 'accept';
   }
 
   private onVoteMsg(b: Uint8Array): void {
-    const v = (this.decoded.get(b) as Vote | undefined) ?? decodeConsensusMessage(b).vote;
-    if (v) this.input({ type: 'vote', vote: v });
+    this.input({ type: 'vote', vote: this.parsed(b, ConsensusDriver.parseVote) });
+  }
+
+  private static parseAnnouncement(b: Uint8Array) {
+    const a = decodeBlockAnnouncement(b);
+    const compact = decodeCompactBlock(a.compact);
+    return { compact, compactBytes: a.compact, commit: commitFromProto(CommitCodec.decode(a.commit)), header: BlockCodec.decode(compact.skeleton).header };
   }
 
   private checkAnnouncement(b: Uint8Array): Verdict {
-    let compact: CompactBlock;
-    let commit: Commit;
-    let header;
+    let a: ReturnType<typeof ConsensusDriver.parseAnnouncement>;
     try {
-      const a = decodeBlockAnnouncement(b);
-      compact = decodeCompactBlock(a.compact);
-      commit = commitFromProto(CommitCodec.decode(a.commit));
-      header = BlockCodec.decode(compact.skeleton).header;
-      this.decoded.set(b, { compact, compactBytes: a.compact, commit });
+      a = this.parsed(b, ConsensusDriver.parseAnnouncement);
     } catch {
       return 'reject';
     }
+    const commit = a.commit;
     const h = BigInt(commit.height.toString());
-    if (!header || !bytesEqual(headerHash(header), commit.blockId.hash)) return 'reject';
+    if (!a.header || !bytesEqual(headerHash(a.header), commit.blockId.hash)) return 'reject';
     if (h < this.height) return 'ignore';
     // Once decided, only an announcement of the decided block is useful (its content, if we lack it).
     const decision = h === this.height ? this.cs.engine.snapshot().decision : undefined;
@@ -707,21 +734,20 @@ export class ConsensusDriver {
   }
 
   private onAnnouncementMsg(b: Uint8Array, from: string): void {
-    const a = this.decoded.get(b) as { compact: CompactBlock; compactBytes: Uint8Array; commit: Commit } | undefined;
-    if (!a) return;
+    const a = this.parsed(b, ConsensusDriver.parseAnnouncement);
     const h = BigInt(a.commit.height.toString());
     this.reconstruct(h, a.commit.blockId, a.compact, a.compactBytes, from);
     this.input({ type: 'commit', commit: a.commit });
   }
 
-  private checkEvidence(b: Uint8Array): Verdict {
+  private async checkEvidence(b: Uint8Array): Promise<Verdict> {
     let ev: DuplicateVoteEvidence;
     try {
-      ev = decodeDuplicateVoteEvidence(b);
+      ev = this.parsed(b, decodeDuplicateVoteEvidence);
     } catch {
       return 'reject';
     }
-    const set = this.node.valsets.cached(ev.voteA.height);
+    const set = ev.voteA.height <= this.node.blocks.height() + 2n ? await this.node.valsets.get(ev.voteA.height) : undefined;
     if (!set) return 'ignore';
     try {
       verifyDuplicateVoteEvidence(this.node.chainId, set, ev);
@@ -729,13 +755,12 @@ export class ConsensusDriver {
       return 'reject';
     }
     if (this.node.evidence.isCommitted(evidenceKey(ev))) return 'ignore';
-    this.decoded.set(b, ev);
     return 'accept';
   }
 
   private onEvidenceMsg(b: Uint8Array): void {
-    const ev = this.decoded.get(b) as DuplicateVoteEvidence | undefined;
-    if (ev && this.node.evidence.add(ev)) this.node.log(`consensus: evidence from a peer: ${evidenceKey(ev)}`);
+    const ev = this.parsed(b, decodeDuplicateVoteEvidence);
+    if (this.node.evidence.add(ev)) this.node.log(`consensus: evidence from a peer: ${evidenceKey(ev)}`);
   }
 
   // ------------------------------------------------------------------ consensus state (pull)

@@ -159,7 +159,7 @@ export class BlockSyncer {
       this.catchingUp = false;
     }
     if (applied > 0) this.node.log(`block sync: applied ${applied} blocks up to ${this.node.blocks.height()} in ${Date.now() - started} ms`);
-    await this.consensus.advanceTo(this.node.blocks.height() + 1n);
+    await this.consensus.advance();
     return applied;
   }
 
