@@ -17,7 +17,7 @@ test('genesis.json in the repository is the development genesis', () => {
 test('--help lists every command and each command has its own help', () => {
   const top = run(['--help']);
   assert.equal(top.status, 0);
-  for (const c of ['init', 'start', 'keys add', 'keys list', 'keys show', 'tx bank send', 'query bank balances', 'status']) {
+  for (const c of ['init', 'start', 'testnet', 'keys add', 'keys list', 'keys show', 'tx bank send', 'query bank balances', 'status']) {
     assert.match(top.stdout, new RegExp(c));
     const h = run([...c.split(' '), '--help']);
     assert.equal(h.status, 0, c);
@@ -50,5 +50,31 @@ test('init, keys add --recover, list, show', () => {
     assert.equal(run(['keys', 'add', 'dev0', '--home', home]).status, 1, 'duplicate name refused');
   } finally {
     rmSync(home, { recursive: true, force: true });
+  }
+});
+
+test('testnet: N validator homes and full nodes sharing one genesis, peered on loopback', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'depind-tn-'));
+  try {
+    const out = run(['testnet', '--validators', '3', '--full-nodes', '1', '--output', join(dir, 'net'), '--base-port', '31000', '--chain-id', 'tn-9']);
+    assert.equal(out.status, 0, out.stderr);
+    const homes = [0, 1, 2, 3].map((i) => join(dir, 'net', `node${i}`));
+    const genesis = homes.map((h) => readFileSync(join(h, 'config', 'genesis.json'), 'utf8'));
+    assert.ok(genesis.every((g) => g === genesis[0]), 'one genesis for all');
+    const g = JSON.parse(genesis[0]!);
+    assert.equal(g.chain_id, 'tn-9');
+    assert.equal(g.validators.length, 3);
+    assert.equal(g.app_state.bank.balances.length, 10, 'the dev accounts are funded');
+    const keys = homes.map((h) => { try { return JSON.parse(readFileSync(join(h, 'config', 'priv_validator_key.json'), 'utf8')).address; } catch { return undefined; } });
+    assert.deepEqual(keys.slice(0, 3), g.validators.map((v: { address: string }) => v.address));
+    assert.equal(keys[3], undefined, 'the full node has no consensus key');
+    const cfg = homes.map((h) => JSON.parse(readFileSync(join(h, 'config', 'node.json'), 'utf8')));
+    assert.deepEqual(cfg.map((c) => c.rpcListen), ['127.0.0.1:31001', '127.0.0.1:31011', '127.0.0.1:31021', '127.0.0.1:31031']);
+    const ids = homes.map((h) => JSON.parse(readFileSync(join(h, 'config', 'node_key.json'), 'utf8')).id);
+    assert.deepEqual(cfg[3].p2p.persistentPeers, [0, 1, 2].map((i) => `/ip4/127.0.0.1/tcp/${31000 + 10 * i}/p2p/${ids[i]}`));
+    assert.equal(run(['testnet', '--output', join(dir, 'net')]).status, 2, 'refuses to overwrite');
+    assert.equal(run(['testnet', '--validators', '0', '--output', join(dir, 'x')]).status, 2);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
   }
 });
