@@ -565,8 +565,10 @@ export class ConsensusDriver {
         this.advanceAgain = false;
         const h = this.node.blocks.height() + 1n;
         if (this.height >= h || !this.running) return;
-        // create_empty_blocks = false: wait for a tx, or for a peer that already moved to h.
-        if (!this.node.config.createEmptyBlocks && h > 2n && this.node.mempool.size() === 0 && !this.sawNextHeight && !this.node.syncer?.behind) {
+        // create_empty_blocks = false: wait for a tx, or for a peer that already moved to h, unless
+        // the last block changed the state (CometBFT's proof block: the next header carries the new app hash).
+        const stateChanged = !this.node.last || !bytesEqual(this.node.last.appHash, this.node.lastAppHash);
+        if (!this.node.config.createEmptyBlocks && !stateChanged && h > 2n && this.node.mempool.size() === 0 && !this.sawNextHeight && !this.node.syncer?.behind) {
           this.later(100, () => void this.advance());
           return;
         }

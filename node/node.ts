@@ -62,6 +62,8 @@ export interface LastBlock {
   height: bigint;
   blockId: BlockID;
   time: Timestamp;
+  /** The app hash its header carries (the state before it). */
+  appHash: Uint8Array;
 }
 
 export class DepinNode {
@@ -214,7 +216,7 @@ export class DepinNode {
     }
     if (storeHeight > 0n) {
       const stored = (await this.blocks.loadBlock(storeHeight))!;
-      this.last = { height: storeHeight, blockId: stored.blockId, time: toTimestamp(stored.block.header.time) };
+      this.last = { height: storeHeight, blockId: stored.blockId, time: toTimestamp(stored.block.header.time), appHash: bytesOf(stored.block.header.appHash) };
     }
     if (appHeight < storeHeight) this.log(`replaying blocks ${appHeight + 1n}..${storeHeight} into the app`);
     while (appHeight < storeHeight) {
@@ -286,7 +288,7 @@ export class DepinNode {
       }
       if (!bytesEqual(bytesOf(block.header.lastResultsHash), this.lastResultsHash)) throw new Error(`CONSENSUS FAILURE: block ${height} was decided with a different last results hash`);
       await this.blocks.saveBlock(block, blockId, commit, bytes);
-      this.last = { height, blockId, time: toTimestamp(block.header.time) };
+      this.last = { height, blockId, time: toTimestamp(block.header.time), appHash: bytesOf(block.header.appHash) };
       await this.applyBlock(block);
       return true;
     });
