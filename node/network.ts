@@ -71,7 +71,13 @@ export class NodeNetwork {
   }
 
   async start(): Promise<void> {
-    await this.host.start();
+    try {
+      await this.host.start();
+    } catch (err) {
+      const msg = (err as Error).message;
+      const inUse = /EADDRINUSE[^\n]*/.exec(msg)?.[0];
+      throw new Error(`p2p: cannot listen on ${this.node.config.p2p.listen.join(', ')}: ${inUse ?? msg} (set p2p.listen in node.json or --p2p.laddr)`);
+    }
   }
 
   async stop(): Promise<void> {
