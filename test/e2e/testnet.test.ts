@@ -70,15 +70,17 @@ test('4 validators: liveness with 3, halt with 2, resume, full node sync, CosmJS
 
     // Kill a second: 20 of 40 (not > 2/3); no block can be committed.
     await v2.kill();
-    await new Promise((r) => setTimeout(r, 1_500)); // a height already precommitted may still complete
+    await new Promise((r) => setTimeout(r, 2_500)); // a height already precommitted by 3 may still complete
     const stuck = [await v0.height(), await v1.height()];
+    const top = stuck[0]! > stuck[1]! ? stuck[0]! : stuck[1]!;
     await new Promise((r) => setTimeout(r, 4_000));
-    assert.deepEqual([await v0.height(), await v1.height()], stuck, 'no block without 2/3 of the power');
-    t.diagnostic(`halted at ${stuck}`);
+    const later = [await v0.height(), await v1.height()];
+    // One of the two may still fetch the last decided block from the other; nobody goes past it.
+    assert.ok(later.every((h) => h <= top), `no block without 2/3 of the power: ${stuck} then ${later}`);
+    t.diagnostic(`halted at ${later}`);
 
     // Restart both: the chain resumes.
     await Promise.all([v2.start(), v3.start()]);
-    const top = stuck[0]! > stuck[1]! ? stuck[0]! : stuck[1]!;
     await waitHeight(vals, top + 3n, 60_000);
     t.diagnostic(`resumed: all four at ${top + 3n} or above`);
 
