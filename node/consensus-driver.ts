@@ -147,6 +147,8 @@ export class ConsensusDriver {
   private announcementCache: { height: bigint; bytes: Uint8Array } | undefined;
   private gossipTimer: NodeJS.Timeout | undefined;
   private readonly decoded = new WeakMap<Uint8Array, unknown>();
+  private readonly rejects = new Map<string, number>();
+  private lastReject = '';
 
   private constructor(node: DepinNode, net: NodeNetwork) {
     this.node = node;
@@ -167,10 +169,10 @@ export class ConsensusDriver {
     });
     const host = net.host;
     const maxBytes = node.config.p2p.maxGossipBytes;
-    host.subscribe(TOPIC.proposal, { maxBytes, validate: (b, from) => this.checkProposal(b, from), onMessage: (b, from) => this.onProposalMsg(b, from) });
-    host.subscribe(TOPIC.vote, { maxBytes: 4096, validate: (b) => this.checkVote(b), onMessage: (b) => this.onVoteMsg(b) });
-    host.subscribe(TOPIC.block, { maxBytes, validate: (b) => this.checkAnnouncement(b), onMessage: (b, from) => this.onAnnouncementMsg(b, from) });
-    host.subscribe(EVIDENCE_TOPIC, { maxBytes: 64 * 1024, validate: (b) => this.checkEvidence(b), onMessage: (b) => this.onEvidenceMsg(b) });
+    host.subscribe(TOPIC.proposal, { maxBytes, validate: (b, from) => this.logReject('proposal', from, this.checkProposal(b, from)), onMessage: (b, from) => this.onProposalMsg(b, from) });
+    host.subscribe(TOPIC.vote, { maxBytes: 4096, validate: (b, from) => this.logReject('vote', from, this.checkVote(b)), onMessage: (b) => this.onVoteMsg(b) });
+    host.subscribe(TOPIC.block, { maxBytes, validate: (b, from) => this.logReject('block', from, this.checkAnnouncement(b)), onMessage: (b, from) => this.onAnnouncementMsg(b, from) });
+    host.subscribe(EVIDENCE_TOPIC, { maxBytes: 64 * 1024, validate: async (b, from) => this.logReject('evidence', from, await this.checkEvidence(b)), onMessage: (b) => this.onEvidenceMsg(b) });
   }
 
   static async create(node: DepinNode, net: NodeNetwork): Promise<ConsensusDriver> {
@@ -626,6 +628,21 @@ export class ConsensusDriver {
 
   // ------------------------------------------------------------------------------- gossip in
 
+  /** Logs why a peer's message was refused (the first few per peer): a refusal costs the peer score. */
+  private logReject(topic: string, from: string, v: Verdict): Verdict {
+    if (v === 'reject') {
+      const n = (this.rejects.get(from) ?? 0) + 1;
+      this.rejects.set(from, n);
+      if (n <= 5) this.node.log(`p2p: refused a ${topic} message from ${from}: ${this.lastReject}`);
+    }
+    return v;
+  }
+
+  private reject(why: string): Verdict {
+    this.lastReject = why;
+    return 'reject';
+  }
+
   private peerAhead(): void {
     this.node.syncer?.poke();
   }
@@ -648,12 +665,12 @@ export class ConsensusDriver {
     let m: ReturnType<typeof ConsensusDriver.parseProposal>;
     try {
       m = this.parsed(b, ConsensusDriver.parseProposal);
-    } catch {
-      return 'reject';
+    } catch (err) {
+      return this.reject(`undecodable proposal: ${(err as Error).message}`);
     }
     const p = m.proposal;
     // The compact block must be the block the proposal signs (a relay cannot swap it).
-    if (!m.header || !bytesEqual(headerHash(m.header), p.blockId.hash)) return 'reject';
+    if (!m.header || !bytesEqual(headerHash(m.header), p.blockId.hash)) return this.reject(`proposal ${p.height}/${p.round}: compact block is not the signed block`);
     if (p.height < this.height) return 'ignore';
     if (p.height > this.height + 1n) {
       this.peerAhead();
@@ -662,7 +679,8 @@ export class ConsensusDriver {
     const set = p.height === this.height ? this.cs.engine.validatorSet : this.node.valsets.cached(p.height);
     if (!set) return 'ignore';
     if (p.round > (p.height === this.height ? this.cs.engine.round : 0) + 8) return 'ignore';
-    if (verifyProposal(this.node.chainId, set.proposerSchedule().proposer(p.round).pubKey, p)) return 'reject';
+    const perr = verifyProposal(this.node.chainId, set.proposerSchedule().proposer(p.round).pubKey, p);
+    if (perr) return this.reject(`proposal ${p.height}/${p.round} (we are at ${this.height}): ${perr}`);
     if (p.height > this.height) this.sawNextHeight = true;
     return 'accept';
   }
@@ -684,8 +702,8 @@ export class ConsensusDriver {
     let v: Vote;
     try {
       v = this.parsed(b, ConsensusDriver.parseVote);
-    } catch {
-      return 'reject';
+    } catch (err) {
+      return this.reject(`undecodable vote: ${(err as Error).message}`);
     }
     if (v.height < this.height) return 'ignore';
     if (v.height > this.height + 1n) {
@@ -694,7 +712,8 @@ export class ConsensusDriver {
     }
     const set = v.height === this.height ? this.cs.engine.validatorSet : this.node.valsets.cached(v.height);
     if (!set) return 'ignore';
-    if (verifyVote(this.node.chainId, set, v)) return 'reject';
+    const verr = verifyVote(this.node.chainId, set, v);
+    if (verr) return this.reject(`vote ${v.height}/${v.round} (we are at ${this.height}): ${verr}`);
     if (v.height > this.height) this.sawNextHeight = true;
     return 'accept';
   }
@@ -713,12 +732,12 @@ export class ConsensusDriver {
     let a: ReturnType<typeof ConsensusDriver.parseAnnouncement>;
     try {
       a = this.parsed(b, ConsensusDriver.parseAnnouncement);
-    } catch {
-      return 'reject';
+    } catch (err) {
+      return this.reject(`undecodable block announcement: ${(err as Error).message}`);
     }
     const commit = a.commit;
     const h = BigInt(commit.height.toString());
-    if (!a.header || !bytesEqual(headerHash(a.header), commit.blockId.hash)) return 'reject';
+    if (!a.header || !bytesEqual(headerHash(a.header), commit.blockId.hash)) return this.reject(`announcement ${h}: compact block is not the committed block`);
     if (h < this.height) return 'ignore';
     // Once decided, only an announcement of the decided block is useful (its content, if we lack it).
     const decision = h === this.height ? this.cs.engine.snapshot().decision : undefined;
@@ -729,8 +748,8 @@ export class ConsensusDriver {
     }
     try {
       verifyCommit(this.node.chainId, this.cs.engine.validatorSet, h, commit.blockId, commit);
-    } catch {
-      return 'reject';
+    } catch (err) {
+      return this.reject(`announcement ${h}: ${(err as Error).message}`);
     }
     return 'accept';
   }
@@ -746,15 +765,15 @@ export class ConsensusDriver {
     let ev: DuplicateVoteEvidence;
     try {
       ev = this.parsed(b, decodeDuplicateVoteEvidence);
-    } catch {
-      return 'reject';
+    } catch (err) {
+      return this.reject(`undecodable evidence: ${(err as Error).message}`);
     }
     const set = ev.voteA.height <= this.node.blocks.height() + 2n ? await this.node.valsets.get(ev.voteA.height) : undefined;
     if (!set) return 'ignore';
     try {
       verifyDuplicateVoteEvidence(this.node.chainId, set, ev);
-    } catch {
-      return 'reject';
+    } catch (err) {
+      return this.reject((err as Error).message);
     }
     if (this.node.evidence.isCommitted(evidenceKey(ev))) return 'ignore';
     return 'accept';
@@ -791,6 +810,7 @@ export class ConsensusDriver {
         try {
           this.takeState(res, peer);
         } catch (err) {
+          this.node.log(`consensus: bad state from ${peer}: ${(err as Error).message}`);
           this.net.host.penalize(peer, PENALTY.badResponse, `consensus state: ${(err as Error).message}`);
         }
       }));
@@ -808,7 +828,7 @@ export class ConsensusDriver {
     r.end('consensus state');
     for (const { kind, bytes } of items) {
       const verdict = kind === STATE_ITEM.proposal ? this.checkProposal(bytes, peer) : kind === STATE_ITEM.vote ? this.checkVote(bytes) : kind === STATE_ITEM.announcement ? this.checkAnnouncement(bytes) : 'reject';
-      if (verdict === 'reject') throw new Error(`invalid item of kind ${kind}`);
+      if (verdict === 'reject') throw new Error(`invalid item of kind ${kind}: ${this.lastReject}`);
       if (verdict !== 'accept') continue;
       if (kind === STATE_ITEM.proposal) this.onProposalMsg(bytes, peer);
       else if (kind === STATE_ITEM.vote) this.onVoteMsg(bytes);

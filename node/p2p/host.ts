@@ -398,9 +398,14 @@ export class P2PHost {
     const connected = new Set(this.connectedPeers());
     // Gossip misbehaviour (invalid messages, broken promises) shows in gossipsub's score: a peer
     // below the graylist threshold is already ignored by gossipsub; drop it and refuse it too.
+    // Persistent peers (the operator's validators) are not banned for it: a validator that crash-
+    // restarts within gossipsub's prune backoff re-GRAFTs with no memory of the backoff, which costs
+    // a burst of behaviour penalty that decays in seconds; a 10-minute ban would cut a validator off
+    // (seen in the kill -9 soak). Gossipsub still ignores them while their score is that low, and
+    // provably false data still bans them through the application score.
     for (const id of connected) {
       const s = this.pubsub.getScore(id);
-      if (s < SCORE_THRESHOLDS.graylistThreshold) this.scorer.ban(id, `gossip score ${s.toFixed(1)}`);
+      if (s < SCORE_THRESHOLDS.graylistThreshold && !this.targets.get(id)?.persistent) this.scorer.ban(id, `gossip score ${s.toFixed(1)} (application score ${this.scorer.score(id).toFixed(1)})`);
     }
     const want = connected.size < this.config.targetPeers;
     for (const t of this.targets.values()) {
