@@ -7,21 +7,25 @@ import { authModule } from './auth/module.ts';
 import { anteHandler, signatureJobs, FEE_COLLECTOR } from './auth/ante.ts';
 import { BankKeeper } from './bank/keeper.ts';
 import { bankModule } from './bank/module.ts';
+import { FeegrantKeeper } from './feegrant/keeper.ts';
+import { feegrantModule } from './feegrant/module.ts';
 
 export interface DepinKeepers {
   auth: AccountKeeper;
   bank: BankKeeper;
+  feegrant: FeegrantKeeper;
 }
 
 export function createKeepers(): DepinKeepers {
   const auth = new AccountKeeper();
   const bank = new BankKeeper(auth, [FEE_COLLECTOR]);
-  return { auth, bank };
+  const feegrant = new FeegrantKeeper(auth);
+  return { auth, bank, feegrant };
 }
 
 export async function openDepinApp(db: AbstractLevel<any, any, any>, opts: AppOptions = {}): Promise<{ app: App; keepers: DepinKeepers }> {
   const keepers = createKeepers();
-  const modules = [authModule(keepers.auth), bankModule(keepers.bank)];
+  const modules = [authModule(keepers.auth), bankModule(keepers.bank), feegrantModule(keepers.feegrant)];
   const app = await App.open(db, { modules, ante: anteHandler(keepers), signatureJobs: signatureJobs(keepers) }, opts);
   return { app, keepers };
 }

@@ -5,7 +5,8 @@ import type { Context } from '../../chain/context.ts';
 import { ErrKeyNotFound, ErrInvalidAddress } from '../../chain/errors.ts';
 import { fromBech32, ACCOUNT_PREFIX, accountAddress } from '../../chain/crypto/address.ts';
 import { paginate } from '../../chain/pagination.ts';
-import { AccountKeeper, decodeAccount } from './keeper.ts';
+import { AccountKeeper, decodeAccount, moduleAddress } from './keeper.ts';
+import { MODULE_ACCOUNT_URL } from './types.ts';
 import { AnyCodec, QueryAccountRequest, QueryAccountResponse, QueryAccountsRequest, QueryAccountsResponse, QueryParamsRequest, QueryParamsResponse, Bech32PrefixRequest, Bech32PrefixResponse } from './types.ts';
 import { paramsFromJson, paramsToJson, paramsToMsg, DEFAULT_AUTH_PARAMS } from './params.ts';
 
@@ -17,9 +18,18 @@ export interface AuthGenesisAccount {
   sequence?: string;
 }
 
+/** A module account in genesis, in the SDK's JSON form. Exported with its number so that an
+ * export -> import round trip reproduces the state (and the app hash) exactly. */
+export interface AuthGenesisModuleAccount {
+  '@type': '/cosmos.auth.v1beta1.ModuleAccount';
+  base_account: AuthGenesisAccount;
+  name: string;
+  permissions: string[];
+}
+
 export interface AuthGenesis {
   params?: Record<string, string>;
-  accounts: AuthGenesisAccount[];
+  accounts: (AuthGenesisAccount | AuthGenesisModuleAccount)[];
 }
 
 const ACCOUNTS_PREFIX = new Uint8Array([...new TextEncoder().encode('auth/'), 0x01]);
@@ -72,7 +82,17 @@ export function authModule(keeper: AccountKeeper): AppModule {
     initGenesis(ctx: Context, raw: unknown) {
       const g = (raw ?? { accounts: [] }) as AuthGenesis;
       keeper.setParams(ctx, paramsFromJson(g.params));
-      for (const a of g.accounts ?? []) {
+      for (const entry of g.accounts ?? []) {
+        if (entry['@type'] === MODULE_ACCOUNT_URL) {
+          const m = entry as AuthGenesisModuleAccount;
+          if (moduleAddress(m.name) !== m.base_account.address) throw new Error(`genesis: module account ${m.name} must have address ${moduleAddress(m.name)}`);
+          if (keeper.getAccount(ctx, m.base_account.address)) throw new Error(`genesis: duplicate account ${m.base_account.address}`);
+          const number = BigInt(m.base_account.account_number ?? '0');
+          keeper.reserveAccountNumber(ctx, number);
+          keeper.setAccount(ctx, { address: m.base_account.address, pubkey: undefined, accountNumber: number, sequence: 0n, module: { name: m.name, permissions: m.permissions ?? [] } });
+          continue;
+        }
+        const a = entry as AuthGenesisAccount;
         fromBech32(a.address);
         if (keeper.getAccount(ctx, a.address)) throw new Error(`genesis: duplicate account ${a.address}`);
         let acc;
@@ -92,10 +112,13 @@ export function authModule(keeper: AccountKeeper): AppModule {
       }
     },
     exportGenesis(ctx: Context): AuthGenesis {
-      const accounts: AuthGenesisAccount[] = [];
+      const accounts: AuthGenesis['accounts'] = [];
       for (const raw of keeper.accounts(ctx)) {
         const a = decodeAccount(raw);
-        if (a.module) continue; // module accounts are recreated by their modules
+        if (a.module) {
+          accounts.push({ '@type': MODULE_ACCOUNT_URL, base_account: { address: a.address, pub_key: null, account_number: a.accountNumber.toString(), sequence: a.sequence.toString() }, name: a.module.name, permissions: a.module.permissions });
+          continue;
+        }
         accounts.push({
           '@type': '/cosmos.auth.v1beta1.BaseAccount',
           address: a.address,
