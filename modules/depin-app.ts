@@ -9,23 +9,29 @@ import { BankKeeper } from './bank/keeper.ts';
 import { bankModule } from './bank/module.ts';
 import { FeegrantKeeper } from './feegrant/keeper.ts';
 import { feegrantModule } from './feegrant/module.ts';
+import { DevicesKeeper, MODULE_NAME as DEVICES } from './devices/keeper.ts';
+import { devicesModule } from './devices/module.ts';
 
 export interface DepinKeepers {
   auth: AccountKeeper;
   bank: BankKeeper;
   feegrant: FeegrantKeeper;
+  /** Also the DevicesKeeperI handed to the proofs and rewards modules. */
+  devices: DevicesKeeper;
 }
 
 export function createKeepers(): DepinKeepers {
   const auth = new AccountKeeper();
-  const bank = new BankKeeper(auth, [FEE_COLLECTOR]);
+  // Module accounts that must not receive plain sends: fees, and the devices bond escrow.
+  const bank = new BankKeeper(auth, [FEE_COLLECTOR, DEVICES]);
   const feegrant = new FeegrantKeeper(auth);
-  return { auth, bank, feegrant };
+  const devices = new DevicesKeeper(bank, auth);
+  return { auth, bank, feegrant, devices };
 }
 
 export async function openDepinApp(db: AbstractLevel<any, any, any>, opts: AppOptions = {}): Promise<{ app: App; keepers: DepinKeepers }> {
   const keepers = createKeepers();
-  const modules = [authModule(keepers.auth), bankModule(keepers.bank), feegrantModule(keepers.feegrant)];
+  const modules = [authModule(keepers.auth), bankModule(keepers.bank), feegrantModule(keepers.feegrant), devicesModule(keepers.devices)];
   const app = await App.open(db, { modules, ante: anteHandler(keepers), signatureJobs: signatureJobs(keepers) }, opts);
   return { app, keepers };
 }
