@@ -7,6 +7,8 @@ export interface NodeConfig {
   moniker: string;
   /** CometBFT JSON-RPC (HTTP + /websocket). */
   rpcListen: string;
+  /** REST (grpc-gateway style JSON over GET); empty string disables it. */
+  restListen: string;
   /** Origins allowed by CORS on the RPC; "*" for browser wallets on any origin. */
   corsAllowedOrigins: string[];
   /** Validator-local minimum gas price for mempool admission. */
@@ -25,6 +27,7 @@ export interface NodeConfig {
 export const DEFAULT_CONFIG: NodeConfig = {
   moniker: 'depin-node',
   rpcListen: '127.0.0.1:26657',
+  restListen: '127.0.0.1:1317',
   corsAllowedOrigins: ['*'],
   minGasPrice: '0.0025udpin',
   blockTimeMs: 1000,

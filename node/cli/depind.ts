@@ -75,9 +75,9 @@ const commands: Record<string, Command> = {
     },
   },
   start: {
-    usage: 'depind start [--home DIR] [--dev] [--rpc.laddr HOST:PORT] [--block-time MS] [--min-gas-price 0.0025udpin]',
+    usage: 'depind start [--home DIR] [--dev] [--rpc.laddr HOST:PORT] [--rest.laddr HOST:PORT] [--block-time MS] [--min-gas-price 0.0025udpin]',
     summary: 'Run the node (--dev: project-local home with the development genesis, created on first start)',
-    options: { ...common, dev: { type: 'boolean' }, 'rpc.laddr': { type: 'string' }, 'block-time': { type: 'string' }, 'min-gas-price': { type: 'string' } },
+    options: { ...common, dev: { type: 'boolean' }, 'rpc.laddr': { type: 'string' }, 'rest.laddr': { type: 'string' }, 'block-time': { type: 'string' }, 'min-gas-price': { type: 'string' } },
     async run({ values }) {
       const dev = !!values.dev;
       const home = (values.home as string) ?? defaultHome(dev);
@@ -87,6 +87,7 @@ const commands: Record<string, Command> = {
       }
       const overrides: Partial<NodeConfig> = {};
       if (values['rpc.laddr']) overrides.rpcListen = values['rpc.laddr'] as string;
+      if (values['rest.laddr'] !== undefined) overrides.restListen = values['rest.laddr'] as string;
       if (values['block-time']) overrides.blockTimeMs = Number(values['block-time']);
       if (values['min-gas-price']) overrides.minGasPrice = values['min-gas-price'] as string;
       // Loaded lazily: key and query commands should not pay for opening the node's modules.
@@ -95,9 +96,20 @@ const commands: Record<string, Command> = {
       const node = await DepinNode.open({ home, config: overrides });
       const server = new RpcServer(node, node.config.rpcListen);
       const addr = await server.listen(node.config.rpcListen);
+      const { RestServer } = await import('../rest/server.ts');
+      const { restRoutes } = await import('../rest/routes.ts');
+      let rest = node.config.restListen ? new RestServer(node.app, restRoutes, { cors: node.config.corsAllowedOrigins }) : undefined;
+      // REST is an extra: a taken port (another local node) disables it with a warning instead of
+      // stopping the node.
+      const restAddr = await rest?.listen(node.config.restListen).catch((err: Error) => {
+        console.error(`warning: REST not started on ${node.config.restListen}: ${err.message} (set --rest.laddr)`);
+        rest = undefined;
+        return undefined;
+      });
       node.start();
       console.log(`depind ${node.chainId} at height ${node.blocks.height()} (home ${home})`);
       console.log(`  CometBFT RPC  http://${addr}  (websocket ws://${addr}/websocket)`);
+      if (restAddr) console.log(`  REST          http://${restAddr}  (GET / lists the routes)`);
       if (dev) {
         console.log(`  dev accounts  mnemonic "${DEV_MNEMONIC}", m/44'/118'/0'/0/0..9, 1,000,000 DPIN each`);
       }
@@ -107,6 +119,7 @@ const commands: Record<string, Command> = {
         stopping = true;
         console.log(`${sig}: stopping at height ${node.blocks.height()}`);
         await server.close();
+        await rest?.close();
         await node.stop();
         process.exit(0);
       };

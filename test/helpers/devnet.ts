@@ -12,6 +12,8 @@ export const DEV_MNEMONIC = 'test test test test test test test test test test t
 export interface Devnet {
   home: string;
   rpc: string;
+  /** REST base URL (grpc-gateway style), e.g. http://127.0.0.1:41234. */
+  rest: string;
   ws: string;
   proc: ChildProcess;
   output: () => string;
@@ -34,7 +36,7 @@ export function makeHome(): string {
 
 export async function startDevnet(opts: { home?: string; blockTimeMs?: number; extraArgs?: string[] } = {}): Promise<Devnet> {
   const home = opts.home ?? makeHome();
-  const proc = spawn(process.execPath, [DEPIND, 'start', '--home', home, '--rpc.laddr', '127.0.0.1:0', '--block-time', String(opts.blockTimeMs ?? 200), ...(opts.extraArgs ?? [])], {
+  const proc = spawn(process.execPath, [DEPIND, 'start', '--home', home, '--rpc.laddr', '127.0.0.1:0', '--rest.laddr', '127.0.0.1:0', '--block-time', String(opts.blockTimeMs ?? 200), ...(opts.extraArgs ?? [])], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
@@ -45,7 +47,7 @@ export async function startDevnet(opts: { home?: string; blockTimeMs?: number; e
     const timer = setTimeout(() => reject(new Error(`depind did not start in 30 s:\n${out}`)), 30_000);
     const check = () => {
       const m = /CometBFT RPC\s+(http:\/\/\S+)/.exec(out);
-      if (m) {
+      if (m && /REST\s+http/.test(out)) {
         clearTimeout(timer);
         resolvePromise(m[1]!);
       }
@@ -59,6 +61,7 @@ export async function startDevnet(opts: { home?: string; blockTimeMs?: number; e
   const net: Devnet = {
     home,
     rpc,
+    rest: /REST\s+(http:\/\/\S+)/.exec(out)![1]!,
     ws: rpc.replace('http://', 'ws://'),
     proc,
     output: () => out,
