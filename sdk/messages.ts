@@ -36,8 +36,10 @@ export interface RegistrationParams {
   owner: string;
   /** Must exceed the owner's last registration nonce (query RegistrationNonce). */
   nonce: bigint;
-  /** The device key: its private key signs the proof of possession. */
-  device: Pick<DeviceKey, 'keyType' | 'privateKey' | 'publicKey'>;
+  /** The device key: its private key signs the proof of possession, unless `deviceSignature`
+   * (made on the device, e.g. in its secure element) is given. */
+  device: Pick<DeviceKey, 'keyType' | 'publicKey'> & { privateKey?: Uint8Array };
+  deviceSignature?: Uint8Array;
   manufacturerId: string;
   model: string;
   sector: SectorName | number;
@@ -50,7 +52,12 @@ export interface RegistrationParams {
   metadata?: string;
 }
 
-/** MsgRegisterDevice with the device's proof of key possession already signed. */
+function requirePrivate(d: RegistrationParams['device']): Pick<DeviceKey, 'keyType' | 'privateKey'> {
+  if (!d.privateKey) throw new Error('registerDeviceMsg needs the device private key or a deviceSignature');
+  return { keyType: d.keyType, privateKey: d.privateKey };
+}
+
+/** MsgRegisterDevice with the device's proof of key possession signed. */
 export function registerDeviceMsg(p: RegistrationParams): EncodeObject {
   return devices('MsgRegisterDevice', {
     owner: p.owner,
@@ -62,7 +69,7 @@ export function registerDeviceMsg(p: RegistrationParams): EncodeObject {
     serialHash: p.serialHash,
     attestation: p.attestation,
     nonce: p.nonce,
-    deviceSignature: signRegistration(p.device, p.chainId, p.owner, p.nonce),
+    deviceSignature: p.deviceSignature ?? signRegistration(requirePrivate(p.device), p.chainId, p.owner, p.nonce),
     maxFee: coin(p.maxFee),
     metadata: p.metadata ?? '',
   });

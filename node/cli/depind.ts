@@ -13,6 +13,7 @@ import { cosmosHdPath, DEV_MNEMONIC } from '../keys/hd.ts';
 import { formatRfc3339 } from '../../chain/genesis.ts';
 import { parseCoins, formatCoins } from '../../chain/coins.ts';
 import { isValidAddress } from '../../chain/crypto/address.ts';
+import { devicesCommands } from './devices-cli.ts';
 
 const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const DEV_HOME = join(REPO_ROOT, '.depind');
@@ -226,8 +227,16 @@ const commands: Record<string, Command> = {
   },
 };
 
+// Devices and fee grant commands live in their own file; they share this file's helpers.
+Object.assign(commands, devicesCommands({
+  defaultHome,
+  usageError: (m) => new UsageError(m),
+  print,
+  defaultNode: DEFAULT_NODE,
+}));
+
 function help(): string {
-  const lines = Object.entries(commands).map(([name, c]) => `  ${name.padEnd(22)} ${c.summary}`);
+  const lines = Object.entries(commands).map(([name, c]) => `  ${name.padEnd(38)} ${c.summary}`);
   return `depind: the depin-chain node\n\nUsage: depind <command> [flags]\n\nCommands:\n${lines.join('\n')}\n\nRun "depind <command> --help" for a command's flags.`;
 }
 
