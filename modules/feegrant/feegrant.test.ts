@@ -91,7 +91,11 @@ test('an expired allowance is refused by block time and changes nothing; revoke 
   await c.block([]);
   assert.ok(c.time + c.blockSeconds > exp);
   const before = c.dump();
-  const r = await c.deliver(c.tx(device, [harmlessMsg(device.address)], { granter: owner.address }));
+  const expiredTx = c.tx(device, [harmlessMsg(device.address)], { granter: owner.address });
+  // CheckTx has no header: it judges expiry by the last executed block's time (node-local).
+  const checked = c.app.checkTx(expiredTx);
+  assert.equal(`${checked.codespace}/${checked.code}`, 'feegrant/3', checked.log);
+  const r = await c.deliver(expiredTx);
   assert.equal(r.codespace, 'feegrant');
   assert.equal(r.code, 3, r.log);
   assert.match(r.log, /fee allowance expired/);
