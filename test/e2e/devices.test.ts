@@ -50,7 +50,7 @@ async function register(from: string, device: DeviceKey, model = 'dev-hotspot'):
   const nonce = (await devices.lastRegistrationNonce(from)) + 1n;
   const msg = registerDeviceMsg({ chainId, owner: from, nonce, device, manufacturerId: 'devmfr', model, sector: 'coverage', hardwareClass: 'outdoor', serialHash: sh, attestation, maxFee: { denom: 'udpin', amount: 1_000_000n } });
   const res = await ownerClient.signAndBroadcast(from, [msg], 'auto');
-  assert.equal(res.code, 0, res.rawLog);
+  assert.equal(res.code, 0, res.rawLog ?? "");
   const id = BigInt(res.events.find((e) => e.type === 'device_registered')!.attributes.find((a) => a.key === 'device_id')!.value);
   return { id, res };
 }
@@ -66,9 +66,9 @@ test('unmodified CosmJS registers, locates and transfers a device; queries, tx s
   assert.equal(res.msgResponses[0]?.typeUrl, '/depin.devices.v1.MsgRegisterDeviceResponse');
   const cell = latLngToCell(52.52, 13.405);
   const loc = await ownerClient.signAndBroadcast(owner, [assertLocationMsg(owner, id, cell, { denom: 'udpin', amount: 100_000n })], 'auto');
-  assert.equal(loc.code, 0, loc.rawLog);
+  assert.equal(loc.code, 0, loc.rawLog ?? "");
   const tr = await ownerClient.signAndBroadcast(owner, [transferDeviceMsg(owner, id, owner2)], 'auto');
-  assert.equal(tr.code, 0, tr.rawLog);
+  assert.equal(tr.code, 0, tr.rawLog ?? "");
 
   // ABCI queries (CosmJS QueryClient underneath).
   const view = await devices.device(id);
@@ -121,7 +121,7 @@ test('fee grant: a device with zero balance pays through its owner; exhausted an
   const { id } = await register(owner, device);
   const deviceAddr = deviceAccountAddress(device);
   const grant = await ownerClient.signAndBroadcast(owner, [grantAllowanceMsg(owner, deviceAddr, { spendLimit: [{ denom: 'udpin', amount: 30_000n }] })], 'auto');
-  assert.equal(grant.code, 0, grant.rawLog);
+  assert.equal(grant.code, 0, grant.rawLog ?? "");
   // CosmJS's own feegrant extension reads the allowance back.
   const comet = await connectComet(net.rpc);
   const fg = QueryClient.withExtensions(comet, setupFeegrantExtension);
@@ -135,7 +135,7 @@ test('fee grant: a device with zero balance pays through its owner; exhausted an
     deviceClient.signAndBroadcast(deviceAddr, msgs, { amount: [{ denom: 'udpin', amount: feeAmount }], gas: '200000', granter });
   const ownerBefore = BigInt((await ownerClient.getBalance(owner, 'udpin')).amount);
   const ok = await send([announceEndpointMsg(deviceAddr, id, 'https://198.51.100.4/proofs')], '20000', owner);
-  assert.equal(ok.code, 0, ok.rawLog);
+  assert.equal(ok.code, 0, ok.rawLog ?? "");
   assert.ok(ok.events.some((e) => e.type === 'use_feegrant'));
   assert.equal((await deviceClient.getBalance(deviceAddr, 'udpin')).amount, '0');
   assert.equal(BigInt((await ownerClient.getBalance(owner, 'udpin')).amount), ownerBefore - 20_000n);
@@ -155,7 +155,7 @@ test('fee grant: a device with zero balance pays through its owner; exhausted an
   const latest = await ownerClient.getBlock();
   const expires = new Date(Date.parse(latest.header.time) + 2000);
   const g2 = await ownerClient.signAndBroadcast(owner2, [grantAllowanceMsg(owner2, deviceAddr, { expiration: expires })], 'auto');
-  assert.equal(g2.code, 0, g2.rawLog);
+  assert.equal(g2.code, 0, g2.rawLog ?? "");
   for (;;) {
     const b = await ownerClient.getBlock();
     if (Date.parse(b.header.time) > expires.getTime()) break;
