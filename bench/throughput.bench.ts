@@ -3,7 +3,7 @@
 // counted when committed (NewBlock events over the websocket). Reports tx/s and p50/p99
 // broadcast-to-commit latency. The load generator runs on the same 2-core machine.
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync, readFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync, readFileSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import http from 'node:http';
@@ -40,7 +40,9 @@ export async function runThroughputBench(o: ThroughputOptions): Promise<Record<s
   }
   console.log(`signed ${fmt(total)} txs in advance in ${(Number(process.hrtime.bigint() - tSign) / 1e6).toFixed(0)} ms`);
 
-  const proc = spawn(process.execPath, [DEPIND, 'start', '--home', home, '--rpc.laddr', '127.0.0.1:0', '--block-time', String(o.blockTimeMs)], { stdio: ['ignore', 'pipe', 'pipe'] });
+  // DEPIND_NODE_ARGS passes Node flags to the node process, e.g. "--cpu-prof --cpu-prof-dir=prof".
+  const nodeArgs = (process.env.DEPIND_NODE_ARGS ?? '').split(' ').filter(Boolean);
+  const proc = spawn(process.execPath, [...nodeArgs, DEPIND, 'start', '--home', home, '--rpc.laddr', '127.0.0.1:0', '--block-time', String(o.blockTimeMs)], { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   proc.stderr!.on('data', (d) => (out += d));
   const url = await new Promise<URL>((resolve, reject) => {
@@ -102,6 +104,22 @@ export async function runThroughputBench(o: ThroughputOptions): Promise<Record<s
     const f = readFileSync(`/proc/${proc.pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
     return (Number(f[11]) + Number(f[12])) / 100; // utime + stime in clock ticks (USER_HZ = 100)
   };
+  // The same, per kind of thread (MainThread, WorkerThread = signature and index workers,
+  // V8Worker = GC and compiler helpers, libuv-worker = LevelDB I/O), from /proc/<pid>/task.
+  const threadCpu = () => {
+    const out = new Map<string, number>();
+    for (const tid of readdirSync(`/proc/${proc.pid}/task`)) {
+      try {
+        const comm = readFileSync(`/proc/${proc.pid}/task/${tid}/comm`, 'utf8').trim();
+        const f = readFileSync(`/proc/${proc.pid}/task/${tid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+        out.set(comm, (out.get(comm) ?? 0) + (Number(f[11]) + Number(f[12])) / 100);
+      } catch {
+        // thread exited
+      }
+    }
+    return out;
+  };
+  const threads0 = threadCpu();
   const cpu0 = nodeCpu();
   const self0 = process.cpuUsage();
   let next = 0;
@@ -131,6 +149,7 @@ export async function runThroughputBench(o: ThroughputOptions): Promise<Record<s
   const deadline = Date.now() + 60_000;
   while (committed < total - rejected && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
   const nodeCpuSeconds = nodeCpu() - cpu0;
+  const threads1 = threadCpu();
   const self1 = process.cpuUsage(self0);
   const loadCpuSeconds = (self1.user + self1.system) / 1e6;
   ws.close();
@@ -147,6 +166,8 @@ export async function runThroughputBench(o: ThroughputOptions): Promise<Record<s
   console.log(`committed ${fmt(committed)} txs in ${seconds.toFixed(2)} s = ${fmt(tps)} tx/s; largest block ${fmt(Math.max(0, ...blockSizes))} txs`);
   console.log(`broadcast-to-commit latency: p50 ${percentile(latencies, 50).toFixed(0)} ms, p99 ${percentile(latencies, 99).toFixed(0)} ms`);
   console.log(`CPU per committed tx: node ${fmt((nodeCpuSeconds * 1e6) / committed)} µs (all threads), load generator ${fmt((loadCpuSeconds * 1e6) / committed)} µs; ${(nodeCpuSeconds + loadCpuSeconds).toFixed(1)} CPU-s of ${(2 * seconds).toFixed(1)} available on 2 cores`);
+  const perThread = [...threads1].map(([k, v]) => [k, ((v - (threads0.get(k) ?? 0)) * 1e6) / committed] as const).filter(([, v]) => v >= 1).sort((a, b) => b[1] - a[1]);
+  console.log(`  node CPU per tx by thread: ${perThread.map(([k, v]) => `${k} ${fmt(v)} µs`).join(', ')}`);
   if (committed < total - rejected) throw new Error(`only ${committed}/${total - rejected} txs committed within 60 s`);
   return { tps, p50: percentile(latencies, 50), p99: percentile(latencies, 99), ingest };
 }

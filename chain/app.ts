@@ -2,11 +2,11 @@
 // commit, query, info. It owns no sockets and no clocks: the same genesis and the same blocks give
 // the same app hash on any machine.
 import type { AbstractLevel } from 'abstract-level';
-import { Context, type BlockInfo, type Timestamp } from './context.ts';
+import { Context, type BlockInfo, type Timestamp, type VoteInfo, type Misbehavior } from './context.ts';
 import { GasMeter, MAX_GAS } from './gas.ts';
 import { EventManager, event, type Event } from './events.ts';
 import { Router } from './router.ts';
-import type { AppModule } from './module.ts';
+import type { AppModule, ValidatorUpdate } from './module.ts';
 import { TxDecoder, type DecodedTx } from './tx/decode.ts';
 import { codec } from './codec/proto.ts';
 import { MerkleStore } from './store/merkle-store.ts';
@@ -14,13 +14,14 @@ import { CacheKV } from './store/cache-kv.ts';
 import { GasKV } from './store/gas-kv.ts';
 import type { Bytes, KVReader, KVStore } from './store/kv.ts';
 import { encodeProof } from './store/proof.ts';
+import { fromLatin1 } from './store/smt-hash.ts';
 import { parseGasPrice, type GasPrice } from './coins.ts';
 import {
   SdkError, toSdkError, ErrTxTooLarge, ErrInvalidGasLimit, ErrUnknownRequest, ErrInvalidHeight, ErrInvalidRequest, ErrTxDecode,
 } from './errors.ts';
 import type { GenesisDoc } from './genesis.ts';
 import { parseRfc3339 } from './genesis.ts';
-import { sha256 } from './crypto/hash.ts';
+import { txHash } from './tx/tx-hash.ts';
 import type { Any } from './tx/types.ts';
 
 const TxMsgData = codec<{ data: unknown[]; msgResponses: Any[] }>('cosmos.base.abci.v1beta1.TxMsgData');
@@ -52,12 +53,18 @@ export interface FinalizeBlockRequest {
   height: bigint;
   time: Timestamp;
   txs: Uint8Array[];
+  proposer?: Uint8Array;
+  lastAppHash?: Uint8Array;
+  lastCommit?: readonly VoteInfo[];
+  misbehavior?: readonly Misbehavior[];
 }
 
 export interface FinalizeBlockResult {
   txResults: TxResult[];
   events: Event[];
   appHash: Uint8Array;
+  /** Validator power changes from end block, applied by consensus from height + 2 (as CometBFT). */
+  validatorUpdates: ValidatorUpdate[];
 }
 
 export interface QueryRequest {
@@ -128,6 +135,12 @@ class HistoricalReader implements KVStore {
   has(key: Bytes) {
     return this.merkle.getAt(key, this.version) !== undefined;
   }
+  getS(key: string) {
+    return this.merkle.getAt(fromLatin1(key), this.version);
+  }
+  hasS(key: string) {
+    return this.getS(key) !== undefined;
+  }
   iterator(): IterableIterator<[Bytes, Bytes]> {
     throw ErrInvalidRequest.wrap(`range queries are only served at the latest height; height ${this.version} supports point queries only`);
   }
@@ -135,6 +148,12 @@ class HistoricalReader implements KVStore {
     throw ErrInvalidRequest.wrap('queries are read-only');
   }
   delete(): void {
+    throw ErrInvalidRequest.wrap('queries are read-only');
+  }
+  setS(): void {
+    throw ErrInvalidRequest.wrap('queries are read-only');
+  }
+  deleteS(): void {
     throw ErrInvalidRequest.wrap('queries are read-only');
   }
 }
@@ -150,6 +169,12 @@ class ReadOnly implements KVStore {
   has(key: Bytes) {
     return this.parent.has(key);
   }
+  getS(key: string) {
+    return this.parent.getS(key);
+  }
+  hasS(key: string) {
+    return this.parent.hasS(key);
+  }
   iterator(start: Bytes | undefined, end: Bytes | undefined, reverse?: boolean) {
     return this.parent.iterator(start, end, reverse);
   }
@@ -159,6 +184,12 @@ class ReadOnly implements KVStore {
   delete(): void {
     throw ErrInvalidRequest.wrap('queries are read-only');
   }
+  setS(): void {
+    throw ErrInvalidRequest.wrap('queries are read-only');
+  }
+  deleteS(): void {
+    throw ErrInvalidRequest.wrap('queries are read-only');
+  }
 }
 
 function failure(err: unknown, gasWanted: bigint, gasUsed: bigint, events: Event[] = []): TxResult {
@@ -166,48 +197,51 @@ function failure(err: unknown, gasWanted: bigint, gasUsed: bigint, events: Event
   return { code: e.code, codespace: e.codespace, log: e.message, info: '', data: new Uint8Array(), gasWanted, gasUsed, events };
 }
 
-/** Bounded memo of signatures this node already verified (CheckTx), so block execution does not
- * pay for the same ECDSA verification twice. Keyed by tx hash + signer account numbers, so a hit
- * proves exactly the verification the ante handler would redo; results are identical either way. */
-class SignatureCache {
-  private readonly entries = new Map<string, true>();
+const hashKey = (bytes: Uint8Array): string => {
+  const h = txHash(bytes);
+  return Buffer.from(h.buffer, h.byteOffset, h.byteLength).toString('latin1');
+};
+
+/** Bounded map that drops its oldest entry when full. */
+class Bounded<V> {
+  readonly map = new Map<string, V>();
   private readonly max: number;
   constructor(max: number) {
     this.max = max;
   }
-  private key(tx: DecodedTx, numbers: bigint[]): string {
-    return Buffer.from(tx.hash).toString('latin1') + numbers.join(',');
+  set(k: string, v: V): void {
+    if (this.map.size >= this.max && !this.map.has(k)) {
+      const oldest = this.map.keys().next().value;
+      if (oldest !== undefined) this.map.delete(oldest);
+    }
+    this.map.set(k, v);
   }
+}
+
+/** Memo of signatures this node already verified (CheckTx), so block execution does not pay for
+ * the same ECDSA verification twice. Keyed by tx hash, holding the signers' account numbers the
+ * signatures were checked under, so a hit proves exactly the verification the ante handler would
+ * redo; results are identical either way. Entries leave when their tx is committed. */
+class SignatureCache extends Bounded<string> {
   has(tx: DecodedTx, numbers: bigint[]): boolean {
-    return this.entries.has(this.key(tx, numbers));
+    return this.map.get(hashKey(tx.raw)) === numbers.join(',');
   }
   add(tx: DecodedTx, numbers: bigint[]): void {
-    if (this.entries.size >= this.max) {
-      const oldest = this.entries.keys().next().value;
-      if (oldest !== undefined) this.entries.delete(oldest);
-    }
-    this.entries.set(this.key(tx, numbers), true);
+    this.set(hashKey(tx.raw), numbers.join(','));
   }
 }
 
 /** Decoded txs by hash: a tx is decoded on admission, on recheck and in the block; the result is
- * a pure function of the bytes, so decoding once is enough. */
-class DecodeCache {
-  private readonly map = new Map<string, DecodedTx>();
-  private readonly max: number;
-  constructor(max: number) {
-    this.max = max;
-  }
+ * a pure function of the bytes, so decoding once is enough. Entries leave when their tx is
+ * committed, so the cache holds about the mempool, not every tx ever seen (old-generation
+ * garbage was a large share of GC time under load). */
+class DecodeCache extends Bounded<DecodedTx> {
   get(bytes: Uint8Array, decode: () => DecodedTx): DecodedTx {
-    const k = Buffer.from(sha256(bytes)).toString('latin1');
+    const k = hashKey(bytes);
     const hit = this.map.get(k);
     if (hit) return hit;
     const tx = decode();
-    if (this.map.size >= this.max) {
-      const oldest = this.map.keys().next().value;
-      if (oldest !== undefined) this.map.delete(oldest);
-    }
-    this.map.set(k, tx);
+    this.set(k, tx);
     return tx;
   }
 }
@@ -225,6 +259,7 @@ export class App {
   private checkState: CacheKV;
   private deliverState: CacheKV | undefined;
   private pendingHeight: bigint | undefined;
+  private pendingTxs: readonly Uint8Array[] = [];
   private readonly sigCache = new SignatureCache(500_000);
   private readonly decoded = new DecodeCache(200_000);
 
@@ -259,8 +294,9 @@ export class App {
     return new Context(store, info, meter, events, mode);
   }
 
-  /** Loads genesis into a fresh state; the result is committed together with the first block. */
-  initChain(genesis: GenesisDoc): { appHash: Uint8Array } {
+  /** Loads genesis into a fresh state; the result is committed together with the first block.
+   * `validators` is the initial set when a module (staking) defines it in app state. */
+  initChain(genesis: GenesisDoc): { appHash: Uint8Array; validators: ValidatorUpdate[] } {
     if (this.store.version !== 0) throw new Error(`initChain on a chain already at height ${this.store.version}`);
     if (!genesis.chain_id) throw new Error('genesis: chain_id is required');
     this.chainId = genesis.chain_id;
@@ -268,14 +304,16 @@ export class App {
     const time = parseRfc3339(genesis.genesis_time);
     const ctx = this.ctx(this.deliverState, new GasMeter(Infinity), new EventManager(), 'genesis', { height: BigInt(genesis.initial_height || '1'), time });
     ctx.store.set(CHAIN_ID_KEY, new TextEncoder().encode(genesis.chain_id));
+    const validators: ValidatorUpdate[] = [];
     for (const m of this.modules) {
       if (!m.initGenesis) continue;
       const section = genesis.app_state?.[m.name] ?? m.defaultGenesis?.();
-      m.initGenesis(ctx, section);
+      const out = m.initGenesis(ctx, section);
+      if (out?.validatorUpdates) validators.push(...out.validatorUpdates);
     }
     const appHash = this.store.stage(this.deliverState.writes());
     this.checkState = new CacheKV(this.deliverState);
-    return { appHash };
+    return { appHash, validators };
   }
 
   exportGenesis(): Record<string, unknown> {
@@ -307,7 +345,7 @@ export class App {
     const { tx, meter } = admitted;
     const gasWanted = tx.fee.gasLimit;
     const branch = new CacheKV(this.checkState);
-    const events = new EventManager();
+    const events = new EventManager(false); // CheckTx results carry no events
     const ctx = this.ctx(new GasKV(branch, meter), meter, events, mode === 'new' ? 'check' : 'recheck');
     try {
       this.ante(ctx, tx, {
@@ -358,15 +396,23 @@ export class App {
       if (this.store.version === 0) throw new Error('finalizeBlock before initChain');
       this.deliverState = new CacheKV(this.store);
     }
-    const block: BlockInfo = { chainId: this.chainId, height: req.height, time: req.time };
+    const block: BlockInfo = {
+      chainId: this.chainId, height: req.height, time: req.time,
+      proposer: req.proposer, lastAppHash: req.lastAppHash, lastCommit: req.lastCommit, misbehavior: req.misbehavior,
+    };
     const blockEvents = new EventManager();
     const blockCtx = new Context(this.deliverState, block, new GasMeter(Infinity), blockEvents, 'finalize');
     for (const m of this.modules) m.beginBlock?.(blockCtx);
     const txResults = req.txs.map((bytes) => this.deliverTx(bytes, block));
-    for (const m of this.modules) m.endBlock?.(blockCtx);
+    const validatorUpdates: ValidatorUpdate[] = [];
+    for (const m of this.modules) {
+      const out = m.endBlock?.(blockCtx);
+      if (out?.validatorUpdates) validatorUpdates.push(...out.validatorUpdates);
+    }
     const appHash = this.store.stage(this.deliverState.writes());
     this.pendingHeight = req.height;
-    return { txResults, events: blockEvents.events, appHash };
+    this.pendingTxs = req.txs;
+    return { txResults, events: blockEvents.events, appHash, validatorUpdates };
   }
 
   private deliverTx(bytes: Uint8Array, block: BlockInfo): TxResult {
@@ -403,9 +449,8 @@ export class App {
         em.emit(event('message', { action: msg.typeUrl, sender: tx.signers[0]!, module: moduleName }));
         const resp = msg.def.handle(new Context(msgStore, block, meter, em, mode), msg.value);
         msgResponses.push({ typeUrl: msg.def.responseTypeUrl, value: resp });
-        for (const e of em.events) {
-          msgEvents.push({ type: e.type, attributes: [...e.attributes, { key: 'msg_index', value: String(i), index: true }] });
-        }
+        const msgIndex = { key: 'msg_index', value: String(i), index: true };
+        for (const e of em.events) msgEvents.push({ type: e.type, attributes: e.attributes.concat(msgIndex) });
       });
     } catch (err) {
       // Ante effects (fee, sequence) stay; message effects are discarded.
@@ -425,6 +470,13 @@ export class App {
     if (this.pendingHeight === undefined) throw new Error('commit without finalizeBlock');
     const appHash = await this.store.commit(Number(this.pendingHeight));
     this.pendingHeight = undefined;
+    // Committed txs are never decoded or verified here again (a replay is refused by sequence).
+    for (const bytes of this.pendingTxs) {
+      const k = hashKey(bytes);
+      this.decoded.map.delete(k);
+      this.sigCache.map.delete(k);
+    }
+    this.pendingTxs = [];
     this.deliverState = undefined;
     this.checkState = new CacheKV(this.store);
     return { height: BigInt(this.store.version), appHash };

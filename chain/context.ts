@@ -14,10 +14,35 @@ export interface Timestamp {
   nanos: number;
 }
 
+/** One validator's participation in the last block's commit (ABCI CommitInfo.votes). */
+export interface VoteInfo {
+  validatorAddress: Uint8Array; // 20 bytes
+  power: bigint;
+  /** False when the validator's precommit is absent from the commit (downtime tracking). */
+  signed: boolean;
+}
+
+/** Proven consensus misbehavior to punish (ABCI Misbehavior), e.g. a double-signed vote. */
+export interface Misbehavior {
+  type: 'duplicate_vote' | 'light_client_attack';
+  validatorAddress: Uint8Array;
+  /** Height of the offence. */
+  height: bigint;
+  time: Timestamp;
+  totalVotingPower: bigint;
+}
+
 export interface BlockInfo {
   chainId: string;
   height: bigint;
   time: Timestamp;
+  /** Consensus address of the block's proposer (finalize and begin/end block only). */
+  proposer?: Uint8Array;
+  /** App hash after the previous block, as the header carries it. */
+  lastAppHash?: Uint8Array;
+  /** Who signed the previous block (absent in the first block and single-validator dev chains). */
+  lastCommit?: readonly VoteInfo[];
+  misbehavior?: readonly Misbehavior[];
 }
 
 export class Context {

@@ -25,14 +25,25 @@ export interface QueryDef<Req = any> {
   handle(ctx: Context, req: Req): Uint8Array;
 }
 
+/** A change of a validator's consensus power (power 0 removes it), as ABCI ValidatorUpdate. */
+export interface ValidatorUpdate {
+  pubKey: Uint8Array; // 33-byte compressed secp256k1 consensus key
+  power: bigint;
+}
+
+/** What a module may hand back to consensus from genesis or end block (the staking module). */
+export interface ConsensusUpdates {
+  validatorUpdates?: ValidatorUpdate[];
+}
+
 export interface AppModule {
   readonly name: string;
   readonly msgs?: readonly MsgDef[];
   readonly queries?: readonly QueryDef[];
   /** Genesis in its JSON form (the module's section of app_state). */
   defaultGenesis?(): unknown;
-  initGenesis?(ctx: Context, state: unknown): void;
+  initGenesis?(ctx: Context, state: unknown): void | ConsensusUpdates;
   exportGenesis?(ctx: Context): unknown;
   beginBlock?(ctx: Context): void;
-  endBlock?(ctx: Context): void;
+  endBlock?(ctx: Context): void | ConsensusUpdates;
 }

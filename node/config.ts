@@ -2,6 +2,7 @@
 // `npm start`'s embedded dev defaults) runs with no editing.
 import { readFileSync, existsSync, writeFileSync, mkdirSync } from 'node:fs';
 import { join, dirname } from 'node:path';
+import { DEFAULT_P2P_CONFIG, type P2PConfig } from './p2p/p2p-config.ts';
 
 export interface NodeConfig {
   moniker: string;
@@ -22,6 +23,8 @@ export interface NodeConfig {
   sigVerifyWorkers: number;
   /** Limits on what one block takes from the mempool. */
   block: { maxTxs: number; maxBytes: number };
+  /** libp2p: listen addresses, persistent/bootstrap peers, limits (node/p2p/p2p-config.ts). */
+  p2p: P2PConfig;
 }
 
 export const DEFAULT_CONFIG: NodeConfig = {
@@ -35,6 +38,7 @@ export const DEFAULT_CONFIG: NodeConfig = {
   mempool: { maxTxs: 100_000, maxBytes: 512 * 1024 * 1024, maxTxBytes: 128 * 1024, cacheSize: 100_000 },
   sigVerifyWorkers: 1,
   block: { maxTxs: 20_000, maxBytes: 21 * 1024 * 1024 },
+  p2p: DEFAULT_P2P_CONFIG,
 };
 
 export interface HomePaths {
@@ -42,6 +46,8 @@ export interface HomePaths {
   config: string;
   genesis: string;
   validatorKey: string;
+  /** ed25519 p2p identity (libp2p peer id), created on first start. */
+  nodeKey: string;
   data: string;
 }
 
@@ -51,6 +57,7 @@ export function homePaths(home: string): HomePaths {
     config: join(home, 'config', 'node.json'),
     genesis: join(home, 'config', 'genesis.json'),
     validatorKey: join(home, 'config', 'priv_validator_key.json'),
+    nodeKey: join(home, 'config', 'node_key.json'),
     data: join(home, 'data'),
   };
 }
@@ -64,6 +71,7 @@ export function loadConfig(home: string): NodeConfig {
     ...user,
     mempool: { ...DEFAULT_CONFIG.mempool, ...user.mempool },
     block: { ...DEFAULT_CONFIG.block, ...user.block },
+    p2p: { ...DEFAULT_CONFIG.p2p, ...user.p2p },
   };
 }
 

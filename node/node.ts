@@ -9,12 +9,14 @@ import type { GenesisDoc } from '../chain/genesis.ts';
 import { parseRfc3339 } from '../chain/genesis.ts';
 import type { Timestamp } from '../chain/context.ts';
 import { sha256 } from '../chain/crypto/hash.ts';
+import { txHashHex } from '../chain/tx/tx-hash.ts';
 import { u64, i64 } from '../chain/codec/proto.ts';
 import { openDepinApp, type DepinKeepers } from '../modules/depin-app.ts';
 import { BlockStore, partHash } from './store/block-store.ts';
+import { encodeBlockResults } from './store/results-codec.ts';
 import {
-  BlockCodec, headerHash, dataHash, commitHash, voteSignBytes, validatorSetHash, EMPTY_BLOCK_ID, BLOCK_ID_FLAG_COMMIT, BLOCK_VERSION,
-  BlockResultsCodec, type Block, type BlockID, type Commit, type Header, type Validator, type BlockResultsMsg,
+  encodeBlock, headerHash, dataHash, commitHash, voteSignBytes, validatorSetHash, EMPTY_BLOCK_ID, BLOCK_ID_FLAG_COMMIT, BLOCK_VERSION,
+  type Block, type BlockID, type Commit, type Header, type Validator, type BlockResultsMsg,
 } from './store/block-types.ts';
 import { Mempool } from './mempool/mempool.ts';
 import { SigVerifierPool } from './mempool/sig-verifier.ts';
@@ -44,17 +46,8 @@ function later(a: Timestamp, b: Timestamp): boolean {
 }
 
 /** Deterministic part of tx results (code, data, gas), as CometBFT hashes them. */
-export function resultsHash(results: readonly BlockResultsMsg['txResults'][number][]): Uint8Array {
-  return sha256(BlockResultsCodec.encode({
-    height: '0',
-    txResults: results.map((r) => ({ code: r.code, data: r.data, gasWanted: r.gasWanted, gasUsed: r.gasUsed, log: '', info: '', events: [], codespace: '' })),
-    finalizeBlockEvents: [],
-    appHash: new Uint8Array(),
-  }));
-}
-
-export function toResultMsg(r: TxResult): BlockResultsMsg['txResults'][number] {
-  return { code: r.code, data: r.data, log: r.log, info: r.info, gasWanted: r.gasWanted.toString(), gasUsed: r.gasUsed.toString(), events: r.events, codespace: r.codespace };
+export function resultsHash(results: readonly Pick<TxResult, 'code' | 'data' | 'gasWanted' | 'gasUsed'>[]): Uint8Array {
+  return sha256(encodeBlockResults(0n, results.map((r) => ({ code: r.code, data: r.data, gasWanted: r.gasWanted, gasUsed: r.gasUsed, log: '', info: '', events: [], codespace: '' })), [], new Uint8Array()));
 }
 
 export class DepinNode {
@@ -153,7 +146,7 @@ export class DepinNode {
     } else {
       this.lastAppHash = this.app.info().lastBlockAppHash;
       const res = await this.blocks.loadResults(appHeight);
-      this.lastResultsHash = res ? resultsHash(res.txResults) : new Uint8Array();
+      this.lastResultsHash = res ? resultsHash(res.txResults.map(fromResultMsg)) : new Uint8Array();
     }
     if (appHeight < storeHeight) this.log(`replaying blocks ${appHeight + 1n}..${storeHeight} into the app`);
     while (appHeight < storeHeight) {
@@ -174,15 +167,15 @@ export class DepinNode {
   async applyBlock(block: Block, opts: { replay?: boolean } = {}): Promise<void> {
     const height = i64(block.header.height);
     const time = toTimestamp(block.header.time);
-    const res = this.app.finalizeBlock({ height, time, txs: block.txs });
-    const resultMsgs = res.txResults.map(toResultMsg);
-    const resultsBytes = await this.blocks.saveResults(height, { height: height.toString(), txResults: resultMsgs, finalizeBlockEvents: res.events, appHash: res.appHash });
+    const res = this.app.finalizeBlock({ height, time, txs: block.txs, proposer: block.header.proposerAddress, lastAppHash: block.header.appHash });
+    const resultsBytes = encodeBlockResults(height, res.txResults, res.events, res.appHash);
+    await this.blocks.saveResults(height, resultsBytes);
     await this.mempool.exclusive(async () => {
       const { appHash } = await this.app.commit();
       this.lastAppHash = appHash;
       if (!opts.replay) this.mempool.update(block.txs);
     });
-    this.lastResultsHash = resultsHash(resultMsgs);
+    this.lastResultsHash = resultsHash(res.txResults);
     // Indexing runs on the indexer thread while the next block is built; its queue keeps blocks in
     // order, and a crash before it finishes is repaired from the stored results at startup.
     const indexed = this.indexer.indexEncodedBlock(height, block.txs, resultsBytes);
@@ -198,7 +191,7 @@ export class DepinNode {
     if (!this.bus.wants('Tx')) return;
     block.txs.forEach((tx, index) => {
       const r = results[index]!;
-      const hash = Buffer.from(sha256(tx)).toString('hex').toUpperCase();
+      const hash = txHashHex(tx);
       this.bus.publish({
         events: flattenEvents(r.events, { 'tm.event': 'Tx', 'tx.hash': hash, 'tx.height': height.toString() }),
         data: { type: 'tendermint/event/Tx', value: { height, index, tx, result: r } },
@@ -271,7 +264,8 @@ export class DepinNode {
       versionApp: '0',
     };
     const block: Block = { header, txs, lastCommit };
-    const blockId: BlockID = { hash: headerHash(header), partSetHeader: { total: 1, hash: partHash(BlockCodec.encode(block)) } };
+    const encoded = encodeBlock(block);
+    const blockId: BlockID = { hash: headerHash(header), partSetHeader: { total: 1, hash: partHash(encoded) } };
     const signature = key.sign(voteSignBytes(this.chainId, height, 0, blockId, time));
     const commit: Commit = {
       height: height.toString(),
@@ -279,7 +273,7 @@ export class DepinNode {
       blockId,
       signatures: [{ blockIdFlag: BLOCK_ID_FLAG_COMMIT, validatorAddress: key.address, timestamp: header.time, signature }],
     };
-    await this.blocks.saveBlock(block, blockId, commit);
+    await this.blocks.saveBlock(block, blockId, commit, encoded);
     await this.applyBlock(block);
   }
 

@@ -17,20 +17,34 @@ export function accountAddress(pubkey33: Uint8Array): string {
   return toBech32(ACCOUNT_PREFIX, addressBytesFromPubkey(pubkey33));
 }
 
-/** Recently decoded addresses: every store key of an account needs its bytes, and bech32 checksum
- * verification was ~10% of CheckTx time. Entries are immutable results of a pure function. */
-const decodedCache = new Map<string, Uint8Array>();
+/** Recently decoded addresses, one map per prefix (keyed by the address string itself, so the
+ * string's cached hash makes a hit one lookup): every store key of an account needs its bytes,
+ * and bech32 checksum verification was ~10% of CheckTx time. Entries are results of a pure
+ * function; the maps are cleared when they grow past a bound. */
+const decoded = new Map<string, Map<string, { bytes: Uint8Array; key: string }>>();
 const DECODED_CACHE_MAX = 200_000;
 
-/** Decodes a bech32 address with the expected prefix; throws a descriptive Error otherwise. */
-export function fromBech32(address: string, expectedPrefix: string = ACCOUNT_PREFIX): Uint8Array {
-  const cacheKey = expectedPrefix + '|' + address;
-  const hit = decodedCache.get(cacheKey);
+function lookup(address: string, prefix: string): { bytes: Uint8Array; key: string } {
+  let m = decoded.get(prefix);
+  if (!m) decoded.set(prefix, (m = new Map()));
+  let hit = m.get(address);
   if (hit) return hit;
-  const bytes = decodeBech32(address, expectedPrefix);
-  if (decodedCache.size >= DECODED_CACHE_MAX) decodedCache.clear();
-  decodedCache.set(cacheKey, bytes);
-  return bytes;
+  const bytes = decodeBech32(address, prefix);
+  hit = { bytes, key: Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('latin1') };
+  if (m.size >= DECODED_CACHE_MAX) m.clear();
+  m.set(address, hit);
+  return hit;
+}
+
+/** Decodes a bech32 address with the expected prefix; throws a descriptive Error otherwise.
+ * The result is shared: callers must not mutate it. */
+export function fromBech32(address: string, expectedPrefix: string = ACCOUNT_PREFIX): Uint8Array {
+  return lookup(address, expectedPrefix).bytes;
+}
+
+/** The address bytes as a latin1 string (one char per byte), the form store keys are built from. */
+export function addressKey(address: string, expectedPrefix: string = ACCOUNT_PREFIX): string {
+  return lookup(address, expectedPrefix).key;
 }
 
 function decodeBech32(address: string, expectedPrefix: string): Uint8Array {

@@ -37,12 +37,13 @@ export function isLowS(sig: Uint8Array): boolean {
 }
 
 /**
- * Verifies a 64-byte r||s signature over a 32-byte digest with a 33-byte compressed key.
+ * Verifies a 64-byte r||s signature over a 32-byte digest with a 33-byte compressed key (or its
+ * 65-byte uncompressed form, which verifies faster: no square root to parse it).
  * libsecp256k1 itself rejects high-S signatures (it requires the normalized form), so malleated
  * signatures fail here; isLowS is kept for explicit error reporting.
  */
 export function verifyDigest(sig: Uint8Array, digest: Uint8Array, pubkey: Uint8Array): boolean {
-  if (sig.length !== 64 || digest.length !== 32 || pubkey.length !== 33) return false;
+  if (sig.length !== 64 || digest.length !== 32 || (pubkey.length !== 33 && pubkey.length !== 65)) return false;
   try {
     return native.ecdsaVerify(sig, digest, pubkey);
   } catch {
@@ -66,6 +67,25 @@ export function signDigestRecoverable(digest: Uint8Array, privkey: Uint8Array): 
 
 export function publicKeyCreate(privkey: Uint8Array, compressed = true): Uint8Array {
   return Uint8Array.from(native.publicKeyCreate(privkey, compressed));
+}
+
+/** Compressed (33 bytes) <-> uncompressed (65 bytes, 0x04 prefix); throws on an invalid key. */
+export function publicKeyConvert(pubkey: Uint8Array, compressed: boolean): Uint8Array {
+  return Uint8Array.from(native.publicKeyConvert(pubkey, compressed));
+}
+
+/**
+ * The public key (uncompressed, 65 bytes) whose signature `sig` (64-byte r||s, recovery id 0..3)
+ * signed `digest`, or undefined if there is none. Does NOT reject high-S: callers that must match
+ * Ethereum's rules check isLowS themselves.
+ */
+export function recoverPublicKey(sig: Uint8Array, recid: number, digest: Uint8Array): Uint8Array | undefined {
+  if (sig.length !== 64 || digest.length !== 32 || !Number.isInteger(recid) || recid < 0 || recid > 3) return undefined;
+  try {
+    return Uint8Array.from(native.ecdsaRecover(sig, recid, digest, false));
+  } catch {
+    return undefined;
+  }
 }
 
 export function isValidPublicKey(pubkey: Uint8Array): boolean {

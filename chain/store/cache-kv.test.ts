@@ -146,11 +146,13 @@ test('CacheKV branches (nested, written, discarded, committed) behave like layer
   );
 });
 
-test('CacheKV over a plain reader (no latin1 fast path) and key views with offsets', () => {
+test('CacheKV over a minimal reader, and key views with offsets', () => {
   const entries = new Map<string, Uint8Array>([['a', Uint8Array.of(1)], ['b', Uint8Array.of(2)], ['c', Uint8Array.of(3)]]);
   const plain: KVReader = {
     get: (k) => entries.get(lat(k)),
     has: (k) => entries.has(lat(k)),
+    getS: (k) => entries.get(k),
+    hasS: (k) => entries.has(k),
     *iterator(start, end, reverse) {
       const ks = [...entries.keys()].sort().filter((k) => (!start || k >= lat(start)) && (!end || k < lat(end)));
       for (const k of reverse ? ks.reverse() : ks) yield [Buffer.from(k, 'latin1'), entries.get(k)!];

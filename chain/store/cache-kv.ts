@@ -17,18 +17,8 @@ const byString = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
 /** Local entry: a value, or null for a delete that shadows the parent. */
 type Entry = Bytes | null;
 
-/** A reader that can look a key up by its latin1 string (CacheKV, MerkleStore). */
-interface Latin1Reader {
-  getLatin1(k: string, key: Bytes): Bytes | undefined;
-}
-
-function isLatin1Reader(r: KVReader): r is KVReader & Latin1Reader {
-  return typeof (r as Partial<Latin1Reader>).getLatin1 === 'function';
-}
-
 export class CacheKV implements KVStore {
   readonly parent: KVReader;
-  private readonly fastParent: Latin1Reader | undefined;
   // Point lookups hit the Map; the sorted index exists only once someone iterates, and is then
   // kept up to date by set/delete.
   private readonly local = new Map<string, Entry>();
@@ -36,34 +26,42 @@ export class CacheKV implements KVStore {
 
   constructor(parent: KVReader) {
     this.parent = parent;
-    this.fastParent = isLatin1Reader(parent) ? parent : undefined;
   }
 
   get(key: Bytes): Bytes | undefined {
-    return this.getLatin1(latin1(key), key);
+    return this.getS(latin1(key));
   }
 
-  getLatin1(k: string, key: Bytes): Bytes | undefined {
+  getS(k: string): Bytes | undefined {
     const e = this.local.get(k);
     if (e !== undefined) return e ?? undefined;
-    return this.fastParent !== undefined ? this.fastParent.getLatin1(k, key) : this.parent.get(key);
+    return this.parent.getS(k);
   }
 
   has(key: Bytes): boolean {
-    const k = latin1(key);
+    return this.hasS(latin1(key));
+  }
+
+  hasS(k: string): boolean {
     const e = this.local.get(k);
     if (e !== undefined) return e !== null;
-    return this.fastParent !== undefined ? this.fastParent.getLatin1(k, key) !== undefined : this.parent.has(key);
+    return this.parent.hasS(k);
   }
 
   set(key: Bytes, value: Bytes): void {
-    const k = latin1(key);
+    this.setS(latin1(key), value);
+  }
+
+  setS(k: string, value: Bytes): void {
     this.local.set(k, value);
     this.sorted?.set(k, value);
   }
 
   delete(key: Bytes): void {
-    const k = latin1(key);
+    this.deleteS(latin1(key));
+  }
+
+  deleteS(k: string): void {
     this.local.set(k, null);
     this.sorted?.set(k, null);
   }
@@ -88,13 +86,15 @@ export class CacheKV implements KVStore {
   /** Pushes the local writes into the parent (which must be a KVStore) and clears them. */
   write(): void {
     const parent = this.parent as Partial<KVStore>;
-    if (typeof parent.set !== 'function' || typeof parent.delete !== 'function') {
+    if (typeof parent.setS !== 'function' || typeof parent.deleteS !== 'function') {
       throw new Error('CacheKV.write(): parent is read-only; hand writes() to MerkleStore.stage instead');
     }
-    for (const [k, v] of this.local) {
-      if (v === null) parent.delete(fromLatin1(k));
-      else parent.set(fromLatin1(k), v);
-    }
+    // forEach, not for-of: no [key, value] array per entry on this per-tx path.
+    const p = parent as KVStore;
+    this.local.forEach((v, k) => {
+      if (v === null) p.deleteS(k);
+      else p.setS(k, v);
+    });
     this.discard();
   }
 

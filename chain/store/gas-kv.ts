@@ -2,6 +2,7 @@
 // gaskv store, so gas usage is a deterministic function of what the tx touched.
 import { KV_GAS, type GasMeter } from '../gas.ts';
 import type { Bytes, KVStore } from './kv.ts';
+import { latin1 } from './smt-hash.ts';
 
 export class GasKV implements KVStore {
   readonly parent: KVStore;
@@ -13,26 +14,43 @@ export class GasKV implements KVStore {
   }
 
   get(key: Bytes): Bytes | undefined {
-    this.meter.consume(KV_GAS.readCostFlat, 'ReadFlat');
-    const v = this.parent.get(key);
-    this.meter.consume(KV_GAS.readCostPerByte * (key.length + (v?.length ?? 0)), 'ReadPerByte');
-    return v;
+    return this.getS(latin1(key));
   }
 
   has(key: Bytes): boolean {
-    this.meter.consume(KV_GAS.hasCost, 'Has');
-    return this.parent.has(key);
+    return this.hasS(latin1(key));
   }
 
   set(key: Bytes, value: Bytes): void {
-    this.meter.consume(KV_GAS.writeCostFlat, 'WriteFlat');
-    this.meter.consume(KV_GAS.writeCostPerByte * (key.length + value.length), 'WritePerByte');
-    this.parent.set(key, value);
+    this.setS(latin1(key), value);
   }
 
   delete(key: Bytes): void {
+    this.deleteS(latin1(key));
+  }
+
+  // A latin1 key has one char per byte: k.length is the key's byte length.
+  getS(k: string): Bytes | undefined {
+    this.meter.consume(KV_GAS.readCostFlat, 'ReadFlat');
+    const v = this.parent.getS(k);
+    this.meter.consume(KV_GAS.readCostPerByte * (k.length + (v?.length ?? 0)), 'ReadPerByte');
+    return v;
+  }
+
+  hasS(k: string): boolean {
+    this.meter.consume(KV_GAS.hasCost, 'Has');
+    return this.parent.hasS(k);
+  }
+
+  setS(k: string, value: Bytes): void {
+    this.meter.consume(KV_GAS.writeCostFlat, 'WriteFlat');
+    this.meter.consume(KV_GAS.writeCostPerByte * (k.length + value.length), 'WritePerByte');
+    this.parent.setS(k, value);
+  }
+
+  deleteS(k: string): void {
     this.meter.consume(KV_GAS.deleteCost, 'Delete');
-    this.parent.delete(key);
+    this.parent.deleteS(k);
   }
 
   *iterator(start: Bytes | undefined, end: Bytes | undefined, reverse = false): IterableIterator<[Bytes, Bytes]> {

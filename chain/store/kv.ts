@@ -9,6 +9,13 @@ export interface KVReader {
   get(key: Bytes): Bytes | undefined;
   has(key: Bytes): boolean;
   /**
+   * The same lookups with the key as a latin1 string (one char per byte, so string order is byte
+   * order). Every layer keys its maps by that string, so hot keepers that build their keys as
+   * strings skip a byte-array allocation and a conversion per access at every level.
+   */
+  getS(key: string): Bytes | undefined;
+  hasS(key: string): boolean;
+  /**
    * Entries with start <= key < end in ascending byte order (descending when reverse).
    * `undefined` bounds are open. The iterator must be fully consumed or abandoned before
    * the store is written to.
@@ -19,6 +26,8 @@ export interface KVReader {
 export interface KVStore extends KVReader {
   set(key: Bytes, value: Bytes): void;
   delete(key: Bytes): void;
+  setS(key: string, value: Bytes): void;
+  deleteS(key: string): void;
 }
 
 /** A staged write: `undefined` value means delete. */

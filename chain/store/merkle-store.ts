@@ -20,7 +20,7 @@ const BTree = sortedBtree.default;
 type BTree<K, V> = import('sorted-btree').default<K, V>;
 
 type DB = AbstractLevel<any, Uint8Array, Uint8Array>;
-type BatchOp = { type: 'put'; key: Uint8Array; value: Uint8Array } | { type: 'del'; key: Uint8Array };
+const VIEW = { keyEncoding: 'view', valueEncoding: 'view' } as const;
 
 // DB key prefixes (one byte each; see README.md).
 const NODE = 0x6e; // 'n' ‖ hash(32)        -> encoded node
@@ -30,17 +30,20 @@ const LATEST = Uint8Array.of(0x4c); // 'L'  -> u64be latest version
 
 const byString = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
 
-function nodeKey(h: Hash): Uint8Array {
-  const k = Buffer.allocUnsafe(33);
-  k[0] = NODE;
-  k.write(h, 1, 32, 'latin1');
+// Every DB key starts with `pre`: the store's own namespace in a shared database (see open()).
+function nodeKey(pre: Uint8Array, h: Hash): Uint8Array {
+  const k = Buffer.allocUnsafe(pre.length + 33);
+  k.set(pre, 0);
+  k[pre.length] = NODE;
+  k.write(h, pre.length + 1, 32, 'latin1');
   return k;
 }
 
-function flatKey(key: Uint8Array): Uint8Array {
-  const k = new Uint8Array(1 + key.length);
-  k[0] = FLAT;
-  k.set(key, 1);
+function flatKey(pre: Uint8Array, key: Uint8Array): Uint8Array {
+  const k = Buffer.allocUnsafe(pre.length + 1 + key.length);
+  k.set(pre, 0);
+  k[pre.length] = FLAT;
+  k.set(key, pre.length + 1);
   return k;
 }
 
@@ -50,12 +53,15 @@ function u64be(v: number): Uint8Array {
   return b;
 }
 
-function rootKey(version: number): Uint8Array {
-  const k = new Uint8Array(9);
-  k[0] = ROOT;
-  k.set(u64be(version), 1);
+function rootKey(pre: Uint8Array, version: number): Uint8Array {
+  const k = new Uint8Array(pre.length + 9);
+  k.set(pre, 0);
+  k[pre.length] = ROOT;
+  k.set(u64be(version), pre.length + 1);
   return k;
 }
+
+const withPrefix = (pre: Uint8Array, key: Uint8Array): Uint8Array => Buffer.concat([pre, key]);
 
 function readU64(b: Uint8Array): number {
   return Number(new DataView(b.buffer, b.byteOffset, b.byteLength).getBigUint64(0));
@@ -105,37 +111,54 @@ export class MerkleStore implements KVReader {
   readonly db: DB;
   readonly stats: MerkleStoreStats = { hashes: 0, nodeReads: 0, nodeWrites: 0 };
   private readonly flat: BTree<string, Uint8Array> = new BTree<string, Uint8Array>(undefined, byString);
+  /** The same entries in a hash map: point reads are most of tx execution's store traffic, and a
+   * B-tree lookup compares long shared key prefixes (module ‖ table ‖ address) at every level. */
+  private readonly flatMap = new Map<string, Uint8Array>();
   private readonly cache: NodeCache;
   private root: Hash = ZERO;
   private _version = 0;
   private staged: Staged | undefined;
   private committing = false;
 
-  private constructor(db: DB, opts: MerkleStoreOptions) {
+  /** Prefix of every key this store writes in `db`. */
+  private readonly pre: Uint8Array;
+
+  private constructor(db: DB, pre: Uint8Array, opts: MerkleStoreOptions) {
     this.db = db;
+    this.pre = pre;
     this.cache = new NodeCache(opts.cacheNodes ?? 500_000);
   }
 
   /**
-   * Opens the store in `db` (a `level` database or sublevel with 'view' key and value encodings,
-   * used by this store alone) and loads the latest flat state into memory.
+   * Opens the store in `db` (a `level` database or sublevel, used by this store alone) and loads
+   * the latest flat state into memory. A sublevel is unwrapped: the store writes to its root
+   * database under the sublevel's prefix itself (same keys on disk), because a commit batch of
+   * tens of thousands of node writes went through abstract-level's per-op cloning twice (once per
+   * level) and now goes straight to LevelDB through a native chained batch.
    */
   static async open(db: AbstractLevel<any, any, any>, opts: MerkleStoreOptions = {}): Promise<MerkleStore> {
-    const s = new MerkleStore(db as DB, opts);
-    await s.db.open();
-    const latest = await s.db.get(LATEST);
+    await db.open();
+    const sub = db as unknown as { db?: DB; prefix?: string };
+    const root = sub.db && sub.db !== (db as unknown) ? sub.db : (db as DB);
+    const pre = root === (db as unknown) ? new Uint8Array() : Buffer.from(sub.prefix ?? '', 'utf8');
+    const s = new MerkleStore(root, pre, opts);
+    const latest = await s.db.get(withPrefix(pre, LATEST), VIEW);
     if (latest !== undefined) {
       s._version = readU64(latest);
-      const root = await s.db.get(rootKey(s._version));
-      if (root === undefined) throw new Error(`merkle store: root of version ${s._version} missing`);
-      s.root = latin1(root);
+      const rootHash = await s.db.get(rootKey(pre, s._version), VIEW);
+      if (rootHash === undefined) throw new Error(`merkle store: root of version ${s._version} missing`);
+      s.root = latin1(rootHash);
     }
-    const it = s.db.iterator({ gte: Uint8Array.of(FLAT), lt: Uint8Array.of(FLAT + 1) });
+    const it = s.db.iterator({ gte: withPrefix(pre, Uint8Array.of(FLAT)), lt: withPrefix(pre, Uint8Array.of(FLAT + 1)), ...VIEW });
     try {
       for (;;) {
         const entries = await it.nextv(4096);
         if (entries.length === 0) break;
-        for (const [k, v] of entries) s.flat.set(latin1(k.subarray(1)), v);
+        for (const [k, v] of entries) {
+          const key = latin1(k.subarray(pre.length + 1));
+          s.flat.set(key, v);
+          s.flatMap.set(key, v);
+        }
       }
     } finally {
       await it.close();
@@ -166,16 +189,20 @@ export class MerkleStore implements KVReader {
   // Returned values are the store's own arrays: callers must not mutate them.
 
   get(key: Bytes): Bytes | undefined {
-    return this.flat.get(latin1(key));
+    return this.flatMap.get(latin1(key));
   }
 
   has(key: Bytes): boolean {
-    return this.flat.has(latin1(key));
+    return this.flatMap.has(latin1(key));
   }
 
   /** Fast path for CacheKV, which already holds the key as a latin1 string. */
-  getLatin1(k: string): Bytes | undefined {
-    return this.flat.get(k);
+  getS(k: string): Bytes | undefined {
+    return this.flatMap.get(k);
+  }
+
+  hasS(k: string): boolean {
+    return this.flatMap.has(k);
   }
 
   *iterator(start: Bytes | undefined, end: Bytes | undefined, reverse = false): IterableIterator<[Bytes, Bytes]> {
@@ -208,15 +235,15 @@ export class MerkleStore implements KVReader {
     const last = new Map<string, Write>();
     for (const w of writes) last.set(latin1(w[0]), w);
     const ops: Op[] = [];
-    for (const [flat, [key, value]] of last) {
+    last.forEach(([key, value], flat) => {
       // Only effective changes reach the tree: same-value sets and deletes of absent keys are
       // dropped here (the flat state is exactly the committed tree's contents).
-      const cur = this.flat.get(flat);
-      if (value === undefined ? cur === undefined : cur !== undefined && sameBytes(cur, value)) continue;
+      const cur = this.flatMap.get(flat);
+      if (value === undefined ? cur === undefined : cur !== undefined && sameBytes(cur, value)) return;
       // Copies: the staged leaves are hashed now and encoded at commit; a caller mutating its
       // arrays in between must not make the stored node disagree with its hash.
       ops.push({ flat, key: key.slice(), keyHash: sha(key), value: value?.slice() });
-    }
+    });
     this.stats.hashes += ops.length;
     ops.sort((a, b) => byString(a.keyHash, b.keyHash));
     const staged: Staged = { root: this.root, nodes: [], superseded: [], ops };
@@ -322,7 +349,7 @@ export class MerkleStore implements KVReader {
   private load(h: Hash): Node {
     const cached = this.cache.get(h);
     if (cached !== undefined) return cached;
-    const raw = this.db.getSync(nodeKey(h));
+    const raw = this.db.getSync(nodeKey(this.pre, h), VIEW);
     if (raw === undefined) throw new Error(`merkle store: node ${Buffer.from(h, 'latin1').toString('hex')} missing from the database`);
     this.stats.nodeReads++;
     const n = decodeNode(h, raw);
@@ -342,17 +369,18 @@ export class MerkleStore implements KVReader {
     if (!Number.isSafeInteger(version) || version < 1) throw new Error(`merkle store: invalid version ${version}`);
     if (this._version !== 0 && version !== this._version + 1) throw new Error(`merkle store: commit version ${version} after ${this._version}`);
     const staged: Staged = this.staged ?? { root: this.root, nodes: [], superseded: [], ops: [] };
-    const batch: BatchOp[] = [];
-    for (const n of staged.nodes) batch.push({ type: 'put', key: nodeKey(n.hash), value: encodeNode(n) });
+    const pre = this.pre;
+    const batch = this.db.batch();
+    for (const n of staged.nodes) batch.put(nodeKey(pre, n.hash), encodeNode(n), VIEW);
     for (const op of staged.ops) {
-      if (op.value === undefined) batch.push({ type: 'del', key: flatKey(op.key) });
-      else batch.push({ type: 'put', key: flatKey(op.key), value: op.value });
+      if (op.value === undefined) batch.del(flatKey(pre, op.key), VIEW);
+      else batch.put(flatKey(pre, op.key), op.value, VIEW);
     }
-    batch.push({ type: 'put', key: rootKey(version), value: fromLatin1(staged.root) });
-    batch.push({ type: 'put', key: LATEST, value: u64be(version) });
+    batch.put(rootKey(pre, version), fromLatin1(staged.root), VIEW);
+    batch.put(withPrefix(pre, LATEST), u64be(version), VIEW);
     this.committing = true;
     try {
-      await this.db.batch(batch as never, { sync: true } as never);
+      await batch.write({ sync: true } as never);
     } finally {
       this.committing = false;
     }
@@ -360,8 +388,13 @@ export class MerkleStore implements KVReader {
     for (const h of staged.superseded) this.cache.delete(h);
     for (const n of staged.nodes) this.cache.put(n);
     for (const op of staged.ops) {
-      if (op.value === undefined) this.flat.delete(op.flat);
-      else this.flat.set(op.flat, op.value);
+      if (op.value === undefined) {
+        this.flat.delete(op.flat);
+        this.flatMap.delete(op.flat);
+      } else {
+        this.flat.set(op.flat, op.value);
+        this.flatMap.set(op.flat, op.value);
+      }
     }
     this.stats.nodeWrites += staged.nodes.length;
     this.root = staged.root;
@@ -376,7 +409,7 @@ export class MerkleStore implements KVReader {
   rootAt(version: number): Uint8Array | undefined {
     if (version === this._version && version !== 0) return fromLatin1(this.root);
     if (!Number.isSafeInteger(version) || version < 1 || version > this._version) return undefined;
-    return this.db.getSync(rootKey(version));
+    return this.db.getSync(rootKey(this.pre, version), VIEW);
   }
 
   private rootHashAt(version: number): Hash {

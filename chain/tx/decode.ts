@@ -1,6 +1,6 @@
 // Decodes broadcast bytes (TxRaw) into a typed transaction, resolving each message through the
 // router. Everything here is stateless; anything that needs state is the ante handler's job.
-import { sha256 } from '../crypto/hash.ts';
+import { txHash } from './tx-hash.ts';
 import { u64 } from '../codec/proto.ts';
 import { coinsFromProto, type Coin } from '../coins.ts';
 import { ErrTxDecode, ErrInvalidPubKey, ErrUnknownExtensionOptions, ErrNotSupported, SdkError, ErrInvalidRequest } from '../errors.ts';
@@ -104,7 +104,7 @@ export class TxDecoder {
 
     return {
       raw,
-      hash: sha256(raw),
+      hash: txHash(raw),
       bodyBytes: txRaw.bodyBytes,
       authInfoBytes: txRaw.authInfoBytes,
       signatures: txRaw.signatures,

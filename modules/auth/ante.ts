@@ -20,7 +20,7 @@ import type { BankKeeperI } from '../bank/keeper.ts';
 export const FEE_COLLECTOR = 'fee_collector';
 
 export interface AnteDeps {
-  auth: Pick<AccountKeeper, 'getAccount' | 'setAccount' | 'setPubkey' | 'params'>;
+  auth: Pick<AccountKeeper, 'getAccount' | 'hasAccount' | 'setAccount' | 'setPubkey' | 'params'>;
   bank: Pick<BankKeeperI, 'sendCoinsFromAccountToModule' | 'touchForFee'>;
   /** Denom whose fee deduction Simulate charges for when the simulated tx carries no fee. */
   feeDenom?: string;
@@ -77,7 +77,8 @@ export function runAnte(ctx: Context, tx: DecodedTx, deps: AnteDeps, opts: AnteO
   if (tx.timeoutHeight > 0n && ctx.block.height > tx.timeoutHeight) {
     throw ErrTxTimeoutHeight.wrap(`block height: ${ctx.block.height}, timeout height: ${tx.timeoutHeight}`);
   }
-  const memoChars = [...tx.memo].length;
+  // UTF-16 length bounds the character count from above, so most memos skip the count.
+  const memoChars = BigInt(tx.memo.length) <= params.maxMemoCharacters ? tx.memo.length : [...tx.memo].length;
   if (BigInt(memoChars) > params.maxMemoCharacters) {
     throw ErrMemoTooLarge.wrap(`maximum number of characters is ${params.maxMemoCharacters} but received ${memoChars} characters`);
   }
@@ -106,9 +107,9 @@ export function runAnte(ctx: Context, tx: DecodedTx, deps: AnteDeps, opts: AnteO
   // ---- end fee grant ----
   if (opts.simulate && tx.fee.amount.length === 0) {
     // CosmJS simulates with an empty fee; charge the gas the real fee payment will cost.
-    if (deps.auth.getAccount(ctx, deductFrom)) deps.bank.touchForFee(ctx, deductFrom, FEE_COLLECTOR, deps.feeDenom ?? 'udpin');
+    if (deps.auth.hasAccount(ctx, deductFrom)) deps.bank.touchForFee(ctx, deductFrom, FEE_COLLECTOR, deps.feeDenom ?? 'udpin');
   } else if (tx.fee.amount.length > 0) {
-    if (!deps.auth.getAccount(ctx, deductFrom)) throw ErrUnknownAddress.wrap(`fee payer address: ${deductFrom} does not exist`);
+    if (!deps.auth.hasAccount(ctx, deductFrom)) throw ErrUnknownAddress.wrap(`fee payer address: ${deductFrom} does not exist`);
     try {
       deps.bank.sendCoinsFromAccountToModule(ctx, deductFrom, FEE_COLLECTOR, tx.fee.amount);
     } catch (err) {
@@ -118,7 +119,7 @@ export function runAnte(ctx: Context, tx: DecodedTx, deps: AnteDeps, opts: AnteO
       throw err;
     }
   }
-  ctx.events.emit(event('tx', { fee: formatCoins(tx.fee.amount), fee_payer: deductFrom }));
+  if (ctx.events.enabled) ctx.events.emit(event('tx', { fee: formatCoins(tx.fee.amount), fee_payer: deductFrom }));
 
   // Signers: load accounts, settle public keys, charge signature gas, check sequences.
   const accounts: Account[] = [];
@@ -163,9 +164,9 @@ export function runAnte(ctx: Context, tx: DecodedTx, deps: AnteDeps, opts: AnteO
 
   for (let i = 0; i < nSigners; i++) {
     const acc = accounts[i]!;
-    ctx.events.emit(event('tx', { acc_seq: `${acc.address}/${acc.sequence}` }));
+    if (ctx.events.enabled) ctx.events.emit(event('tx', { acc_seq: `${acc.address}/${acc.sequence}` }));
     acc.sequence += 1n;
     deps.auth.setAccount(ctx, acc);
   }
-  for (const sig of tx.signatures) ctx.events.emit(event('tx', { signature: Buffer.from(sig).toString('base64') }));
+  if (ctx.events.enabled) for (const sig of tx.signatures) ctx.events.emit(event('tx', { signature: Buffer.from(sig).toString('base64') }));
 }

@@ -1,28 +1,23 @@
 // Accounts: address -> BaseAccount/ModuleAccount (stored as a protobuf Any, exactly what the
 // Account query returns), a global account-number counter, and the module params.
 import type { Context } from '../../chain/context.ts';
-import { u64, u64Field } from '../../chain/codec/proto.ts';
-import { accountAddress, fromBech32, toBech32, ACCOUNT_PREFIX } from '../../chain/crypto/address.ts';
+import { accountAddress, addressKey, toBech32, ACCOUNT_PREFIX } from '../../chain/crypto/address.ts';
 import { sha256 } from '../../chain/crypto/hash.ts';
 import { ErrInvalidPubKey } from '../../chain/errors.ts';
-import { PubKeySecp256k1, SECP256K1_PUBKEY_URL } from '../../chain/tx/types.ts';
 import type { KVStore } from '../../chain/store/kv.ts';
-import { AnyCodec, BaseAccount, ModuleAccount, AuthParams as AuthParamsCodec, BASE_ACCOUNT_URL, MODULE_ACCOUNT_URL, type BaseAccountMsg } from './types.ts';
+import { AuthParams as AuthParamsCodec } from './types.ts';
+import { encodeAccount, decodeAccount, type Account } from './account-codec.ts';
 import { DEFAULT_AUTH_PARAMS, paramsFromMsg, paramsToMsg, type AuthParams } from './params.ts';
 
-export interface Account {
-  address: string;
-  pubkey: Uint8Array | undefined;
-  accountNumber: bigint;
-  sequence: bigint;
-  /** Set for module accounts (fee_collector, ...), which hold funds but never sign. */
-  module?: { name: string; permissions: string[] };
-}
+export type { Account } from './account-codec.ts';
+export { encodeAccount, decodeAccount } from './account-codec.ts';
 
+// Keys are built as latin1 strings (see KVReader.getS): 'auth/' ‖ table byte ‖ address bytes.
 const STORE = new TextEncoder().encode('auth/');
-const PARAMS_KEY = Uint8Array.of(0x00);
+const PARAMS_KEY = 'auth/\x00';
+const ACCOUNT_PREFIX_S = 'auth/\x01';
+const NEXT_NUMBER_KEY = 'auth/\x02';
 const ACCOUNT_PREFIX_BYTE = 0x01;
-const NEXT_NUMBER_KEY = Uint8Array.of(0x02);
 
 const moduleAddresses = new Map<string, string>();
 
@@ -36,45 +31,7 @@ export function moduleAddress(name: string): string {
   return a;
 }
 
-function accountKey(addrBytes: Uint8Array): Uint8Array {
-  const k = new Uint8Array(1 + addrBytes.length);
-  k[0] = ACCOUNT_PREFIX_BYTE;
-  k.set(addrBytes, 1);
-  return k;
-}
-
-export function encodeAccount(acc: Account): Uint8Array {
-  const base: BaseAccountMsg = {
-    address: acc.address,
-    pubKey: acc.pubkey ? { typeUrl: SECP256K1_PUBKEY_URL, value: PubKeySecp256k1.encode({ key: acc.pubkey }) } : null,
-    accountNumber: u64Field(acc.accountNumber),
-    sequence: u64Field(acc.sequence),
-  } as BaseAccountMsg;
-  if (acc.module) {
-    return AnyCodec.encode({ typeUrl: MODULE_ACCOUNT_URL, value: ModuleAccount.encode({ baseAccount: base, name: acc.module.name, permissions: acc.module.permissions }) });
-  }
-  return AnyCodec.encode({ typeUrl: BASE_ACCOUNT_URL, value: BaseAccount.encode(base) });
-}
-
-export function decodeAccount(bytes: Uint8Array): Account {
-  const any = AnyCodec.decode(bytes);
-  let base: BaseAccountMsg;
-  let module: Account['module'];
-  if (any.typeUrl === MODULE_ACCOUNT_URL) {
-    const m = ModuleAccount.decode(any.value);
-    base = m.baseAccount!;
-    module = { name: m.name, permissions: m.permissions };
-  } else {
-    base = BaseAccount.decode(any.value);
-  }
-  return {
-    address: base.address,
-    pubkey: base.pubKey ? PubKeySecp256k1.decode(base.pubKey.value).key : undefined,
-    accountNumber: u64(base.accountNumber),
-    sequence: u64(base.sequence),
-    module,
-  };
-}
+const accountKey = (address: string): string => ACCOUNT_PREFIX_S + addressKey(address);
 
 /** The narrow interface other modules (bank, ante) get. */
 export interface AccountKeeperI {
@@ -86,41 +43,43 @@ export interface AccountKeeperI {
 }
 
 export class AccountKeeper implements AccountKeeperI {
+  /** The last params read and their stored bytes: state values are never mutated in place, so
+   * the same bytes object means the same params (one decode per change, not per tx). */
+  private paramsCache: { raw: Uint8Array; params: AuthParams } | undefined;
+
   private store(ctx: Context): KVStore {
     return ctx.kv(STORE);
   }
 
   getAccount(ctx: Context, address: string): Account | undefined {
-    const raw = this.store(ctx).get(accountKey(fromBech32(address)));
+    const raw = ctx.store.getS(accountKey(address));
     return raw ? decodeAccount(raw) : undefined;
   }
 
   getAccountRaw(ctx: Context, address: string): Uint8Array | undefined {
-    return this.store(ctx).get(accountKey(fromBech32(address)));
+    return ctx.store.getS(accountKey(address));
   }
 
   hasAccount(ctx: Context, address: string): boolean {
-    return this.store(ctx).has(accountKey(fromBech32(address)));
+    return ctx.store.hasS(accountKey(address));
   }
 
   setAccount(ctx: Context, acc: Account): void {
-    this.store(ctx).set(accountKey(fromBech32(acc.address)), encodeAccount(acc));
+    ctx.store.setS(accountKey(acc.address), encodeAccount(acc));
   }
 
   nextAccountNumber(ctx: Context): bigint {
-    const s = this.store(ctx);
-    const raw = s.get(NEXT_NUMBER_KEY);
+    const raw = ctx.store.getS(NEXT_NUMBER_KEY);
     const n = raw ? BigInt(new TextDecoder().decode(raw)) : 0n;
-    s.set(NEXT_NUMBER_KEY, new TextEncoder().encode((n + 1n).toString()));
+    ctx.store.setS(NEXT_NUMBER_KEY, new TextEncoder().encode((n + 1n).toString()));
     return n;
   }
 
   /** Makes sure future account numbers start above `n` (genesis import keeps exported numbers). */
   reserveAccountNumber(ctx: Context, n: bigint): void {
-    const s = this.store(ctx);
-    const raw = s.get(NEXT_NUMBER_KEY);
+    const raw = ctx.store.getS(NEXT_NUMBER_KEY);
     const next = raw ? BigInt(new TextDecoder().decode(raw)) : 0n;
-    if (n >= next) s.set(NEXT_NUMBER_KEY, new TextEncoder().encode((n + 1n).toString()));
+    if (n >= next) ctx.store.setS(NEXT_NUMBER_KEY, new TextEncoder().encode((n + 1n).toString()));
   }
 
   newAccount(ctx: Context, address: string): Account {
@@ -154,11 +113,13 @@ export class AccountKeeper implements AccountKeeperI {
   }
 
   params(ctx: Context): AuthParams {
-    const raw = this.store(ctx).get(PARAMS_KEY);
-    return raw ? paramsFromMsg(AuthParamsCodec.decode(raw)) : DEFAULT_AUTH_PARAMS;
+    const raw = ctx.store.getS(PARAMS_KEY);
+    if (!raw) return DEFAULT_AUTH_PARAMS;
+    if (this.paramsCache?.raw !== raw) this.paramsCache = { raw, params: paramsFromMsg(AuthParamsCodec.decode(raw)) };
+    return this.paramsCache.params;
   }
 
   setParams(ctx: Context, p: AuthParams): void {
-    this.store(ctx).set(PARAMS_KEY, AuthParamsCodec.encode(paramsToMsg(p)));
+    ctx.store.setS(PARAMS_KEY, AuthParamsCodec.encode(paramsToMsg(p)));
   }
 }

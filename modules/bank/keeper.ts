@@ -2,7 +2,7 @@
 // addCoins so supply is only changed by mint and burn, and every movement emits the SDK's
 // coin_spent / coin_received (and transfer) events.
 import type { Context } from '../../chain/context.ts';
-import { fromBech32 } from '../../chain/crypto/address.ts';
+import { fromBech32, addressKey } from '../../chain/crypto/address.ts';
 import { ErrInsufficientFunds, ErrInvalidCoins, ErrUnauthorized } from '../../chain/errors.ts';
 import { event } from '../../chain/events.ts';
 import { formatCoins, type Coin } from '../../chain/coins.ts';
@@ -18,7 +18,6 @@ const STORE = enc.encode('bank/');
 export const SUPPLY_PREFIX = 0x00;
 export const METADATA_PREFIX = 0x01;
 export const BALANCES_PREFIX = 0x02;
-const PARAMS_KEY = Uint8Array.of(0x03);
 
 /** 0x02 | len(addr) | addr | denom : the SDK's layout, so one account's balances are contiguous. */
 export function balancePrefix(addrBytes: Uint8Array): Uint8Array {
@@ -35,6 +34,25 @@ function withSuffix(prefix: Uint8Array, suffix: string): Uint8Array {
   k.write(suffix, prefix.length, 'utf8');
   return k;
 }
+
+// Hot keys as latin1 strings (see KVReader.getS), built from cached address bytes; denoms are
+// UTF-8, so their latin1 form is their bytes (cached: a chain has few denoms).
+const denomKeys = new Map<string, string>();
+function denomKey(denom: string): string {
+  let k = denomKeys.get(denom);
+  if (k === undefined) {
+    k = Buffer.from(denom, 'utf8').toString('latin1');
+    if (denomKeys.size < 10_000) denomKeys.set(denom, k);
+  }
+  return k;
+}
+const BALANCES_S = 'bank/\x02';
+function balanceKey(address: string, denom: string): string {
+  const a = addressKey(address);
+  return BALANCES_S + String.fromCharCode(a.length) + a + denomKey(denom);
+}
+const SUPPLY_S = 'bank/\x00';
+const PARAMS_S = 'bank/\x03';
 
 /** Amounts are stored as ASCII decimal. */
 const amountBytes = (n: bigint): Uint8Array => Buffer.from(n.toString(), 'latin1');
@@ -59,6 +77,7 @@ export class BankKeeper implements BankKeeperI {
   readonly accounts: AccountKeeperI & { getOrCreateModuleAccount(ctx: Context, name: string, perms?: string[]): unknown; hasAccount(ctx: Context, address: string): boolean };
   /** Module accounts that may not receive plain sends (fee_collector, ...), by address. */
   readonly blocked = new Set<string>();
+  private paramsCache: { raw: Uint8Array; params: BankParamsT } | undefined;
 
   constructor(accounts: BankKeeper['accounts'], blockedModules: string[] = []) {
     this.accounts = accounts;
@@ -70,7 +89,7 @@ export class BankKeeper implements BankKeeperI {
   }
 
   balance(ctx: Context, address: string, denom: string): bigint {
-    const raw = this.store(ctx).get(withSuffix(balancePrefix(fromBech32(address)), denom));
+    const raw = ctx.store.getS(balanceKey(address, denom));
     return raw ? amountOfBytes(raw) : 0n;
   }
 
@@ -84,20 +103,20 @@ export class BankKeeper implements BankKeeperI {
   }
 
   private setBalance(ctx: Context, address: string, denom: string, amount: bigint): void {
-    const key = withSuffix(balancePrefix(fromBech32(address)), denom);
-    if (amount === 0n) this.store(ctx).delete(key);
-    else this.store(ctx).set(key, amountBytes(amount));
+    const key = balanceKey(address, denom);
+    if (amount === 0n) ctx.store.deleteS(key);
+    else ctx.store.setS(key, amountBytes(amount));
   }
 
   supplyOf(ctx: Context, denom: string): bigint {
-    const raw = this.store(ctx).get(withSuffix(Uint8Array.of(SUPPLY_PREFIX), denom));
-    return raw ? BigInt(dec.decode(raw)) : 0n;
+    const raw = ctx.store.getS(SUPPLY_S + denomKey(denom));
+    return raw ? amountOfBytes(raw) : 0n;
   }
 
   setSupply(ctx: Context, denom: string, amount: bigint): void {
-    const key = withSuffix(Uint8Array.of(SUPPLY_PREFIX), denom);
-    if (amount === 0n) this.store(ctx).delete(key);
-    else this.store(ctx).set(key, enc.encode(amount.toString()));
+    const key = SUPPLY_S + denomKey(denom);
+    if (amount === 0n) ctx.store.deleteS(key);
+    else ctx.store.setS(key, amountBytes(amount));
   }
 
   *totalSupply(ctx: Context): Generator<Coin> {
@@ -114,12 +133,16 @@ export class BankKeeper implements BankKeeperI {
       }
       this.setBalance(ctx, address, c.denom, have - c.amount);
     }
-    ctx.events.emit(event('coin_spent', { spender: address, amount: formatCoins(coins) }));
+    if (ctx.events.enabled) ctx.events.emit(event('coin_spent', { spender: address, amount: formatCoins(coins) }));
   }
 
   private addCoins(ctx: Context, address: string, coins: readonly Coin[]): void {
     for (const c of coins) this.setBalance(ctx, address, c.denom, this.balance(ctx, address, c.denom) + c.amount);
-    ctx.events.emit(event('coin_received', { receiver: address, amount: formatCoins(coins) }));
+    if (ctx.events.enabled) ctx.events.emit(event('coin_received', { receiver: address, amount: formatCoins(coins) }));
+  }
+
+  private transferEvent(ctx: Context, from: string, to: string, coins: readonly Coin[]): void {
+    if (ctx.events.enabled) ctx.events.emit(event('transfer', { recipient: to, sender: from, amount: formatCoins(coins) }));
   }
 
   private checkCoins(coins: readonly Coin[]): void {
@@ -132,8 +155,8 @@ export class BankKeeper implements BankKeeperI {
     if (!this.params(ctx).defaultSendEnabled) throw ErrSendDisabled.wrap('transfers are disabled by the bank params');
     this.subCoins(ctx, from, coins);
     this.addCoins(ctx, to, coins);
-    if (!this.accounts.getAccount(ctx, to)) this.accounts.newAccount(ctx, to);
-    ctx.events.emit(event('transfer', { recipient: to, sender: from, amount: formatCoins(coins) }));
+    if (!this.accounts.hasAccount(ctx, to)) this.accounts.newAccount(ctx, to);
+    this.transferEvent(ctx, from, to, coins);
   }
 
   /**
@@ -142,9 +165,8 @@ export class BankKeeper implements BankKeeperI {
    */
   touchForFee(ctx: Context, payer: string, module: string, denom: string): void {
     for (const addr of [payer, moduleAddress(module)]) {
-      const key = withSuffix(balancePrefix(fromBech32(addr)), denom);
-      const v = this.store(ctx).get(key);
-      this.store(ctx).set(key, v ?? enc.encode('0'));
+      const key = balanceKey(addr, denom);
+      ctx.store.setS(key, ctx.store.getS(key) ?? enc.encode('0'));
     }
   }
 
@@ -157,7 +179,7 @@ export class BankKeeper implements BankKeeperI {
     this.subCoins(ctx, from, coins);
     const to = moduleAddress(module);
     this.addCoins(ctx, to, coins);
-    ctx.events.emit(event('transfer', { recipient: to, sender: from, amount: formatCoins(coins) }));
+    this.transferEvent(ctx, from, to, coins);
   }
 
   sendCoinsFromModuleToAccount(ctx: Context, module: string, to: string, coins: readonly Coin[]): void {
@@ -169,7 +191,7 @@ export class BankKeeper implements BankKeeperI {
     this.subCoins(ctx, from, coins);
     this.addCoins(ctx, to, coins);
     if (!this.accounts.hasAccount(ctx, to)) this.accounts.newAccount(ctx, to);
-    ctx.events.emit(event('transfer', { recipient: to, sender: from, amount: formatCoins(coins) }));
+    this.transferEvent(ctx, from, to, coins);
   }
 
   mintCoins(ctx: Context, module: string, coins: readonly Coin[]): void {
@@ -204,11 +226,14 @@ export class BankKeeper implements BankKeeperI {
   }
 
   params(ctx: Context): BankParamsT {
-    const raw = this.store(ctx).get(PARAMS_KEY);
-    return { defaultSendEnabled: raw ? BankParams.decode(raw).defaultSendEnabled : true };
+    const raw = ctx.store.getS(PARAMS_S);
+    if (!raw) return { defaultSendEnabled: true };
+    // Same bytes object, same params: decoded once per change, not per send.
+    if (this.paramsCache?.raw !== raw) this.paramsCache = { raw, params: { defaultSendEnabled: BankParams.decode(raw).defaultSendEnabled } };
+    return this.paramsCache.params;
   }
 
   setParams(ctx: Context, p: BankParamsT): void {
-    this.store(ctx).set(PARAMS_KEY, BankParams.encode({ sendEnabled: [], defaultSendEnabled: p.defaultSendEnabled }));
+    ctx.store.setS(PARAMS_S, BankParams.encode({ sendEnabled: [], defaultSendEnabled: p.defaultSendEnabled }));
   }
 }

@@ -4,12 +4,14 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { Level } from 'level';
 import { TxIndexer } from './tx-indexer.ts';
+import { unpackTxs } from './indexer-client.ts';
 
 const db = new Level<Uint8Array, Uint8Array>(workerData.path as string, { keyEncoding: 'view', valueEncoding: 'view' });
 await db.open();
 const indexer = new TxIndexer(db, workerData.exclude as string[] | undefined);
+await indexer.init();
 
-type Req = { id: number; method: 'indexBlock' | 'indexEncodedBlock' | 'lastHeight' | 'getByHash' | 'search' | 'close'; args: unknown[] };
+type Req = { id: number; method: 'indexBlock' | 'indexEncodedBlock' | 'indexPackedBlock' | 'lastHeight' | 'getByHash' | 'search' | 'close'; args: unknown[] };
 
 parentPort!.on('message', async (req: Req) => {
   try {
@@ -17,6 +19,9 @@ parentPort!.on('message', async (req: Req) => {
     if (req.method === 'close') {
       await db.close();
       result = null;
+    } else if (req.method === 'indexPackedBlock') {
+      const [height, packed, offsets, results] = req.args as [bigint, Uint8Array, Uint32Array, Uint8Array];
+      result = await indexer.indexEncodedBlock(height, unpackTxs(packed, offsets), results);
     } else {
       result = await (indexer[req.method] as (...a: unknown[]) => Promise<unknown>).apply(indexer, req.args);
     }

@@ -1,14 +1,16 @@
-// The tx indexer behind `tx` and `tx_search`: every tx by hash, by (height, index), and by each
-// indexed event attribute, in LevelDB. One atomic batch per block also records the last indexed
-// height, so a crash leaves the index before or after a block, and re-indexing is idempotent.
+// The tx indexer behind `tx` and `tx_search`: every tx by (height, index) and by hash, and each
+// indexed event attribute's value as a per-block posting list, in LevelDB. One atomic batch per
+// block also records the last indexed height, so a crash leaves the index before or after a
+// block, and re-indexing is idempotent.
 import type { AbstractLevel } from 'abstract-level';
 import { codec, i64 } from '../../chain/codec/proto.ts';
 import { sha256 } from '../../chain/crypto/hash.ts';
-import { BlockResultsCodec } from '../store/block-types.ts';
+import { encodeBlockResults, forEachIndexedAttribute, txResultSpans } from '../store/results-codec.ts';
 import type { Event } from '../../chain/events.ts';
 import { parseQuery, matchEvents, matchValue, flattenEvents, type Condition, type Query } from './query.ts';
 
 type DB = AbstractLevel<any, Uint8Array, Uint8Array>;
+const VIEW = { keyEncoding: 'view', valueEncoding: 'view' } as const;
 
 export interface EventAttribute {
   key: string;
@@ -34,10 +36,15 @@ export class PageError extends Error {}
 const TxRecordCodec = codec<{ height: unknown; index: number; tx: Uint8Array; result: { code: number; data: Uint8Array; log: string; info: string; gasWanted: unknown; gasUsed: unknown; events: Event[]; codespace: string } }>('depin.types.v1.TxRecord');
 
 const dec = new TextDecoder();
-const T_HASH = 0x74; // 't' hash -> record
-const T_HEIGHT = 0x68; // 'h' height index -> hash
-const T_ATTR = 0x61; // 'a' len key, key, len value, value, height, index -> hash
+// Layout (format 2). Records are keyed by position so searches read them without a hash hop;
+// attribute entries are posting lists, one per (attribute, value, block): a value shared by many
+// txs of a block (an action, a fee collector, a popular recipient) costs one write, not one per tx.
+const T_POS = 0x70; // 'p' height(8) index(4) -> TxRecord
+const T_HASH = 0x78; // 'x' hash(32) -> height(8) index(4)
+const T_ATTR = 0x61; // 'a' len key, key, len value, value, height(8) -> u32 BE tx indices
 const LAST = Uint8Array.of(0x4c); // 'L' -> last indexed height
+const VERSION = Uint8Array.of(0x56); // 'V' -> format version
+const FORMAT = 2;
 
 function u64(v: bigint): Uint8Array {
   const b = new Uint8Array(8);
@@ -52,7 +59,7 @@ function cat(...parts: Uint8Array[]): Uint8Array {
 /** Attributes not worth an index entry: unique per tx (signature) or never searched alone. */
 export const DEFAULT_INDEX_EXCLUDE = ['tx.signature', '*.msg_index'];
 
-function lenPrefixed(s: string): Uint8Array {
+function lenPrefixed(s: string): Buffer {
   const len = Buffer.byteLength(s);
   const out = Buffer.allocUnsafe(2 + len);
   out.writeUInt16BE(len, 0);
@@ -60,11 +67,21 @@ function lenPrefixed(s: string): Uint8Array {
   return out;
 }
 
-function pos(height: bigint, index: number): Uint8Array {
-  const b = new Uint8Array(12);
-  const dv = new DataView(b.buffer);
-  dv.setBigUint64(0, height);
-  dv.setUint32(8, index);
+/** A string holding raw bytes (one char per byte) as a length-prefixed key part. */
+function lenPrefixedLatin1(s: string): Buffer {
+  const out = Buffer.allocUnsafe(2 + s.length);
+  out.writeUInt16BE(s.length, 0);
+  out.write(s, 2, 'latin1');
+  return out;
+}
+
+const utf8AsLatin1 = (s: string) => Buffer.from(s, 'utf8').toString('latin1');
+
+function posKey(height: bigint, index: number): Buffer {
+  const b = Buffer.allocUnsafe(13);
+  b[0] = T_POS;
+  b.writeBigUInt64BE(height, 1);
+  b.writeUInt32BE(index, 9);
   return b;
 }
 
@@ -79,13 +96,45 @@ function nextPrefix(p: Uint8Array): Uint8Array {
   return Uint8Array.of(0xff, 0xff, 0xff, 0xff);
 }
 
+function varint(n: number, out: number[]): void {
+  while (n >= 0x80) {
+    out.push((n % 0x80) | 0x80);
+    n = Math.floor(n / 0x80);
+  }
+  out.push(n);
+}
+
+/** A TxRecord assembled from already-encoded parts (no re-encoding of the result). */
+function txRecordBytes(height: bigint, index: number, tx: Uint8Array, result: Buffer, rs: number, re: number): Buffer {
+  const head: number[] = [];
+  if (height) {
+    head.push(0x08);
+    varint(Number(height), head);
+  }
+  if (index) {
+    head.push(0x10);
+    varint(index, head);
+  }
+  head.push(0x1a);
+  varint(tx.length, head);
+  const mid: number[] = [0x22];
+  varint(re - rs, mid);
+  const out = Buffer.allocUnsafe(head.length + tx.length + mid.length + (re - rs));
+  let o = 0;
+  for (const b of head) out[o++] = b;
+  out.set(tx, o);
+  o += tx.length;
+  for (const b of mid) out[o++] = b;
+  result.copy(out, o, rs, re);
+  return out;
+}
+
 interface Candidate {
   height: bigint;
   index: number;
-  hash: Uint8Array;
 }
 
-const hexOf = (b: Uint8Array) => Buffer.from(b).toString('hex').toUpperCase();
+const posId = (c: Candidate) => `${c.height}/${c.index}`;
 
 export class TxIndexer {
   readonly db: DB;
@@ -96,8 +145,18 @@ export class TxIndexer {
    * (they stay in the stored events, so subscriptions and results still show them). */
   constructor(db: AbstractLevel<any, any, any>, exclude: readonly string[] = DEFAULT_INDEX_EXCLUDE) {
     this.db = db as DB;
-    this.excludeKeys = new Set(exclude.filter((k) => !k.startsWith('*.')));
-    this.excludeAttrs = new Set(exclude.filter((k) => k.startsWith('*.')).map((k) => k.slice(2)));
+    // Compared against raw attribute bytes (see forEachIndexedAttribute), hence latin1 forms.
+    this.excludeKeys = new Set(exclude.filter((k) => !k.startsWith('*.')).map(utf8AsLatin1));
+    this.excludeAttrs = new Set(exclude.filter((k) => k.startsWith('*.')).map((k) => utf8AsLatin1(k.slice(2))));
+  }
+
+  /** Opens the index; one written in an older format is cleared, and the node rebuilds it from
+   * the block store (it is a derived view). */
+  async init(): Promise<void> {
+    const v = await this.db.get(VERSION);
+    if (v && v.length === 1 && v[0] === FORMAT) return;
+    await this.db.clear();
+    await this.db.put(VERSION, Uint8Array.of(FORMAT));
   }
 
   async lastHeight(): Promise<bigint> {
@@ -105,63 +164,82 @@ export class TxIndexer {
     return v ? new DataView(v.buffer, v.byteOffset).getBigUint64(0) : 0n;
   }
 
-  async indexBlock(height: bigint, txs: IndexedTxRecord[]): Promise<void> {
-    const ops: { type: 'put'; key: Uint8Array; value: Uint8Array }[] = [];
-    for (const r of txs) {
-      const hash = Buffer.from(r.hash, 'hex');
-      const p = pos(r.height, r.index);
-      const record = TxRecordCodec.encode({
-        height: r.height.toString(), index: r.index, tx: r.tx,
-        result: { code: r.result.code, data: r.result.data, log: r.result.log, info: r.result.info, gasWanted: r.result.gasWanted.toString(), gasUsed: r.result.gasUsed.toString(), events: r.result.events, codespace: r.result.codespace },
-      });
-      ops.push({ type: 'put', key: cat(Uint8Array.of(T_HASH), hash), value: record });
-      ops.push({ type: 'put', key: cat(Uint8Array.of(T_HEIGHT), p), value: hash });
-      const seen = new Set<string>();
-      for (const e of r.result.events) {
-        for (const a of e.attributes) {
-          if (!a.index || !a.key || this.excludeAttrs.has(a.key)) continue;
-          const k = `${e.type}.${a.key}`;
-          if (this.excludeKeys.has(k)) continue;
-          const id = `${k}\u0000${a.value}`;
-          if (seen.has(id)) continue;
-          seen.add(id);
-          ops.push({ type: 'put', key: cat(Uint8Array.of(T_ATTR), lenPrefixed(k), lenPrefixed(a.value), p), value: hash });
-        }
+  /**
+   * Indexes a block from its txs and its encoded depin.types.v1.BlockResults (the bytes the block
+   * store keeps): one atomic batch that also records the height, so a crash leaves the index at a
+   * block boundary and re-indexing a block writes the same keys again.
+   */
+  async indexEncodedBlock(height: bigint, txs: readonly Uint8Array[], resultsBytes: Uint8Array): Promise<void> {
+    const results = Buffer.isBuffer(resultsBytes) ? resultsBytes : Buffer.from(resultsBytes.buffer, resultsBytes.byteOffset, resultsBytes.byteLength);
+    const spans = txResultSpans(results);
+    if (spans.length !== txs.length) throw new Error(`block ${height}: ${txs.length} txs but ${spans.length} results`);
+    // A native chained batch: each put goes straight to LevelDB (the array form clones every op).
+    const batch = this.db.batch();
+    const put = (key: Uint8Array, value: Uint8Array) => batch.put(key, value, VIEW);
+    // composite key ("type.key") -> value -> tx indices, all as latin1 strings of raw UTF-8 bytes
+    const postings = new Map<string, Map<string, number[]>>();
+    const hb = u64(height);
+    let i = 0;
+    const add = (type: string, key: string, value: string) => {
+      if (this.excludeAttrs.has(key)) return;
+      const k = `${type}.${key}`;
+      let byValue = postings.get(k);
+      if (!byValue) {
+        if (this.excludeKeys.has(k)) return;
+        byValue = new Map();
+        postings.set(k, byValue);
+      }
+      const list = byValue.get(value);
+      if (!list) byValue.set(value, [i]);
+      else if (list[list.length - 1] !== i) list.push(i);
+    };
+    for (; i < txs.length; i++) {
+      const tx = txs[i]!;
+      const [rs, re] = spans[i]!;
+      const pk = posKey(height, i);
+      put(pk, txRecordBytes(height, i, tx, results, rs, re));
+      put(cat(Uint8Array.of(T_HASH), sha256(tx)), pk.subarray(1));
+      forEachIndexedAttribute(results, rs, re, add);
+    }
+    for (const [k, byValue] of postings) {
+      const kb = lenPrefixedLatin1(k);
+      for (const [v, list] of byValue) {
+        const vb = lenPrefixedLatin1(v);
+        const key = Buffer.allocUnsafe(1 + kb.length + vb.length + 8);
+        key[0] = T_ATTR;
+        kb.copy(key, 1);
+        vb.copy(key, 1 + kb.length);
+        key.set(hb, 1 + kb.length + vb.length);
+        const value = Buffer.allocUnsafe(4 * list.length);
+        for (let j = 0; j < list.length; j++) value.writeUInt32BE(list[j]!, 4 * j);
+        put(key, value);
       }
     }
-    ops.push({ type: 'put', key: LAST, value: u64(height) });
-    await this.db.batch(ops);
+    put(LAST, hb);
+    await batch.write();
   }
 
-  /** Indexes a block from its txs and its encoded depin.types.v1.BlockResults (as the block store
-   * keeps them): lets the node hand over one buffer instead of cloning every record. */
-  async indexEncodedBlock(height: bigint, txs: Uint8Array[], resultsBytes: Uint8Array): Promise<void> {
-    const results = BlockResultsCodec.decode(resultsBytes).txResults ?? [];
-    await this.indexBlock(height, txs.map((tx, index) => {
-      const r = results[index]!;
-      return {
-        hash: Buffer.from(sha256(tx)).toString('hex').toUpperCase(),
-        height,
-        index,
-        tx,
-        result: {
-          code: r.code, codespace: r.codespace, log: r.log, info: r.info, data: r.data,
-          gasWanted: i64(r.gasWanted), gasUsed: i64(r.gasUsed),
-          events: (r.events ?? []).map((e) => ({ type: e.type, attributes: (e.attributes ?? []).map((a) => ({ key: a.key, value: a.value, index: a.index })) })),
-        },
-      };
-    }));
+  /** Indexes decoded records (tests, tools): encodes their results the way the node does. */
+  async indexBlock(height: bigint, txs: readonly IndexedTxRecord[]): Promise<void> {
+    await this.indexEncodedBlock(height, txs.map((t) => t.tx), encodeBlockResults(height, txs.map((t) => t.result), [], new Uint8Array()));
   }
 
   async getByHash(hash: string): Promise<IndexedTxRecord | undefined> {
     if (!/^[0-9a-fA-F]{64}$/.test(hash)) return undefined;
-    const raw = await this.db.get(cat(Uint8Array.of(T_HASH), Buffer.from(hash, 'hex')));
+    const pos = await this.db.get(cat(Uint8Array.of(T_HASH), Buffer.from(hash, 'hex')));
+    if (!pos) return undefined;
+    const dv = new DataView(pos.buffer, pos.byteOffset, 12);
+    return this.getByPos({ height: dv.getBigUint64(0), index: dv.getUint32(8) });
+  }
+
+  private async getByPos(c: Candidate): Promise<IndexedTxRecord | undefined> {
+    const raw = await this.db.get(posKey(c.height, c.index));
     if (!raw) return undefined;
     const m = TxRecordCodec.decode(raw);
     return {
-      hash: hash.toUpperCase(),
-      height: i64(m.height as never),
-      index: m.index,
+      hash: Buffer.from(sha256(m.tx)).toString('hex').toUpperCase(),
+      height: c.height,
+      index: c.index,
       tx: m.tx,
       result: {
         code: m.result.code, codespace: m.result.codespace, log: m.result.log, info: m.result.info, data: m.result.data,
@@ -180,7 +258,7 @@ export class TxIndexer {
     if (!exact) {
       matches = [];
       for (const c of candidates) {
-        const rec = await this.getByHash(hexOf(c.hash));
+        const rec = await this.getByPos(c);
         if (rec && matchEvents(q, recordEvents(rec))) matches.push(c);
       }
     }
@@ -193,7 +271,7 @@ export class TxIndexer {
     }
     const slice = matches.slice((page - 1) * perPage, page * perPage);
     const txs: IndexedTxRecord[] = [];
-    for (const c of slice) txs.push((await this.getByHash(hexOf(c.hash)))!);
+    for (const c of slice) txs.push((await this.getByPos(c))!);
     return { txs, totalCount: total };
   }
 
@@ -203,38 +281,43 @@ export class TxIndexer {
     const hashCond = conds.find((c) => c.key === 'tx.hash' && c.op === '=' && c.operand?.kind === 'string');
     if (hashCond) {
       const rec = await this.getByHash(hashCond.operand!.value);
-      return { candidates: rec ? [{ height: rec.height, index: rec.index, hash: Buffer.from(rec.hash, 'hex') }] : [], exact: conds.length === 1 };
+      return { candidates: rec ? [{ height: rec.height, index: rec.index }] : [], exact: conds.length === 1 };
     }
     const heightConds = conds.filter((c) => c.key === 'tx.height' && c.operand?.kind === 'number' && c.op !== 'CONTAINS');
+    let lo = 0n;
+    let hi = (1n << 63n) - 1n;
+    for (const c of heightConds) {
+      const n = BigInt(c.operand!.value.split('.')[0]!);
+      if (c.op === '=') {
+        lo = lo > n ? lo : n;
+        hi = hi < n ? hi : n;
+      } else if (c.op === '>' || c.op === '>=') lo = lo > n ? lo : n;
+      else hi = hi < n ? hi : n;
+    }
     const inHeight = (h: bigint) => heightConds.every((c) => matchValue(c, h.toString()));
     const eq = conds.find((c) => c.key !== 'tx.height' && c.op === '=' && c.operand?.kind === 'string');
     if (eq) {
       const prefix = cat(Uint8Array.of(T_ATTR), lenPrefixed(eq.key), lenPrefixed(eq.operand!.value));
       const out: Candidate[] = [];
-      for await (const [k, v] of this.db.iterator({ gte: prefix, lt: nextPrefix(prefix) })) {
-        const dv = new DataView(k.buffer, k.byteOffset + prefix.length, 12);
-        const c = { height: dv.getBigUint64(0), index: dv.getUint32(8), hash: v };
-        if (inHeight(c.height)) out.push(c);
+      if (lo <= hi && lo >= 0n) {
+        const range = { gte: cat(prefix, u64(lo)), lt: hi + 1n < 1n << 64n ? cat(prefix, u64(hi + 1n)) : nextPrefix(prefix) };
+        for await (const [k, v] of this.db.iterator(range)) {
+          const height = new DataView(k.buffer, k.byteOffset + prefix.length, 8).getBigUint64(0);
+          if (!inHeight(height)) continue;
+          const dv = new DataView(v.buffer, v.byteOffset, v.byteLength);
+          for (let j = 0; j + 4 <= v.byteLength; j += 4) out.push({ height, index: dv.getUint32(j) });
+        }
       }
       const others = conds.filter((c) => c !== eq && !heightConds.includes(c));
       return { candidates: out, exact: others.length === 0 };
     }
     if (heightConds.length > 0) {
-      let lo = 0n;
-      let hi = (1n << 63n) - 1n;
-      for (const c of heightConds) {
-        const n = BigInt(c.operand!.value.split('.')[0]!);
-        if (c.op === '=') {
-          lo = lo > n ? lo : n;
-          hi = hi < n ? hi : n;
-        } else if (c.op === '>' || c.op === '>=') lo = lo > n ? lo : n;
-        else hi = hi < n ? hi : n;
-      }
       const out: Candidate[] = [];
       if (lo <= hi && lo >= 0n) {
-        for await (const [k, v] of this.db.iterator({ gte: cat(Uint8Array.of(T_HEIGHT), u64(lo)), lt: cat(Uint8Array.of(T_HEIGHT), u64(hi + 1n)) })) {
+        const lt = hi + 1n < 1n << 64n ? cat(Uint8Array.of(T_POS), u64(hi + 1n)) : Uint8Array.of(T_POS + 1);
+        for await (const k of this.db.keys({ gte: cat(Uint8Array.of(T_POS), u64(lo)), lt })) {
           const dv = new DataView(k.buffer, k.byteOffset + 1, 12);
-          const c = { height: dv.getBigUint64(0), index: dv.getUint32(8), hash: v };
+          const c = { height: dv.getBigUint64(0), index: dv.getUint32(8) };
           if (inHeight(c.height)) out.push(c);
         }
       }
@@ -245,12 +328,16 @@ export class TxIndexer {
     const prefix = cat(Uint8Array.of(T_ATTR), lenPrefixed(first.key));
     const out = new Map<string, Candidate>();
     for await (const [k, v] of this.db.iterator({ gte: prefix, lt: nextPrefix(prefix) })) {
-      const dv = new DataView(k.buffer, k.byteOffset);
-      const vlen = dv.getUint16(prefix.length);
+      const kv = new DataView(k.buffer, k.byteOffset, k.byteLength);
+      const vlen = kv.getUint16(prefix.length);
       const value = dec.decode(k.subarray(prefix.length + 2, prefix.length + 2 + vlen));
       if (!matchValue(first, value)) continue;
-      const p = new DataView(k.buffer, k.byteOffset + prefix.length + 2 + vlen, 12);
-      out.set(hexOf(v), { height: p.getBigUint64(0), index: p.getUint32(8), hash: v });
+      const height = kv.getBigUint64(prefix.length + 2 + vlen);
+      const dv = new DataView(v.buffer, v.byteOffset, v.byteLength);
+      for (let j = 0; j + 4 <= v.byteLength; j += 4) {
+        const c = { height, index: dv.getUint32(j) };
+        out.set(posId(c), c);
+      }
     }
     return { candidates: [...out.values()], exact: conds.length === 1 };
   }

@@ -2,7 +2,7 @@
 // admitted tx, so one account can have many pending txs with consecutive sequences), kept in
 // arrival order, reaped into blocks, and rechecked after every commit.
 import type { App, CheckTxResult } from '../../chain/app.ts';
-import { sha256 } from '../../chain/crypto/hash.ts';
+import { txHashHex } from '../../chain/tx/tx-hash.ts';
 import type { SigVerifierPool } from './sig-verifier.ts';
 
 export interface MempoolTx {
@@ -66,22 +66,44 @@ export class Mempool {
 
   /**
    * Like add(), but verifies signatures on the worker pool first; the stateful CheckTx then runs
-   * on this thread in arrival order and finds the signatures already checked.
+   * on this thread in arrival order and finds the signatures already checked. Broadcasts that
+   * arrive in the same turn of the event loop (a JSON-RPC batch, many connections) are admitted
+   * as one group: one verification request and one promise chain for all of them.
    */
   addAsync(bytes: Uint8Array): Promise<{ hash: string; result: CheckTxResult }> {
-    let pre: Promise<unknown> = Promise.resolve();
-    if (this.verifier && bytes.length <= this.limits.maxTxBytes) {
+    return new Promise((resolve, reject) => {
+      this.incoming.push({ bytes, resolve, reject });
+      if (this.incoming.length === 1) setImmediate(() => this.admitIncoming());
+    });
+  }
+
+  private readonly incoming: { bytes: Uint8Array; resolve: (r: { hash: string; result: CheckTxResult }) => void; reject: (e: unknown) => void }[] = [];
+
+  private admitIncoming(): void {
+    const group = this.incoming.splice(0);
+    const prepared = group.map(({ bytes }) => {
+      if (!this.verifier || bytes.length > this.limits.maxTxBytes) return undefined;
       try {
         const tx = this.app.decode(bytes);
         const prep = this.app.signatureJobs(tx);
-        if (prep) pre = this.verifier.verify(prep.jobs).then((ok) => ok && this.app.markSignaturesVerified(tx, prep.accountNumbers));
+        return prep && { tx, prep };
       } catch {
-        // undecodable: add() reports the proper CheckTx error
+        return undefined; // undecodable: add() reports the proper CheckTx error
       }
-    }
-    const run = Promise.all([this.tail, pre]).then(() => this.add(bytes));
+    });
+    const verified = this.verifier ? this.verifier.verifyMany(prepared.map((p) => p?.prep.jobs)) : Promise.resolve([]);
+    const run = Promise.all([this.tail, verified]).then(([, oks]) => {
+      group.forEach(({ bytes, resolve, reject }, i) => {
+        const p = prepared[i];
+        if (p && oks[i]) this.app.markSignaturesVerified(p.tx, p.prep.accountNumbers);
+        try {
+          resolve(this.add(bytes));
+        } catch (err) {
+          reject(err);
+        }
+      });
+    });
     this.tail = run.catch(() => undefined);
-    return run;
   }
 
   size(): number {
@@ -94,7 +116,7 @@ export class Mempool {
 
   /** Runs CheckTx; on success the tx waits for a block. Returns the CheckTx result and hash. */
   add(bytes: Uint8Array): { hash: string; result: CheckTxResult } {
-    const hash = Buffer.from(sha256(bytes)).toString('hex').toUpperCase();
+    const hash = txHashHex(bytes);
     if (bytes.length > this.limits.maxTxBytes) {
       throw new MempoolError(`tx too large. Max size is ${this.limits.maxTxBytes}, but got ${bytes.length}`);
     }
@@ -138,7 +160,7 @@ export class Mempool {
   update(committed: readonly Uint8Array[]): { removed: number; evicted: number } {
     let removed = 0;
     for (const bytes of committed) {
-      const hash = Buffer.from(sha256(bytes)).toString('hex').toUpperCase();
+      const hash = txHashHex(bytes);
       this.seen.add(hash);
       const tx = this.txs.get(hash);
       if (tx) {

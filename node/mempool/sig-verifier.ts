@@ -52,6 +52,30 @@ export class SigVerifierPool {
     });
   }
 
+  /** Many txs at once (undefined entries are skipped and report false): one promise for all. */
+  verifyMany(txs: readonly (SigJob[] | undefined)[]): Promise<boolean[]> {
+    const out = new Array<boolean>(txs.length).fill(false);
+    let left = 0;
+    return new Promise((resolve) => {
+      txs.forEach((jobs, i) => {
+        if (!jobs || jobs.some((j) => j.sig.length !== 64 || j.digest.length !== 32 || j.pubkey.length !== 33)) return;
+        left++;
+        this.queue.push({
+          jobs,
+          resolve: (ok) => {
+            out[i] = ok;
+            if (--left === 0) resolve(out);
+          },
+        });
+      });
+      if (left === 0) return resolve(out);
+      if (!this.scheduled) {
+        this.scheduled = true;
+        setImmediate(() => this.flush());
+      }
+    });
+  }
+
   private flush(): void {
     this.scheduled = false;
     const all = this.queue;

@@ -3,7 +3,7 @@
 // commit yet (the CometBFT handshake), and results are saved before the app commits.
 import type { AbstractLevel } from 'abstract-level';
 import { sha256 } from '../../chain/crypto/hash.ts';
-import { BlockCodec, CommitCodec, BlockResultsCodec, type Block, type Commit, type BlockID, type BlockResultsMsg } from './block-types.ts';
+import { BlockCodec, CommitCodec, BlockResultsCodec, encodeBlock, type Block, type Commit, type BlockID, type BlockResultsMsg } from './block-types.ts';
 
 type DB = AbstractLevel<any, Uint8Array, Uint8Array>;
 
@@ -52,11 +52,11 @@ export class BlockStore {
     return this._base;
   }
 
-  /** Saves a decided block with the commit that decided it, atomically and durably. */
-  async saveBlock(block: Block, blockId: BlockID, seenCommit: Commit): Promise<void> {
+  /** Saves a decided block with the commit that decided it, atomically and durably (`encoded`:
+   * the block's encoding when the caller already has it). */
+  async saveBlock(block: Block, blockId: BlockID, seenCommit: Commit, encoded: Uint8Array = encodeBlock(block)): Promise<void> {
     const h = BigInt(block.header.height.toString());
     if (h !== this._height + 1n && this._height !== 0n) throw new Error(`block store: expected height ${this._height + 1n}, got ${h}`);
-    const encoded = BlockCodec.encode(block);
     const u64 = (v: bigint) => {
       const b = new Uint8Array(8);
       new DataView(b.buffer).setBigUint64(0, v);
@@ -75,11 +75,9 @@ export class BlockStore {
     if (this._base === 0n) this._base = h;
   }
 
-  /** Saves a block's results; returns their encoding (the indexer consumes the same bytes). */
-  async saveResults(height: bigint, results: BlockResultsMsg): Promise<Uint8Array> {
-    const bytes = BlockResultsCodec.encode(results);
+  /** Saves a block's encoded depin.types.v1.BlockResults (see results-codec.ts), durably. */
+  async saveResults(height: bigint, bytes: Uint8Array): Promise<void> {
     await this.db.put(heightKey('r:', height), bytes, { sync: true } as object);
-    return bytes;
   }
 
   async loadResultsBytes(height: bigint): Promise<Uint8Array | undefined> {

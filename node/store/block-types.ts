@@ -1,6 +1,7 @@
 // Block, header and commit types (depin.types.v1), their hashes and the bytes validators sign.
 import { codec, type U64 } from '../../chain/codec/proto.ts';
 import { sha256 } from '../../chain/crypto/hash.ts';
+import { txHash } from '../../chain/tx/tx-hash.ts';
 import type { Timestamp } from '../../chain/context.ts';
 import type { Event } from '../../chain/events.ts';
 
@@ -91,6 +92,35 @@ export const BLOCK_VERSION = 11n; // CometBFT's block protocol version, reported
 
 export const EMPTY_BLOCK_ID: BlockID = { hash: new Uint8Array(), partSetHeader: { total: 0, hash: new Uint8Array() } };
 
+/**
+ * BlockCodec.encode(block), with the txs written directly: a block of thousands of txs spent most
+ * of its encoding time in protobufjs' per-field writer bookkeeping. Same bytes (tested).
+ */
+export function encodeBlock(block: Block): Uint8Array {
+  const header = HeaderCodec.encode(block.header);
+  const commit = CommitCodec.encode(block.lastCommit);
+  const lenSize = (n: number) => (n < 0x80 ? 1 : n < 0x4000 ? 2 : n < 0x200000 ? 3 : n < 0x10000000 ? 4 : 5);
+  let size = 1 + lenSize(header.length) + header.length + 1 + lenSize(commit.length) + commit.length;
+  for (const tx of block.txs) size += 1 + lenSize(tx.length) + tx.length;
+  const out = Buffer.allocUnsafe(size);
+  let p = 0;
+  const field = (tag: number, bytes: Uint8Array) => {
+    out[p++] = tag;
+    let n = bytes.length;
+    while (n >= 0x80) {
+      out[p++] = (n & 0x7f) | 0x80;
+      n >>>= 7;
+    }
+    out[p++] = n;
+    out.set(bytes, p);
+    p += bytes.length;
+  };
+  field(0x0a, header);
+  for (const tx of block.txs) field(0x12, tx);
+  field(0x1a, commit);
+  return out;
+}
+
 export function headerHash(h: Header): Uint8Array {
   return sha256(HeaderCodec.encode(h));
 }
@@ -98,7 +128,7 @@ export function headerHash(h: Header): Uint8Array {
 /** Hash over the tx hashes in order, so the header commits to the exact tx list. */
 export function dataHash(txs: readonly Uint8Array[]): Uint8Array {
   const buf = new Uint8Array(32 * txs.length);
-  txs.forEach((tx, i) => buf.set(sha256(tx), 32 * i));
+  txs.forEach((tx, i) => buf.set(txHash(tx), 32 * i));
   return sha256(buf);
 }
 

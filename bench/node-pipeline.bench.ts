@@ -1,0 +1,85 @@
+// The node's per-tx CPU without HTTP and without timing effects: a real DepinNode (LevelDB,
+// signature worker, indexer thread) admits pre-signed MsgSends through the mempool in groups of
+// 50 (as JSON-RPC batches arrive), then produces and applies fixed-size blocks. Reports CPU per
+// committed tx on the main thread (thread CPU time, so other load on the machine does not count)
+// and in the rest of the process (workers, GC helpers, LevelDB threads).
+// Run: npx node bench/node-pipeline.bench.ts [blocks] [txsPerBlock]
+import { mkdtempSync, rmSync, writeFileSync, readdirSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DepinNode } from '../node/node.ts';
+import { benchGenesis, benchSend } from './pipeline.bench.ts';
+import { depindSync } from '../test/helpers/devnet.ts';
+import { machine, fmt } from './machine.ts';
+
+export async function runNodePipelineBench(blocks = 6, perBlock = 4000): Promise<Record<string, number>> {
+  console.log(`\n# node pipeline in-process: ${blocks} blocks x ${fmt(perBlock)} MsgSends, admission in groups of 50 (${machine()})`);
+  const home = mkdtempSync(join(tmpdir(), 'depind-pipe-'));
+  depindSync(['init', '--dev', '--home', home, '--overwrite']);
+  writeFileSync(join(home, 'config', 'genesis.json'), JSON.stringify(benchGenesis(perBlock)));
+  const node = await DepinNode.open({ home, config: { blockTimeMs: 1_000_000 }, log: () => {} });
+  const txs = Array.from({ length: blocks }, (_, b) => Array.from({ length: perBlock }, (_, i) => benchSend(i, BigInt(b), BigInt(i))));
+  await node.produceBlock(); // height 1 (empty), so every measured block is a regular one
+
+  const thread = () => {
+    const u = process.threadCpuUsage();
+    return u.user + u.system;
+  };
+  const proc = () => {
+    const u = process.cpuUsage();
+    return u.user + u.system;
+  };
+  // CPU seconds per kind of thread (WorkerThread = signature and index workers, V8Worker = GC and
+  // compiler helpers, libuv-worker = LevelDB I/O), from /proc/self/task.
+  const kinds = () => {
+    const out = new Map<string, number>();
+    for (const tid of readdirSync('/proc/self/task')) {
+      try {
+        const comm = readFileSync(`/proc/self/task/${tid}/comm`, 'utf8').trim();
+        const f = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+        out.set(comm, (out.get(comm) ?? 0) + ((Number(f[11]) + Number(f[12])) / 100) * 1e6);
+      } catch {
+        // thread exited
+      }
+    }
+    return out;
+  };
+  const k0 = kinds();
+  let mainAdmit = 0;
+  let mainBlock = 0;
+  let total = 0;
+  for (let b = 0; b < blocks; b++) {
+    const p0 = proc();
+    const t0 = thread();
+    const admitted: Promise<unknown>[] = [];
+    for (let i = 0; i < perBlock; i += 50) {
+      for (const tx of txs[b]!.slice(i, i + 50)) admitted.push(node.mempool.addAsync(Buffer.from(tx)));
+      await new Promise((r) => setImmediate(r)); // one group per event-loop turn
+    }
+    const results = (await Promise.all(admitted)) as { result: { code: number; log: string } }[];
+    const bad = results.find((r) => r.result.code !== 0);
+    if (bad) throw new Error(`CheckTx failed: ${bad.result.log}`);
+    const t1 = thread();
+    const before = node.blocks.height();
+    await node.produceBlock();
+    await node.indexer.lastHeight(); // the index thread has taken the block (queue order)
+    const t2 = thread();
+    if (node.blocks.height() !== before + 1n) throw new Error('no block produced');
+    mainAdmit += t1 - t0;
+    mainBlock += t2 - t1;
+    total += proc() - p0;
+  }
+  const n = blocks * perBlock;
+  const admit = mainAdmit / n;
+  const block = mainBlock / n;
+  const other = (total - mainAdmit - mainBlock) / n;
+  const k1 = kinds();
+  const byKind = [...k1].filter(([k]) => k !== 'MainThread').map(([k, v]) => [k, (v - (k0.get(k) ?? 0)) / n] as const).filter(([, v]) => v >= 1).sort((a, b) => b[1] - a[1]);
+  console.log(`other threads by kind: ${byKind.map(([k, v]) => `${k} ${v.toFixed(0)} µs/tx`).join(', ')}`);
+  console.log(`main thread: admission ${admit.toFixed(1)} µs/tx + block ${block.toFixed(1)} µs/tx = ${(admit + block).toFixed(1)} µs/tx; other threads ${other.toFixed(1)} µs/tx; whole process ${(total / n).toFixed(1)} µs/tx`);
+  await node.stop();
+  rmSync(home, { recursive: true, force: true });
+  return { admit, block, other, total: total / n };
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) await runNodePipelineBench(Number(process.argv[2] ?? 6), Number(process.argv[3] ?? 4000));

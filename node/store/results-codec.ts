@@ -1,0 +1,327 @@
+// Hand-written protobuf encoding of block results (depin.types.v1.BlockResults / ExecTxResult,
+// tendermint.abci.Event): every committed tx's result is encoded once, on the block's hot path,
+// and the indexer thread reads its events straight out of those bytes. Output is canonical proto3
+// (default values omitted), so protobufjs' BlockResultsCodec decodes it unchanged; the tests
+// compare both ways on generated results.
+import type { Event } from '../../chain/events.ts';
+
+export interface EncodableTxResult {
+  code: number;
+  data: Uint8Array;
+  log: string;
+  info: string;
+  gasWanted: bigint;
+  gasUsed: bigint;
+  events: readonly Event[];
+  codespace: string;
+}
+
+const varintSize = (n: number): number => (n < 0x80 ? 1 : n < 0x4000 ? 2 : n < 0x200000 ? 3 : n < 0x10000000 ? 4 : n < 2 ** 35 ? 5 : n < 2 ** 42 ? 6 : n < 2 ** 49 ? 7 : 8);
+
+/** Growable output buffer with the few wire primitives the results need. */
+class Out {
+  buf: Buffer;
+  pos = 0;
+  constructor(size: number) {
+    this.buf = Buffer.allocUnsafe(size);
+  }
+  ensure(n: number): void {
+    if (this.pos + n <= this.buf.length) return;
+    const next = Buffer.allocUnsafe(Math.max(this.buf.length * 2, this.pos + n));
+    this.buf.copy(next, 0, 0, this.pos);
+    this.buf = next;
+  }
+  byte(b: number): void {
+    this.buf[this.pos++] = b;
+  }
+  /** Non-negative integer below 2^53. */
+  varint(n: number): void {
+    while (n >= 0x80) {
+      this.buf[this.pos++] = (n % 0x80) | 0x80;
+      n = Math.floor(n / 0x80);
+    }
+    this.buf[this.pos++] = n;
+  }
+  /** Length-delimited string whose UTF-8 length is already known. */
+  str(s: string, len: number): void {
+    this.varint(len);
+    this.pos += this.buf.write(s, this.pos, len, 'utf8');
+  }
+  bytes(b: Uint8Array): void {
+    this.varint(b.length);
+    this.buf.set(b, this.pos);
+    this.pos += b.length;
+  }
+}
+
+const utf8Len = (s: string): number => Buffer.byteLength(s, 'utf8');
+const strField = (len: number): number => (len === 0 ? 0 : 1 + varintSize(len) + len);
+const msgField = (len: number): number => 1 + varintSize(len) + len;
+
+function u64(v: bigint): number {
+  if (v < 0n || v > BigInt(Number.MAX_SAFE_INTEGER)) throw new Error(`gas value ${v} out of range`);
+  return Number(v);
+}
+
+/** Sizes of an event list's nested messages, written into `lens` from index `at` (and read back
+ * by writeEvents in the same order); returns [total size, next free index]. */
+function eventSizes(events: readonly Event[], lens: number[], at: number): [number, number] {
+  let total = 0;
+  let li = at;
+  for (const e of events) {
+    const typeLen = utf8Len(e.type);
+    let size = strField(typeLen);
+    const head = li;
+    lens[li++] = 0;
+    lens[li++] = typeLen;
+    for (const a of e.attributes) {
+      const k = utf8Len(a.key);
+      const v = utf8Len(a.value);
+      const attr = strField(k) + strField(v) + (a.index ? 2 : 0);
+      lens[li++] = attr;
+      lens[li++] = k;
+      lens[li++] = v;
+      size += msgField(attr);
+    }
+    lens[head] = size;
+    total += msgField(size);
+  }
+  return [total, li];
+}
+
+function writeEvents(out: Out, field: number, events: readonly Event[], lens: number[], li: number): number {
+  for (const e of events) {
+    const size = lens[li++]!;
+    const typeLen = lens[li++]!;
+    out.byte((field << 3) | 2);
+    out.varint(size);
+    if (typeLen) {
+      out.byte(0x0a);
+      out.str(e.type, typeLen);
+    }
+    for (const a of e.attributes) {
+      const attr = lens[li++]!;
+      const k = lens[li++]!;
+      const v = lens[li++]!;
+      out.byte(0x12);
+      out.varint(attr);
+      if (k) {
+        out.byte(0x0a);
+        out.str(a.key, k);
+      }
+      if (v) {
+        out.byte(0x12);
+        out.str(a.value, v);
+      }
+      if (a.index) {
+        out.byte(0x18);
+        out.byte(1);
+      }
+    }
+  }
+  return li;
+}
+
+interface Sized {
+  size: number;
+  lens: number[];
+  log: number;
+  info: number;
+  codespace: number;
+  gasWanted: number;
+  gasUsed: number;
+}
+
+// Reused across results (written by index, never truncated, so its backing store stays): sizes
+// are written and read back before the next result is sized.
+const scratchLens: number[] = [];
+
+function sizeTxResult(r: EncodableTxResult): Sized {
+  const lens = scratchLens;
+  const log = utf8Len(r.log);
+  const info = utf8Len(r.info);
+  const codespace = utf8Len(r.codespace);
+  const gasWanted = u64(r.gasWanted);
+  const gasUsed = u64(r.gasUsed);
+  let size = (r.code ? 1 + varintSize(r.code) : 0) + (r.data.length ? msgField(r.data.length) : 0) + strField(log) + strField(info)
+    + (gasWanted ? 1 + varintSize(gasWanted) : 0) + (gasUsed ? 1 + varintSize(gasUsed) : 0) + strField(codespace);
+  size += eventSizes(r.events, lens, 0)[0];
+  return { size, lens, log, info, codespace, gasWanted, gasUsed };
+}
+
+function writeTxResult(out: Out, r: EncodableTxResult, s: Sized): void {
+  if (r.code) {
+    out.byte(0x08);
+    out.varint(r.code);
+  }
+  if (r.data.length) {
+    out.byte(0x12);
+    out.bytes(r.data);
+  }
+  if (s.log) {
+    out.byte(0x1a);
+    out.str(r.log, s.log);
+  }
+  if (s.info) {
+    out.byte(0x22);
+    out.str(r.info, s.info);
+  }
+  if (s.gasWanted) {
+    out.byte(0x28);
+    out.varint(s.gasWanted);
+  }
+  if (s.gasUsed) {
+    out.byte(0x30);
+    out.varint(s.gasUsed);
+  }
+  writeEvents(out, 7, r.events, s.lens, 0);
+  if (s.codespace) {
+    out.byte(0x42);
+    out.str(r.codespace, s.codespace);
+  }
+}
+
+/** One ExecTxResult. */
+export function encodeTxResult(r: EncodableTxResult): Uint8Array {
+  const s = sizeTxResult(r);
+  const out = new Out(s.size);
+  writeTxResult(out, r, s);
+  return out.buf.subarray(0, out.pos);
+}
+
+/** BlockResults {height, tx_results, finalize_block_events, app_hash} in one buffer. */
+export function encodeBlockResults(height: bigint, results: readonly EncodableTxResult[], finalizeEvents: readonly Event[], appHash: Uint8Array): Uint8Array {
+  const out = new Out(256 + 512 * results.length);
+  const h = u64(height);
+  if (h) {
+    out.byte(0x08);
+    out.varint(h);
+  }
+  for (const r of results) {
+    const s = sizeTxResult(r);
+    out.ensure(11 + s.size);
+    out.byte(0x12);
+    out.varint(s.size);
+    writeTxResult(out, r, s);
+  }
+  const lens: number[] = [];
+  const [evSize] = eventSizes(finalizeEvents, lens, 0);
+  out.ensure(evSize + 64);
+  writeEvents(out, 3, finalizeEvents, lens, 0);
+  if (appHash.length) {
+    out.byte(0x22);
+    out.bytes(appHash);
+  }
+  return out.buf.subarray(0, out.pos);
+}
+
+// ------------------------------------------------------------------------------------- reading
+
+// Readers for the indexer's hot loop: no objects per event or attribute, a module-level cursor.
+let P = 0;
+
+function rv(buf: Buffer, end: number): number {
+  let n = 0;
+  let mul = 1;
+  for (;;) {
+    if (P >= end) throw new Error('truncated varint');
+    const b = buf[P++]!;
+    n += (b & 0x7f) * mul;
+    if (b < 0x80) return n;
+    mul *= 0x80;
+    if (mul > 2 ** 63) throw new Error('varint too long');
+  }
+}
+
+function skipField(buf: Buffer, end: number, wire: number): void {
+  if (wire === 0) rv(buf, end);
+  else if (wire === 2) {
+    const len = rv(buf, end); // read before P: `P += rv()` would add to the old P
+    P += len;
+  } else if (wire === 1) P += 8;
+  else if (wire === 5) P += 4;
+  else throw new Error(`unsupported wire type ${wire}`);
+  if (P > end) throw new Error('truncated field');
+}
+
+/**
+ * Calls `fn(type, key, value)` for every attribute with index = true of one encoded ExecTxResult,
+ * each as the latin1 string of its raw UTF-8 bytes: byte-exact (Buffer.from(s, 'latin1') gives
+ * the bytes back) and much cheaper than decoding UTF-8, which the index never needs.
+ */
+export function forEachIndexedAttribute(buf: Buffer, start: number, end: number, fn: (type: string, key: string, value: string) => void): void {
+  P = start;
+  while (P < end) {
+    const tag = rv(buf, end);
+    if (tag !== 0x3a) {
+      skipField(buf, end, tag & 7);
+      continue;
+    }
+    const evLen = rv(buf, end);
+    const evEnd = P + evLen;
+    if (evEnd > end) throw new Error('truncated field');
+    // The type may sit anywhere in the event; find it first.
+    const evStart = P;
+    let type = '';
+    while (P < evEnd) {
+      const t = rv(buf, evEnd);
+      if (t === 0x0a) {
+        const len = rv(buf, evEnd);
+        type = buf.toString('latin1', P, P + len);
+        P += len;
+      } else skipField(buf, evEnd, t & 7);
+    }
+    P = evStart;
+    while (P < evEnd) {
+      const t = rv(buf, evEnd);
+      if (t !== 0x12) {
+        skipField(buf, evEnd, t & 7);
+        continue;
+      }
+      const aLen = rv(buf, evEnd);
+      const aEnd = P + aLen;
+      if (aEnd > evEnd) throw new Error('truncated field');
+      let ks = 0;
+      let ke = 0;
+      let vs = 0;
+      let ve = 0;
+      let index = false;
+      while (P < aEnd) {
+        const at = rv(buf, aEnd);
+        if (at === 0x0a) {
+          const len = rv(buf, aEnd);
+          ks = P;
+          ke = P += len;
+        } else if (at === 0x12) {
+          const len = rv(buf, aEnd);
+          vs = P;
+          ve = P += len;
+        } else if (at === 0x18) index = rv(buf, aEnd) !== 0;
+        else skipField(buf, aEnd, at & 7);
+      }
+      if (P > aEnd) throw new Error('truncated field');
+      if (index && ke > ks) fn(type, buf.toString('latin1', ks, ke), buf.toString('latin1', vs, ve));
+    }
+  }
+}
+
+const asBuffer = (b: Uint8Array): Buffer => (Buffer.isBuffer(b) ? b : Buffer.from(b.buffer, b.byteOffset, b.byteLength));
+
+/** [start, end) of every ExecTxResult inside encoded BlockResults, in order. */
+export function txResultSpans(blockResults: Uint8Array): [number, number][] {
+  const buf = asBuffer(blockResults);
+  const spans: [number, number][] = [];
+  P = 0;
+  while (P < buf.length) {
+    const tag = rv(buf, buf.length);
+    if (tag !== 0x12) {
+      skipField(buf, buf.length, tag & 7);
+      continue;
+    }
+    const len = rv(buf, buf.length);
+    if (P + len > buf.length) throw new Error('truncated field');
+    spans.push([P, P + len]);
+    P += len;
+  }
+  return spans;
+}
