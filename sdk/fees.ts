@@ -5,9 +5,11 @@
 import { encodeSecp256k1Pubkey } from '@cosmjs/amino';
 import { encodePubkey, makeAuthInfoBytes, type EncodeObject, type Registry } from '@cosmjs/proto-signing';
 import { calculateFee, GasPrice, type SigningStargateClient, type StdFee, type DeliverTxResponse } from '@cosmjs/stargate';
-import { TxRaw } from 'cosmjs-types/cosmos/tx/v1beta1/tx';
-import { SignMode } from 'cosmjs-types/cosmos/tx/signing/v1beta1/signing';
-import { SimulateRequest, SimulateResponse } from 'cosmjs-types/cosmos/tx/v1beta1/service';
+import { codec, u64 } from '../chain/codec/proto.ts';
+import { TxRaw, SIGN_MODE_UNSPECIFIED } from '../chain/tx/types.ts';
+
+const SimulateRequest = codec<{ txBytes: Uint8Array }>('cosmos.tx.v1beta1.SimulateRequest');
+const SimulateResponse = codec<{ gasInfo?: { gasUsed?: never } | null }>('cosmos.tx.v1beta1.SimulateResponse');
 
 interface Abci {
   queryAbci(path: string, request: Uint8Array): Promise<{ value: Uint8Array }>;
@@ -16,10 +18,10 @@ interface Abci {
 /** Gas used by `messages` signed by `pubkey` at `sequence`, with `granter` paying. */
 export async function simulateWithGranter(abci: Abci, registry: Registry, pubkey: Uint8Array, sequence: number, messages: readonly EncodeObject[], granter: string, memo = ''): Promise<bigint> {
   const bodyBytes = registry.encode({ typeUrl: '/cosmos.tx.v1beta1.TxBody', value: { messages, memo } });
-  const authInfoBytes = makeAuthInfoBytes([{ pubkey: encodePubkey(encodeSecp256k1Pubkey(pubkey)), sequence }], [], 0, granter, undefined, SignMode.SIGN_MODE_UNSPECIFIED);
-  const txBytes = TxRaw.encode(TxRaw.fromPartial({ bodyBytes, authInfoBytes, signatures: [new Uint8Array()] })).finish();
-  const { value } = await abci.queryAbci('/cosmos.tx.v1beta1.Service/Simulate', SimulateRequest.encode(SimulateRequest.fromPartial({ txBytes })).finish());
-  return SimulateResponse.decode(value).gasInfo!.gasUsed;
+  const authInfoBytes = makeAuthInfoBytes([{ pubkey: encodePubkey(encodeSecp256k1Pubkey(pubkey)), sequence }], [], 0, granter, undefined, SIGN_MODE_UNSPECIFIED);
+  const txBytes = TxRaw.encode({ bodyBytes, authInfoBytes, signatures: [new Uint8Array()] });
+  const { value } = await abci.queryAbci('/cosmos.tx.v1beta1.Service/Simulate', SimulateRequest.encode({ txBytes }));
+  return u64(SimulateResponse.decode(value).gasInfo?.gasUsed);
 }
 
 /**

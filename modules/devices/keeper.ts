@@ -545,7 +545,7 @@ export class DevicesKeeper implements DevicesKeeperI {
 
   ban(ctx: Context, type: number, target: string, reason: number, evidence: Uint8Array, duration: bigint): bigint {
     if (type === BAN_DEVICE) {
-      if (!/^[1-9][0-9]{0,19}$/.test(target) || !this.getDevice(ctx, BigInt(target))) throw ErrDeviceNotFound.wrap(`device ${target}`);
+      if (!/^[1-9][0-9]{0,19}$/.test(target) || BigInt(target) >= 1n << 64n || !this.getDevice(ctx, BigInt(target))) throw ErrDeviceNotFound.wrap(`device ${target}`);
     } else if (type === BAN_MANUFACTURER) {
       if (!this.getManufacturer(ctx, target)) throw ErrUnknownManufacturer.wrap(target);
     } else throw ErrInvalidField.wrap(`ban target type must be device (1) or manufacturer (2), got ${type}`);

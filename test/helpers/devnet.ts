@@ -47,7 +47,7 @@ export async function startDevnet(opts: { home?: string; blockTimeMs?: number; e
     const timer = setTimeout(() => reject(new Error(`depind did not start in 30 s:\n${out}`)), 30_000);
     const check = () => {
       const m = /CometBFT RPC\s+(http:\/\/\S+)/.exec(out);
-      if (m && /REST\s+http/.test(out)) {
+      if (m) {
         clearTimeout(timer);
         resolvePromise(m[1]!);
       }
@@ -61,7 +61,7 @@ export async function startDevnet(opts: { home?: string; blockTimeMs?: number; e
   const net: Devnet = {
     home,
     rpc,
-    rest: /REST\s+(http:\/\/\S+)/.exec(out)![1]!,
+    rest: '',
     ws: rpc.replace('http://', 'ws://'),
     proc,
     output: () => out,
@@ -79,6 +79,8 @@ export async function startDevnet(opts: { home?: string; blockTimeMs?: number; e
     },
   };
   await waitForHeight(net.rpc, 1n);
+  // Printed right after the RPC line ('' when REST is disabled).
+  net.rest = /REST\s+(http:\/\/\S+)/.exec(out)?.[1] ?? '';
   return net;
 }
 
