@@ -7,21 +7,34 @@ import { authModule } from './auth/module.ts';
 import { anteHandler, signatureJobs, FEE_COLLECTOR } from './auth/ante.ts';
 import { BankKeeper } from './bank/keeper.ts';
 import { bankModule } from './bank/module.ts';
+import { StakingKeeper, BONDED_POOL, NOT_BONDED_POOL } from './staking/keeper.ts';
+import { stakingModule } from './staking/module.ts';
+import { SlashingKeeper } from './slashing/keeper.ts';
+import { slashingModule } from './slashing/module.ts';
 
 export interface DepinKeepers {
   auth: AccountKeeper;
   bank: BankKeeper;
+  staking: StakingKeeper;
+  slashing: SlashingKeeper;
 }
 
 export function createKeepers(): DepinKeepers {
   const auth = new AccountKeeper();
-  const bank = new BankKeeper(auth, [FEE_COLLECTOR]);
-  return { auth, bank };
+  // Module accounts never receive plain sends: the staking pools must hold exactly the stake.
+  const bank = new BankKeeper(auth, [FEE_COLLECTOR, BONDED_POOL, NOT_BONDED_POOL]);
+  const staking = new StakingKeeper(bank, auth);
+  const slashing = new SlashingKeeper(staking);
+  staking.addHooks(slashing.hooks());
+  return { auth, bank, staking, slashing };
 }
 
 export async function openDepinApp(db: AbstractLevel<any, any, any>, opts: AppOptions = {}): Promise<{ app: App; keepers: DepinKeepers }> {
   const keepers = createKeepers();
-  const modules = [authModule(keepers.auth), bankModule(keepers.bank)];
+  // Order matters: genesis runs in this order (bank funds the pools before staking checks them;
+  // staking bonds validators before slashing loads signing infos), begin block runs slashing's
+  // liveness/evidence handling, end block runs staking's set update.
+  const modules = [authModule(keepers.auth), bankModule(keepers.bank), stakingModule(keepers.staking), slashingModule(keepers.slashing)];
   const app = await App.open(db, { modules, ante: anteHandler(keepers), signatureJobs: signatureJobs(keepers) }, opts);
   return { app, keepers };
 }
