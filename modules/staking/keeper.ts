@@ -318,10 +318,11 @@ export class StakingKeeper implements StakingKeeperI {
     const ubd = this.unbondingDelegation(ctx, del, val);
     if (ubd && ubd.entries.length >= params.maxEntries) throw ErrMaxUnbondingDelegationEntries.wrap(`${ubd.entries.length} entries, limit ${params.maxEntries}`);
     if (v.tokens === 0n) throw ErrInsufficientShares.wrap(`validator ${operator} has no tokens`);
-    const shares = sharesFromTokens(v, amount);
-    if (shares > delShares) {
-      throw ErrInvalidRequest.wrap(`invalid shares amount: undelegating ${amount}${params.bondDenom} but the delegation is worth ${tokensFromShares(v, delShares)}${params.bondDenom}`);
-    }
+    // Up to what the delegation is worth (what the Delegation query shows); exactly that closes it,
+    // so truncation never strands dust shares.
+    const worth = tokensFromShares(v, delShares);
+    if (amount > worth) throw ErrInvalidRequest.wrap(`invalid shares amount: undelegating ${amount}${params.bondDenom} but the delegation is worth ${worth}${params.bondDenom}`);
+    const shares = amount === worth ? delShares : sharesFromTokens(v, amount);
     const wasBonded = v.status === BOND_STATUS.BONDED;
     const returned = this.unbond(ctx, del, v, shares);
     if (returned === 0n) throw ErrTinyRedelegationAmount.wrap(`undelegating ${amount} returns no tokens`);
