@@ -181,13 +181,12 @@ export class SlashingKeeper {
   // ------------------------------------------------------------------ liveness
 
   /** One vote of the last commit (the SDK's HandleValidatorSignature). */
-  handleValidatorSignature(ctx: Context, consAddr: Uint8Array, power: bigint, signed: boolean): void {
+  handleValidatorSignature(ctx: Context, consAddr: Uint8Array, power: bigint, signed: boolean, params: SlashingParams = this.params(ctx)): void {
     const height = ctx.block.height;
     const v = this.staking.validatorByConsAddr(ctx, consAddr);
     if (!v || v.jailed) return; // a jailed validator's absence is expected
     const info = this.signingInfo(ctx, consAddr);
     if (!info) return; // never bonded here: nothing to track
-    const params = this.params(ctx);
     const window = params.signedBlocksWindow;
     const index = info.indexOffset % window;
     info.indexOffset += 1n;
@@ -251,7 +250,9 @@ export class SlashingKeeper {
   }
 
   beginBlock(ctx: Context): void {
-    for (const vote of ctx.block.lastCommit ?? []) this.handleValidatorSignature(ctx, vote.validatorAddress, vote.power, vote.signed);
+    const votes = ctx.block.lastCommit ?? [];
+    const params = votes.length ? this.params(ctx) : DEFAULT_SLASHING_PARAMS;
+    for (const vote of votes) this.handleValidatorSignature(ctx, vote.validatorAddress, vote.power, vote.signed, params);
     for (const m of ctx.block.misbehavior ?? []) this.handleEquivocation(ctx, m);
   }
 

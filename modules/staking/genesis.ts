@@ -107,6 +107,10 @@ export function initStakingGenesis(keeper: StakingKeeper, ctx: Context, g: Staki
   for (const j of g.validators ?? []) {
     const v = validatorFromJson(j);
     if (keeper.validator(ctx, v.operator)) throw new Error(`genesis: duplicate validator ${v.operator}`);
+    // A fresh genesis lets initChain decide who is bonded; only an exported one carries statuses.
+    if (!g.exported && v.status !== BOND_STATUS.UNBONDED) {
+      throw new Error(`genesis: validator ${v.operator} is ${j.status}; a fresh genesis lists validators as BOND_STATUS_UNBONDED (initChain bonds the top ones), an exported one sets exported: true and last_validator_powers`);
+    }
     if (kv.get(key(BY_CONS, consAddress(v)))) throw new Error(`genesis: validator ${v.operator} reuses another validator's consensus key`);
     keeper.addValidator(ctx, v);
     if (v.status === BOND_STATUS.UNBONDING) kv.set(valQueueKey(v.unbondingTime, valBytes(v.operator)), ONE);
@@ -154,6 +158,9 @@ export function initStakingGenesis(keeper: StakingKeeper, ctx: Context, g: Staki
       keeper.setLastPower(ctx, valBytes(p.address), BigInt(p.power));
     }
     for (const [val, power] of keeper.lastPowers(ctx)) updates.push({ pubKey: keeper.validatorByBytes(ctx, val)!.consPubKey, power });
+    for (const v of keeper.validators(ctx)) {
+      if (v.status === BOND_STATUS.BONDED && keeper.lastPower(ctx, valBytes(v.operator)) === undefined) throw new Error(`genesis: bonded validator ${v.operator} has no last_validator_powers entry`);
+    }
     return updates;
   }
   return keeper.applyValidatorSetUpdates(ctx);

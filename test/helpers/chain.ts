@@ -99,7 +99,13 @@ export class TestChain {
     const db = new Level<Uint8Array, Uint8Array>(dir, { keyEncoding: 'view', valueEncoding: 'view' });
     await db.open();
     const { app, keepers } = await openDepinApp(db.sublevel<Uint8Array, Uint8Array>('state', { keyEncoding: 'view', valueEncoding: 'view' }));
-    return new TestChain(app, keepers, db, dir, g, app.initChain(g));
+    try {
+      return new TestChain(app, keepers, db, dir, g, app.initChain(g));
+    } catch (err) {
+      await db.close();
+      rmSync(dir, { recursive: true, force: true });
+      throw err;
+    }
   }
 
   async close(): Promise<void> {

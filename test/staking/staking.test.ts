@@ -8,6 +8,11 @@ import { fromBech32, toBech32, VALCONS_PREFIX } from '../../chain/crypto/address
 import { codec } from '../../chain/codec/proto.ts';
 import { DEV_BALANCE_UDPIN } from '../../node/dev-genesis.ts';
 import * as S from '../../modules/staking/types.ts';
+import type { GenesisDoc } from '../../chain/genesis.ts';
+import type { BankGenesis } from '../../modules/bank/module.ts';
+import type { StakingGenesis } from '../../modules/staking/genesis.ts';
+import { moduleAddress } from '../../modules/auth/keeper.ts';
+import { NOT_BONDED_POOL } from '../../modules/staking/keeper.ts';
 import { pubKeyAny } from '../../modules/staking/validator.ts';
 import {
   TestChain, addr, valoper, consKey, createValidatorMsg, delegateMsg, undelegateMsg, msg, coin, applyUpdates, b64, DPIN, FEE,
@@ -237,5 +242,26 @@ test('queries: validators by status with pagination, delegations both ways, pool
     assert.match(missing.log, /NotFound/);
   } finally {
     await c.close();
+  }
+});
+
+test('genesis refusals: pool balances that differ from the stake, a fresh genesis with a BONDED validator, delegations that do not add up', async () => {
+  const bad: [string, (g: GenesisDoc) => void, RegExp][] = [
+    ['pool short', (g) => {
+      const b = (g.app_state.bank as BankGenesis).balances.find((x) => x.address === moduleAddress(NOT_BONDED_POOL))!;
+      b.coins[0]!.amount = '9999999';
+    }, /not_bonded_tokens_pool holds 9999999/],
+    ['bonded in a fresh genesis', (g) => {
+      (g.app_state.staking as StakingGenesis).validators[0]!.status = 'BOND_STATUS_BONDED';
+    }, /fresh genesis lists validators as BOND_STATUS_UNBONDED/],
+    ['shares', (g) => {
+      (g.app_state.staking as StakingGenesis).delegations[0]!.shares = '9000000.0';
+    }, /hold 9000000\.000000000000000000 shares/],
+    ['ed25519 key', (g) => {
+      (g.app_state.staking as StakingGenesis).validators[0]!.consensus_pubkey['@type'] = '/cosmos.crypto.ed25519.PubKey';
+    }, /secp256k1/],
+  ];
+  for (const [name, edit, err] of bad) {
+    await assert.rejects(TestChain.open(edit), err, name);
   }
 });
