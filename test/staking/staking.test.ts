@@ -265,3 +265,41 @@ test('genesis refusals: pool balances that differ from the stake, a fresh genesi
     await assert.rejects(TestChain.open(edit), err, name);
   }
 });
+
+test('edit-validator: description with [do-not-modify], commission at most once per 24 h of block time and within max_change_rate, min_self_delegation only upwards', async () => {
+  const c = await TestChain.open();
+  try {
+    await c.block();
+    await c.exec(1, [createValidatorMsg(1, 20n * DPIN)]); // rate 0.10, max 0.20, max change 0.01
+    const edit = (o: { moniker?: string; details?: string; rate?: bigint; minSelf?: bigint }) =>
+      msg(S.MsgEditValidator, {
+        description: { moniker: o.moniker ?? '[do-not-modify]', identity: '[do-not-modify]', website: '[do-not-modify]', securityContact: '[do-not-modify]', details: o.details ?? '[do-not-modify]' },
+        validatorAddress: valoper(1),
+        commissionRate: o.rate === undefined ? '' : o.rate.toString(),
+        minSelfDelegation: o.minSelf === undefined ? '' : o.minSelf.toString(),
+      });
+    const E = 10n ** 16n; // 0.01
+    await c.exec(1, [edit({ details: 'runs on solar' })]);
+    let v = c.validator(1);
+    assert.equal(v.description!.moniker, 'val-1');
+    assert.equal(v.description!.details, 'runs on solar');
+    // Within 24 h of the commission's last update (creation): staking code 12.
+    await c.exec(1, [edit({ rate: 11n * E })], 12, { dt: 86_398n }); // 86,399 s after creation
+    // 24 h later: a change of more than max_change_rate is refused (15), within it accepted.
+    await c.exec(1, [edit({ rate: 12n * E })], 15, { dt: 1n });
+    await c.exec(1, [edit({ rate: 11n * E })]);
+    assert.equal(c.validator(1).commission!.commissionRates!.rate, (11n * E).toString());
+    await c.exec(1, [edit({ rate: 10n * E })], 12, { dt: 3600n });
+    // min_self_delegation: up is fine, down is refused (17), above the tokens refused (16).
+    await c.exec(1, [edit({ minSelf: 5n * DPIN })]);
+    await c.exec(1, [edit({ minSelf: 4n * DPIN })], 17);
+    await c.exec(1, [edit({ minSelf: 21n * DPIN })], 16);
+    v = c.validator(1);
+    assert.equal(v.minSelfDelegation, (5n * DPIN).toString());
+    // Only the operator may edit: another account's signature does not authorize it.
+    const foreign = c.app.checkTx(c.tx(2, [edit({ details: 'hijacked' })]));
+    assert.notEqual(foreign.code, 0);
+  } finally {
+    await c.close();
+  }
+});
