@@ -6,7 +6,7 @@ import type { Context, Misbehavior, Timestamp } from '../../chain/context.ts';
 import { event } from '../../chain/events.ts';
 import { toBech32, addressBytesFromPubkey, VALCONS_PREFIX } from '../../chain/crypto/address.ts';
 import { mulRoundHalfEven } from '../../chain/dec.ts';
-import { addDuration, compareTime, diffNanos, durationNanos } from '../../chain/time.ts';
+import { addDuration, diffNanos, durationNanos } from '../../chain/time.ts';
 import { i64 } from '../../chain/codec/proto.ts';
 import { prefixEnd, type KVStore } from '../../chain/store/kv.ts';
 import type { StakingKeeperI, StakingHooks } from '../staking/keeper.ts';
@@ -254,15 +254,5 @@ export class SlashingKeeper {
     const params = votes.length ? this.params(ctx) : DEFAULT_SLASHING_PARAMS;
     for (const vote of votes) this.handleValidatorSignature(ctx, vote.validatorAddress, vote.power, vote.signed, params);
     for (const m of ctx.block.misbehavior ?? []) this.handleEquivocation(ctx, m);
-  }
-
-  /** When may a jailed validator unjail (undefined: no record, i.e. jailed before ever bonding). */
-  jailedUntil(ctx: Context, consAddr: Uint8Array): { until: Timestamp; tombstoned: boolean } | undefined {
-    const info = this.signingInfo(ctx, consAddr);
-    return info ? { until: info.jailedUntil, tombstoned: info.tombstoned } : undefined;
-  }
-
-  static canUnjailAt(now: Timestamp, until: Timestamp): boolean {
-    return compareTime(now, until) >= 0;
   }
 }

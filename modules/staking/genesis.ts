@@ -9,13 +9,12 @@ import { formatDec, parseDec } from '../../chain/dec.ts';
 import { formatRfc3339, parseRfc3339 } from '../../chain/genesis.ts';
 import { fromBech32, ACCOUNT_PREFIX, VALOPER_PREFIX, addressBytesFromPubkey } from '../../chain/crypto/address.ts';
 import { SECP256K1_PUBKEY_URL, PubKeySecp256k1 } from '../../chain/tx/types.ts';
-import { StakingKeeper, BONDED_POOL, NOT_BONDED_POOL, accBytes, valBytes, accountOf, valoperOf, type UnbondingDelegation } from './keeper.ts';
+import { StakingKeeper, BONDED_POOL, NOT_BONDED_POOL, accBytes, valBytes, accountOf, valoperOf, ubdFromProto, type UnbondingDelegation } from './keeper.ts';
 import { VALIDATOR, DELEGATION, UBD, BY_CONS, key, ubdQueueKey, valQueueKey, ONE } from './keys.ts';
 import { consensusKey, checkRates, checkDescription } from './msgs.ts';
 import { BOND_STATUS, BOND_STATUS_NAMES, UnbondingDelegation as UbdCodec } from './types.ts';
 import { consAddress, decodeValidator, type BondStatus, type Validator } from './validator.ts';
 import { paramsFromJson, paramsToJson, DEFAULT_STAKING_PARAMS, type StakingParamsJson } from './params.ts';
-import { ubdFromProto } from './keeper.ts';
 import { prefixEnd } from '../../chain/store/kv.ts';
 
 export interface ValidatorJson {
