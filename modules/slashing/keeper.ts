@@ -252,7 +252,14 @@ export class SlashingKeeper {
   beginBlock(ctx: Context): void {
     const votes = ctx.block.lastCommit ?? [];
     const params = votes.length ? this.params(ctx) : DEFAULT_SLASHING_PARAMS;
-    for (const vote of votes) this.handleValidatorSignature(ctx, vote.validatorAddress, vote.power, vote.signed, params);
+    // One vote per validator: a repeated address (a consensus bug) must not advance its window twice.
+    const seen = new Set<string>();
+    for (const vote of votes) {
+      const id = Buffer.from(vote.validatorAddress).toString('hex');
+      if (seen.has(id)) continue;
+      seen.add(id);
+      this.handleValidatorSignature(ctx, vote.validatorAddress, vote.power, vote.signed, params);
+    }
     for (const m of ctx.block.misbehavior ?? []) this.handleEquivocation(ctx, m);
   }
 }

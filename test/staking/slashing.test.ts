@@ -190,3 +190,18 @@ test('an operator whose self-delegation falls below min_self_delegation is jaile
     await c.close();
   }
 });
+
+test('a validator listed twice in one last commit is counted once', async () => {
+  const c = await TestChain.open();
+  try {
+    await c.block();
+    await c.exec(1, [createValidatorMsg(1, 20n * DPIN)]);
+    const miss: VoteInfo = { validatorAddress: consKey(1).address, power: 20n, signed: false };
+    await c.block([], { lastCommit: [miss, miss, miss] });
+    const info = c.signingInfo(toBech32(VALCONS_PREFIX, consKey(1).address));
+    assert.equal(info.missedBlocksCounter.toString(), '1');
+    assert.equal(info.indexOffset.toString(), '1');
+  } finally {
+    await c.close();
+  }
+});
