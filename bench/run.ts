@@ -1,6 +1,7 @@
 // npm run bench: every hot path, each printed next to the machine's raw limit.
 import { runPipelineBench } from './pipeline.bench.ts';
 import { runThroughputBench } from './throughput.bench.ts';
+import { runStakingBench } from './staking.bench.ts';
 import { machine, fmt } from './machine.ts';
 
 console.log(`depin-chain benchmarks on ${machine()}`);
@@ -10,3 +11,4 @@ const tb = await runThroughputBench({ accounts: 2000, txsPerAccount: 15, inFligh
 console.log(`\n# summary`);
 console.log(`end-to-end with JSON-RPC batches of 50: ${fmt(tb.tps!)} tx/s = ${((100 * tb.tps!) / p.verify!).toFixed(0)}% of raw verify; p50 ${tb.p50!.toFixed(0)} ms, p99 ${tb.p99!.toFixed(0)} ms`);
 console.log(`end-to-end ${fmt(t.tps!)} tx/s = ${((100 * t.tps!) / p.verify!).toFixed(0)}% of one core's raw secp256k1 verify rate (${fmt(p.verify!)}/s); p50 ${t.p50!.toFixed(0)} ms, p99 ${t.p99!.toFixed(0)} ms`);
+await runStakingBench();

@@ -11,10 +11,16 @@ import { FeegrantKeeper } from './feegrant/keeper.ts';
 import { feegrantModule } from './feegrant/module.ts';
 import { DevicesKeeper, MODULE_NAME as DEVICES } from './devices/keeper.ts';
 import { devicesModule } from './devices/module.ts';
+import { StakingKeeper, BONDED_POOL, NOT_BONDED_POOL } from './staking/keeper.ts';
+import { stakingModule } from './staking/module.ts';
+import { SlashingKeeper } from './slashing/keeper.ts';
+import { slashingModule } from './slashing/module.ts';
 
 export interface DepinKeepers {
   auth: AccountKeeper;
   bank: BankKeeper;
+  staking: StakingKeeper;
+  slashing: SlashingKeeper;
   feegrant: FeegrantKeeper;
   /** Also the DevicesKeeperI handed to the proofs and rewards modules. */
   devices: DevicesKeeper;
@@ -22,16 +28,26 @@ export interface DepinKeepers {
 
 export function createKeepers(): DepinKeepers {
   const auth = new AccountKeeper();
-  // Module accounts that must not receive plain sends: fees, and the devices bond escrow.
-  const bank = new BankKeeper(auth, [FEE_COLLECTOR, DEVICES]);
+  // Module accounts that must not receive plain sends: fees, the staking pools (they must hold
+  // exactly the stake) and the devices bond escrow.
+  const bank = new BankKeeper(auth, [FEE_COLLECTOR, BONDED_POOL, NOT_BONDED_POOL, DEVICES]);
+  const staking = new StakingKeeper(bank, auth);
+  const slashing = new SlashingKeeper(staking);
+  staking.addHooks(slashing.hooks());
   const feegrant = new FeegrantKeeper(auth);
   const devices = new DevicesKeeper(bank, auth);
-  return { auth, bank, feegrant, devices };
+  return { auth, bank, staking, slashing, feegrant, devices };
 }
 
 export async function openDepinApp(db: AbstractLevel<any, any, any>, opts: AppOptions = {}): Promise<{ app: App; keepers: DepinKeepers }> {
   const keepers = createKeepers();
-  const modules = [authModule(keepers.auth), bankModule(keepers.bank), feegrantModule(keepers.feegrant), devicesModule(keepers.devices)];
+  // Order matters: genesis runs in this order (bank funds the pools before staking checks them;
+  // staking bonds validators before slashing loads signing infos), begin block runs slashing's
+  // liveness/evidence handling, end block runs staking's set update.
+  const modules = [
+    authModule(keepers.auth), bankModule(keepers.bank), stakingModule(keepers.staking), slashingModule(keepers.slashing),
+    feegrantModule(keepers.feegrant), devicesModule(keepers.devices),
+  ];
   const app = await App.open(db, { modules, ante: anteHandler(keepers), signatureJobs: signatureJobs(keepers) }, opts);
   return { app, keepers };
 }

@@ -4,6 +4,9 @@
 // Devices: dev account 9 is the devices authority, and a development manufacturer ("devmfr",
 // operator dev account 8) attests with keys derived from the same mnemonic (devManufacturerKeys).
 import { createECDH } from 'node:crypto';
+// The validator is also a staking validator operated by dev account 0, self-bonded with 10 DPIN
+// (power 10) held by the not-bonded pool until initChain bonds it; genesis.validators lists the
+// same key and power.
 import type { GenesisDoc } from '../chain/genesis.ts';
 import { deriveKey, cosmosHdPath, DEV_MNEMONIC } from './keys/hd.ts';
 import { ValidatorKey } from './validator-key.ts';
@@ -11,11 +14,20 @@ import { paramsToJson, DEFAULT_AUTH_PARAMS } from '../modules/auth/params.ts';
 import { defaultDevicesGenesis, DEFAULT_PARAMS as DEVICES_PARAMS } from '../modules/devices/module.ts';
 import { KEY_TYPE_SECP256K1, KEY_TYPE_P256, P256_N } from '../modules/devices/keys.ts';
 import { MFR_ACTIVE, type Manufacturer } from '../modules/devices/types.ts';
+import { moduleAddress } from '../modules/auth/keeper.ts';
+import { NOT_BONDED_POOL } from '../modules/staking/keeper.ts';
+import { genesisValidator, type StakingGenesis } from '../modules/staking/genesis.ts';
+import { paramsToJson as stakingParamsToJson, DEFAULT_STAKING_PARAMS } from '../modules/staking/params.ts';
+import { POWER_REDUCTION } from '../modules/staking/validator.ts';
+import { defaultSlashingGenesis } from '../modules/slashing/module.ts';
 
 export const DEV_CHAIN_ID = 'depin-local-1';
 export const DEV_ACCOUNTS = 10;
 export const DEV_BALANCE_UDPIN = 1_000_000n * 1_000_000n; // 1,000,000 DPIN
 export const DEV_GENESIS_TIME = '2026-11-24T00:00:00.000000000Z';
+export const DEV_SELF_BOND_UDPIN = 10n * 1_000_000n; // 10 DPIN: power 10
+/** Dev chain unbonding period: short, so undelegations complete while you watch. */
+export const DEV_UNBONDING_TIME = '300s';
 
 /** Dev account index of the devices authority, and of the dev manufacturer's operator. */
 export const DEV_DEVICES_AUTHORITY_INDEX = 9;
@@ -81,28 +93,45 @@ export function makeGenesis(opts: {
   validator: ValidatorKey;
   moniker: string;
   balances: { address: string; amount: bigint }[];
+  /** Account that operates the genesis validator in the staking module, self-bonding `selfBond`.
+   * Without it the staking section has no validator (genesis.validators still lists the key). */
+  operator?: { address: string; selfBond: bigint };
+  unbondingTime?: string;
 }): GenesisDoc {
   const v = opts.validator.toFile();
+  const evidence = { max_age_num_blocks: '100000', max_age_duration: '172800000000000' };
+  const power = opts.operator ? opts.operator.selfBond / POWER_REDUCTION : 10n;
+  const staking: StakingGenesis = { params: { ...stakingParamsToJson(DEFAULT_STAKING_PARAMS), ...(opts.unbondingTime ? { unbonding_time: opts.unbondingTime } : {}) }, validators: [], delegations: [], unbonding_delegations: [] };
+  const balances = opts.balances.map((b) => ({ address: b.address, coins: [{ denom: 'udpin', amount: b.amount.toString() }] }));
+  if (opts.operator) {
+    const g = genesisValidator({ operatorAccount: opts.operator.address, consPubKey: opts.validator.publicKey, tokens: opts.operator.selfBond, moniker: opts.moniker });
+    staking.validators.push(g.validator);
+    staking.delegations.push(g.delegation);
+    balances.push({ address: moduleAddress(NOT_BONDED_POOL), coins: [{ denom: 'udpin', amount: opts.operator.selfBond.toString() }] });
+  }
+  const slashing = { ...defaultSlashingGenesis(), evidence: { max_age_num_blocks: evidence.max_age_num_blocks, max_age_duration: `${BigInt(evidence.max_age_duration) / 1_000_000_000n}s` } };
   return {
     genesis_time: opts.genesisTime,
     chain_id: opts.chainId,
     initial_height: '1',
     consensus_params: {
       block: { max_bytes: '22020096', max_gas: '-1' },
-      evidence: { max_age_num_blocks: '100000', max_age_duration: '172800000000000', max_bytes: '1048576' },
+      evidence: { ...evidence, max_bytes: '1048576' },
       validator: { pub_key_types: ['secp256k1'] },
       version: { app: '0' },
     },
-    validators: [{ address: v.address, pub_key: { type: v.pub_key.type, value: v.pub_key.value }, power: '10', name: opts.moniker }],
+    validators: [{ address: v.address, pub_key: { type: v.pub_key.type, value: v.pub_key.value }, power: power.toString(), name: opts.moniker }],
     app_hash: '',
     app_state: {
       auth: { params: paramsToJson(DEFAULT_AUTH_PARAMS), accounts: [] },
       bank: {
         params: { default_send_enabled: true },
-        balances: opts.balances.map((b) => ({ address: b.address, coins: [{ denom: 'udpin', amount: b.amount.toString() }] })),
+        balances,
         supply: [],
         denom_metadata: [DENOM_METADATA],
       },
+      staking,
+      slashing,
       feegrant: { allowances: [] },
       devices: defaultDevicesGenesis(),
     },
@@ -111,7 +140,10 @@ export function makeGenesis(opts: {
 
 export function devGenesis(): GenesisDoc {
   const balances = Array.from({ length: DEV_ACCOUNTS }, (_, i) => ({ address: deriveKey(DEV_MNEMONIC, cosmosHdPath(i)).address, amount: DEV_BALANCE_UDPIN }));
-  const g = makeGenesis({ chainId: DEV_CHAIN_ID, genesisTime: DEV_GENESIS_TIME, validator: devValidatorKey(), moniker: 'dev-validator', balances });
+  const g = makeGenesis({
+    chainId: DEV_CHAIN_ID, genesisTime: DEV_GENESIS_TIME, validator: devValidatorKey(), moniker: 'dev-validator', balances,
+    operator: { address: balances[0]!.address, selfBond: DEV_SELF_BOND_UDPIN }, unbondingTime: DEV_UNBONDING_TIME,
+  });
   g.app_state.devices = defaultDevicesGenesis({ ...DEVICES_PARAMS, authority: balances[DEV_DEVICES_AUTHORITY_INDEX]!.address }, [devManufacturer()]);
   return g;
 }

@@ -12,7 +12,8 @@ import { Keyring } from '../keys/keyring.ts';
 import { cosmosHdPath, DEV_MNEMONIC } from '../keys/hd.ts';
 import { formatRfc3339 } from '../../chain/genesis.ts';
 import { parseCoins, formatCoins } from '../../chain/coins.ts';
-import { isValidAddress } from '../../chain/crypto/address.ts';
+import { isValidAddress, fromBech32, toBech32, VALOPER_PREFIX, VALCONS_PREFIX } from '../../chain/crypto/address.ts';
+import { formatDec, parseDec } from '../../chain/dec.ts';
 import { devicesCommands } from './devices-cli.ts';
 
 const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -61,6 +62,79 @@ async function rpc(node: string, method: string, params: Record<string, unknown>
   const body = (await res.json()) as { result?: unknown; error?: { message: string; data?: string } };
   if (body.error) throw new Error(`${body.error.message}: ${body.error.data ?? ''}`);
   return body.result;
+}
+
+
+// ------------------------------------------------------------------ staking / slashing helpers
+
+const txFlags = { ...common, ...client, fees: { type: 'string' as const }, gas: { type: 'string' as const, default: 'auto' }, 'gas-prices': { type: 'string' as const, default: '0.025udpin' }, memo: { type: 'string' as const, default: '' } };
+
+/** Signs `msgs` with keyring key `from` through CosmJS and waits for inclusion. */
+async function broadcast(values: Record<string, string | boolean | undefined>, from: string, build: (address: string) => { typeUrl: string; value: unknown }[], summary: (address: string) => string, extraTypes: string[] = []): Promise<void> {
+  const { DirectSecp256k1Wallet, Registry } = await import('@cosmjs/proto-signing');
+  const { SigningStargateClient, GasPrice, defaultRegistryTypes } = await import('@cosmjs/stargate');
+  const registry = new Registry(defaultRegistryTypes);
+  if (extraTypes.length) {
+    // Types CosmJS does not ship (MsgUnjail): the chain's own protobufjs types satisfy its Registry.
+    const { type } = await import('../../chain/codec/proto.ts');
+    for (const name of extraTypes) registry.register(`/${name}`, type(name) as never);
+  }
+  const kr = new Keyring((values.home as string) ?? defaultHome(false));
+  const wallet = await DirectSecp256k1Wallet.fromKey(kr.privateKey(from), 'depin');
+  const [account] = await wallet.getAccounts();
+  const c = await SigningStargateClient.connectWithSigner(values.node as string, wallet, { registry, gasPrice: GasPrice.fromString(values['gas-prices'] as string), broadcastPollIntervalMs: 300 });
+  let fee: 'auto' | number | { amount: { denom: string; amount: string }[]; gas: string };
+  if (values.fees) {
+    const gas = values.gas === 'auto' ? '300000' : (values.gas as string);
+    fee = { amount: parseCoins(values.fees as string).map((x) => ({ denom: x.denom, amount: x.amount.toString() })), gas };
+  } else fee = values.gas === 'auto' ? 'auto' : Number(values.gas);
+  try {
+    const res = await c.signAndBroadcast(account!.address, build(account!.address), fee as never, values.memo as string);
+    print(values.output === 'json' ? res : `txhash: ${res.transactionHash}\nheight: ${res.height}\ncode: ${res.code}\ngas: ${res.gasUsed}/${res.gasWanted}\n${summary(account!.address)}${res.code ? `\nlog: ${res.rawLog}` : ''}`, values.output);
+    if (res.code !== 0) process.exitCode = 1;
+  } finally {
+    c.disconnect();
+  }
+}
+
+function singleCoin(amount: string, what: string): { denom: string; amount: string } {
+  const coins = parseCoins(amount);
+  if (coins.length !== 1) throw new UsageError(`${what} must be one coin, e.g. 5000000udpin`);
+  return { denom: coins[0]!.denom, amount: coins[0]!.amount.toString() };
+}
+
+function valoperArg(a: string | undefined): string {
+  if (!a || !isValidAddress(a, VALOPER_PREFIX)) throw new UsageError(`invalid validator operator address ${a ?? '(missing)'} (expected ${VALOPER_PREFIX}1...)`);
+  return a;
+}
+
+async function queryClient(node: string) {
+  const { connectComet } = await import('@cosmjs/tendermint-rpc');
+  const { QueryClient, setupStakingExtension, setupSlashingExtension } = await import('@cosmjs/stargate');
+  const comet = await connectComet(node);
+  return { q: QueryClient.withExtensions(comet, setupStakingExtension, setupSlashingExtension), close: () => comet.disconnect() };
+}
+
+const STATUS_NAMES = ['UNSPECIFIED', 'UNBONDED', 'UNBONDING', 'BONDED'];
+const atomicsDec = (s: string) => formatDec(BigInt(s || '0'));
+const tsString = (t: { seconds: bigint; nanos: number } | undefined) => (t ? formatRfc3339({ seconds: BigInt(t.seconds), nanos: t.nanos }) : '');
+
+function validatorView(v: any) {
+  const key = v.consensusPubkey?.value ? Buffer.from(v.consensusPubkey.value).subarray(2).toString('base64') : '';
+  return {
+    operator_address: v.operatorAddress,
+    consensus_pubkey: key,
+    jailed: v.jailed,
+    status: STATUS_NAMES[v.status] ?? String(v.status),
+    tokens: v.tokens,
+    power: (BigInt(v.tokens) / 1_000_000n).toString(),
+    delegator_shares: atomicsDec(v.delegatorShares),
+    moniker: v.description?.moniker ?? '',
+    commission_rate: atomicsDec(v.commission?.commissionRates?.rate ?? '0'),
+    min_self_delegation: v.minSelfDelegation,
+    unbonding_height: String(v.unbondingHeight),
+    unbonding_time: tsString(v.unbondingTime),
+  };
 }
 
 const commands: Record<string, Command> = {
@@ -215,6 +289,182 @@ const commands: Record<string, Command> = {
       c.disconnect();
       if (!acc) throw new Error(`account ${positionals[0]} not found`);
       print(acc, 'json');
+    },
+  },
+  'tx staking create-validator': {
+    usage: 'depind tx staking create-validator FROM_KEY --amount 10000000udpin [--pubkey BASE64 (default: the consensus key in <home>/config)] [--moniker M] [--commission-rate 0.10] [--commission-max-rate 0.20] [--commission-max-change-rate 0.01] [--min-self-delegation 1] [--fees F | --gas auto] [--node URL] [--home DIR]',
+    summary: 'Become a validator: FROM_KEY operates it and self-delegates --amount; the consensus key is secp256k1',
+    options: {
+      ...txFlags, amount: { type: 'string' }, pubkey: { type: 'string' }, moniker: { type: 'string' }, 'commission-rate': { type: 'string', default: '0.10' },
+      'commission-max-rate': { type: 'string', default: '0.20' }, 'commission-max-change-rate': { type: 'string', default: '0.01' }, 'min-self-delegation': { type: 'string', default: '1' },
+      identity: { type: 'string', default: '' }, website: { type: 'string', default: '' }, details: { type: 'string', default: '' },
+    },
+    async run({ values, positionals }) {
+      const from = positionals[0];
+      if (!from) throw new UsageError('missing FROM_KEY');
+      if (!values.amount) throw new UsageError('missing --amount (the self-delegation, e.g. 10000000udpin)');
+      const value = singleCoin(values.amount as string, '--amount');
+      const home = (values.home as string) ?? defaultHome(false);
+      let pubkey: Uint8Array;
+      if (values.pubkey) pubkey = Buffer.from(values.pubkey as string, 'base64');
+      else if (existsSync(homePaths(home).validatorKey)) pubkey = ValidatorKey.load(homePaths(home).validatorKey).publicKey;
+      else throw new UsageError(`no --pubkey and no consensus key at ${homePaths(home).validatorKey}`);
+      if (pubkey.length !== 33) throw new UsageError('the consensus pubkey must be a 33-byte compressed secp256k1 key (base64)');
+      const rate = (flag: string) => {
+        try {
+          return parseDec(values[flag] as string).toString();
+        } catch (err) {
+          throw new UsageError(`--${flag}: ${(err as Error).message}`);
+        }
+      };
+      const commission = { rate: rate('commission-rate'), maxRate: rate('commission-max-rate'), maxChangeRate: rate('commission-max-change-rate') };
+      const { encodePubkey } = await import('@cosmjs/proto-signing');
+      const operatorOf = (address: string) => toBech32(VALOPER_PREFIX, fromBech32(address));
+      await broadcast(values, from, (address) => {
+        const operator = operatorOf(address);
+        return [{
+          typeUrl: '/cosmos.staking.v1beta1.MsgCreateValidator',
+          value: {
+            description: { moniker: (values.moniker as string) ?? from, identity: values.identity, website: values.website, securityContact: '', details: values.details },
+            commission,
+            minSelfDelegation: values['min-self-delegation'],
+            delegatorAddress: '',
+            validatorAddress: operator,
+            pubkey: encodePubkey({ type: 'tendermint/PubKeySecp256k1', value: Buffer.from(pubkey).toString('base64') }),
+            value,
+          },
+        }];
+      }, (address) => `validator: ${operatorOf(address)} bonding ${values.amount}`);
+    },
+  },
+  'tx staking delegate': {
+    usage: 'depind tx staking delegate FROM_KEY VALIDATOR_ADDRESS AMOUNT [--fees F | --gas auto] [--node URL] [--home DIR]',
+    summary: 'Delegate tokens to a validator (depinvaloper1...)',
+    options: txFlags,
+    async run({ values, positionals }) {
+      const [from, val, amount] = positionals;
+      if (!from || !val || !amount) throw new UsageError('need FROM_KEY VALIDATOR_ADDRESS AMOUNT');
+      const coin = singleCoin(amount, 'AMOUNT');
+      valoperArg(val);
+      await broadcast(values, from, (address) => [{ typeUrl: '/cosmos.staking.v1beta1.MsgDelegate', value: { delegatorAddress: address, validatorAddress: val, amount: coin } }], () => `delegated: ${amount} -> ${val}`);
+    },
+  },
+  'tx staking unbond': {
+    usage: 'depind tx staking unbond FROM_KEY VALIDATOR_ADDRESS AMOUNT [--fees F | --gas auto] [--node URL] [--home DIR]',
+    summary: 'Undelegate tokens; they return after the unbonding period (block time)',
+    options: txFlags,
+    async run({ values, positionals }) {
+      const [from, val, amount] = positionals;
+      if (!from || !val || !amount) throw new UsageError('need FROM_KEY VALIDATOR_ADDRESS AMOUNT');
+      const coin = singleCoin(amount, 'AMOUNT');
+      valoperArg(val);
+      await broadcast(values, from, (address) => [{ typeUrl: '/cosmos.staking.v1beta1.MsgUndelegate', value: { delegatorAddress: address, validatorAddress: val, amount: coin } }], () => `unbonding: ${amount} from ${val}`);
+    },
+  },
+  'tx slashing unjail': {
+    usage: 'depind tx slashing unjail FROM_KEY [--fees F | --gas auto] [--node URL] [--home DIR]',
+    summary: "Unjail the validator FROM_KEY operates (after its jail period; never after double signing)",
+    options: txFlags,
+    async run({ values, positionals }) {
+      const from = positionals[0];
+      if (!from) throw new UsageError('missing FROM_KEY');
+      await broadcast(values, from, (address) => [{ typeUrl: '/cosmos.slashing.v1beta1.MsgUnjail', value: { validatorAddr: toBech32(VALOPER_PREFIX, fromBech32(address)) } }], (address) => `unjailed: ${toBech32(VALOPER_PREFIX, fromBech32(address))}`, ['cosmos.slashing.v1beta1.MsgUnjail']);
+    },
+  },
+  'query staking validators': {
+    usage: 'depind query staking validators [--status bonded|unbonding|unbonded] [--node URL] [-o json]',
+    summary: 'All validators (or those with one status)',
+    options: { ...common, ...client, status: { type: 'string' } },
+    async run({ values }) {
+      const status = values.status ? `BOND_STATUS_${(values.status as string).toUpperCase()}` : '';
+      if (status && !['BOND_STATUS_BONDED', 'BOND_STATUS_UNBONDING', 'BOND_STATUS_UNBONDED'].includes(status)) throw new UsageError('--status must be bonded, unbonding or unbonded');
+      const { q, close } = await queryClient(values.node as string);
+      const all: unknown[] = [];
+      let key: Uint8Array | undefined;
+      do {
+        const res = await q.staking.validators(status as never, key);
+        all.push(...res.validators.map(validatorView));
+        key = res.pagination?.nextKey?.length ? res.pagination.nextKey : undefined;
+      } while (key);
+      close();
+      print(values.output === 'json' ? { validators: all } : (all as ReturnType<typeof validatorView>[]).map((v) => `${v.operator_address}  ${v.status.padEnd(9)}  power ${v.power.padStart(6)}  tokens ${v.tokens}${v.jailed ? '  JAILED' : ''}  ${v.moniker}`).join('\n') || '(no validators)', values.output);
+    },
+  },
+  'query staking validator': {
+    usage: 'depind query staking validator VALIDATOR_ADDRESS [--node URL]',
+    summary: 'One validator',
+    options: { ...common, ...client },
+    async run({ values, positionals }) {
+      const val = valoperArg(positionals[0]);
+      const { q, close } = await queryClient(values.node as string);
+      try {
+        print(validatorView((await q.staking.validator(val)).validator), 'json');
+      } finally {
+        close();
+      }
+    },
+  },
+  'query staking delegation': {
+    usage: 'depind query staking delegation DELEGATOR_ADDRESS VALIDATOR_ADDRESS [--node URL]',
+    summary: 'A delegation (shares and current value) and any unbonding entries of it',
+    options: { ...common, ...client },
+    async run({ values, positionals }) {
+      const [del, valArg] = positionals;
+      if (!del || !isValidAddress(del)) throw new UsageError(`invalid delegator address ${del ?? '(missing)'}`);
+      const val = valoperArg(valArg);
+      const { q, close } = await queryClient(values.node as string);
+      try {
+        const d = await q.staking.delegation(del, val).catch((err: Error) => {
+          if (/NotFound|not found/.test(err.message)) return undefined;
+          throw err;
+        });
+        const u = await q.staking.unbondingDelegation(del, val).catch(() => undefined);
+        const out = {
+          delegator_address: del,
+          validator_address: val,
+          shares: d?.delegationResponse ? atomicsDec(d.delegationResponse.delegation.shares) : '0',
+          balance: d?.delegationResponse ? `${d.delegationResponse.balance.amount}${d.delegationResponse.balance.denom}` : '0',
+          unbonding: (u?.unbond?.entries ?? []).map((e) => ({ balance: e.balance, completion_time: tsString(e.completionTime), creation_height: String(e.creationHeight) })),
+        };
+        print(out, 'json');
+      } finally {
+        close();
+      }
+    },
+  },
+  'query staking params': {
+    usage: 'depind query staking params [--node URL]',
+    summary: 'Staking parameters (unbonding time, max validators, bond denom, ...)',
+    options: { ...common, ...client },
+    async run({ values }) {
+      const { q, close } = await queryClient(values.node as string);
+      try {
+        const p = (await q.staking.params()).params;
+        print({ unbonding_time: `${p.unbondingTime?.seconds ?? 0n}s`, max_validators: p.maxValidators, max_entries: p.maxEntries, bond_denom: p.bondDenom, min_commission_rate: atomicsDec(p.minCommissionRate) }, 'json');
+      } finally {
+        close();
+      }
+    },
+  },
+  'query slashing signing-info': {
+    usage: 'depind query slashing signing-info [CONS_ADDRESS (depinvalcons1...; default: the consensus key in <home>/config)] [--node URL] [--home DIR]',
+    summary: "A validator's liveness record: missed blocks, jailed until, tombstoned",
+    options: { ...common, ...client },
+    async run({ values, positionals }) {
+      let cons = positionals[0];
+      if (!cons) {
+        const home = (values.home as string) ?? defaultHome(false);
+        if (!existsSync(homePaths(home).validatorKey)) throw new UsageError('missing CONS_ADDRESS (and no consensus key in --home)');
+        cons = toBech32(VALCONS_PREFIX, ValidatorKey.load(homePaths(home).validatorKey).address);
+      }
+      if (!isValidAddress(cons, VALCONS_PREFIX)) throw new UsageError(`invalid consensus address ${cons} (expected ${VALCONS_PREFIX}1...)`);
+      const { q, close } = await queryClient(values.node as string);
+      try {
+        const i = (await q.slashing.signingInfo(cons)).valSigningInfo;
+        print({ address: i.address, start_height: String(i.startHeight), index_offset: String(i.indexOffset), jailed_until: tsString(i.jailedUntil), tombstoned: i.tombstoned, missed_blocks_counter: String(i.missedBlocksCounter) }, 'json');
+      } finally {
+        close();
+      }
     },
   },
   status: {
