@@ -2,6 +2,7 @@
 // `npm start`'s embedded dev defaults) runs with no editing.
 import { readFileSync, existsSync, writeFileSync, mkdirSync } from 'node:fs';
 import { join, dirname } from 'node:path';
+import type { AnchorConfig } from './anchor/config.ts';
 
 export interface NodeConfig {
   moniker: string;
@@ -20,6 +21,8 @@ export interface NodeConfig {
   sigVerifyWorkers: number;
   /** Limits on what one block takes from the mempool. */
   block: { maxTxs: number; maxBytes: number };
+  /** The anchor service (Ethereum checkpoints), off unless enabled here or by start flags: node/anchor/config.ts. */
+  anchor?: Partial<AnchorConfig>;
 }
 
 export const DEFAULT_CONFIG: NodeConfig = {

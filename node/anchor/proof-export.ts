@@ -52,7 +52,7 @@ export interface AnchoredProof {
   ethChainId: bigint;
 }
 
-async function anchorQuery<N extends keyof typeof Q>(q: AbciQuery, name: N, req: object): Promise<any> {
+export async function anchorQuery<N extends keyof typeof Q>(q: AbciQuery, name: N, req: object): Promise<any> {
   const [reqCodec, resCodec] = Q[name];
   const r = await q(queryPath(name), (reqCodec as { encode(v: object): Uint8Array }).encode(req));
   if (r.code !== 0) throw new Error(`anchor ${name} query failed (code ${r.code}): ${r.log}`);
