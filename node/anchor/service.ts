@@ -158,7 +158,7 @@ export class AnchorService {
     const ack = this.acknowledgement(info);
     if (ack) msgs.push(ack);
     if (msgs.length === 0) return;
-    const res = await this.sender.send(msgs);
+    const res = await this.sender.send(msgs, info.validators.length);
     if (res.code !== 0) this.note('send', `tx ${res.hash} refused by CheckTx (code ${res.code}): ${res.log}`);
     else this.note('send', `sent ${[confirm && `confirmation`, ack && `acknowledgement`].filter(Boolean).join(' + ')} of checkpoint ${info.checkpoint.number} (tx ${res.hash})`);
   }
