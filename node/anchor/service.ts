@@ -39,6 +39,7 @@ export interface AnchorHost {
   readonly log: (msg: string) => void;
 }
 
+const RESEND_BLOCKS = 10n;
 const eq = (a: Uint8Array | undefined, b: Uint8Array | undefined) => !!a && !!b && a.length === b.length && compareAddresses(a, b) === 0;
 const hexOf = (b: Uint8Array) => Buffer.from(b).toString('hex');
 
@@ -69,6 +70,9 @@ export class AnchorService {
   private ethLoopDone: Promise<void> | undefined;
   private wake: (() => void) | undefined;
   private lastLog = new Map<string, string>();
+  /** Last height each message (kind:number:round) was sent at: one that did not take effect (a tx
+   * failing in its block) is sent again only after RESEND_BLOCKS, not every block. */
+  private readonly sentAt = new Map<string, bigint>();
   /** What the submission steps did, for tests and logs. */
   readonly steps: { number: bigint; result: StepResult }[] = [];
 
@@ -152,12 +156,18 @@ export class AnchorService {
   private async tick(): Promise<void> {
     const info = this.view.latest();
     if (!info || this.sender.busy()) return;
-    const msgs: Any[] = [];
-    const confirm = this.confirmation(info);
-    if (confirm) msgs.push(confirm);
-    const ack = this.acknowledgement(info);
-    if (ack) msgs.push(ack);
+    const height = this.host.app.info().lastBlockHeight;
+    const r = info.checkpoint;
+    const due = (kind: string) => {
+      const at = this.sentAt.get(`${kind}:${r.number}:${r.rotations}`);
+      return at === undefined || height >= at + RESEND_BLOCKS;
+    };
+    const confirm = due('confirm') ? this.confirmation(info) : undefined;
+    const ack = due('ack') ? this.acknowledgement(info) : undefined;
+    const msgs = [confirm, ack].filter((m): m is Any => !!m);
     if (msgs.length === 0) return;
+    if (confirm) this.sentAt.set(`confirm:${r.number}:${r.rotations}`, height);
+    if (ack) this.sentAt.set(`ack:${r.number}:${r.rotations}`, height);
     const res = await this.sender.send(msgs, info.validators.length);
     if (res.code !== 0) this.note('send', `tx ${res.hash} refused by CheckTx (code ${res.code}): ${res.log}`);
     else this.note('send', `sent ${[confirm && `confirmation`, ack && `acknowledgement`].filter(Boolean).join(' + ')} of checkpoint ${info.checkpoint.number} (tx ${res.hash})`);
@@ -245,7 +255,7 @@ export class AnchorService {
         this.landed = { number: r.number, ref: found };
         this.kick();
       }
-      this.relayer.journal.delete(r.number);
+      for (const n of this.relayer.journal.numbers()) if (n <= r.number) this.relayer.journal.delete(n);
       return;
     }
     // Not on Ethereum yet. Normally the contract is one behind; if it lost checkpoints the chain

@@ -7,6 +7,8 @@ import type { Anvil } from './anvil.ts';
 import { anchorConfig, type AnchorConfig } from './config.ts';
 import { AnchorService, type AnchorHost } from './service.ts';
 import { startDevAnvil, ensureDevContract } from './dev-ethereum.ts';
+import { AnchorChainView } from './chain-client.ts';
+import { anchoringEnabled } from '../../modules/anchor/keeper.ts';
 
 export interface AnchorFlags {
   ethRpc?: string;
@@ -38,6 +40,11 @@ export async function startAnchoring(host: AnchorHost & { genesis: GenesisDoc; c
   for (let i = 0; host.app.info().lastBlockHeight === 0n; i++) {
     if (i > 600) throw new Error('anchor: the chain committed no block in 30 s');
     await new Promise((r) => setTimeout(r, 50));
+  }
+  if (flags.anvil && !anchoringEnabled(new AnchorChainView(host.app).params())) {
+    // `npm start` on a dev home created before anchoring existed: run the chain, say why not anchoring.
+    host.log('anchor: anchoring is off in this home\'s genesis (made before anchoring existed?); delete the dev home for a fresh chain that anchors');
+    return undefined;
   }
   // Validate keys and params before starting anything.
   const probe = AnchorService.create(host, cfg);
