@@ -14,7 +14,7 @@ import { mnemonicToAccount, privateKeyToAccount } from 'viem/accounts';
 import type { App } from '../../chain/app.ts';
 import { parseGasPrice } from '../../chain/coins.ts';
 import { signDigest } from '../../chain/crypto/secp256k1.ts';
-import { checkpointDigest, signCheckpoint, packSignatures, compareAddresses, type AnchorDomain } from '../../chain/anchor/checkpoint.ts';
+import { checkpointDigest, signCheckpoint, packSignatures, compareAddresses, hasQuorum, type AnchorDomain } from '../../chain/anchor/checkpoint.ts';
 import { ackDigest } from '../../modules/anchor/ack-digest.ts';
 import { checkpointOf, anchoringEnabled } from '../../modules/anchor/keeper.ts';
 import { STATUS, STATUS_NAME, MsgConfirmCheckpoint, MsgAckCheckpoint, type CheckpointInfo, type AnchorParams } from '../../modules/anchor/types.ts';
@@ -282,10 +282,23 @@ export function designatedSubmitter(info: CheckpointInfo): Uint8Array | undefine
   return set[Number((info.checkpoint.number + info.checkpoint.rotations) % BigInt(set.length))]!.consensusAddress;
 }
 
-/** The submitCheckpoint arguments for a checkpoint: its signing set and every confirmation, packed. */
+/**
+ * The submitCheckpoint arguments for a checkpoint: its signing set and just enough confirmations
+ * for the quorum, largest powers first (each signature costs ~3.8k gas on Ethereum; the contract
+ * needs > 2/3, not all), packed in address order.
+ */
 export function jobOf(info: CheckpointInfo): SubmitJob {
   const validators = info.validators.map((v) => ({ ethAddress: v.ethAddress, power: v.power }));
-  const signatures = packSignatures(info.validators.filter((v) => v.signature).map((v) => ({ signer: v.ethAddress, signature: v.signature! })));
+  const total = validators.reduce((n, v) => n + v.power, 0n);
+  const confirmed = info.validators.filter((v) => v.signature).sort((a, b) => (a.power === b.power ? compareAddresses(a.ethAddress, b.ethAddress) : a.power > b.power ? -1 : 1));
+  const chosen: typeof confirmed = [];
+  let power = 0n;
+  for (const v of confirmed) {
+    if (hasQuorum(power, total)) break;
+    chosen.push(v);
+    power += v.power;
+  }
+  const signatures = packSignatures(chosen.map((v) => ({ signer: v.ethAddress, signature: v.signature! })));
   return { checkpoint: checkpointOf(info.checkpoint), validators, signatures };
 }
 

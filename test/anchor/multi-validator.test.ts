@@ -9,7 +9,8 @@ import { mkdtempSync, readFileSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startAnvil, ANVIL_MNEMONIC, type Anvil } from '../../node/anchor/anvil.ts';
-import { ethClients, deployDepinAnchor } from '../../node/anchor/anchor-contract.ts';
+import { parseEventLogs } from 'viem';
+import { ethClients, deployDepinAnchor, depinAnchorAbi } from '../../node/anchor/anchor-contract.ts';
 import { genesisAnchorSet } from '../../node/anchor/dev-ethereum.ts';
 import { AnchorService, designatedSubmitter, type AnchorHost } from '../../node/anchor/service.ts';
 import { anchorConfig } from '../../node/anchor/config.ts';
@@ -86,11 +87,11 @@ after(async () => {
   for (const d of dirs) rmSync(d, { recursive: true, force: true });
 });
 
-async function senderOf(info: CheckpointInfo): Promise<string> {
+async function receiptOf(info: CheckpointInfo) {
   const c = ethClients(anvil.url, anvil.chainId);
-  const receipt = await c.public.getTransactionReceipt({ hash: `0x${Buffer.from(info.checkpoint.eth!.txHash).toString('hex')}` });
-  return receipt.from.toLowerCase();
+  return c.public.getTransactionReceipt({ hash: `0x${Buffer.from(info.checkpoint.eth!.txHash).toString('hex')}` });
 }
+const senderOf = async (info: CheckpointInfo) => (await receiptOf(info)).from.toLowerCase();
 
 test('four validators: each checkpoint is signed by the set, sent by its designated submitter, acknowledged by > 2/3', async () => {
   for (const n of [1n, 2n]) {
@@ -100,6 +101,9 @@ test('four validators: each checkpoint is signed by the set, sent by its designa
     assert.equal(info.checkpoint.rotations, 0n);
     const submitter = serviceOf(designatedSubmitter(info)!);
     assert.equal(await senderOf(info), submitter.ethAddress!.toLowerCase(), `checkpoint ${n} sent by its designated submitter`);
+    // The relayer packs just enough signatures: 3 of 4 equal powers (30 * 3 > 40 * 2).
+    const [ev] = parseEventLogs({ abi: depinAnchorAbi, logs: (await receiptOf(info)).logs, eventName: 'CheckpointSubmitted' });
+    assert.equal(ev!.args.signedPower, 30n);
     // Nobody else sent anything for it.
     for (const s of services) if (s !== submitter) assert.equal(s.steps.filter((x) => x.number === n && x.result === 'sent').length, 0);
   }
