@@ -15,6 +15,8 @@ import { StakingKeeper, BONDED_POOL, NOT_BONDED_POOL } from './staking/keeper.ts
 import { stakingModule } from './staking/module.ts';
 import { SlashingKeeper } from './slashing/keeper.ts';
 import { slashingModule } from './slashing/module.ts';
+import { AnchorKeeper } from './anchor/keeper.ts';
+import { anchorModule } from './anchor/module.ts';
 
 export interface DepinKeepers {
   auth: AccountKeeper;
@@ -24,6 +26,7 @@ export interface DepinKeepers {
   feegrant: FeegrantKeeper;
   /** Also the DevicesKeeperI handed to the proofs and rewards modules. */
   devices: DevicesKeeper;
+  anchor: AnchorKeeper;
 }
 
 export function createKeepers(): DepinKeepers {
@@ -36,17 +39,20 @@ export function createKeepers(): DepinKeepers {
   staking.addHooks(slashing.hooks());
   const feegrant = new FeegrantKeeper(auth);
   const devices = new DevicesKeeper(bank, auth);
-  return { auth, bank, staking, slashing, feegrant, devices };
+  // Checkpoints name the next signing set from the staking module's bonded validators.
+  const anchor = new AnchorKeeper({ validators: (ctx) => staking.bondedValidators(ctx).map((v) => ({ consensusPubkey: v.consPubKey, power: v.power })) });
+  return { auth, bank, staking, slashing, feegrant, devices, anchor };
 }
 
 export async function openDepinApp(db: AbstractLevel<any, any, any>, opts: AppOptions = {}): Promise<{ app: App; keepers: DepinKeepers }> {
   const keepers = createKeepers();
   // Order matters: genesis runs in this order (bank funds the pools before staking checks them;
-  // staking bonds validators before slashing loads signing infos), begin block runs slashing's
-  // liveness/evidence handling, end block runs staking's set update.
+  // staking bonds validators before slashing loads signing infos and before anchor reads the
+  // set), begin block runs slashing's liveness/evidence handling, end block runs staking's set
+  // update.
   const modules = [
     authModule(keepers.auth), bankModule(keepers.bank), stakingModule(keepers.staking), slashingModule(keepers.slashing),
-    feegrantModule(keepers.feegrant), devicesModule(keepers.devices),
+    feegrantModule(keepers.feegrant), devicesModule(keepers.devices), anchorModule(keepers.anchor),
   ];
   const app = await App.open(db, { modules, ante: anteHandler(keepers), signatureJobs: signatureJobs(keepers) }, opts);
   return { app, keepers };

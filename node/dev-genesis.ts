@@ -20,6 +20,7 @@ import { genesisValidator, type StakingGenesis } from '../modules/staking/genesi
 import { paramsToJson as stakingParamsToJson, DEFAULT_STAKING_PARAMS } from '../modules/staking/params.ts';
 import { POWER_REDUCTION } from '../modules/staking/validator.ts';
 import { defaultSlashingGenesis } from '../modules/slashing/module.ts';
+import type { AnchorGenesis } from '../modules/anchor/module.ts';
 
 export const DEV_CHAIN_ID = 'depin-local-1';
 export const DEV_ACCOUNTS = 10;
@@ -71,6 +72,14 @@ export function devManufacturer(): Manufacturer {
   };
 }
 
+/** Ethereum side of the dev chain (`npm start`): anvil's chain id, and the address DepinAnchor gets
+ * when anvil's first dev account deploys it as its first transaction (CREATE from nonce 0). */
+export const DEV_ETH_CHAIN_ID = 31337n;
+export const DEV_ANCHOR_CONTRACT = '0x5fbdb2315678afecb367f032d93f642f64180aa3';
+export const DEV_ANCHOR_PARAMS: AnchorGenesis['params'] = { checkpoint_interval: '10', eth_chain_id: DEV_ETH_CHAIN_ID.toString(), contract: DEV_ANCHOR_CONTRACT, ack_timeout: '30' };
+/** Anchoring off: a chain gets its contract address and Ethereum chain id in genesis (see README). */
+export const NO_ANCHOR_PARAMS: AnchorGenesis['params'] = { checkpoint_interval: '0', eth_chain_id: '0', contract: '', ack_timeout: '0' };
+
 export function devValidatorKey(): ValidatorKey {
   return new ValidatorKey(deriveKey(DEV_MNEMONIC, cosmosHdPath(0, 1)).privateKey);
 }
@@ -97,6 +106,7 @@ export function makeGenesis(opts: {
    * Without it the staking section has no validator (genesis.validators still lists the key). */
   operator?: { address: string; selfBond: bigint };
   unbondingTime?: string;
+  anchor?: AnchorGenesis['params'];
 }): GenesisDoc {
   const v = opts.validator.toFile();
   const evidence = { max_age_num_blocks: '100000', max_age_duration: '172800000000000' };
@@ -134,6 +144,9 @@ export function makeGenesis(opts: {
       slashing,
       feegrant: { allowances: [] },
       devices: defaultDevicesGenesis(),
+      // The validator set the anchor contract starts with (and, until staking, the anchor module's
+      // validator source): the genesis validators above, by consensus key and power.
+      anchor: { params: opts.anchor ?? NO_ANCHOR_PARAMS, validators: [{ pub_key: v.pub_key.value, power: '10' }] } satisfies AnchorGenesis,
     },
   };
 }
@@ -142,7 +155,7 @@ export function devGenesis(): GenesisDoc {
   const balances = Array.from({ length: DEV_ACCOUNTS }, (_, i) => ({ address: deriveKey(DEV_MNEMONIC, cosmosHdPath(i)).address, amount: DEV_BALANCE_UDPIN }));
   const g = makeGenesis({
     chainId: DEV_CHAIN_ID, genesisTime: DEV_GENESIS_TIME, validator: devValidatorKey(), moniker: 'dev-validator', balances,
-    operator: { address: balances[0]!.address, selfBond: DEV_SELF_BOND_UDPIN }, unbondingTime: DEV_UNBONDING_TIME,
+    operator: { address: balances[0]!.address, selfBond: DEV_SELF_BOND_UDPIN }, unbondingTime: DEV_UNBONDING_TIME, anchor: DEV_ANCHOR_PARAMS,
   });
   g.app_state.devices = defaultDevicesGenesis({ ...DEVICES_PARAMS, authority: balances[DEV_DEVICES_AUTHORITY_INDEX]!.address }, [devManufacturer()]);
   return g;

@@ -15,6 +15,7 @@ import { parseCoins, formatCoins } from '../../chain/coins.ts';
 import { isValidAddress, fromBech32, toBech32, VALOPER_PREFIX, VALCONS_PREFIX } from '../../chain/crypto/address.ts';
 import { formatDec, parseDec } from '../../chain/dec.ts';
 import { devicesCommands } from './devices-cli.ts';
+import { DEV_ANCHOR_CONFIG } from '../anchor/config.ts';
 
 const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const DEV_HOME = join(REPO_ROOT, '.depind');
@@ -52,8 +53,18 @@ function initHome(home: string, opts: { chainId: string; moniker: string; dev: b
   if (opts.dev && opts.chainId !== DEV_CHAIN_ID) genesis.chain_id = opts.chainId;
   writeJson(p.genesis, genesis);
   const config: NodeConfig = { ...structuredClone(DEFAULT_CONFIG), moniker: opts.moniker };
+  if (opts.dev) {
+    // The anchor service's fee key: dev account 9 (README examples use 0-2, so their sequences
+    // never collide with the service's), and anvil's dev key for Ethereum submissions.
+    const kr = new Keyring(home);
+    if (!kr.list().some((k) => k.name === DEV_ANCHOR_CONFIG.feeKey)) kr.add(DEV_ANCHOR_CONFIG.feeKey!, { mnemonic: DEV_MNEMONIC, hdPath: cosmosHdPath(DEV_ANCHOR_FEE_ACCOUNT) });
+    config.anchor = { ...DEV_ANCHOR_CONFIG };
+  }
   writeJson(p.config, config);
 }
+
+/** Dev account whose key the anchor service of a dev home pays chain fees with. */
+const DEV_ANCHOR_FEE_ACCOUNT = 9;
 
 async function rpc(node: string, method: string, params: Record<string, unknown> = {}): Promise<any> {
   const res = await fetch(node, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ jsonrpc: '2.0', id: 1, method, params }) }).catch((err) => {
@@ -150,9 +161,12 @@ const commands: Record<string, Command> = {
     },
   },
   start: {
-    usage: 'depind start [--home DIR] [--dev] [--rpc.laddr HOST:PORT] [--rest.laddr HOST:PORT] [--block-time MS] [--min-gas-price 0.0025udpin]',
-    summary: 'Run the node (--dev: project-local home with the development genesis, created on first start)',
-    options: { ...common, dev: { type: 'boolean' }, 'rpc.laddr': { type: 'string' }, 'rest.laddr': { type: 'string' }, 'block-time': { type: 'string' }, 'min-gas-price': { type: 'string' } },
+    usage: 'depind start [--home DIR] [--dev] [--rpc.laddr HOST:PORT] [--rest.laddr HOST:PORT] [--block-time MS] [--min-gas-price 0.0025udpin] [--eth-rpc URL [--anchor-contract ADDR] | --anvil]',
+    summary: 'Run the node (--dev: project-local home with the development genesis, created on first start; --eth-rpc / --anvil: anchor checkpoints on Ethereum)',
+    options: {
+      ...common, dev: { type: 'boolean' }, 'rpc.laddr': { type: 'string' }, 'rest.laddr': { type: 'string' }, 'block-time': { type: 'string' }, 'min-gas-price': { type: 'string' },
+      'eth-rpc': { type: 'string' }, 'anchor-contract': { type: 'string' }, anvil: { type: 'boolean' },
+    },
     async run({ values }) {
       const dev = !!values.dev;
       const home = (values.home as string) ?? defaultHome(dev);
@@ -181,25 +195,44 @@ const commands: Record<string, Command> = {
         rest = undefined;
         return undefined;
       });
-      node.start();
-      console.log(`depind ${node.chainId} at height ${node.blocks.height()} (home ${home})`);
-      console.log(`  CometBFT RPC  http://${addr}  (websocket ws://${addr}/websocket)`);
-      if (restAddr) console.log(`  REST          http://${restAddr}  (GET / lists the routes)`);
-      if (dev) {
-        console.log(`  dev accounts  mnemonic "${DEV_MNEMONIC}", m/44'/118'/0'/0/0..9, 1,000,000 DPIN each`);
-      }
+      let anchoring: import('../anchor/start.ts').Anchoring | undefined;
       let stopping = false;
       const stop = async (sig: string) => {
         if (stopping) return;
         stopping = true;
         console.log(`${sig}: stopping at height ${node.blocks.height()}`);
+        await anchoring?.stop();
         await server.close();
         await rest?.close();
         await node.stop();
         process.exit(0);
       };
+      // Before anchoring starts its anvil: our handlers stop it gracefully (it saves its chain).
       process.on('SIGINT', () => void stop('SIGINT'));
       process.on('SIGTERM', () => void stop('SIGTERM'));
+      node.start();
+      console.log(`depind ${node.chainId} at height ${node.blocks.height()} (home ${home})`);
+      console.log(`  CometBFT RPC  http://${addr}  (websocket ws://${addr}/websocket)`);
+      if (restAddr) console.log(`  REST          http://${restAddr}  (GET / lists the routes)`);
+      if (values.anvil || values['eth-rpc'] || node.config.anchor?.enabled) {
+        const { startAnchoring } = await import('../anchor/start.ts');
+        try {
+          anchoring = await startAnchoring(node, { ethRpc: values['eth-rpc'] as string | undefined, contract: values['anchor-contract'] as string | undefined, anvil: !!values.anvil });
+        } catch (err) {
+          await rest?.close();
+          await server.close();
+          await node.stop();
+          throw err;
+        }
+        if (anchoring) {
+          const p = anchoring.service.params;
+          console.log(`  Ethereum RPC  ${anchoring.ethRpc}  (chain ${p.ethChainId}${values.anvil ? (anchoring.anvil ? ', anvil started by depind' : ', anvil already running') : ''})`);
+          console.log(`  anchor        DepinAnchor ${anchoring.contract}${anchoring.deployed ? ' (deployed now)' : ''}, a checkpoint every ${p.checkpointInterval} blocks; submitter ${anchoring.service.ethAddress ?? '(no Ethereum key: confirm/ack only)'}`);
+        }
+      }
+      if (dev) {
+        console.log(`  dev accounts  mnemonic "${DEV_MNEMONIC}", m/44'/118'/0'/0/0..9, 1,000,000 DPIN each`);
+      }
     },
   },
   'keys add': {
@@ -475,7 +508,114 @@ const commands: Record<string, Command> = {
       print(await rpc(values.node as string, 'status'), 'json');
     },
   },
+  'query anchor params': {
+    usage: 'depind query anchor params [--node URL]',
+    summary: 'Anchor parameters: checkpoint interval, Ethereum chain id, contract, ack timeout',
+    options: { ...common, ...client },
+    async run({ values }) {
+      const { rpcQuery, anchorQuery } = await import('../anchor/proof-export.ts');
+      const { paramsFromMsg } = await import('../../modules/anchor/types.ts');
+      const { paramsJson } = await import('../anchor/checkpoint-json.ts');
+      print(paramsJson(paramsFromMsg((await anchorQuery(rpcQuery(values.node as string), 'Params', {})).params)), 'json');
+    },
+  },
+  'query anchor checkpoint': {
+    usage: 'depind query anchor checkpoint NUMBER [--node URL]',
+    summary: 'One checkpoint: status, signers and their power, submitter, Ethereum tx',
+    options: { ...common, ...client },
+    async run({ values, positionals }) {
+      if (!/^\d+$/.test(positionals[0] ?? '')) throw new UsageError('need a checkpoint NUMBER');
+      const { rpcQuery, anchorQuery } = await import('../anchor/proof-export.ts');
+      const { checkpointInfoFromMsg } = await import('../../modules/anchor/types.ts');
+      const { checkpointJson } = await import('../anchor/checkpoint-json.ts');
+      const r = await anchorQuery(rpcQuery(values.node as string), 'Checkpoint', { number: positionals[0] });
+      print(checkpointJson(checkpointInfoFromMsg(r.checkpoint)), 'json');
+    },
+  },
+  'query anchor checkpoints': {
+    usage: 'depind query anchor checkpoints [--limit N] [--node URL]',
+    summary: 'Checkpoints, newest first',
+    options: { ...common, ...client, limit: { type: 'string', default: '20' } },
+    async run({ values }) {
+      const { rpcQuery, anchorQuery } = await import('../anchor/proof-export.ts');
+      const { checkpointInfoFromMsg } = await import('../../modules/anchor/types.ts');
+      const { checkpointJson } = await import('../anchor/checkpoint-json.ts');
+      const r = await anchorQuery(rpcQuery(values.node as string), 'Checkpoints', { pagination: { limit: String(values.limit) } });
+      print({ checkpoints: (r.checkpoints ?? []).map((c: never) => checkpointJson(checkpointInfoFromMsg(c))) }, 'json');
+    },
+  },
+  'query anchor latest': {
+    usage: 'depind query anchor latest [--acknowledged] [--node URL]',
+    summary: 'The latest checkpoint (--acknowledged: the latest one on Ethereum)',
+    options: { ...common, ...client, acknowledged: { type: 'boolean' } },
+    async run({ values }) {
+      const { rpcQuery, anchorQuery } = await import('../anchor/proof-export.ts');
+      const { checkpointInfoFromMsg } = await import('../../modules/anchor/types.ts');
+      const { checkpointJson } = await import('../anchor/checkpoint-json.ts');
+      const r = await anchorQuery(rpcQuery(values.node as string), 'LatestCheckpoint', { acknowledged: !!values.acknowledged });
+      print(checkpointJson(checkpointInfoFromMsg(r.checkpoint)), 'json');
+    },
+  },
+  'query anchor proof': {
+    usage: 'depind query anchor proof KEY_HEX | --bank-balance ADDRESS:DENOM [--checkpoint N] [--eth-rpc URL] [--node URL]',
+    summary: 'A store key\'s value, its Merkle proof and the acknowledged checkpoint it is anchored in, ready for DepinAnchor.verifyState (--eth-rpc: also ask the contract)',
+    options: { ...common, ...client, 'bank-balance': { type: 'string' }, checkpoint: { type: 'string' }, 'eth-rpc': { type: 'string' } },
+    async run({ values, positionals }) {
+      let key: Uint8Array;
+      if (values['bank-balance']) {
+        const [address, denom] = String(values['bank-balance']).split(':');
+        if (!address || !denom) throw new UsageError('--bank-balance ADDRESS:DENOM');
+        key = bankBalanceKey(address, denom);
+      } else {
+        const hexKey = (positionals[0] ?? '').replace(/^0x/, '');
+        if (!hexKey || !/^([0-9a-fA-F]{2})+$/.test(hexKey)) throw new UsageError('need KEY_HEX (the raw store key, hex) or --bank-balance ADDRESS:DENOM');
+        key = Uint8Array.from(Buffer.from(hexKey, 'hex'));
+      }
+      const { rpcQuery, exportProof, proofJson, verifyOnEthereum } = await import('../anchor/proof-export.ts');
+      const p = await exportProof(rpcQuery(values.node as string), key, { checkpoint: values.checkpoint ? BigInt(values.checkpoint as string) : undefined });
+      const out: Record<string, unknown> = { ...proofJson(p), verified_locally: true };
+      if (values['eth-rpc']) out.verified_on_ethereum = await verifyOnEthereum(p, values['eth-rpc'] as string);
+      print(out, 'json');
+    },
+  },
+  'anchor deploy': {
+    usage: 'depind anchor deploy --eth-rpc URL [--home DIR] [--write-genesis] [--checkpoint-interval N] [--ack-timeout N]',
+    summary: "Deploy DepinAnchor for this home's genesis (chain id, validators) with DEPIND_ETH_PRIVATE_KEY or the config's Ethereum key; --write-genesis puts its address into genesis anchor params (before the first start)",
+    options: { ...common, 'eth-rpc': { type: 'string' }, 'write-genesis': { type: 'boolean' }, 'checkpoint-interval': { type: 'string', default: '100' }, 'ack-timeout': { type: 'string', default: '50' } },
+    async run({ values }) {
+      if (!values['eth-rpc']) throw new UsageError('need --eth-rpc URL');
+      const home = (values.home as string) ?? defaultHome(false);
+      const p = homePaths(home);
+      if (!existsSync(p.genesis)) throw new UsageError(`no genesis at ${p.genesis}; run "depind init" first`);
+      const genesis = JSON.parse(readFileSync(p.genesis, 'utf8'));
+      const { loadConfig } = await import('../config.ts');
+      const { anchorConfig } = await import('../anchor/config.ts');
+      const { ethAccountFrom } = await import('../anchor/service.ts');
+      const account = ethAccountFrom(anchorConfig(loadConfig(home).anchor));
+      if (!account) throw new UsageError('no Ethereum key: set DEPIND_ETH_PRIVATE_KEY or anchor.ethPrivateKey / anchor.ethMnemonic in node.json');
+      if (values['write-genesis'] && existsSync(join(p.data, 'chain.db'))) throw new UsageError(`${home} already has chain data: genesis can no longer change`);
+      const { deployForGenesis } = await import('../anchor/dev-ethereum.ts');
+      const d = await deployForGenesis(values['eth-rpc'] as string, genesis, account);
+      console.log(`DepinAnchor for ${genesis.chain_id} at ${d.address} on Ethereum chain ${d.ethChainId} (block ${d.blockNumber}), deployed by ${account.address}`);
+      if (values['write-genesis']) {
+        genesis.app_state.anchor.params = { checkpoint_interval: String(values['checkpoint-interval']), eth_chain_id: d.ethChainId.toString(), contract: d.address.toLowerCase(), ack_timeout: String(values['ack-timeout']) };
+        writeJson(p.genesis, genesis);
+        console.log(`wrote anchor params to ${p.genesis}; start with: depind start --home ${home} --eth-rpc ${values['eth-rpc']}`);
+      }
+    },
+  },
 };
+
+/** Raw store key of a bank balance (bank/ 0x02 len(addr) addr denom), e.g. for proofs. */
+function bankBalanceKey(address: string, denom: string): Uint8Array {
+  let addr: Uint8Array;
+  try {
+    addr = fromBech32(address);
+  } catch (err) {
+    throw new UsageError(`invalid address ${address}: ${(err as Error).message}`);
+  }
+  return Uint8Array.from([...Buffer.from('bank/'), 0x02, addr.length, ...addr, ...Buffer.from(denom)]);
+}
 
 // Devices and fee grant commands live in their own file; they share this file's helpers.
 Object.assign(commands, devicesCommands({
