@@ -9,7 +9,7 @@ import { createECDH } from 'node:crypto';
 // same key and power.
 import type { GenesisDoc } from '../chain/genesis.ts';
 import { deriveKey, cosmosHdPath, DEV_MNEMONIC } from './keys/hd.ts';
-import { ValidatorKey } from './validator-key.ts';
+import { ValidatorKey, validatorAddress } from './validator-key.ts';
 import { paramsToJson, DEFAULT_AUTH_PARAMS } from '../modules/auth/params.ts';
 import { defaultDevicesGenesis, DEFAULT_PARAMS as DEVICES_PARAMS } from '../modules/devices/module.ts';
 import { KEY_TYPE_SECP256K1, KEY_TYPE_P256, P256_N } from '../modules/devices/keys.ts';
@@ -146,9 +146,41 @@ export function makeGenesis(opts: {
       devices: defaultDevicesGenesis(),
       // The validator set the anchor contract starts with (and, until staking, the anchor module's
       // validator source): the genesis validators above, by consensus key and power.
-      anchor: { params: opts.anchor ?? NO_ANCHOR_PARAMS, validators: [{ pub_key: v.pub_key.value, power: '10' }] } satisfies AnchorGenesis,
+      anchor: { params: opts.anchor ?? NO_ANCHOR_PARAMS, validators: [{ pub_key: v.pub_key.value, power: power.toString() }] } satisfies AnchorGenesis,
     },
   };
+}
+
+/**
+ * Replaces a genesis's validator set everywhere it appears, consistently: `validators` (what
+ * consensus starts with), the staking section (each validator self-bonded power × 10^6 udpin by its
+ * operator account, held by the not-bonded pool until initChain bonds it), and the anchor
+ * module's genesis set (the set the Ethereum contract starts with).
+ */
+export function setGenesisValidators(g: GenesisDoc, validators: readonly { pubkey: Uint8Array; power: bigint; operator: string; moniker?: string }[]): GenesisDoc {
+  const staking = g.app_state.staking as StakingGenesis;
+  staking.validators = [];
+  staking.delegations = [];
+  let bonded = 0n;
+  validators.forEach((v, i) => {
+    const tokens = v.power * POWER_REDUCTION;
+    const gv = genesisValidator({ operatorAccount: v.operator, consPubKey: v.pubkey, tokens, moniker: v.moniker ?? `validator-${i}` });
+    staking.validators.push(gv.validator);
+    staking.delegations.push(gv.delegation);
+    bonded += tokens;
+  });
+  const bank = g.app_state.bank as { balances: { address: string; coins: { denom: string; amount: string }[] }[] };
+  const pool = moduleAddress(NOT_BONDED_POOL);
+  bank.balances = [...bank.balances.filter((b) => b.address !== pool), { address: pool, coins: [{ denom: 'udpin', amount: bonded.toString() }] }];
+  g.validators = validators.map((v, i) => ({
+    address: Buffer.from(validatorAddress(v.pubkey)).toString('hex').toUpperCase(),
+    pub_key: { type: 'tendermint/PubKeySecp256k1', value: Buffer.from(v.pubkey).toString('base64') },
+    power: v.power.toString(),
+    name: v.moniker ?? `validator-${i}`,
+  }));
+  const anchor = g.app_state.anchor as AnchorGenesis | undefined;
+  if (anchor) anchor.validators = validators.map((v) => ({ pub_key: Buffer.from(v.pubkey).toString('base64'), power: v.power.toString() }));
+  return g;
 }
 
 export function devGenesis(): GenesisDoc {

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Level } from 'level';
 import { openDepinApp, type DepinKeepers } from '../../modules/depin-app.ts';
-import { devGenesis } from '../../node/dev-genesis.ts';
+import { devGenesis, setGenesisValidators } from '../../node/dev-genesis.ts';
 import { deriveKey, cosmosHdPath, DEV_MNEMONIC, type DerivedKey } from '../../node/keys/hd.ts';
 import type { App, FinalizeBlockResult } from '../../chain/app.ts';
 import type { GenesisDoc } from '../../chain/genesis.ts';
@@ -48,6 +48,7 @@ export function makeValidators(powers: readonly bigint[]): TestValidator[] {
 
 export function anchorGenesis(validators: readonly TestValidator[], params: Partial<AnchorGenesis['params']> = {}): GenesisDoc {
   const g = devGenesis();
+  setGenesisValidators(g, validators.map((v, i) => ({ pubkey: v.pubkey, power: v.power, operator: devKeys[i]!.address })));
   g.app_state.anchor = {
     params: { checkpoint_interval: '3', eth_chain_id: '31337', contract: '0x5fbdb2315678afecb367f032d93f642f64180aa3', ack_timeout: '4', ...params },
     validators: validators.map((v) => ({ pub_key: Buffer.from(v.pubkey).toString('base64'), power: v.power.toString() })),
