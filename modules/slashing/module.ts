@@ -68,9 +68,7 @@ export function slashingModule(keeper: SlashingKeeper): AppModule {
       // No record: jailed before it ever bonded (self delegation fell below its minimum).
       if (info) {
         if (info.tombstoned) throw ErrValidatorJailed.wrap('validator was tombstoned for double signing and can never be unjailed');
-        // Simulation (gas estimation) runs without a block time (App.simulate passes 0), so the
-        // jail period can only be judged when the tx executes in a block.
-        if (ctx.mode !== 'simulate' && compareTime(ctx.block.time, info.jailedUntil) < 0) throw ErrValidatorJailed.wrap(`jailed until ${formatRfc3339(info.jailedUntil)}`);
+        if (compareTime(ctx.block.time, info.jailedUntil) < 0) throw ErrValidatorJailed.wrap(`jailed until ${formatRfc3339(info.jailedUntil)}`);
       }
       keeper.staking.unjail(ctx, consAddr);
       ctx.events.emit(event('unjail', { validator: m.validatorAddr }));

@@ -193,8 +193,7 @@ export function stakingMsgs(keeper: StakingKeeper): MsgDef[] {
       if (m.commissionRate) {
         const rate = decFromWire(m.commissionRate);
         const params = keeper.params(ctx);
-        // Not judged in simulation, which has no block time (App.simulate passes 0).
-        if (ctx.mode !== 'simulate' && diffNanos(ctx.block.time, v.commission.updateTime) < DAY_NANOS) throw ErrCommissionUpdateTime;
+        if (diffNanos(ctx.block.time, v.commission.updateTime) < DAY_NANOS) throw ErrCommissionUpdateTime;
         if (rate < params.minCommissionRate) throw ErrCommissionLTMinRate.wrap(`cannot set validator commission to less than minimum rate of ${formatDec(params.minCommissionRate)}`);
         if (rate > v.commission.maxRate) throw ErrCommissionGTMaxRate;
         const change = rate > v.commission.rate ? rate - v.commission.rate : v.commission.rate - rate;
