@@ -7,21 +7,53 @@ import { authModule } from './auth/module.ts';
 import { anteHandler, signatureJobs, FEE_COLLECTOR } from './auth/ante.ts';
 import { BankKeeper } from './bank/keeper.ts';
 import { bankModule } from './bank/module.ts';
+import { FeegrantKeeper } from './feegrant/keeper.ts';
+import { feegrantModule } from './feegrant/module.ts';
+import { DevicesKeeper, MODULE_NAME as DEVICES } from './devices/keeper.ts';
+import { devicesModule } from './devices/module.ts';
+import { StakingKeeper, BONDED_POOL, NOT_BONDED_POOL } from './staking/keeper.ts';
+import { stakingModule } from './staking/module.ts';
+import { SlashingKeeper } from './slashing/keeper.ts';
+import { slashingModule } from './slashing/module.ts';
+import { AnchorKeeper } from './anchor/keeper.ts';
+import { anchorModule } from './anchor/module.ts';
 
 export interface DepinKeepers {
   auth: AccountKeeper;
   bank: BankKeeper;
+  staking: StakingKeeper;
+  slashing: SlashingKeeper;
+  feegrant: FeegrantKeeper;
+  /** Also the DevicesKeeperI handed to the proofs and rewards modules. */
+  devices: DevicesKeeper;
+  anchor: AnchorKeeper;
 }
 
 export function createKeepers(): DepinKeepers {
   const auth = new AccountKeeper();
-  const bank = new BankKeeper(auth, [FEE_COLLECTOR]);
-  return { auth, bank };
+  // Module accounts that must not receive plain sends: fees, the staking pools (they must hold
+  // exactly the stake) and the devices bond escrow.
+  const bank = new BankKeeper(auth, [FEE_COLLECTOR, BONDED_POOL, NOT_BONDED_POOL, DEVICES]);
+  const staking = new StakingKeeper(bank, auth);
+  const slashing = new SlashingKeeper(staking);
+  staking.addHooks(slashing.hooks());
+  const feegrant = new FeegrantKeeper(auth);
+  const devices = new DevicesKeeper(bank, auth);
+  // Checkpoints name the next signing set from the staking module's bonded validators.
+  const anchor = new AnchorKeeper({ validators: (ctx) => staking.bondedValidators(ctx).map((v) => ({ consensusPubkey: v.consPubKey, power: v.power })) });
+  return { auth, bank, staking, slashing, feegrant, devices, anchor };
 }
 
 export async function openDepinApp(db: AbstractLevel<any, any, any>, opts: AppOptions = {}): Promise<{ app: App; keepers: DepinKeepers }> {
   const keepers = createKeepers();
-  const modules = [authModule(keepers.auth), bankModule(keepers.bank)];
+  // Order matters: genesis runs in this order (bank funds the pools before staking checks them;
+  // staking bonds validators before slashing loads signing infos and before anchor reads the
+  // set), begin block runs slashing's liveness/evidence handling, end block runs staking's set
+  // update.
+  const modules = [
+    authModule(keepers.auth), bankModule(keepers.bank), stakingModule(keepers.staking), slashingModule(keepers.slashing),
+    feegrantModule(keepers.feegrant), devicesModule(keepers.devices), anchorModule(keepers.anchor),
+  ];
   const app = await App.open(db, { modules, ante: anteHandler(keepers), signatureJobs: signatureJobs(keepers) }, opts);
   return { app, keepers };
 }

@@ -3,11 +3,14 @@
 import { readFileSync, existsSync, writeFileSync, mkdirSync } from 'node:fs';
 import { join, dirname } from 'node:path';
 import { DEFAULT_P2P_CONFIG, type P2PConfig } from './p2p/p2p-config.ts';
+import type { AnchorConfig } from './anchor/config.ts';
 
 export interface NodeConfig {
   moniker: string;
   /** CometBFT JSON-RPC (HTTP + /websocket). */
   rpcListen: string;
+  /** REST (grpc-gateway style JSON over GET); empty string disables it. */
+  restListen: string;
   /** Origins allowed by CORS on the RPC; "*" for browser wallets on any origin. */
   corsAllowedOrigins: string[];
   /** Validator-local minimum gas price for mempool admission. */
@@ -29,6 +32,8 @@ export interface NodeConfig {
   block: { maxTxs: number; maxBytes: number };
   /** libp2p: listen addresses, persistent/bootstrap peers, limits (node/p2p/p2p-config.ts). */
   p2p: P2PConfig;
+  /** The anchor service (Ethereum checkpoints), off unless enabled here or by start flags: node/anchor/config.ts. */
+  anchor?: Partial<AnchorConfig>;
 }
 
 export interface ConsensusConfig {
@@ -62,6 +67,7 @@ export const DEFAULT_CONSENSUS_CONFIG: ConsensusConfig = {
 export const DEFAULT_CONFIG: NodeConfig = {
   moniker: 'depin-node',
   rpcListen: '127.0.0.1:26657',
+  restListen: '127.0.0.1:1317',
   corsAllowedOrigins: ['*'],
   minGasPrice: '0.0025udpin',
   blockTimeMs: 1000,

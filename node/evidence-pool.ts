@@ -157,6 +157,6 @@ export class EvidencePool {
 export function toMisbehavior(c: CheckedEvidence): Misbehavior {
   return {
     type: 'duplicate_vote', validatorAddress: c.ev.voteA.validatorAddress, height: c.ev.voteA.height, time: c.time,
-    totalVotingPower: c.ev.totalVotingPower,
+    totalVotingPower: c.ev.totalVotingPower, power: c.ev.validatorPower,
   };
 }

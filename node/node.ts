@@ -208,6 +208,8 @@ export class DepinNode {
       await this.valsets.put(2n, set1.next());
     } else {
       this.lastAppHash = this.app.info().lastBlockAppHash;
+      const last = await this.blocks.loadBlock(appHeight);
+      if (last) this.app.setLastBlockTime(toTimestamp(last.block.header.time));
       const res = await this.blocks.loadResults(appHeight);
       this.lastResultsHash = res ? resultsHash(res.txResults.map(fromResultMsg)) : new Uint8Array();
       if (!(await this.valsets.get(appHeight + 1n))) {
@@ -408,32 +410,42 @@ export class DepinNode {
 
   /**
    * In-process block production without networking or consensus rounds: builds the next block
-   * exactly as a proposer does, signs its commit with this node's validator key alone and commits
-   * it. For benchmarks and tests of the execution pipeline; it needs the key to hold more than 2/3
-   * of the voting power (the commit must verify) and is refused once the node runs consensus
-   * (double-sign protection lives in the consensus signer).
+   * exactly as a proposer does and commits it with precommits signed by `signers` (default: this
+   * node's validator key), which must hold more than 2/3 of the voting power so the commit
+   * verifies. For benchmarks and in-process tests of execution (several validators' keys in one
+   * process); refused once the node runs consensus (double-sign protection lives in the consensus
+   * signer, which this bypasses).
    */
-  async produceBlock(): Promise<void> {
+  async produceBlock(opts: { signers?: readonly ValidatorKey[] } = {}): Promise<void> {
     if (this.started) throw new Error('produceBlock is for a node that is not running consensus');
-    const key = this.validatorKey;
+    const signers = opts.signers ?? (this.validatorKey ? [this.validatorKey] : []);
     const height = this.blocks.height() + 1n;
     const ctx = await this.blockContext(height);
-    const me = key ? ctx.valSet.indexOf(key.address) : -1;
-    if (!key || me < 0 || !ctx.valSet.hasTwoThirds(ctx.valSet.validators[me]!.votingPower)) throw new Error('produceBlock needs this node\'s key to hold more than 2/3 of the voting power');
+    const byIndex = new Map<number, ValidatorKey>();
+    for (const k of signers) {
+      const i = ctx.valSet.indexOf(k.address);
+      if (i >= 0) byIndex.set(i, k);
+    }
+    let power = 0n;
+    for (const i of byIndex.keys()) power += ctx.valSet.validators[i]!.votingPower;
+    if (!ctx.valSet.hasTwoThirds(power)) throw new Error(`produceBlock: the signers hold ${power} of ${ctx.valSet.totalVotingPower} voting power, more than 2/3 is needed`);
+    const proposer = byIndex.get(ctx.valSet.proposerIndex) ?? byIndex.values().next().value!;
     const txs = this.mempool.reap(this.config.block.maxTxs, this.config.block.maxBytes);
     const lastCommit = height > 1n ? commitFromProto((await this.blocks.loadCommit(height - 1n))!) : undefined;
-    const built = buildBlock(ctx, { txs, evidence: [], lastCommit: lastCommit!, proposer: key.address });
-    // The precommit's timestamp: now, and at least 1 ms after the block (BFT time then increases).
+    const built = buildBlock(ctx, { txs, evidence: [], lastCommit: lastCommit!, proposer: proposer.address });
+    // Precommit timestamps: now, and at least 1 ms after the block (BFT time then increases).
     const now = Date.now();
     const nowTs = { seconds: BigInt(Math.floor(now / 1000)), nanos: (now % 1000) * 1_000_000 };
     const min = minVoteTime(toTimestamp(built.block.header.time));
     const ts = compareTime(nowTs, min) > 0 ? nowTs : min;
-    const signature = key.sign(canonicalVoteSignBytes(this.chainId, SIGNED_MSG_TYPE_PRECOMMIT, height, 0, built.blockId, ts));
     const commit: Commit = {
       height: height.toString(), round: 0, blockId: built.blockId,
-      signatures: ctx.valSet.validators.map((_, i) => (i === me
-        ? { blockIdFlag: BLOCK_ID_FLAG_COMMIT, validatorAddress: key.address, timestamp: { seconds: ts.seconds.toString(), nanos: ts.nanos }, signature }
-        : { blockIdFlag: BLOCK_ID_FLAG_ABSENT, validatorAddress: new Uint8Array(), timestamp: { seconds: '0', nanos: 0 }, signature: new Uint8Array() })),
+      signatures: ctx.valSet.validators.map((_, i) => {
+        const k = byIndex.get(i);
+        if (!k) return { blockIdFlag: BLOCK_ID_FLAG_ABSENT, validatorAddress: new Uint8Array(), timestamp: { seconds: '0', nanos: 0 }, signature: new Uint8Array() };
+        const signature = k.sign(canonicalVoteSignBytes(this.chainId, SIGNED_MSG_TYPE_PRECOMMIT, height, 0, built.blockId, ts));
+        return { blockIdFlag: BLOCK_ID_FLAG_COMMIT, validatorAddress: k.address, timestamp: { seconds: ts.seconds.toString(), nanos: ts.nanos }, signature };
+      }),
     };
     await this.commitBlock(built.block, built.blockId, commit, built.bytes);
   }

@@ -19,7 +19,25 @@ function protoFiles(dir: string): string[] {
   return out;
 }
 
+/**
+ * protobufjs writes 64-bit fields through LongBits.from, which knows numbers, strings and Longs but
+ * silently encodes a bigint as 0 (seen: a uint64 amount of 5n written as 0). State and messages
+ * carry amounts and heights as bigint, so teach it bigints (two's complement for negative int64)
+ * and refuse values that do not fit 64 bits: a wrong number must be impossible, not silent.
+ */
+function acceptBigints(): void {
+  const LongBits = (protobuf.util as unknown as { LongBits: { from(v: unknown): unknown; new (lo: number, hi: number): unknown } }).LongBits;
+  const from = LongBits.from.bind(LongBits);
+  LongBits.from = (value: unknown) => {
+    if (typeof value !== 'bigint') return from(value);
+    if (value < -(1n << 63n) || value >= 1n << 64n) throw new RangeError(`64-bit protobuf field out of range: ${value}`);
+    const v = BigInt.asUintN(64, value);
+    return new LongBits(Number(v & 0xffffffffn), Number(v >> 32n));
+  };
+}
+
 function loadRoot(): protobuf.Root {
+  acceptBigints();
   // protobufjs' bundled google.protobuf.Any keeps the snake_case name type_url, unlike every
   // other field in a keepCase:false root (and unlike CosmJS); an Any encoded as {typeUrl} would
   // silently lose its type URL. Re-register it with the camelCase name before parsing.

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { sha256 } from './hash.ts';
-import { verifyDigest, signDigest, publicKeyCreate, isLowS } from './secp256k1.ts';
+import { verifyDigest, signDigest, publicKeyCreate, publicKeyConvert, isLowS } from './secp256k1.ts';
 import { accountAddress, fromBech32, toBech32 } from './address.ts';
 
 // Vector from shared/spec/cosmjs-compat.md §7.5 (CosmJS output).
@@ -35,4 +35,13 @@ test('signature matches the CosmJS vector; high-S twin is rejected', () => {
   const wrong = sha256(digest);
   assert.equal(verifyDigest(sig, wrong, pub), false);
   assert.equal(verifyDigest(sig.subarray(0, 63), digest, pub), false);
+  // The uncompressed form of the key (the signature worker's fast path) decides identically.
+  const full = publicKeyConvert(pub, false);
+  assert.equal(full.length, 65);
+  assert.ok(verifyDigest(sig, digest, full));
+  assert.equal(verifyDigest(high, digest, full), false);
+  assert.equal(verifyDigest(sig, wrong, full), false);
+  const offCurve = Uint8Array.from(full);
+  offCurve[64]! ^= 1;
+  assert.equal(verifyDigest(sig, digest, offCurve), false);
 });

@@ -37,12 +37,13 @@ export function isLowS(sig: Uint8Array): boolean {
 }
 
 /**
- * Verifies a 64-byte r||s signature over a 32-byte digest with a 33-byte compressed key.
+ * Verifies a 64-byte r||s signature over a 32-byte digest with a 33-byte compressed key (or its
+ * 65-byte uncompressed form, which verifies faster: no square root to parse it).
  * libsecp256k1 itself rejects high-S signatures (it requires the normalized form), so malleated
  * signatures fail here; isLowS is kept for explicit error reporting.
  */
 export function verifyDigest(sig: Uint8Array, digest: Uint8Array, pubkey: Uint8Array): boolean {
-  if (sig.length !== 64 || digest.length !== 32 || pubkey.length !== 33) return false;
+  if (sig.length !== 64 || digest.length !== 32 || (pubkey.length !== 33 && pubkey.length !== 65)) return false;
   try {
     return native.ecdsaVerify(sig, digest, pubkey);
   } catch {

@@ -9,7 +9,7 @@ import { SignDoc, SIGN_MODE_DIRECT, SIGN_MODE_UNSPECIFIED } from '../../chain/tx
 import { sha256 } from '../../chain/crypto/hash.ts';
 import { verifyDigest, isLowS } from '../../chain/crypto/secp256k1.ts';
 import { event } from '../../chain/events.ts';
-import { amountOf, formatCoins, requiredFee } from '../../chain/coins.ts';
+import { amountOf, formatCoins, requiredFee, type Coin } from '../../chain/coins.ts';
 import {
   ErrNoSignatures, ErrUnauthorized, ErrTxTimeoutHeight, ErrMemoTooLarge, ErrInsufficientFee, ErrUnknownAddress,
   ErrInvalidPubKey, ErrTooManySignatures, ErrWrongSequence, ErrNotSupported, ErrInsufficientFunds, SdkError,
@@ -24,6 +24,8 @@ export interface AnteDeps {
   bank: Pick<BankKeeperI, 'sendCoinsFromAccountToModule' | 'touchForFee'>;
   /** Denom whose fee deduction Simulate charges for when the simulated tx carries no fee. */
   feeDenom?: string;
+  /** Fee grants (modules/feegrant): lets fee.granter pay the fee payer's fees. */
+  feegrant?: { useGrantedFees(ctx: Context, granter: string, grantee: string, fee: Coin[], msgTypeUrls: string[]): void };
 }
 
 import type { AnteOptions } from '../../chain/app.ts';
@@ -86,7 +88,6 @@ export function runAnte(ctx: Context, tx: DecodedTx, deps: AnteDeps, opts: AnteO
   ctx.gasMeter.consume(Number(params.txSizeCostPerByte) * (tx.raw.length + simulatedSigBytes), 'txSize');
 
   // Fees: validator minimum (mempool admission only, as in the SDK), then deduction by the payer.
-  if (tx.fee.granter) throw ErrNotSupported.wrap('fee grants are not supported yet');
   const payer = tx.fee.payer || tx.signers[0]!;
   if (!tx.signers.includes(payer)) throw ErrUnauthorized.wrap(`fee payer ${payer} must sign the tx`);
   if ((ctx.mode === 'check') && opts.minGasPrice && opts.minGasPrice.numerator > 0n) {
@@ -96,13 +97,21 @@ export function runAnte(ctx: Context, tx: DecodedTx, deps: AnteDeps, opts: AnteO
       throw ErrInsufficientFee.wrap(`insufficient fees; got: ${formatCoins(tx.fee.amount) || '0' + opts.minGasPrice.denom} required: ${need}${opts.minGasPrice.denom}`);
     }
   }
+  // ---- fee grant: the granter's allowance pays for the payer (SDK DeductFeeDecorator) ----
+  let deductFrom = payer;
+  if (tx.fee.granter) {
+    if (!deps.feegrant) throw ErrNotSupported.wrap('fee grants are not enabled');
+    if (tx.fee.granter !== payer) deps.feegrant.useGrantedFees(ctx, tx.fee.granter, payer, tx.fee.amount, tx.msgs.map((m) => m.typeUrl));
+    deductFrom = tx.fee.granter;
+  }
+  // ---- end fee grant ----
   if (opts.simulate && tx.fee.amount.length === 0) {
     // CosmJS simulates with an empty fee; charge the gas the real fee payment will cost.
-    if (deps.auth.hasAccount(ctx, payer)) deps.bank.touchForFee(ctx, payer, FEE_COLLECTOR, deps.feeDenom ?? 'udpin');
+    if (deps.auth.hasAccount(ctx, deductFrom)) deps.bank.touchForFee(ctx, deductFrom, FEE_COLLECTOR, deps.feeDenom ?? 'udpin');
   } else if (tx.fee.amount.length > 0) {
-    if (!deps.auth.hasAccount(ctx, payer)) throw ErrUnknownAddress.wrap(`fee payer address: ${payer} does not exist`);
+    if (!deps.auth.hasAccount(ctx, deductFrom)) throw ErrUnknownAddress.wrap(`fee payer address: ${deductFrom} does not exist`);
     try {
-      deps.bank.sendCoinsFromAccountToModule(ctx, payer, FEE_COLLECTOR, tx.fee.amount);
+      deps.bank.sendCoinsFromAccountToModule(ctx, deductFrom, FEE_COLLECTOR, tx.fee.amount);
     } catch (err) {
       if (err instanceof SdkError && err.code === ErrInsufficientFunds.code && err.codespace === 'sdk') {
         throw ErrInsufficientFunds.wrap(`${err.message}: insufficient funds to pay for fees`);
@@ -110,7 +119,7 @@ export function runAnte(ctx: Context, tx: DecodedTx, deps: AnteDeps, opts: AnteO
       throw err;
     }
   }
-  if (ctx.events.enabled) ctx.events.emit(event('tx', { fee: formatCoins(tx.fee.amount), fee_payer: payer }));
+  if (ctx.events.enabled) ctx.events.emit(event('tx', { fee: formatCoins(tx.fee.amount), fee_payer: deductFrom }));
 
   // Signers: load accounts, settle public keys, charge signature gas, check sequences.
   const accounts: Account[] = [];

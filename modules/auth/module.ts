@@ -5,7 +5,7 @@ import type { Context } from '../../chain/context.ts';
 import { ErrKeyNotFound, ErrInvalidAddress } from '../../chain/errors.ts';
 import { fromBech32, ACCOUNT_PREFIX, accountAddress } from '../../chain/crypto/address.ts';
 import { paginate } from '../../chain/pagination.ts';
-import { AccountKeeper, decodeAccount } from './keeper.ts';
+import { AccountKeeper, decodeAccount, moduleAddress } from './keeper.ts';
 import { AnyCodec, QueryAccountRequest, QueryAccountResponse, QueryAccountsRequest, QueryAccountsResponse, QueryParamsRequest, QueryParamsResponse, Bech32PrefixRequest, Bech32PrefixResponse } from './types.ts';
 import { paramsFromJson, paramsToJson, paramsToMsg, DEFAULT_AUTH_PARAMS } from './params.ts';
 
@@ -17,9 +17,19 @@ export interface AuthGenesisAccount {
   sequence?: string;
 }
 
+/** The SDK's JSON form of a module account (fee_collector, staking pools). */
+export interface AuthGenesisModuleAccount {
+  '@type': '/cosmos.auth.v1beta1.ModuleAccount';
+  base_account: AuthGenesisAccount;
+  name: string;
+  permissions: string[];
+}
+
+const MODULE_ACCOUNT_TYPE = '/cosmos.auth.v1beta1.ModuleAccount';
+
 export interface AuthGenesis {
   params?: Record<string, string>;
-  accounts: AuthGenesisAccount[];
+  accounts: (AuthGenesisAccount | AuthGenesisModuleAccount)[];
 }
 
 const ACCOUNTS_PREFIX = new Uint8Array([...new TextEncoder().encode('auth/'), 0x01]);
@@ -72,7 +82,9 @@ export function authModule(keeper: AccountKeeper): AppModule {
     initGenesis(ctx: Context, raw: unknown) {
       const g = (raw ?? { accounts: [] }) as AuthGenesis;
       keeper.setParams(ctx, paramsFromJson(g.params));
-      for (const a of g.accounts ?? []) {
+      for (const entry of g.accounts ?? []) {
+        const isModule = entry['@type'] === MODULE_ACCOUNT_TYPE;
+        const a = isModule ? (entry as AuthGenesisModuleAccount).base_account : (entry as AuthGenesisAccount);
         fromBech32(a.address);
         if (keeper.getAccount(ctx, a.address)) throw new Error(`genesis: duplicate account ${a.address}`);
         let acc;
@@ -88,21 +100,30 @@ export function authModule(keeper: AccountKeeper): AppModule {
           acc.pubkey = key;
         }
         acc.sequence = BigInt(a.sequence ?? '0');
+        if (isModule) {
+          const m = entry as AuthGenesisModuleAccount;
+          if (moduleAddress(m.name) !== a.address) throw new Error(`genesis: module account ${m.name} must have address ${moduleAddress(m.name)}`);
+          (acc as { module?: { name: string; permissions: string[] } }).module = { name: m.name, permissions: m.permissions ?? [] };
+        }
         keeper.setAccount(ctx, acc);
       }
     },
     exportGenesis(ctx: Context): AuthGenesis {
-      const accounts: AuthGenesisAccount[] = [];
+      const accounts: AuthGenesis['accounts'] = [];
       for (const raw of keeper.accounts(ctx)) {
         const a = decodeAccount(raw);
-        if (a.module) continue; // module accounts are recreated by their modules
-        accounts.push({
+        const base: AuthGenesisAccount = {
           '@type': '/cosmos.auth.v1beta1.BaseAccount',
           address: a.address,
           pub_key: a.pubkey ? { '@type': '/cosmos.crypto.secp256k1.PubKey', key: Buffer.from(a.pubkey).toString('base64') } : null,
           account_number: a.accountNumber.toString(),
           sequence: a.sequence.toString(),
-        });
+        };
+        // Module accounts keep their numbers and permissions, so an import restores the same state.
+        if (a.module) {
+          const { '@type': _t, ...inner } = base;
+          accounts.push({ '@type': MODULE_ACCOUNT_TYPE, base_account: inner, name: a.module.name, permissions: a.module.permissions });
+        } else accounts.push(base);
       }
       return { params: paramsToJson(keeper.params(ctx)), accounts };
     },

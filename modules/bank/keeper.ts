@@ -68,6 +68,8 @@ export interface BankKeeperI {
   sendCoins(ctx: Context, from: string, to: string, coins: readonly Coin[]): void;
   sendCoinsFromAccountToModule(ctx: Context, from: string, module: string, coins: readonly Coin[]): void;
   sendCoinsFromModuleToAccount(ctx: Context, module: string, to: string, coins: readonly Coin[]): void;
+  /** Between module accounts (e.g. staking's bonded and not-bonded pools); blocked lists do not apply. */
+  sendCoinsFromModuleToModule(ctx: Context, from: string, to: string, coins: readonly Coin[]): void;
   touchForFee(ctx: Context, payer: string, module: string, denom: string): void;
   mintCoins(ctx: Context, module: string, coins: readonly Coin[]): void;
   burnCoins(ctx: Context, module: string, coins: readonly Coin[]): void;
@@ -185,6 +187,12 @@ export class BankKeeper implements BankKeeperI {
   sendCoinsFromModuleToAccount(ctx: Context, module: string, to: string, coins: readonly Coin[]): void {
     if (this.isBlocked(to)) throw ErrUnauthorized.wrap(`${to} is not allowed to receive funds`);
     this.sendCoinsRaw(ctx, moduleAddress(module), to, coins);
+  }
+
+  sendCoinsFromModuleToModule(ctx: Context, from: string, to: string, coins: readonly Coin[]): void {
+    this.checkCoins(coins);
+    this.accounts.getOrCreateModuleAccount(ctx, to);
+    this.sendCoinsRaw(ctx, moduleAddress(from), moduleAddress(to), coins);
   }
 
   private sendCoinsRaw(ctx: Context, from: string, to: string, coins: readonly Coin[]): void {

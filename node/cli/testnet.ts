@@ -2,12 +2,15 @@
 // genesis: fresh consensus keys (power 10 each), node keys, and node.json files whose ports are
 // base + 10·i (p2p) and base + 10·i + 1 (RPC) on 127.0.0.1, every validator a persistent peer of
 // every other node. The genesis funds the development accounts (the test mnemonic's first ten
-// addresses) exactly like the dev genesis, so CosmJS scripts written for `npm start` work here.
+// addresses) exactly like the dev genesis, so CosmJS scripts written for `npm start` work here;
+// validator i is a staking validator operated by dev account i, self-bonded with its 10 power.
 import { existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { DEFAULT_CONFIG, homePaths, writeJson, type NodeConfig } from '../config.ts';
 import { ValidatorKey } from '../validator-key.ts';
-import { devGenesis } from '../dev-genesis.ts';
+import { devGenesis, setGenesisValidators, NO_ANCHOR_PARAMS } from '../dev-genesis.ts';
+import { deriveKey, cosmosHdPath, DEV_MNEMONIC } from '../keys/hd.ts';
+import type { AnchorGenesis } from '../../modules/anchor/module.ts';
 import { formatRfc3339 } from '../../chain/genesis.ts';
 import { loadOrCreateNodeKey } from '../p2p/node-key.ts';
 
@@ -61,10 +64,11 @@ export async function writeTestnet(o: TestnetOptions): Promise<{ nodes: TestnetN
   const genesis = devGenesis();
   genesis.chain_id = o.chainId;
   genesis.genesis_time = o.genesisTime ?? formatRfc3339({ seconds: BigInt(Math.floor(Date.now() / 1000)), nanos: 0 });
-  genesis.validators = keys.map((k, i) => {
-    const f = k.toFile();
-    return { address: f.address, pub_key: { type: f.pub_key.type, value: f.pub_key.value }, power: '10', name: `node${i}` };
-  });
+  // The validators everywhere a genesis lists them (consensus, staking self-bonds, the anchor set):
+  // validator i is operated by dev account i (m/44'/118'/0'/0/i of the dev mnemonic).
+  setGenesisValidators(genesis, keys.map((k, i) => ({ pubkey: k.publicKey, power: 10n, operator: deriveKey(DEV_MNEMONIC, cosmosHdPath(i)).address, moniker: `node${i}` })));
+  // No Ethereum node runs next to a testnet: anchoring off (see the anchor module's README to enable it).
+  (genesis.app_state.anchor as AnchorGenesis).params = NO_ANCHOR_PARAMS;
   const validatorAddrs = nodes.filter((n) => n.validator).map((n) => n.p2p);
   for (const [i, n] of nodes.entries()) {
     const p = homePaths(n.home);

@@ -63,25 +63,30 @@ function u64(v: bigint): number {
   return Number(v);
 }
 
-/** Sizes of an event list's nested messages, computed once and reused while writing. */
-function eventSizes(events: readonly Event[], lens: number[]): number {
+/** Sizes of an event list's nested messages, written into `lens` from index `at` (and read back
+ * by writeEvents in the same order); returns [total size, next free index]. */
+function eventSizes(events: readonly Event[], lens: number[], at: number): [number, number] {
   let total = 0;
+  let li = at;
   for (const e of events) {
     const typeLen = utf8Len(e.type);
     let size = strField(typeLen);
-    const at = lens.length;
-    lens.push(0, typeLen);
+    const head = li;
+    lens[li++] = 0;
+    lens[li++] = typeLen;
     for (const a of e.attributes) {
       const k = utf8Len(a.key);
       const v = utf8Len(a.value);
       const attr = strField(k) + strField(v) + (a.index ? 2 : 0);
-      lens.push(attr, k, v);
+      lens[li++] = attr;
+      lens[li++] = k;
+      lens[li++] = v;
       size += msgField(attr);
     }
-    lens[at] = size;
+    lens[head] = size;
     total += msgField(size);
   }
-  return total;
+  return [total, li];
 }
 
 function writeEvents(out: Out, field: number, events: readonly Event[], lens: number[], li: number): number {
@@ -127,12 +132,12 @@ interface Sized {
   gasUsed: number;
 }
 
-// Reused across results: sizes are written and read back before the next result is sized.
+// Reused across results (written by index, never truncated, so its backing store stays): sizes
+// are written and read back before the next result is sized.
 const scratchLens: number[] = [];
 
 function sizeTxResult(r: EncodableTxResult): Sized {
   const lens = scratchLens;
-  lens.length = 0;
   const log = utf8Len(r.log);
   const info = utf8Len(r.info);
   const codespace = utf8Len(r.codespace);
@@ -140,7 +145,7 @@ function sizeTxResult(r: EncodableTxResult): Sized {
   const gasUsed = u64(r.gasUsed);
   let size = (r.code ? 1 + varintSize(r.code) : 0) + (r.data.length ? msgField(r.data.length) : 0) + strField(log) + strField(info)
     + (gasWanted ? 1 + varintSize(gasWanted) : 0) + (gasUsed ? 1 + varintSize(gasUsed) : 0) + strField(codespace);
-  size += eventSizes(r.events, lens);
+  size += eventSizes(r.events, lens, 0)[0];
   return { size, lens, log, info, codespace, gasWanted, gasUsed };
 }
 
@@ -200,7 +205,7 @@ export function encodeBlockResults(height: bigint, results: readonly EncodableTx
     writeTxResult(out, r, s);
   }
   const lens: number[] = [];
-  const evSize = eventSizes(finalizeEvents, lens);
+  const [evSize] = eventSizes(finalizeEvents, lens, 0);
   out.ensure(evSize + 64);
   writeEvents(out, 3, finalizeEvents, lens, 0);
   if (appHash.length) {

@@ -2,10 +2,15 @@
 // they make blocks; one killed, the chain goes on; a second killed, it halts (2 of 4 < 2/3) without
 // any disagreement; both restarted, it resumes; the full node joins from genesis by block sync
 // (catching_up true, then false) and has the same block id, app hash and results hash at every
-// height as every validator; unmodified CosmJS sends through one node and reads on another.
+// height as every validator; unmodified CosmJS sends through one node and reads on another; a
+// validator's double vote becomes evidence, committed once, and the slashing and staking modules
+// jail it and take it out of the set, which consensus applies.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { SigningStargateClient, StargateClient, GasPrice } from '@cosmjs/stargate';
+import { SigningStargateClient, StargateClient, GasPrice, QueryClient, setupStakingExtension, setupSlashingExtension } from '@cosmjs/stargate';
+import { connectComet } from '@cosmjs/tendermint-rpc';
+import { fromBech32, toBech32, VALOPER_PREFIX, VALCONS_PREFIX } from '../../chain/crypto/address.ts';
+import { deriveKey, cosmosHdPath } from '../../node/keys/hd.ts';
 import { DirectSecp256k1HdWallet } from '@cosmjs/proto-signing';
 import { makeCosmoshubPath } from '@cosmjs/amino';
 import { DEV_MNEMONIC, rpcCall } from '../helpers/devnet.ts';
@@ -23,7 +28,7 @@ let net: Testnet | undefined;
 
 after(() => net?.cleanup());
 
-test('4 validators: liveness with 3, halt with 2, resume, full node sync, CosmJS across nodes, equivocation evidence', { timeout: 170_000 }, async (t) => {
+test('4 validators: liveness with 3, halt with 2, resume, full node sync, CosmJS across nodes, equivocation evidence → slash, jail, set change', { timeout: 170_000 }, async (t) => {
   net = await Testnet.create({ validators: 4, fullNodes: 1, blockTimeMs: 200, timeoutProposeMs: 1000 });
   const [v0, v1, v2, v3, full] = net.nodes as [typeof net.nodes[0], typeof net.nodes[0], typeof net.nodes[0], typeof net.nodes[0], typeof net.nodes[0]];
   const vals = [v0, v1, v2, v3];
@@ -139,8 +144,25 @@ test('4 validators: liveness with 3, halt with 2, resume, full node sync, CosmJS
       assert.ok(evidence.length >= 1, 'the double vote was committed as evidence');
       assert.ok(evidence.every((e) => e.key.startsWith(key3.toFile().address + '/')), 'only validator 3 is accused');
       assert.equal(new Set(evidence.map((e) => e.key)).size, evidence.length, 'each offence is committed once');
+      // The slashing module (fed the evidence as misbehavior) tombstones, slashes and jails
+      // validator 3; staking removes it from the set, which consensus applies two heights later.
+      await waitUntil('validator 3 leaves the set', async () => (await rpcCall(v0.rpc, 'validators', {})).result.total === '3', 20_000);
+      const comet = await connectComet(v1.rpc);
+      try {
+        const q = QueryClient.withExtensions(comet, setupStakingExtension, setupSlashingExtension);
+        const valoper3 = toBech32(VALOPER_PREFIX, fromBech32(deriveKey(DEV_MNEMONIC, cosmosHdPath(3)).address));
+        const jailed = (await q.staking.validator(valoper3)).validator;
+        assert.equal(jailed.jailed, true);
+        assert.ok(BigInt(jailed.tokens) < 10_000_000n, `slashed: ${jailed.tokens} tokens left of 10000000`);
+        const info = (await q.slashing.signingInfo(toBech32(VALCONS_PREFIX, key3.address))).valSigningInfo;
+        assert.equal(info.tombstoned, true);
+      } finally {
+        comet.disconnect();
+      }
+      // The three others go on.
+      await waitHeight([v0, v1, v2], (await v0.height()) + 3n, 30_000);
       const again = await assertSameChain(net.nodes);
-      t.diagnostic(`evidence committed at heights ${evidence.map((e) => e.height)} for ${evidence.map((e) => e.key)}; all 5 nodes agree on ${again} heights`);
+      t.diagnostic(`evidence committed at heights ${evidence.map((e) => e.height)} for ${evidence.map((e) => e.key)}; validator 3 slashed, jailed, tombstoned and out of the set; all 5 nodes agree on ${again} heights`);
     } finally {
       await host.stop();
     }

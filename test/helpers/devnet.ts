@@ -1,6 +1,6 @@
 // Starts a real `depind` process on a temporary home and a free port, the way a user runs it.
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -12,6 +12,8 @@ export const DEV_MNEMONIC = 'test test test test test test test test test test t
 export interface Devnet {
   home: string;
   rpc: string;
+  /** REST base URL (grpc-gateway style), e.g. http://127.0.0.1:41234. */
+  rest: string;
   ws: string;
   proc: ChildProcess;
   output: () => string;
@@ -26,15 +28,23 @@ export function depindSync(args: string[]): string {
   return execFileSync(process.execPath, [DEPIND, ...args], { encoding: 'utf8' });
 }
 
-export function makeHome(): string {
+/** A dev home. Anchoring is off unless asked for: with it on, every checkpoint interval changes
+ * state, which tests comparing app hashes across empty blocks must not see. */
+export function makeHome(opts: { anchoring?: boolean } = {}): string {
   const home = mkdtempSync(join(tmpdir(), 'depind-test-'));
   depindSync(['init', '--dev', '--home', home, '--overwrite']);
+  if (!opts.anchoring) {
+    const path = join(home, 'config', 'genesis.json');
+    const genesis = JSON.parse(readFileSync(path, 'utf8'));
+    genesis.app_state.anchor.params.checkpoint_interval = '0';
+    writeFileSync(path, JSON.stringify(genesis, null, 2));
+  }
   return home;
 }
 
 export async function startDevnet(opts: { home?: string; blockTimeMs?: number; extraArgs?: string[] } = {}): Promise<Devnet> {
   const home = opts.home ?? makeHome();
-  const proc = spawn(process.execPath, [DEPIND, 'start', '--home', home, '--rpc.laddr', '127.0.0.1:0', '--p2p.laddr', '/ip4/127.0.0.1/tcp/0', '--block-time', String(opts.blockTimeMs ?? 200), ...(opts.extraArgs ?? [])], {
+  const proc = spawn(process.execPath, [DEPIND, 'start', '--home', home, '--rpc.laddr', '127.0.0.1:0', '--rest.laddr', '127.0.0.1:0', '--p2p.laddr', '/ip4/127.0.0.1/tcp/0', '--block-time', String(opts.blockTimeMs ?? 200), ...(opts.extraArgs ?? [])], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
@@ -59,6 +69,7 @@ export async function startDevnet(opts: { home?: string; blockTimeMs?: number; e
   const net: Devnet = {
     home,
     rpc,
+    rest: '',
     ws: rpc.replace('http://', 'ws://'),
     proc,
     output: () => out,
@@ -76,6 +87,8 @@ export async function startDevnet(opts: { home?: string; blockTimeMs?: number; e
     },
   };
   await waitForHeight(net.rpc, 1n);
+  // Printed right after the RPC line ('' when REST is disabled).
+  net.rest = /REST\s+(http:\/\/\S+)/.exec(out)?.[1] ?? '';
   return net;
 }
 

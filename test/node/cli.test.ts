@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { DEPIND, REPO, DEV_MNEMONIC } from '../helpers/devnet.ts';
 import { devGenesis } from '../../node/dev-genesis.ts';
+import { deriveKey, cosmosHdPath } from '../../node/keys/hd.ts';
 
 const run = (args: string[], input?: string) => spawnSync(process.execPath, [DEPIND, ...args], { encoding: 'utf8', input });
 
@@ -17,7 +18,8 @@ test('genesis.json in the repository is the development genesis', () => {
 test('--help lists every command and each command has its own help', () => {
   const top = run(['--help']);
   assert.equal(top.status, 0);
-  for (const c of ['init', 'start', 'testnet', 'keys add', 'keys list', 'keys show', 'tx bank send', 'query bank balances', 'status']) {
+  const staking = ['tx staking create-validator', 'tx staking delegate', 'tx staking unbond', 'tx slashing unjail', 'query staking validators', 'query staking validator', 'query staking delegation', 'query staking params', 'query slashing signing-info'];
+  for (const c of ['init', 'start', 'testnet', 'keys add', 'keys list', 'keys show', 'tx bank send', 'query bank balances', 'status', ...staking]) {
     assert.match(top.stdout, new RegExp(c));
     const h = run([...c.split(' '), '--help']);
     assert.equal(h.status, 0, c);
@@ -64,7 +66,9 @@ test('testnet: N validator homes and full nodes sharing one genesis, peered on l
     const g = JSON.parse(genesis[0]!);
     assert.equal(g.chain_id, 'tn-9');
     assert.equal(g.validators.length, 3);
-    assert.equal(g.app_state.bank.balances.length, 10, 'the dev accounts are funded');
+    const funded = new Set(g.app_state.bank.balances.map((b: { address: string }) => b.address));
+    assert.ok([0, 1, 2, 9].every((i) => funded.has(deriveKey(DEV_MNEMONIC, cosmosHdPath(i)).address)), 'the dev accounts are funded');
+    assert.equal(g.app_state.staking.validators.length, 3, 'the validators are staking validators too');
     const keys = homes.map((h) => { try { return JSON.parse(readFileSync(join(h, 'config', 'priv_validator_key.json'), 'utf8')).address; } catch { return undefined; } });
     assert.deepEqual(keys.slice(0, 3), g.validators.map((v: { address: string }) => v.address));
     assert.equal(keys[3], undefined, 'the full node has no consensus key');
