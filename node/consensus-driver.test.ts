@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { sha256 } from '../chain/crypto/hash.ts';
-import { encodeProposalEnvelope, decodeProposalEnvelope, stripTxs, compactFromBytes } from './consensus-driver.ts';
+import { encodeProposalEnvelope, decodeProposalEnvelope, stripTxs, compactFromBytes, readyToStartHeight } from './consensus-driver.ts';
 import { decodeCompactBlock, reconstructBlock } from './p2p/compact-block.ts';
 import { BlockCodec, encodeBlock, dataHash, EMPTY_BLOCK_ID, type Block } from './store/block-types.ts';
 import { signedProposal, makeKeys, blockId } from './consensus/test-fixtures.ts';
@@ -51,4 +51,15 @@ test('proposal envelope: round trip; garbage, truncation and a wrong version are
   assert.throws(() => decodeProposalEnvelope(new Uint8Array([2, ...env.subarray(1)])), /version/);
   assert.throws(() => decodeProposalEnvelope(new Uint8Array([1, 0, 0, 0, 0])));
   assert.throws(() => decodeProposalEnvelope(new Uint8Array([...env, 0])));
+});
+
+test('create_empty_blocks = false: a height starts only for txs, a proof block, a peer ahead, or catching up', () => {
+  const idle = { createEmptyBlocks: false, height: 10n, pendingTxs: 0, stateChanged: false, peerMovedOn: false, syncing: false };
+  assert.equal(readyToStartHeight(idle), false, 'nothing to do: wait');
+  assert.equal(readyToStartHeight({ ...idle, createEmptyBlocks: true }), true);
+  assert.equal(readyToStartHeight({ ...idle, height: 2n }), true, 'the first heights always run');
+  assert.equal(readyToStartHeight({ ...idle, pendingTxs: 1 }), true);
+  assert.equal(readyToStartHeight({ ...idle, stateChanged: true }), true, 'proof block');
+  assert.equal(readyToStartHeight({ ...idle, peerMovedOn: true }), true);
+  assert.equal(readyToStartHeight({ ...idle, syncing: true }), true);
 });

@@ -103,6 +103,16 @@ export function compactFromBytes(bytes: Uint8Array, txs: readonly Uint8Array[], 
   return encodeCompactBlock({ skeleton: stripTxs(bytes), txHashes: hashes, origin });
 }
 
+/**
+ * Whether a node may start height `height` now (CometBFT's create_empty_blocks): always when empty
+ * blocks are on; otherwise for the first two heights, when txs wait, when the last block changed
+ * the state (a proof block: the next header carries the new app hash), when a peer is already at
+ * this height, or while catching up.
+ */
+export function readyToStartHeight(o: { createEmptyBlocks: boolean; height: bigint; pendingTxs: number; stateChanged: boolean; peerMovedOn: boolean; syncing: boolean }): boolean {
+  return o.createEmptyBlocks || o.height <= 2n || o.pendingTxs > 0 || o.stateChanged || o.peerMovedOn || o.syncing;
+}
+
 const STATE_ITEM = { proposal: 1, vote: 2, announcement: 3 } as const;
 const STATE_LIMITS = { maxRequestBytes: 8, maxResponseBytes: 16 * 1024 * 1024, timeoutMs: 3_000, maxInboundStreams: 8 };
 
@@ -567,10 +577,12 @@ export class ConsensusDriver {
         this.advanceAgain = false;
         const h = this.node.blocks.height() + 1n;
         if (this.height >= h || !this.running) return;
-        // create_empty_blocks = false: wait for a tx, or for a peer that already moved to h, unless
-        // the last block changed the state (CometBFT's proof block: the next header carries the new app hash).
-        const stateChanged = !this.node.last || !bytesEqual(this.node.last.appHash, this.node.lastAppHash);
-        if (!this.node.config.createEmptyBlocks && !stateChanged && h > 2n && this.node.mempool.size() === 0 && !this.sawNextHeight && !this.node.syncer?.behind) {
+        const ready = readyToStartHeight({
+          createEmptyBlocks: this.node.config.createEmptyBlocks, height: h, pendingTxs: this.node.mempool.size(),
+          stateChanged: !this.node.last || !bytesEqual(this.node.last.appHash, this.node.lastAppHash),
+          peerMovedOn: this.sawNextHeight, syncing: !!this.node.syncer?.behind,
+        });
+        if (!ready) {
           this.later(100, () => void this.advance());
           return;
         }

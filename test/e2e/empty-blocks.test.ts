@@ -1,6 +1,8 @@
-// create_empty_blocks = false with the single dev validator running consensus: no block while the
-// mempool is empty, a block as soon as a tx arrives, then one more (its header carries the new app
-// hash, CometBFT's proof block), then quiet again.
+// create_empty_blocks = false with the single dev validator running consensus: a tx is included at
+// once, and every block without txs is a proof block (the previous block changed the state, so the
+// next header must carry the new app hash, CometBFT's rule). With the slashing module recording each
+// validator's vote of the previous block (as the Cosmos SDK does) the state changes every block, so
+// such a chain does not go idle; the waiting itself is unit-tested (readyToStartHeight).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -12,16 +14,13 @@ import { MsgSend } from '../../modules/bank/types.ts';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-test('createEmptyBlocks = false: blocks only for txs (and the proof block after them)', async () => {
+test('createEmptyBlocks = false: blocks only for txs and proof blocks', async () => {
   const home = makeHome();
   const p = join(home, 'config', 'node.json');
   writeFileSync(p, JSON.stringify({ ...JSON.parse(readFileSync(p, 'utf8')), createEmptyBlocks: false }));
   const net = await startDevnet({ home, blockTimeMs: 100 });
   try {
-    await sleep(1_000);
-    const idle = await height(net.rpc);
-    await sleep(1_000);
-    assert.equal(await height(net.rpc), idle, 'no empty blocks');
+    await sleep(1_500);
     const k = deriveKey(DEV_MNEMONIC, cosmosHdPath(0));
     const tx = signTx(
       { messages: [{ typeUrl: MsgSend.typeUrl, value: MsgSend.encode({ fromAddress: k.address, toAddress: 'depin1qypqxpq9qcrsszg2pvxq6rs0zqg3yyc53d5ev8', amount: [{ denom: 'udpin', amount: '1' }] }) }], fee: [{ denom: 'udpin', amount: '1000' }], gasLimit: 150000n },
@@ -29,9 +28,18 @@ test('createEmptyBlocks = false: blocks only for txs (and the proof block after 
     );
     const r = await rpcCall(net.rpc, 'broadcast_tx_commit', { tx: Buffer.from(tx).toString('base64') });
     assert.equal(r.result.tx_result.code, 0);
-    assert.equal(BigInt(r.result.height), idle + 1n);
-    await sleep(1_500);
-    assert.equal(await height(net.rpc), idle + 2n, 'one proof block, then nothing');
+    await sleep(500);
+    const top = await height(net.rpc);
+    let withTx = 0;
+    let prevAppHash = '';
+    for (let h = 1n; h <= top; h++) {
+      const b = (await rpcCall(net.rpc, 'block', { height: h.toString() })).result.block;
+      const txs = b.data.txs ?? [];
+      if (txs.length > 0) withTx++;
+      else if (h > 2n) assert.notEqual(b.header.app_hash, prevAppHash, `empty block ${h} is not a proof block (the state did not change)`);
+      prevAppHash = b.header.app_hash;
+    }
+    assert.equal(withTx, 1);
   } finally {
     await net.stop();
     net.cleanup();
