@@ -187,6 +187,13 @@ export class BankKeeper implements BankKeeperI {
     this.sendCoinsRaw(ctx, moduleAddress(module), to, coins);
   }
 
+  /** Between two module accounts (x/bank SendCoinsFromModuleToModule): the recipient may be one
+   * that plain sends cannot reach (e.g. rewards paying the validators' share to fee_collector). */
+  sendCoinsFromModuleToModule(ctx: Context, fromModule: string, toModule: string, coins: readonly Coin[]): void {
+    this.accounts.getOrCreateModuleAccount(ctx, toModule);
+    this.sendCoinsRaw(ctx, moduleAddress(fromModule), moduleAddress(toModule), coins);
+  }
+
   private sendCoinsRaw(ctx: Context, from: string, to: string, coins: readonly Coin[]): void {
     this.subCoins(ctx, from, coins);
     this.addCoins(ctx, to, coins);
