@@ -35,8 +35,8 @@ export interface InvariantOptions {
 }
 
 /** A read context over a store (e.g. the committed Merkle store): writes stay in a throwaway branch. */
-export function readContext(store: KVReader, height = 0n): Context {
-  return new Ctx(new CacheKV(store), { chainId: '', height, time: { seconds: 0n, nanos: 0 } }, new GasMeter(Infinity), new EventManager(false), 'query');
+export function readContext(store: KVReader, height = 0n, timeSeconds = 0n): Context {
+  return new Ctx(new CacheKV(store), { chainId: '', height, time: { seconds: timeSeconds, nanos: 0 } }, new GasMeter(Infinity), new EventManager(false), 'query');
 }
 
 /** Every violated invariant, as readable sentences (empty: all hold). */

@@ -47,7 +47,7 @@ export class RewardsHarness {
 
   /** A read context on the committed state. */
   ctx(): Context {
-    return readContext(this.chain.app.store, this.chain.height);
+    return readContext(this.chain.app.store, this.chain.height, this.chain.time);
   }
 
   check(): void {
