@@ -76,6 +76,7 @@ export class TestChain {
       await db.close();
       rmSync(dir, { recursive: true, force: true });
     });
+    chain.height = BigInt(genesis.initial_height || '1') - 1n; // an exported chain continues its heights
     await chain.block([]);
     return chain;
   }
