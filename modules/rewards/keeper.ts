@@ -66,12 +66,26 @@ export class RewardsKeeper implements ProofHooks {
   readonly validatorsAccount: string;
   verifierSource: VerifierRewardsSource | undefined;
   private paramsCache: { raw: Uint8Array; params: Params } | undefined;
+  private lastBlockTime: bigint | undefined;
 
   constructor(bank: Bank, devices: DevicesKeeperI, accounts: ModuleAccounts, validatorsAccount = 'fee_collector') {
     this.bank = bank;
     this.devices = devices;
     this.accounts = accounts;
     this.validatorsAccount = validatorsAccount;
+  }
+
+  /** Begin block: remembers the block time (node-local, for CheckTx / Simulate / queries). */
+  noteBlockTime(seconds: bigint): void {
+    this.lastBlockTime = seconds;
+  }
+
+  /** Block time in seconds: the header's; outside block execution (CheckTx, Simulate and queries
+   * carry no header time) the last executed block's, as the feegrant module does. */
+  now(ctx: Context): bigint {
+    const t = ctx.block.time.seconds;
+    if (ctx.mode !== 'finalize' && ctx.mode !== 'genesis' && t === 0n && this.lastBlockTime !== undefined) return this.lastBlockTime;
+    return t;
   }
 
   // ------------------------------------------------------------------ store helpers
@@ -373,7 +387,7 @@ export class RewardsKeeper implements ProofHooks {
 
   /** The price the chain would use in this block. */
   price(ctx: Context): PriceAggregate {
-    return aggregatePrice(this.posts(ctx), this.oracles(ctx), ctx.block.time.seconds, this.params(ctx));
+    return aggregatePrice(this.posts(ctx), this.oracles(ctx), this.now(ctx), this.params(ctx));
   }
 
   /** The price, or the error a mint must fail with. */
@@ -430,7 +444,7 @@ export class RewardsKeeper implements ProofHooks {
     if (!o) throw ErrOracleNotFound.wrap(address);
     if (o.status !== ORACLE_ACTIVE) throw ErrOracleNotActive.wrap(`oracle ${address} is unbonding`);
     if (price <= 0n || price > MAX_PRICE) throw ErrInvalidPrice.wrap(`price must be within 1..${MAX_PRICE} micro-USD per DPIN, got ${price}`);
-    const now = ctx.block.time.seconds;
+    const now = this.now(ctx);
     if (now - observedAt > p.priceMaxAgeSeconds) throw ErrStalePost.wrap(`observed at ${observedAt}, block time ${now}: older than ${p.priceMaxAgeSeconds}s`);
     if (observedAt - now > p.priceMaxFutureSeconds) throw ErrStalePost.wrap(`observed at ${observedAt}, block time ${now}: more than ${p.priceMaxFutureSeconds}s in the future`);
     const h = ctx.block.height;

@@ -16,7 +16,6 @@ import { CacheKV } from '../../chain/store/cache-kv.ts';
 import { Context } from '../../chain/context.ts';
 import { GasMeter } from '../../chain/gas.ts';
 import { EventManager } from '../../chain/events.ts';
-import { moduleAddress } from '../auth/keeper.ts';
 import { MODULE_NAME } from './keeper.ts';
 import { checkInvariants } from './invariants.ts';
 import { scheduledEmission } from './math.ts';
@@ -220,12 +219,10 @@ test('hooks run on the tx branch: a tx whose later message fails leaves no verdi
   const h = await RewardsHarness.open(rewardsGenesis(FLAT, fleet(1, { owners: [alice.address] })));
   try {
     const v = { proofId: 1n, deviceId: 1n, sector: 1, valid: true, units: 5n * UNIT };
-    const before = h.chain.dump();
     const bad = await h.send(bob, [ProofDriver.msg(bob.address, [v], true)]);
     assert.notEqual(bad.code, 0);
     assert.deepEqual(h.records(h.currentEpoch(), 1n), []);
     assert.equal(h.rewards.get(h.ctx(), keys.proof(h.currentEpoch(), 1n), R.ProofEntry), undefined);
-    void before;
     const good = await h.send(bob, [ProofDriver.msg(bob.address, [v])]);
     assert.equal(good.code, 0, good.log);
     assert.equal(h.record(h.currentEpoch(), 1n).units, 5n * UNIT);
@@ -308,7 +305,6 @@ test('the invariant checker catches a broken economy (it is not vacuous)', async
       const s = k.summary(ctx, 1n)!;
       k.setSummary(ctx, { ...s, reemission: s.reemissionCap + 1n, scheduled: s.scheduled - s.reemissionCap - 1n });
     }).join('\n'), /reemission .* > cap/);
-    void moduleAddress;
   } finally {
     await h.close();
   }

@@ -151,7 +151,7 @@ export function rewardsModule(keeper: RewardsKeeper): AppModule {
       for (const [k] of keeper.scan(ctx, keys.pendingPrefix(r.owner), 100_000)) total += ledgerOf(k).claimable;
       return { total, devices: items, pagination: page };
     }),
-    q('Prices', (ctx) => ({ aggregate: keeper.price(ctx), posts: keeper.posts(ctx), blockTime: ctx.block.time.seconds })),
+    q('Prices', (ctx) => ({ aggregate: keeper.price(ctx), posts: keeper.posts(ctx), blockTime: keeper.now(ctx) })),
     q('Oracles', (ctx, r) => {
       const { items, page } = paginate(ctx.store, full(Uint8Array.of(K.oracle)), r.pagination as PageRequest, (_k, v) => R.Oracle.decode(v));
       return { oracles: items, pagination: page };
@@ -276,6 +276,7 @@ export function rewardsModule(keeper: RewardsKeeper): AppModule {
     defaultGenesis: () => defaultRewardsGenesis(),
     initGenesis,
     exportGenesis,
+    beginBlock: (ctx) => keeper.noteBlockTime(ctx.block.time.seconds),
     endBlock: (ctx) => rewardsEndBlock(keeper, ctx),
   };
 }

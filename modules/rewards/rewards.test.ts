@@ -7,11 +7,8 @@ import * as h3 from 'h3-js';
 import { devKeys } from '../../test/helpers/inproc.ts';
 import { RewardsHarness, msg } from '../../test/helpers/rewards-harness.ts';
 import { rewardsGenesis, cellNear, type DeviceSpec } from '../../test/helpers/rewards-fixtures.ts';
-import { ProofDriver } from '../../test/helpers/proof-driver.ts';
-import { moduleAddress } from '../auth/keeper.ts';
-import { MODULE_NAME } from './keeper.ts';
 import { UNIT } from './proof-hooks.ts';
-import type { Params } from './types.ts';
+import { Q, type Params } from './types.ts';
 
 const [alice, bob, carol] = [devKeys[0]!, devKeys[1]!, devKeys[2]!];
 
@@ -89,8 +86,8 @@ test('per-device breakdown: units, reason codes, density / trust / seniority, tw
     assert.equal(h.record(1n, 5n).weightedUnits, 0n);
 
     // the breakdown query answers the same, with the claimable balances
-    const q = h.chain.queryRaw('/depin.rewards.v1.Query/DeviceEpoch', (await import('./types.ts')).Q.DeviceEpoch[0].encode({ deviceId: 1n, epoch: 1n }));
-    const view = (await import('./types.ts')).Q.DeviceEpoch[1].decode(q.value);
+    const q = h.chain.queryRaw('/depin.rewards.v1.Query/DeviceEpoch', Q.DeviceEpoch[0].encode({ deviceId: 1n, epoch: 1n }));
+    const view = Q.DeviceEpoch[1].decode(q.value);
     assert.equal(view.records[0].earned, expected[0]);
     assert.equal(view.claimable[0].claimable, expected[0]);
 
