@@ -14,7 +14,7 @@ import {
   breaker, cellWeight, creditValue, decayStep, demandShare, demandTarget, densityPpm, deviceProofReward, min, periodOf, portion,
   proRata, ratioPpm, reemission, smoothedBurn, splitEmission,
 } from './math.ts';
-import { RewardsKeeper, MODULE_NAME, TREASURY, DENOM, newSummary } from './keeper.ts';
+import { RewardsKeeper, MODULE_NAME, TREASURY, DENOM, newSummary, claimableOf } from './keeper.ts';
 import {
   R, EPOCH_DISTRIBUTING, EPOCH_DONE, PHASE_CELLS, PHASE_DEMAND, PHASE_DONE, PHASE_PAY,
   type DeviceEpoch, type DeviceState, type EpochSummary, type ModuleState, type Params, type SectorPool, type CellAggregate,
@@ -280,8 +280,9 @@ function payRecord(k: RewardsKeeper, ctx: Context, s: EpochSummary, st: ModuleSt
   rec.paid = true;
   if (rec.earned > 0n) {
     const l = k.ledger(ctx, rec.deviceId, rec.owner);
+    const before = claimableOf(l);
     l.earned += rec.earned;
-    k.setLedger(ctx, l);
+    k.setLedger(ctx, l, before);
     st.totalEarned += rec.earned;
   }
   k.saveRecord(ctx, rec);
@@ -331,13 +332,11 @@ export function prune(k: RewardsKeeper, ctx: Context, p: Params, st: ModuleState
   let bound = st.currentEpoch > BigInt(p.historyEpochs) ? st.currentEpoch - BigInt(p.historyEpochs) : 0n;
   if (st.nextDistribution !== 0n && st.nextDistribution < bound) bound = st.nextDistribution;
   if (bound > 0n) {
-    for (const [table, derive] of [[K.deviceEpoch, true], [K.cell, false], [K.proof, false]] as const) {
+    for (const table of [K.deviceEpoch, K.cell, K.proof]) {
       if (budget <= 0) return;
       const rows = k.scan(ctx, Uint8Array.of(table), budget, concat(Uint8Array.of(table), u64be(bound)));
       for (const [key] of rows) {
         store.delete(key);
-        // device index (device, epoch) of a pruned record
-        if (derive) store.delete(keys.deviceIndex(readU64(key, 9), readU64(key, 1)));
         budget--;
       }
     }

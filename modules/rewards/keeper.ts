@@ -158,10 +158,13 @@ export class RewardsKeeper implements ProofHooks {
     return this.get(ctx, keys.ledger(id, owner), R.Ledger) ?? { ...empty(R.Ledger), deviceId: id, owner };
   }
 
-  setLedger(ctx: Context, l: Ledger): void {
+  /** Writes a ledger; the owner's claimable index changes only when the claimable balance
+   * crosses zero (`before`: the claimable balance before this change). */
+  setLedger(ctx: Context, l: Ledger, before: bigint): void {
     this.put(ctx, keys.ledger(l.deviceId, l.owner), R.Ledger, l);
-    if (claimableOf(l) > 0n) this.store(ctx).set(keys.pending(l.owner, l.deviceId), ONE);
-    else this.store(ctx).delete(keys.pending(l.owner, l.deviceId));
+    const now = claimableOf(l);
+    if (now > 0n && before <= 0n) this.store(ctx).set(keys.pending(l.owner, l.deviceId), ONE);
+    else if (now <= 0n && before > 0n) this.store(ctx).delete(keys.pending(l.owner, l.deviceId));
   }
 
   credits(ctx: Context, address: string): CreditAccount {
@@ -200,7 +203,6 @@ export class RewardsKeeper implements ProofHooks {
       seniorityPpm: seniorityPpm(p, this.seniorityStart(d, ds), h),
       firstHeight: h,
     };
-    this.store(ctx).set(keys.deviceIndex(d.id, epoch), ONE);
     return { rec, created: true };
   }
 
@@ -350,10 +352,11 @@ export class RewardsKeeper implements ProofHooks {
   clawback(ctx: Context, st: ModuleState, ds: DeviceState, deviceId: bigint, owner: string, amount: bigint): { taken: bigint; debt: bigint } {
     if (amount <= 0n) return { taken: 0n, debt: 0n };
     const l = this.ledger(ctx, deviceId, owner);
-    const taken = min(amount, claimableOf(l));
+    const before = claimableOf(l);
+    const taken = min(amount, before);
     if (taken > 0n) {
       l.clawedBack += taken;
-      this.setLedger(ctx, l);
+      this.setLedger(ctx, l, before);
       this.bank.burnCoins(ctx, MODULE_NAME, [{ denom: DENOM, amount: taken }]);
       st.totalClawedBack += taken;
       const s = this.openSummary(ctx, st);
@@ -644,7 +647,7 @@ export class RewardsKeeper implements ProofHooks {
       const c = l ? claimableOf(l) : 0n;
       if (l && c > 0n) {
         l.claimed += c;
-        this.setLedger(ctx, l);
+        this.setLedger(ctx, l, c);
         total += c;
       }
       claims.push({ deviceId: id, amount: c });

@@ -8,7 +8,7 @@ export const K = {
   state: 0x01,
   epoch: 0x02, //          u64 epoch -> EpochSummary
   deviceEpoch: 0x03, //    u64 epoch | u64 device | owner -> DeviceEpoch
-  deviceIndex: 0x04, //    u64 device | u64 epoch -> 1
+  // 0x04 unused
   cell: 0x05, //           u64 epoch | u8 sector | u64 cell -> CellAggregate
   proof: 0x06, //          u64 epoch | u64 proof id -> ProofEntry
   ledger: 0x07, //         u64 device | owner -> Ledger
@@ -56,8 +56,6 @@ export const keys = {
   deviceEpochPrefix: (e: bigint) => b(K.deviceEpoch, u64be(e)),
   deviceEpochDevice: (e: bigint, d: bigint) => b(K.deviceEpoch, u64be(e), u64be(d)),
   deviceEpoch: (e: bigint, d: bigint, owner: string) => b(K.deviceEpoch, u64be(e), u64be(d), addr(owner)),
-  deviceIndexPrefix: (d: bigint) => b(K.deviceIndex, u64be(d)),
-  deviceIndex: (d: bigint, e: bigint) => b(K.deviceIndex, u64be(d), u64be(e)),
   cellPrefix: (e: bigint) => b(K.cell, u64be(e)),
   cell: (e: bigint, sector: number, cell: bigint) => b(K.cell, u64be(e), Uint8Array.of(sector), u64be(cell)),
   proofPrefix: (e: bigint) => b(K.proof, u64be(e)),

@@ -135,9 +135,17 @@ export function rewardsModule(keeper: RewardsKeeper): AppModule {
       return { records: recordsOf(ctx, e, id), claimable: ledgersOf(ctx, id), state: keeper.deviceState(ctx, id) };
     }),
     q('DeviceEpochs', (ctx, r) => {
+      // the kept epochs (history_epochs back from the current one), each a prefix scan
       const id = deviceId(r.deviceId);
-      const { items, page } = paginate(ctx.store, full(keys.deviceIndexPrefix(id)), r.pagination as PageRequest, (k) => readU64(k));
-      return { records: items.flatMap((e) => recordsOf(ctx, e, id)), pagination: page };
+      const st = keeper.state(ctx);
+      const keep = BigInt(keeper.params(ctx).historyEpochs);
+      const epochs: bigint[] = [];
+      for (let e = st.currentEpoch > keep ? st.currentEpoch - keep : 1n; e <= st.currentEpoch; e++) epochs.push(e);
+      if (r.pagination?.reverse) epochs.reverse();
+      const all = epochs.flatMap((e) => recordsOf(ctx, e, id));
+      const offset = Number(r.pagination?.offset ?? 0n);
+      const limit = Number(r.pagination?.limit || 100n);
+      return { records: all.slice(offset, offset + Math.min(limit, 1000)), pagination: { nextKey: new Uint8Array(), total: r.pagination?.countTotal ? BigInt(all.length) : 0n } };
     }),
     q('DeviceRewards', (ctx, r) => {
       const id = deviceId(r.deviceId);
@@ -209,15 +217,12 @@ export function rewardsModule(keeper: RewardsKeeper): AppModule {
       keeper.setSummary(ctx, x);
       if (x.status === EPOCH_DISTRIBUTING) inFlight += x.minted - x.distributedSoFar;
     }
-    for (const x of g.deviceEpochs as DeviceEpoch[]) {
-      keeper.saveRecord(ctx, x);
-      s.set(keys.deviceIndex(x.deviceId, x.epoch), ONE);
-    }
+    for (const x of g.deviceEpochs as DeviceEpoch[]) keeper.saveRecord(ctx, x);
     for (const x of g.cells) keeper.put(ctx, keys.cell(x.epoch, x.sector, x.cell), R.CellAggregate, x);
     for (const x of g.proofs) keeper.put(ctx, keys.proof(x.epoch, x.proofId), R.ProofEntry, x);
     let outstanding = 0n;
     for (const x of g.ledgers as Ledger[]) {
-      keeper.setLedger(ctx, x);
+      keeper.setLedger(ctx, x, 0n);
       outstanding += claimableOf(x);
     }
     for (const x of g.deviceStates) keeper.setDeviceState(ctx, x);

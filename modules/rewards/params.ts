@@ -66,7 +66,7 @@ export const DEFAULT_PARAMS: Params = {
   oracleSlashBps: 1000,
   oraclePostIntervalBlocks: 10n,
   oracleUnbondingBlocks: 201_600n,
-  distributionBatch: 5000,
+  distributionBatch: 2000,
   historyEpochs: 90,
   oracleJudgeDelayBlocks: 50n,
 };

@@ -12,23 +12,93 @@ const TEXT_FIELDS = new Set(['authority', 'owner', 'address', 'oracle', 'buyer',
 
 type Obj = Record<string, any>;
 
-/** Decoded protobufjs message -> typed record: 64-bit fields and amount strings become bigint. */
-export function toTyped(type: protobuf.Type, m: Obj | null | undefined): Obj {
-  const out: Obj = {};
+type Kind = 'msg' | 'long' | 'slong' | 'amount' | 'text' | 'bytes' | 'bool' | 'num';
+interface FieldPlan { name: string; kind: Kind; repeated: boolean; sub?: Plan }
+interface Plan { fields: FieldPlan[] }
+
+const plans = new Map<protobuf.Type, Plan>();
+
+/** How each field of a type converts, resolved once per type (records are converted in hot loops). */
+function plan(type: protobuf.Type): Plan {
+  let p = plans.get(type);
+  if (p) return p;
+  p = { fields: [] };
+  plans.set(type, p);
   for (const f of type.fieldsArray) {
     f.resolve();
+    const rt = f.resolvedType;
+    let kind: Kind;
+    if (rt instanceof protobuf.Type) kind = 'msg';
+    else if (rt instanceof protobuf.Enum) kind = 'num';
+    else if (LONG.has(f.type)) kind = f.type === 'int64' || f.type === 'sint64' || f.type === 'sfixed64' ? 'slong' : 'long';
+    else if (f.type === 'string') kind = TEXT_FIELDS.has(f.name) ? 'text' : 'amount';
+    else if (f.type === 'bytes') kind = 'bytes';
+    else if (f.type === 'bool') kind = 'bool';
+    else kind = 'num';
+    p.fields.push({ name: f.name, kind, repeated: f.repeated, sub: rt instanceof protobuf.Type ? plan(rt) : undefined });
+  }
+  return p;
+}
+
+function typedValue(f: FieldPlan, x: unknown): unknown {
+  switch (f.kind) {
+    case 'msg': return typedOf(f.sub!, x as Obj);
+    case 'long': return u64(x as never);
+    case 'slong': return signed(x);
+    case 'amount': return amount(x as string);
+    case 'text': return x ?? '';
+    case 'bytes': return x ?? new Uint8Array();
+    case 'bool': return !!x;
+    default: return x ?? 0;
+  }
+}
+
+function typedOf(p: Plan, m: Obj | null | undefined): Obj {
+  const out: Obj = {};
+  for (const f of p.fields) {
     const v = m?.[f.name];
-    const one = (x: unknown): unknown => {
-      if (f.resolvedType instanceof protobuf.Type) return toTyped(f.resolvedType, x as Obj);
-      if (LONG.has(f.type)) return f.type === 'int64' || f.type === 'sint64' || f.type === 'sfixed64' ? signed(x) : u64(x as never);
-      if (f.type === 'string') return TEXT_FIELDS.has(f.name) ? (x ?? '') : amount(x as string);
-      if (f.type === 'bytes') return x ?? new Uint8Array();
-      if (f.type === 'bool') return !!x;
-      return x ?? 0;
-    };
-    if (f.repeated) out[f.name] = ((v as unknown[]) ?? []).map(one);
-    else if (f.resolvedType instanceof protobuf.Type && (v === undefined || v === null)) out[f.name] = null;
-    else out[f.name] = one(v);
+    if (f.repeated) out[f.name] = ((v as unknown[]) ?? []).map((x) => typedValue(f, x));
+    else if (f.kind === 'msg' && (v === undefined || v === null)) out[f.name] = null;
+    else out[f.name] = typedValue(f, v);
+  }
+  return out;
+}
+
+/** Decoded protobufjs message -> typed record: 64-bit fields and amount strings become bigint. */
+export function toTyped(type: protobuf.Type, m: Obj | null | undefined): Obj {
+  return typedOf(plan(type), m);
+}
+
+function wireValue(f: FieldPlan, x: any): unknown {
+  switch (f.kind) {
+    case 'msg': return wireOf(f.sub!, x);
+    case 'amount': return typeof x === 'bigint' ? x.toString() : x;
+    default: return x;
+  }
+}
+
+const isDefault = (f: FieldPlan, x: any): boolean => {
+  if (x === undefined || x === null) return true;
+  switch (f.kind) {
+    case 'msg': return false; // a present sub-message is encoded even if empty
+    case 'long': case 'slong': return x === 0n || x === 0 || x === '0';
+    case 'amount': return x === ''; // amounts are always written ("0" included): readable JSON
+    case 'text': return x === '';
+    case 'bytes': return x.length === 0;
+    case 'bool': return x === false;
+    default: return x === 0;
+  }
+};
+
+/** Typed record -> the plain object protobufjs encodes, proto3 defaults left out: the same bytes
+ * as chain/codec/proto-json's encodeCanonical, without its per-call reflection. */
+function wireOf(p: Plan, v: Obj): Obj {
+  const out: Obj = {};
+  for (const f of p.fields) {
+    const x = v[f.name];
+    if (f.repeated) {
+      if (x && x.length) out[f.name] = (x as unknown[]).map((y) => wireValue(f, y));
+    } else if (!isDefault(f, x)) out[f.name] = wireValue(f, x);
   }
   return out;
 }
@@ -62,13 +132,15 @@ export interface RecordCodec<T> {
 export function record<T>(name: string): RecordCodec<T> {
   const c: Codec<Obj> = codec<Obj>(`depin.rewards.v1.${name}`);
   const t = c.type;
+  const p = plan(t);
+  const encode = (v: T) => t.encode(wireOf(p, v as Obj)).finish();
   return {
     type: t,
     typeUrl: c.typeUrl,
-    encode: (v) => encodeCanonical(t, v as Obj),
-    decode: (b) => toTyped(t, t.decode(b) as unknown as Obj) as T,
-    toJson: (v) => messageToJson(t, t.decode(encodeCanonical(t, v as Obj)) as unknown as Obj),
-    fromJson: (j) => toTyped(t, t.decode(encodeCanonical(t, messageFromJson(t, j as never) ?? {})) as unknown as Obj) as T,
+    encode,
+    decode: (b) => typedOf(p, t.decode(b) as unknown as Obj) as T,
+    toJson: (v) => messageToJson(t, t.decode(encode(v)) as unknown as Obj),
+    fromJson: (j) => typedOf(p, t.decode(encodeCanonical(t, messageFromJson(t, j as never) ?? {})) as unknown as Obj) as T,
   };
 }
 
