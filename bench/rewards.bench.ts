@@ -14,9 +14,37 @@ export async function runRewardsBench(n: number, batch: number): Promise<{ perDe
   const perBlock = 10_000;
   const epochBlocks = BigInt(Math.ceil(n / perBlock) + 10);
   const t0 = performance.now();
-  const g = rewardsGenesis({ epochBlocks, distributionBatch: batch, historyEpochs: 10 }, fleet(n, { seed: 3, clusters: Math.ceil(n / 3), owners: devKeys.slice(0, 8).map((k) => k.address), sectors: [1, 2, 3, 4] }));
+  const g = rewardsGenesis({ epochBlocks, distributionBatch: batch, historyEpochs: 10, reversalWindowEpochs: 5 }, fleet(n, { seed: 3, clusters: Math.ceil(n / 3), owners: devKeys.slice(0, 8).map((k) => k.address), sectors: [1, 2, 3, 4] }));
   const h = await RewardsHarness.open(g, { check: false });
   const setupMs = performance.now() - t0;
+  // where a block's time goes: the rewards end block, the Merkle store's stage (hashing the new
+  // root) and the commit (LevelDB batch)
+  const spent = { endBlock: 0, stage: 0, commit: 0 };
+  const timed = <T>(what: keyof typeof spent, f: () => T): T => {
+    const t = performance.now();
+    try {
+      return f();
+    } finally {
+      spent[what] += performance.now() - t;
+    }
+  };
+  const rewardsModule = h.chain.app.modules.find((m) => m.name === 'rewards')!;
+  const endBlock = rewardsModule.endBlock!.bind(rewardsModule);
+  (rewardsModule as { endBlock: typeof endBlock }).endBlock = (ctx) => timed('endBlock', () => endBlock(ctx));
+  const store = h.chain.app.store;
+  const stage = store.stage.bind(store);
+  store.stage = (w) => timed('stage', () => stage(w));
+  const commit = store.commit.bind(store);
+  store.commit = async (v) => {
+    const t = performance.now();
+    try {
+      return await commit(v);
+    } finally {
+      spent.commit += performance.now() - t;
+    }
+  };
+  const reset = () => Object.assign(spent, { endBlock: 0, stage: 0, commit: 0 });
+  const show = (n: number) => `rewards end block ${(spent.endBlock * 1000 / n).toFixed(1)} us, store stage ${(spent.stage * 1000 / n).toFixed(1)} us, commit ${(spent.commit * 1000 / n).toFixed(1)} us per device`;
   try {
     // idle block cost (baseline)
     const b0 = performance.now();
@@ -25,6 +53,7 @@ export async function runRewardsBench(n: number, batch: number): Promise<{ perDe
     // verdicts
     const e = h.currentEpoch();
     let verdictMs = 0;
+    reset();
     for (let start = 1; start <= n; start += perBlock) {
       for (let d = start; d < Math.min(n + 1, start + perBlock); d++) h.driver.verdict({ deviceId: BigInt(d), sector: 1 + ((d - 1) % 4), valid: true, units: UNIT });
       const t = performance.now();
@@ -33,6 +62,8 @@ export async function runRewardsBench(n: number, batch: number): Promise<{ perDe
     }
     // run to the close, then time every block until the distribution is done
     if (h.currentEpoch() !== e) throw new Error('the epoch closed before every verdict was recorded');
+    const verdictSplit = show(n);
+    reset();
     while (h.currentEpoch() === e) {
       const t = performance.now();
       await h.block();
@@ -49,9 +80,10 @@ export async function runRewardsBench(n: number, batch: number): Promise<{ perDe
     const total = times.reduce((a, b) => a + b, 0) - idleMs * times.length;
     const s = h.summary(e);
     const perDeviceUs = (total * 1000) / n;
-    console.log(`N=${fmt(n)} batch=${fmt(batch)}: setup ${fmt(setupMs)} ms; verdicts ${(verdictMs * 1000 / n).toFixed(1)} us each; idle block ${idleMs.toFixed(2)} ms`);
+    console.log(`N=${fmt(n)} batch=${fmt(batch)}: setup ${fmt(setupMs)} ms; verdicts ${(verdictMs * 1000 / n).toFixed(1)} us each (${verdictSplit}); idle block ${idleMs.toFixed(2)} ms`);
     console.log(`  distribution: ${times.length} blocks (close + chunks), total ${fmt(total)} ms = ${perDeviceUs.toFixed(1)} us per device; largest block ${fmt(Math.max(...times))} ms; ` +
       `minted ${s.minted}, paid ${s.paid}, unallocated ${s.unallocated}`);
+    console.log(`  of which ${show(n)}`);
     return { perDeviceUs, maxBlockMs: Math.max(...times), blocks: times.length, verdictUs: (verdictMs * 1000) / n };
   } finally {
     await h.close();

@@ -329,10 +329,14 @@ function finish(k: RewardsKeeper, ctx: Context, s: EpochSummary, st: ModuleState
  * spent event ids older than event_retention_epochs, within the block's remaining budget. */
 export function prune(k: RewardsKeeper, ctx: Context, p: Params, st: ModuleState, budget: number): void {
   const store = k.store(ctx);
-  let bound = st.currentEpoch > BigInt(p.historyEpochs) ? st.currentEpoch - BigInt(p.historyEpochs) : 0n;
-  if (st.nextDistribution !== 0n && st.nextDistribution < bound) bound = st.nextDistribution;
-  if (bound > 0n) {
-    for (const table of [K.deviceEpoch, K.cell, K.proof]) {
+  const before = (keep: number) => {
+    let b = st.currentEpoch > BigInt(keep) ? st.currentEpoch - BigInt(keep) : 0n;
+    if (st.nextDistribution !== 0n && st.nextDistribution < b) b = st.nextDistribution;
+    return b;
+  };
+  for (const [table, keep] of [[K.deviceEpoch, p.historyEpochs], [K.cell, p.historyEpochs], [K.proof, p.reversalWindowEpochs]] as const) {
+    const bound = before(keep);
+    if (bound > 0n) {
       if (budget <= 0) return;
       const rows = k.scan(ctx, Uint8Array.of(table), budget, concat(Uint8Array.of(table), u64be(bound)));
       for (const [key] of rows) {

@@ -38,7 +38,7 @@ test('a long run follows the schedule to the unit: 3,000 one-block epochs, halvi
   const params: Partial<Params> = {
     ...FLAT, epochBlocks: 1n, initialEpochEmission: 1_000_000_007n, decayBps: 5000, decayIntervalEpochs: 250n, tailEpochEmission: 3_333n,
     validatorsBps: 1000, treasuryBps: 500, sectorShares: [{ sector: 1, bps: 8500 }, { sector: 2, bps: 0 }, { sector: 3, bps: 0 }, { sector: 4, bps: 0 }],
-    breakerWindowEpochs: 7, breakerThreshold: 7n * 1_000_000_007n + 1n, historyEpochs: 5,
+    breakerWindowEpochs: 7, breakerThreshold: 7n * 1_000_000_007n + 1n, historyEpochs: 5, reversalWindowEpochs: 3,
   };
   const g = rewardsGenesis(params, fleet(3));
   const h = await RewardsHarness.open(g, { check: false });

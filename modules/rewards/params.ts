@@ -66,9 +66,10 @@ export const DEFAULT_PARAMS: Params = {
   oracleSlashBps: 1000,
   oraclePostIntervalBlocks: 10n,
   oracleUnbondingBlocks: 201_600n,
-  distributionBatch: 2000,
-  historyEpochs: 90,
+  distributionBatch: 500,
+  historyEpochs: 30,
   oracleJudgeDelayBlocks: 50n,
+  reversalWindowEpochs: 7,
 };
 
 /**
@@ -95,9 +96,10 @@ export function devParams(authority: string): Params {
     oraclePostIntervalBlocks: 2n,
     oracleUnbondingBlocks: 100n,
     oracleJudgeDelayBlocks: 10n,
-    distributionBatch: 2000,
+    distributionBatch: 500,
     historyEpochs: 100,
     eventRetentionEpochs: 100,
+    reversalWindowEpochs: 20,
   };
 }
 
@@ -153,4 +155,7 @@ export function validateParams(p: Params): void {
   if (p.oracleSlashBps > 10_000) bad('oracle_slash_bps must be <= 10000');
   if (p.distributionBatch < 10 || p.distributionBatch > maxU32) bad('distribution_batch must be >= 10');
   if (p.historyEpochs < 2) bad('history_epochs must be >= 2');
+  if (p.reversalWindowEpochs < 1 || p.reversalWindowEpochs > p.historyEpochs) bad('reversal_window_epochs must be within 1..history_epochs');
+  if (p.oraclePostIntervalBlocks < 1n) bad('oracle_post_interval_blocks must be >= 1');
+  if (p.oracleUnbondingBlocks <= p.oracleJudgeDelayBlocks) bad('oracle_unbonding_blocks must exceed oracle_judge_delay_blocks (a post stays slashable until judged)');
 }

@@ -129,7 +129,7 @@ function paramsOf(sc: Scenario, batch: number): Partial<Params> {
     demandFloorBps: Math.min(sc.floorBps, sc.capBps), demandCapBps: sc.capBps, densityTarget: BigInt(sc.densityTarget),
     trustCooldownBlocks: 3n, seniorityRampBlocks: 20n, downtimeGraceEpochs: 1, fraudWithholdEpochs: 1,
     priceMinOracles: 1, priceQuorumBps: 5000, priceMaxAgeSeconds: 100_000n, oraclePostIntervalBlocks: 1n, oracleJudgeDelayBlocks: 2n,
-    minSpendCredits: 1n, distributionBatch: batch, historyEpochs: 3, eventRetentionEpochs: 2,
+    minSpendCredits: 1n, distributionBatch: batch, historyEpochs: 3, eventRetentionEpochs: 2, reversalWindowEpochs: 2,
   };
 }
 
@@ -137,7 +137,7 @@ const stats = { txOk: 0, txFailed: 0, failures: new Map<string, number>(), claim
 
 async function run(sc: Scenario, batch: number, check: boolean): Promise<RewardsHarness> {
   const devices = fleet(sc.devices, { seed: sc.seed, clusters: sc.clusters, owners: owners.map((o) => o.address), sectors: sc.sectors, located: 0.85 });
-  const h = await RewardsHarness.open(rewardsGenesis(paramsOf(sc, batch), devices), { check });
+  const h = await RewardsHarness.open(rewardsGenesis(paramsOf(sc, batch), devices), { check, invariants: { scheduleUnchanged: true } });
   await h.send(oracle, [msg('RegisterOracle', { oracle: oracle.address, bond: 100_000_000n })]);
   await h.send(oracle, [msg('PostPrice', { oracle: oracle.address, price: 1_000_000n, observedAt: h.chain.time + 5n })]);
   const blocks = sc.epochs * sc.epochBlocks;

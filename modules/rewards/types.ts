@@ -194,6 +194,7 @@ export interface Params {
   distributionBatch: number;
   historyEpochs: number;
   oracleJudgeDelayBlocks: bigint;
+  reversalWindowEpochs: number;
 }
 
 export const EPOCH_OPEN = 1;
