@@ -133,7 +133,7 @@ function paramsOf(sc: Scenario, batch: number): Partial<Params> {
   };
 }
 
-const stats = { txOk: 0, txFailed: 0, failures: new Map<string, number>(), claimed: 0n, withheld: 0n, clawedBack: 0n, demandPaid: 0n, clipped: 0n, reemitted: 0n, reversalsOpen: 0, reversalsClosed: 0 };
+const stats = { txOk: 0, txFailed: 0, failures: new Map<string, number>(), oraclesPaid: 0n, claimed: 0n, withheld: 0n, clawedBack: 0n, demandPaid: 0n, clipped: 0n, reemitted: 0n, reversalsOpen: 0, reversalsClosed: 0 };
 
 async function run(sc: Scenario, batch: number, check: boolean): Promise<RewardsHarness> {
   const devices = fleet(sc.devices, { seed: sc.seed, clusters: sc.clusters, owners: owners.map((o) => o.address), sectors: sc.sectors, located: 0.85 });
@@ -222,6 +222,7 @@ async function run(sc: Scenario, batch: number, check: boolean): Promise<Rewards
     stats.withheld += s.withheld;
     stats.clipped += s.breakerClipped;
     stats.reemitted += s.reemission;
+    stats.oraclesPaid += s.oracles;
     for (const sp of s.sectors) stats.demandPaid += sp.demandPaid;
   }
   return h;
@@ -261,9 +262,9 @@ test('random economies: invariants after every block, and every finished epoch m
   );
   assert.ok(epochsChecked > 20 && recordsChecked > 50, `too little checked: ${epochsChecked} epochs, ${recordsChecked} records`);
   console.log(`# checked invariants after ${blocks} blocks; ${epochsChecked} epochs and ${recordsChecked} device records against the reference model`);
-  console.log(`# txs ok ${stats.txOk}, failed ${stats.txFailed} ${JSON.stringify([...stats.failures])}; claimed ${stats.claimed}, withheld ${stats.withheld}, clawed back ${stats.clawedBack}, demand paid ${stats.demandPaid}, breaker clipped ${stats.clipped}, re-emitted ${stats.reemitted}`);
+  console.log(`# txs ok ${stats.txOk}, failed ${stats.txFailed} ${JSON.stringify([...stats.failures])}; claimed ${stats.claimed}, withheld ${stats.withheld}, clawed back ${stats.clawedBack}, demand paid ${stats.demandPaid}, oracles paid ${stats.oraclesPaid}, breaker clipped ${stats.clipped}, re-emitted ${stats.reemitted}`);
   // the random economies must actually exercise the paths they claim to
-  for (const [k, v] of Object.entries({ claimed: stats.claimed, withheld: stats.withheld, clawedBack: stats.clawedBack, demandPaid: stats.demandPaid, clipped: stats.clipped, reemitted: stats.reemitted })) {
+  for (const [k, v] of Object.entries({ oraclesPaid: stats.oraclesPaid, claimed: stats.claimed, withheld: stats.withheld, clawedBack: stats.clawedBack, demandPaid: stats.demandPaid, clipped: stats.clipped, reemitted: stats.reemitted })) {
     assert.ok(v > 0n, `no run exercised ${k}`);
   }
   assert.ok(stats.txOk > stats.txFailed * 3, 'most random txs must succeed');

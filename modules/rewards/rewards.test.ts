@@ -6,7 +6,8 @@ import assert from 'node:assert/strict';
 import * as h3 from 'h3-js';
 import { devKeys } from '../../test/helpers/inproc.ts';
 import { RewardsHarness, msg } from '../../test/helpers/rewards-harness.ts';
-import { rewardsGenesis, cellNear, type DeviceSpec } from '../../test/helpers/rewards-fixtures.ts';
+import { rewardsGenesis, cellNear, AUTHORITY, type DeviceSpec } from '../../test/helpers/rewards-fixtures.ts';
+import { moduleAddress as moduleAddressOf } from '../auth/keeper.ts';
 import { UNIT } from './proof-hooks.ts';
 import { Q, type Params } from './types.ts';
 
@@ -146,6 +147,45 @@ test('queries: epochs (paginated), device history, claimable totals, totals = mo
     assert.throws(() => q('Credits', { address: 'nope' }), /invalid address/);
     assert.throws(() => q('DeviceEpoch', { deviceId: 0n }), /device_id is required/);
     assert.throws(() => q('Epoch', { epoch: 99n }), /not found/);
+  } finally {
+    await h.close();
+  }
+});
+
+test('fixed shares: validators to fee_collector, treasury, verifiers pro-rata to the wired source (unallocated without one); params only by the authority, a new schedule restarts from the current epoch', async () => {
+  const params = { ...SIMPLE, validatorsBps: 1000, treasuryBps: 500, verifiersBps: 1000, sectorShares: [{ sector: 1, bps: 7500 }, { sector: 2, bps: 0 }, { sector: 3, bps: 0 }, { sector: 4, bps: 0 }] };
+  const h = await RewardsHarness.open(rewardsGenesis(params, []));
+  try {
+    const fc0 = h.chain.balance(moduleAddressOf('fee_collector'));
+    const s1 = await h.finishEpoch();
+    assert.equal(s1.validators, 100_000n);
+    assert.equal(s1.treasury, 50_000n);
+    assert.equal(s1.verifiers, 0n, 'no verifier source wired: the share is unallocated');
+    assert.equal(s1.unallocated, 1_000_000n - 150_000n);
+    assert.ok(h.chain.balance(moduleAddressOf('fee_collector')) - fc0 >= 100_000n);
+    assert.equal(h.chain.balance(moduleAddressOf('treasury')), 50_000n);
+    // proofs wires its verifiers: paid pro-rata (floor), the dust stays unallocated
+    h.rewards.verifierSource = { verifierWeights: () => [{ address: bob.address, weight: 1n }, { address: carol.address, weight: 2n }] };
+    const [b0, c0] = [h.chain.balance(bob.address), h.chain.balance(carol.address)];
+    const s2 = await h.finishEpoch();
+    assert.equal(h.chain.balance(bob.address) - b0, 33_333n);
+    assert.equal(h.chain.balance(carol.address) - c0, 66_666n);
+    assert.equal(s2.verifiers, 99_999n);
+    h.rewards.verifierSource = undefined;
+
+    // params: only the authority; a schedule change re-anchors at the current epoch
+    const newParams = { ...h.rewards.params(h.ctx()), initialEpochEmission: 2_000_000n, decayBps: 5000, decayIntervalEpochs: 1n };
+    const denied = await h.send(bob, [msg('UpdateParams', { authority: bob.address, params: newParams })]);
+    assert.equal(`${denied.codespace}:${denied.code}`, 'rewards:3');
+    const bad = await h.send(AUTHORITY, [msg('UpdateParams', { authority: AUTHORITY.address, params: { ...newParams, treasuryBps: 501 } })]);
+    assert.equal(`${bad.codespace}:${bad.code}`, 'rewards:2'); // shares must sum to 10000
+    const ok = await h.send(AUTHORITY, [msg('UpdateParams', { authority: AUTHORITY.address, params: newParams })]);
+    assert.equal(ok.code, 0, ok.log);
+    const anchor = h.state().scheduleAnchorEpoch;
+    assert.equal(anchor, h.currentEpoch());
+    const s3 = await h.finishEpoch();
+    const s4 = await h.finishEpoch();
+    assert.deepEqual([s3.scheduled, s4.scheduled], [2_000_000n, 1_000_000n]);
   } finally {
     await h.close();
   }
