@@ -200,7 +200,6 @@ export interface Params {
 export const EPOCH_OPEN = 1;
 export const EPOCH_DISTRIBUTING = 2;
 export const EPOCH_DONE = 3;
-export const EPOCH_STATUS_NAMES: Record<number, string> = { 1: 'open', 2: 'distributing', 3: 'done' };
 
 export const PHASE_DEMAND = 1;
 export const PHASE_CELLS = 2;
@@ -401,7 +400,6 @@ export interface ModuleState {
   creditsSpent: bigint;
   creditsBurnedUdpin: bigint;
   nextDistribution: bigint;
-  pruneNext: bigint;
   totalDebt: bigint;
   oracleBonds: bigint;
   totalSlashed: bigint;
