@@ -1,12 +1,24 @@
 // npm run bench: every hot path, each printed next to the machine's raw limit.
 import { runPipelineBench } from './pipeline.bench.ts';
 import { runThroughputBench } from './throughput.bench.ts';
+import { runNodePipelineBench } from './node-pipeline.bench.ts';
+import { runStakingBench } from './staking.bench.ts';
+import { runAnchorBench } from './anchor.bench.ts';
 import { machine, fmt } from './machine.ts';
 
 console.log(`depin-chain benchmarks on ${machine()}`);
 const p = await runPipelineBench();
 const t = await runThroughputBench({ accounts: 2000, txsPerAccount: 15, inFlight: 64, blockTimeMs: 500 });
-const tb = await runThroughputBench({ accounts: 2000, txsPerAccount: 15, inFlight: 8, blockTimeMs: 500, batch: 50 });
+// 16 requests of 50 in flight: a load generator with many more requests in flight than accounts
+// per batch can deliver an account's next sequence before the previous one (requests on different
+// connections are read back in any order while the node executes a block), which CheckTx refuses.
+const tb = await runThroughputBench({ accounts: 4000, txsPerAccount: 12, inFlight: 16, blockTimeMs: 500, batch: 50 });
+const np = await runNodePipelineBench(6, 4000);
+const a = await runAnchorBench();
 console.log(`\n# summary`);
+console.log(`node pipeline in-process: main thread ${np.admit!.toFixed(0)} + ${np.block!.toFixed(0)} µs/tx (admission + block), whole process ${np.total!.toFixed(0)} µs/tx`);
 console.log(`end-to-end with JSON-RPC batches of 50: ${fmt(tb.tps!)} tx/s = ${((100 * tb.tps!) / p.verify!).toFixed(0)}% of raw verify; p50 ${tb.p50!.toFixed(0)} ms, p99 ${tb.p99!.toFixed(0)} ms`);
 console.log(`end-to-end ${fmt(t.tps!)} tx/s = ${((100 * t.tps!) / p.verify!).toFixed(0)}% of one core's raw secp256k1 verify rate (${fmt(p.verify!)}/s); p50 ${t.p50!.toFixed(0)} ms, p99 ${t.p99!.toFixed(0)} ms`);
+await runStakingBench();
+const gas = (x: bigint) => fmt(Number(x));
+console.log(`Ethereum anchor: submitCheckpoint ${Object.entries(a.checkpointGas).map(([n, g]) => `${n} validators ${gas(g.all)} gas (quorum only ${gas(g.quorum)})`).join(', ')}; verifyState ${Object.entries(a.proofs).map(([k, p]) => `${gas(p.memberExec)} execution / ${gas(p.memberTx)} as a tx at ${fmt(Number(k))} keys (depth ${p.memberDepth})`).join(', ')}`);

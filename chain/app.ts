@@ -260,6 +260,7 @@ export class App {
   private deliverState: CacheKV | undefined;
   private pendingHeight: bigint | undefined;
   private pendingTxs: readonly Uint8Array[] = [];
+  private pendingTime: Timestamp | undefined;
   private readonly sigCache = new SignatureCache(500_000);
   private readonly decoded = new DecodeCache(200_000);
 
@@ -285,11 +286,24 @@ export class App {
     return { lastBlockHeight: BigInt(this.store.version), lastBlockAppHash: this.store.rootHash(), chainId: this.chainId };
   }
 
+  /**
+   * Time of the last block executed (or of genesis): what CheckTx, Simulate and queries see as the
+   * block time, like the Cosmos SDK's check state carrying the last committed header. Never used
+   * in block execution, which gets the block's own time. After a restart the node sets it from
+   * the last stored header (setLastBlockTime).
+   */
+  private lastBlockTime: Timestamp = { seconds: 0n, nanos: 0 };
+
+  /** The node tells a reopened app the time of the last committed block. */
+  setLastBlockTime(t: Timestamp): void {
+    this.lastBlockTime = t;
+  }
+
   private ctx(store: KVStore, meter: GasMeter, events: EventManager, mode: Context['mode'], block?: Partial<BlockInfo>): Context {
     const info: BlockInfo = {
       chainId: this.chainId,
       height: block?.height ?? BigInt(this.store.version) + 1n,
-      time: block?.time ?? { seconds: 0n, nanos: 0 },
+      time: block?.time ?? this.lastBlockTime,
     };
     return new Context(store, info, meter, events, mode);
   }
@@ -302,6 +316,7 @@ export class App {
     this.chainId = genesis.chain_id;
     this.deliverState = new CacheKV(this.store);
     const time = parseRfc3339(genesis.genesis_time);
+    this.lastBlockTime = time;
     const ctx = this.ctx(this.deliverState, new GasMeter(Infinity), new EventManager(), 'genesis', { height: BigInt(genesis.initial_height || '1'), time });
     ctx.store.set(CHAIN_ID_KEY, new TextEncoder().encode(genesis.chain_id));
     const validators: ValidatorUpdate[] = [];
@@ -396,6 +411,7 @@ export class App {
       if (this.store.version === 0) throw new Error('finalizeBlock before initChain');
       this.deliverState = new CacheKV(this.store);
     }
+    this.pendingTime = req.time;
     const block: BlockInfo = {
       chainId: this.chainId, height: req.height, time: req.time,
       proposer: req.proposer, lastAppHash: req.lastAppHash, lastCommit: req.lastCommit, misbehavior: req.misbehavior,
@@ -470,6 +486,9 @@ export class App {
     if (this.pendingHeight === undefined) throw new Error('commit without finalizeBlock');
     const appHash = await this.store.commit(Number(this.pendingHeight));
     this.pendingHeight = undefined;
+    // From now on CheckTx runs against this block's state, so it sees this block's time.
+    if (this.pendingTime) this.lastBlockTime = this.pendingTime;
+    this.pendingTime = undefined;
     // Committed txs are never decoded or verified here again (a replay is refused by sequence).
     for (const bytes of this.pendingTxs) {
       const k = hashKey(bytes);
@@ -488,7 +507,7 @@ export class App {
     const tx = this.decoder.decode(txBytes, { requireCanonical: false });
     const meter = new GasMeter(Infinity);
     // Against committed state (what CosmJS read the sequence from), on a throw-away branch.
-    const block: BlockInfo = { chainId: this.chainId, height: BigInt(this.store.version) + 1n, time: { seconds: 0n, nanos: 0 } };
+    const block: BlockInfo = { chainId: this.chainId, height: BigInt(this.store.version) + 1n, time: this.lastBlockTime };
     const result = this.runTx(tx, new CacheKV(this.store), meter, block, true);
     if (result.code !== 0) throw new SdkError(result.codespace, result.code, result.log);
     return { gasUsed: BigInt(meter.consumed), result };

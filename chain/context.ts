@@ -30,6 +30,9 @@ export interface Misbehavior {
   height: bigint;
   time: Timestamp;
   totalVotingPower: bigint;
+  /** The validator's voting power at the offence height (ABCI Misbehavior.validator.power); the
+   * slash is computed from it. When absent, the validator's current power is used. */
+  power?: bigint;
 }
 
 export interface BlockInfo {

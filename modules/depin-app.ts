@@ -12,28 +12,44 @@ import { FeegrantKeeper } from './feegrant/keeper.ts';
 import { feegrantModule } from './feegrant/module.ts';
 import { DevicesKeeper, MODULE_NAME as DEVICES } from './devices/keeper.ts';
 import { devicesModule } from './devices/module.ts';
+import { StakingKeeper, BONDED_POOL, NOT_BONDED_POOL } from './staking/keeper.ts';
+import { stakingModule } from './staking/module.ts';
+import { SlashingKeeper } from './slashing/keeper.ts';
+import { slashingModule } from './slashing/module.ts';
+import { AnchorKeeper } from './anchor/keeper.ts';
+import { anchorModule } from './anchor/module.ts';
 import { RewardsKeeper, MODULE_NAME as REWARDS, ORACLE_BONDS, TREASURY } from './rewards/keeper.ts';
 import { rewardsModule } from './rewards/module.ts';
 
 export interface DepinKeepers {
   auth: AccountKeeper;
   bank: BankKeeper;
+  staking: StakingKeeper;
+  slashing: SlashingKeeper;
   feegrant: FeegrantKeeper;
   /** Also the DevicesKeeperI handed to the proofs and rewards modules. */
   devices: DevicesKeeper;
+  anchor: AnchorKeeper;
   /** Also the ProofHooks the proofs module calls (afterProofVerdict / afterProofReversed). */
   rewards: RewardsKeeper;
 }
 
 export function createKeepers(): DepinKeepers {
   const auth = new AccountKeeper();
-  // Module accounts that must not receive plain sends: fees, the devices bond escrow, and the
-  // rewards accounts (an unsolicited send would break "rewards balance = owed + in flight").
-  const bank = new BankKeeper(auth, [FEE_COLLECTOR, DEVICES, REWARDS, ORACLE_BONDS, TREASURY]);
+  // Module accounts that must not receive plain sends: fees, the staking pools (they must hold
+  // exactly the stake), the devices bond escrow, and the rewards accounts (an unsolicited send
+  // would break "rewards balance = owed + in flight").
+  const bank = new BankKeeper(auth, [FEE_COLLECTOR, BONDED_POOL, NOT_BONDED_POOL, DEVICES, REWARDS, ORACLE_BONDS, TREASURY]);
+  const staking = new StakingKeeper(bank, auth);
+  const slashing = new SlashingKeeper(staking);
+  staking.addHooks(slashing.hooks());
   const feegrant = new FeegrantKeeper(auth);
   const devices = new DevicesKeeper(bank, auth);
+  // Checkpoints name the next signing set from the staking module's bonded validators.
+  const anchor = new AnchorKeeper({ validators: (ctx) => staking.bondedValidators(ctx).map((v) => ({ consensusPubkey: v.consPubKey, power: v.power })) });
+  // The validators' share of each epoch's emission goes to fee_collector (x/mint style).
   const rewards = new RewardsKeeper(bank, devices, auth, FEE_COLLECTOR);
-  return { auth, bank, feegrant, devices, rewards };
+  return { auth, bank, staking, slashing, feegrant, devices, anchor, rewards };
 }
 
 export interface DepinAppExtras {
@@ -44,8 +60,14 @@ export interface DepinAppExtras {
 
 export async function openDepinApp(db: AbstractLevel<any, any, any>, opts: AppOptions = {}, extras: DepinAppExtras = {}): Promise<{ app: App; keepers: DepinKeepers }> {
   const keepers = createKeepers();
+  // Order matters: genesis runs in this order (bank funds the pools before staking checks them;
+  // staking bonds validators before slashing loads signing infos and before anchor reads the
+  // set), begin block runs slashing's liveness/evidence handling, end block runs staking's set
+  // update; rewards comes last, after the module that records proof verdicts (proofs, via
+  // extras.beforeRewards), so an epoch closing in this end block includes them.
   const modules = [
-    authModule(keepers.auth), bankModule(keepers.bank), feegrantModule(keepers.feegrant), devicesModule(keepers.devices),
+    authModule(keepers.auth), bankModule(keepers.bank), stakingModule(keepers.staking), slashingModule(keepers.slashing),
+    feegrantModule(keepers.feegrant), devicesModule(keepers.devices), anchorModule(keepers.anchor),
     ...(extras.beforeRewards?.(keepers) ?? []),
     rewardsModule(keepers.rewards),
   ];

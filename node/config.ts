@@ -3,6 +3,7 @@
 import { readFileSync, existsSync, writeFileSync, mkdirSync } from 'node:fs';
 import { join, dirname } from 'node:path';
 import { DEFAULT_P2P_CONFIG, type P2PConfig } from './p2p/p2p-config.ts';
+import type { AnchorConfig } from './anchor/config.ts';
 
 export interface NodeConfig {
   moniker: string;
@@ -25,6 +26,8 @@ export interface NodeConfig {
   block: { maxTxs: number; maxBytes: number };
   /** libp2p: listen addresses, persistent/bootstrap peers, limits (node/p2p/p2p-config.ts). */
   p2p: P2PConfig;
+  /** The anchor service (Ethereum checkpoints), off unless enabled here or by start flags: node/anchor/config.ts. */
+  anchor?: Partial<AnchorConfig>;
 }
 
 export const DEFAULT_CONFIG: NodeConfig = {

@@ -145,6 +145,8 @@ export class DepinNode {
       this.lastAppHash = this.app.initChain(this.genesis).appHash;
     } else {
       this.lastAppHash = this.app.info().lastBlockAppHash;
+      const last = await this.blocks.loadBlock(appHeight);
+      if (last) this.app.setLastBlockTime(toTimestamp(last.block.header.time));
       const res = await this.blocks.loadResults(appHeight);
       this.lastResultsHash = res ? resultsHash(res.txResults.map(fromResultMsg)) : new Uint8Array();
     }

@@ -4,6 +4,8 @@ import { sha256, ripemd160 } from './hash.ts';
 
 export const ACCOUNT_PREFIX = 'depin';
 export const VALOPER_PREFIX = 'depinvaloper';
+/** Consensus addresses (ripemd160(sha256(consensus pubkey))), as slashing's signing infos name them. */
+export const VALCONS_PREFIX = 'depinvalcons';
 
 export function addressBytesFromPubkey(pubkey33: Uint8Array): Uint8Array {
   return ripemd160(sha256(pubkey33));

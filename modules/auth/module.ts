@@ -6,7 +6,6 @@ import { ErrKeyNotFound, ErrInvalidAddress } from '../../chain/errors.ts';
 import { fromBech32, ACCOUNT_PREFIX, accountAddress } from '../../chain/crypto/address.ts';
 import { paginate } from '../../chain/pagination.ts';
 import { AccountKeeper, decodeAccount, moduleAddress } from './keeper.ts';
-import { MODULE_ACCOUNT_URL } from './types.ts';
 import { AnyCodec, QueryAccountRequest, QueryAccountResponse, QueryAccountsRequest, QueryAccountsResponse, QueryParamsRequest, QueryParamsResponse, Bech32PrefixRequest, Bech32PrefixResponse } from './types.ts';
 import { paramsFromJson, paramsToJson, paramsToMsg, DEFAULT_AUTH_PARAMS } from './params.ts';
 
@@ -18,14 +17,15 @@ export interface AuthGenesisAccount {
   sequence?: string;
 }
 
-/** A module account in genesis, in the SDK's JSON form. Exported with its number so that an
- * export -> import round trip reproduces the state (and the app hash) exactly. */
+/** The SDK's JSON form of a module account (fee_collector, staking pools). */
 export interface AuthGenesisModuleAccount {
   '@type': '/cosmos.auth.v1beta1.ModuleAccount';
   base_account: AuthGenesisAccount;
   name: string;
   permissions: string[];
 }
+
+const MODULE_ACCOUNT_TYPE = '/cosmos.auth.v1beta1.ModuleAccount';
 
 export interface AuthGenesis {
   params?: Record<string, string>;
@@ -83,16 +83,8 @@ export function authModule(keeper: AccountKeeper): AppModule {
       const g = (raw ?? { accounts: [] }) as AuthGenesis;
       keeper.setParams(ctx, paramsFromJson(g.params));
       for (const entry of g.accounts ?? []) {
-        if (entry['@type'] === MODULE_ACCOUNT_URL) {
-          const m = entry as AuthGenesisModuleAccount;
-          if (moduleAddress(m.name) !== m.base_account.address) throw new Error(`genesis: module account ${m.name} must have address ${moduleAddress(m.name)}`);
-          if (keeper.getAccount(ctx, m.base_account.address)) throw new Error(`genesis: duplicate account ${m.base_account.address}`);
-          const number = BigInt(m.base_account.account_number ?? '0');
-          keeper.reserveAccountNumber(ctx, number);
-          keeper.setAccount(ctx, { address: m.base_account.address, pubkey: undefined, accountNumber: number, sequence: 0n, module: { name: m.name, permissions: m.permissions ?? [] } });
-          continue;
-        }
-        const a = entry as AuthGenesisAccount;
+        const isModule = entry['@type'] === MODULE_ACCOUNT_TYPE;
+        const a = isModule ? (entry as AuthGenesisModuleAccount).base_account : (entry as AuthGenesisAccount);
         fromBech32(a.address);
         if (keeper.getAccount(ctx, a.address)) throw new Error(`genesis: duplicate account ${a.address}`);
         let acc;
@@ -108,6 +100,11 @@ export function authModule(keeper: AccountKeeper): AppModule {
           acc.pubkey = key;
         }
         acc.sequence = BigInt(a.sequence ?? '0');
+        if (isModule) {
+          const m = entry as AuthGenesisModuleAccount;
+          if (moduleAddress(m.name) !== a.address) throw new Error(`genesis: module account ${m.name} must have address ${moduleAddress(m.name)}`);
+          (acc as { module?: { name: string; permissions: string[] } }).module = { name: m.name, permissions: m.permissions ?? [] };
+        }
         keeper.setAccount(ctx, acc);
       }
     },
@@ -115,17 +112,18 @@ export function authModule(keeper: AccountKeeper): AppModule {
       const accounts: AuthGenesis['accounts'] = [];
       for (const raw of keeper.accounts(ctx)) {
         const a = decodeAccount(raw);
-        if (a.module) {
-          accounts.push({ '@type': MODULE_ACCOUNT_URL, base_account: { address: a.address, pub_key: null, account_number: a.accountNumber.toString(), sequence: a.sequence.toString() }, name: a.module.name, permissions: a.module.permissions });
-          continue;
-        }
-        accounts.push({
+        const base: AuthGenesisAccount = {
           '@type': '/cosmos.auth.v1beta1.BaseAccount',
           address: a.address,
           pub_key: a.pubkey ? { '@type': '/cosmos.crypto.secp256k1.PubKey', key: Buffer.from(a.pubkey).toString('base64') } : null,
           account_number: a.accountNumber.toString(),
           sequence: a.sequence.toString(),
-        });
+        };
+        // Module accounts keep their numbers and permissions, so an import restores the same state.
+        if (a.module) {
+          const { '@type': _t, ...inner } = base;
+          accounts.push({ '@type': MODULE_ACCOUNT_TYPE, base_account: inner, name: a.module.name, permissions: a.module.permissions });
+        } else accounts.push(base);
       }
       return { params: paramsToJson(keeper.params(ctx)), accounts };
     },

@@ -68,6 +68,8 @@ export interface BankKeeperI {
   sendCoins(ctx: Context, from: string, to: string, coins: readonly Coin[]): void;
   sendCoinsFromAccountToModule(ctx: Context, from: string, module: string, coins: readonly Coin[]): void;
   sendCoinsFromModuleToAccount(ctx: Context, module: string, to: string, coins: readonly Coin[]): void;
+  /** Between module accounts (e.g. staking's bonded and not-bonded pools); blocked lists do not apply. */
+  sendCoinsFromModuleToModule(ctx: Context, from: string, to: string, coins: readonly Coin[]): void;
   touchForFee(ctx: Context, payer: string, module: string, denom: string): void;
   mintCoins(ctx: Context, module: string, coins: readonly Coin[]): void;
   burnCoins(ctx: Context, module: string, coins: readonly Coin[]): void;
@@ -187,11 +189,10 @@ export class BankKeeper implements BankKeeperI {
     this.sendCoinsRaw(ctx, moduleAddress(module), to, coins);
   }
 
-  /** Between two module accounts (x/bank SendCoinsFromModuleToModule): the recipient may be one
-   * that plain sends cannot reach (e.g. rewards paying the validators' share to fee_collector). */
-  sendCoinsFromModuleToModule(ctx: Context, fromModule: string, toModule: string, coins: readonly Coin[]): void {
-    this.accounts.getOrCreateModuleAccount(ctx, toModule);
-    this.sendCoinsRaw(ctx, moduleAddress(fromModule), moduleAddress(toModule), coins);
+  sendCoinsFromModuleToModule(ctx: Context, from: string, to: string, coins: readonly Coin[]): void {
+    this.checkCoins(coins);
+    this.accounts.getOrCreateModuleAccount(ctx, to);
+    this.sendCoinsRaw(ctx, moduleAddress(from), moduleAddress(to), coins);
   }
 
   private sendCoinsRaw(ctx: Context, from: string, to: string, coins: readonly Coin[]): void {

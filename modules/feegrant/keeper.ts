@@ -68,7 +68,6 @@ export class FeegrantKeeper implements FeegrantKeeperI {
   /** Time of the last block this node executed: CheckTx and Simulate run without a header, so
    * they judge expiry against it (as the SDK's check state carries the last header). Node-local
    * and never used in block execution, so it cannot affect consensus. */
-  private lastBlockTime: Timestamp | undefined;
 
   constructor(accounts: FeegrantAccounts) {
     this.accounts = accounts;
@@ -118,18 +117,6 @@ export class FeegrantKeeper implements FeegrantKeeperI {
     ctx.events.emit(event('revoke_feegrant', { granter, grantee }));
   }
 
-  noteBlockTime(t: Timestamp): void {
-    this.lastBlockTime = t;
-  }
-
-  /** Block time for expiry checks: the header's; outside block execution (no header time), the
-   * last executed block's. */
-  private now(ctx: Context): Timestamp {
-    const t = ctx.block.time;
-    if (ctx.mode !== 'finalize' && ctx.mode !== 'genesis' && t.seconds === 0n && t.nanos === 0 && this.lastBlockTime) return this.lastBlockTime;
-    return t;
-  }
-
   useGrantedFees(ctx: Context, granter: string, grantee: string, fee: readonly Coin[], msgTypeUrls: readonly string[]): void {
     try {
       fromBech32(granter);
@@ -140,7 +127,7 @@ export class FeegrantKeeper implements FeegrantKeeperI {
     if (!a) throw ErrNoAllowance.wrap(`fee-grant not found: ${granter} does not allow to pay fees for ${grantee}`);
     let result;
     try {
-      result = accept(a, fee, this.now(ctx), msgTypeUrls, ctx.gasMeter);
+      result = accept(a, fee, ctx.block.time, msgTypeUrls, ctx.gasMeter);
     } catch (err) {
       if (!(err instanceof SdkError)) throw err;
       // As the SDK reports it: "<granter> does not allow to pay fees for <grantee>: <reason>".

@@ -119,7 +119,6 @@ export function feegrantModule(keeper: FeegrantKeeper): AppModule {
     name: 'feegrant',
     msgs: [grant, revoke, prune],
     queries,
-    beginBlock: (ctx) => keeper.noteBlockTime(ctx.block.time),
     defaultGenesis: (): FeegrantGenesis => ({ allowances: [] }),
     initGenesis(ctx, raw) {
       const g = (raw ?? { allowances: [] }) as FeegrantGenesis;

@@ -12,8 +12,10 @@ import { Keyring } from '../keys/keyring.ts';
 import { cosmosHdPath, DEV_MNEMONIC } from '../keys/hd.ts';
 import { formatRfc3339 } from '../../chain/genesis.ts';
 import { parseCoins, formatCoins } from '../../chain/coins.ts';
-import { isValidAddress } from '../../chain/crypto/address.ts';
+import { isValidAddress, fromBech32, toBech32, VALOPER_PREFIX, VALCONS_PREFIX } from '../../chain/crypto/address.ts';
+import { formatDec, parseDec } from '../../chain/dec.ts';
 import { devicesCommands } from './devices-cli.ts';
+import { DEV_ANCHOR_CONFIG } from '../anchor/config.ts';
 import { rewardsCommands } from './rewards-cli.ts';
 
 const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -52,8 +54,18 @@ function initHome(home: string, opts: { chainId: string; moniker: string; dev: b
   if (opts.dev && opts.chainId !== DEV_CHAIN_ID) genesis.chain_id = opts.chainId;
   writeJson(p.genesis, genesis);
   const config: NodeConfig = { ...structuredClone(DEFAULT_CONFIG), moniker: opts.moniker };
+  if (opts.dev) {
+    // The anchor service's fee key: dev account 9 (README examples use 0-2, so their sequences
+    // never collide with the service's), and anvil's dev key for Ethereum submissions.
+    const kr = new Keyring(home);
+    if (!kr.list().some((k) => k.name === DEV_ANCHOR_CONFIG.feeKey)) kr.add(DEV_ANCHOR_CONFIG.feeKey!, { mnemonic: DEV_MNEMONIC, hdPath: cosmosHdPath(DEV_ANCHOR_FEE_ACCOUNT) });
+    config.anchor = { ...DEV_ANCHOR_CONFIG };
+  }
   writeJson(p.config, config);
 }
+
+/** Dev account whose key the anchor service of a dev home pays chain fees with. */
+const DEV_ANCHOR_FEE_ACCOUNT = 9;
 
 async function rpc(node: string, method: string, params: Record<string, unknown> = {}): Promise<any> {
   const res = await fetch(node, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ jsonrpc: '2.0', id: 1, method, params }) }).catch((err) => {
@@ -62,6 +74,79 @@ async function rpc(node: string, method: string, params: Record<string, unknown>
   const body = (await res.json()) as { result?: unknown; error?: { message: string; data?: string } };
   if (body.error) throw new Error(`${body.error.message}: ${body.error.data ?? ''}`);
   return body.result;
+}
+
+
+// ------------------------------------------------------------------ staking / slashing helpers
+
+const txFlags = { ...common, ...client, fees: { type: 'string' as const }, gas: { type: 'string' as const, default: 'auto' }, 'gas-prices': { type: 'string' as const, default: '0.025udpin' }, memo: { type: 'string' as const, default: '' } };
+
+/** Signs `msgs` with keyring key `from` through CosmJS and waits for inclusion. */
+async function broadcast(values: Record<string, string | boolean | undefined>, from: string, build: (address: string) => { typeUrl: string; value: unknown }[], summary: (address: string) => string, extraTypes: string[] = []): Promise<void> {
+  const { DirectSecp256k1Wallet, Registry } = await import('@cosmjs/proto-signing');
+  const { SigningStargateClient, GasPrice, defaultRegistryTypes } = await import('@cosmjs/stargate');
+  const registry = new Registry(defaultRegistryTypes);
+  if (extraTypes.length) {
+    // Types CosmJS does not ship (MsgUnjail): the chain's own protobufjs types satisfy its Registry.
+    const { type } = await import('../../chain/codec/proto.ts');
+    for (const name of extraTypes) registry.register(`/${name}`, type(name) as never);
+  }
+  const kr = new Keyring((values.home as string) ?? defaultHome(false));
+  const wallet = await DirectSecp256k1Wallet.fromKey(kr.privateKey(from), 'depin');
+  const [account] = await wallet.getAccounts();
+  const c = await SigningStargateClient.connectWithSigner(values.node as string, wallet, { registry, gasPrice: GasPrice.fromString(values['gas-prices'] as string), broadcastPollIntervalMs: 300 });
+  let fee: 'auto' | number | { amount: { denom: string; amount: string }[]; gas: string };
+  if (values.fees) {
+    const gas = values.gas === 'auto' ? '300000' : (values.gas as string);
+    fee = { amount: parseCoins(values.fees as string).map((x) => ({ denom: x.denom, amount: x.amount.toString() })), gas };
+  } else fee = values.gas === 'auto' ? 'auto' : Number(values.gas);
+  try {
+    const res = await c.signAndBroadcast(account!.address, build(account!.address), fee as never, values.memo as string);
+    print(values.output === 'json' ? res : `txhash: ${res.transactionHash}\nheight: ${res.height}\ncode: ${res.code}\ngas: ${res.gasUsed}/${res.gasWanted}\n${summary(account!.address)}${res.code ? `\nlog: ${res.rawLog}` : ''}`, values.output);
+    if (res.code !== 0) process.exitCode = 1;
+  } finally {
+    c.disconnect();
+  }
+}
+
+function singleCoin(amount: string, what: string): { denom: string; amount: string } {
+  const coins = parseCoins(amount);
+  if (coins.length !== 1) throw new UsageError(`${what} must be one coin, e.g. 5000000udpin`);
+  return { denom: coins[0]!.denom, amount: coins[0]!.amount.toString() };
+}
+
+function valoperArg(a: string | undefined): string {
+  if (!a || !isValidAddress(a, VALOPER_PREFIX)) throw new UsageError(`invalid validator operator address ${a ?? '(missing)'} (expected ${VALOPER_PREFIX}1...)`);
+  return a;
+}
+
+async function queryClient(node: string) {
+  const { connectComet } = await import('@cosmjs/tendermint-rpc');
+  const { QueryClient, setupStakingExtension, setupSlashingExtension } = await import('@cosmjs/stargate');
+  const comet = await connectComet(node);
+  return { q: QueryClient.withExtensions(comet, setupStakingExtension, setupSlashingExtension), close: () => comet.disconnect() };
+}
+
+const STATUS_NAMES = ['UNSPECIFIED', 'UNBONDED', 'UNBONDING', 'BONDED'];
+const atomicsDec = (s: string) => formatDec(BigInt(s || '0'));
+const tsString = (t: { seconds: bigint; nanos: number } | undefined) => (t ? formatRfc3339({ seconds: BigInt(t.seconds), nanos: t.nanos }) : '');
+
+function validatorView(v: any) {
+  const key = v.consensusPubkey?.value ? Buffer.from(v.consensusPubkey.value).subarray(2).toString('base64') : '';
+  return {
+    operator_address: v.operatorAddress,
+    consensus_pubkey: key,
+    jailed: v.jailed,
+    status: STATUS_NAMES[v.status] ?? String(v.status),
+    tokens: v.tokens,
+    power: (BigInt(v.tokens) / 1_000_000n).toString(),
+    delegator_shares: atomicsDec(v.delegatorShares),
+    moniker: v.description?.moniker ?? '',
+    commission_rate: atomicsDec(v.commission?.commissionRates?.rate ?? '0'),
+    min_self_delegation: v.minSelfDelegation,
+    unbonding_height: String(v.unbondingHeight),
+    unbonding_time: tsString(v.unbondingTime),
+  };
 }
 
 const commands: Record<string, Command> = {
@@ -77,9 +162,12 @@ const commands: Record<string, Command> = {
     },
   },
   start: {
-    usage: 'depind start [--home DIR] [--dev] [--rpc.laddr HOST:PORT] [--rest.laddr HOST:PORT] [--block-time MS] [--min-gas-price 0.0025udpin]',
-    summary: 'Run the node (--dev: project-local home with the development genesis, created on first start)',
-    options: { ...common, dev: { type: 'boolean' }, 'rpc.laddr': { type: 'string' }, 'rest.laddr': { type: 'string' }, 'block-time': { type: 'string' }, 'min-gas-price': { type: 'string' } },
+    usage: 'depind start [--home DIR] [--dev] [--rpc.laddr HOST:PORT] [--rest.laddr HOST:PORT] [--block-time MS] [--min-gas-price 0.0025udpin] [--eth-rpc URL [--anchor-contract ADDR] | --anvil]',
+    summary: 'Run the node (--dev: project-local home with the development genesis, created on first start; --eth-rpc / --anvil: anchor checkpoints on Ethereum)',
+    options: {
+      ...common, dev: { type: 'boolean' }, 'rpc.laddr': { type: 'string' }, 'rest.laddr': { type: 'string' }, 'block-time': { type: 'string' }, 'min-gas-price': { type: 'string' },
+      'eth-rpc': { type: 'string' }, 'anchor-contract': { type: 'string' }, anvil: { type: 'boolean' },
+    },
     async run({ values }) {
       const dev = !!values.dev;
       const home = (values.home as string) ?? defaultHome(dev);
@@ -108,25 +196,44 @@ const commands: Record<string, Command> = {
         rest = undefined;
         return undefined;
       });
-      node.start();
-      console.log(`depind ${node.chainId} at height ${node.blocks.height()} (home ${home})`);
-      console.log(`  CometBFT RPC  http://${addr}  (websocket ws://${addr}/websocket)`);
-      if (restAddr) console.log(`  REST          http://${restAddr}  (GET / lists the routes)`);
-      if (dev) {
-        console.log(`  dev accounts  mnemonic "${DEV_MNEMONIC}", m/44'/118'/0'/0/0..9, 1,000,000 DPIN each`);
-      }
+      let anchoring: import('../anchor/start.ts').Anchoring | undefined;
       let stopping = false;
       const stop = async (sig: string) => {
         if (stopping) return;
         stopping = true;
         console.log(`${sig}: stopping at height ${node.blocks.height()}`);
+        await anchoring?.stop();
         await server.close();
         await rest?.close();
         await node.stop();
         process.exit(0);
       };
+      // Before anchoring starts its anvil: our handlers stop it gracefully (it saves its chain).
       process.on('SIGINT', () => void stop('SIGINT'));
       process.on('SIGTERM', () => void stop('SIGTERM'));
+      node.start();
+      console.log(`depind ${node.chainId} at height ${node.blocks.height()} (home ${home})`);
+      console.log(`  CometBFT RPC  http://${addr}  (websocket ws://${addr}/websocket)`);
+      if (restAddr) console.log(`  REST          http://${restAddr}  (GET / lists the routes)`);
+      if (values.anvil || values['eth-rpc'] || node.config.anchor?.enabled) {
+        const { startAnchoring } = await import('../anchor/start.ts');
+        try {
+          anchoring = await startAnchoring(node, { ethRpc: values['eth-rpc'] as string | undefined, contract: values['anchor-contract'] as string | undefined, anvil: !!values.anvil });
+        } catch (err) {
+          await rest?.close();
+          await server.close();
+          await node.stop();
+          throw err;
+        }
+        if (anchoring) {
+          const p = anchoring.service.params;
+          console.log(`  Ethereum RPC  ${anchoring.ethRpc}  (chain ${p.ethChainId}${values.anvil ? (anchoring.anvil ? ', anvil started by depind' : ', anvil already running') : ''})`);
+          console.log(`  anchor        DepinAnchor ${anchoring.contract}${anchoring.deployed ? ' (deployed now)' : ''}, a checkpoint every ${p.checkpointInterval} blocks; submitter ${anchoring.service.ethAddress ?? '(no Ethereum key: confirm/ack only)'}`);
+        }
+      }
+      if (dev) {
+        console.log(`  dev accounts  mnemonic "${DEV_MNEMONIC}", m/44'/118'/0'/0/0..9, 1,000,000 DPIN each`);
+      }
     },
   },
   'keys add': {
@@ -218,6 +325,182 @@ const commands: Record<string, Command> = {
       print(acc, 'json');
     },
   },
+  'tx staking create-validator': {
+    usage: 'depind tx staking create-validator FROM_KEY --amount 10000000udpin [--pubkey BASE64 (default: the consensus key in <home>/config)] [--moniker M] [--commission-rate 0.10] [--commission-max-rate 0.20] [--commission-max-change-rate 0.01] [--min-self-delegation 1] [--fees F | --gas auto] [--node URL] [--home DIR]',
+    summary: 'Become a validator: FROM_KEY operates it and self-delegates --amount; the consensus key is secp256k1',
+    options: {
+      ...txFlags, amount: { type: 'string' }, pubkey: { type: 'string' }, moniker: { type: 'string' }, 'commission-rate': { type: 'string', default: '0.10' },
+      'commission-max-rate': { type: 'string', default: '0.20' }, 'commission-max-change-rate': { type: 'string', default: '0.01' }, 'min-self-delegation': { type: 'string', default: '1' },
+      identity: { type: 'string', default: '' }, website: { type: 'string', default: '' }, details: { type: 'string', default: '' },
+    },
+    async run({ values, positionals }) {
+      const from = positionals[0];
+      if (!from) throw new UsageError('missing FROM_KEY');
+      if (!values.amount) throw new UsageError('missing --amount (the self-delegation, e.g. 10000000udpin)');
+      const value = singleCoin(values.amount as string, '--amount');
+      const home = (values.home as string) ?? defaultHome(false);
+      let pubkey: Uint8Array;
+      if (values.pubkey) pubkey = Buffer.from(values.pubkey as string, 'base64');
+      else if (existsSync(homePaths(home).validatorKey)) pubkey = ValidatorKey.load(homePaths(home).validatorKey).publicKey;
+      else throw new UsageError(`no --pubkey and no consensus key at ${homePaths(home).validatorKey}`);
+      if (pubkey.length !== 33) throw new UsageError('the consensus pubkey must be a 33-byte compressed secp256k1 key (base64)');
+      const rate = (flag: string) => {
+        try {
+          return parseDec(values[flag] as string).toString();
+        } catch (err) {
+          throw new UsageError(`--${flag}: ${(err as Error).message}`);
+        }
+      };
+      const commission = { rate: rate('commission-rate'), maxRate: rate('commission-max-rate'), maxChangeRate: rate('commission-max-change-rate') };
+      const { encodePubkey } = await import('@cosmjs/proto-signing');
+      const operatorOf = (address: string) => toBech32(VALOPER_PREFIX, fromBech32(address));
+      await broadcast(values, from, (address) => {
+        const operator = operatorOf(address);
+        return [{
+          typeUrl: '/cosmos.staking.v1beta1.MsgCreateValidator',
+          value: {
+            description: { moniker: (values.moniker as string) ?? from, identity: values.identity, website: values.website, securityContact: '', details: values.details },
+            commission,
+            minSelfDelegation: values['min-self-delegation'],
+            delegatorAddress: '',
+            validatorAddress: operator,
+            pubkey: encodePubkey({ type: 'tendermint/PubKeySecp256k1', value: Buffer.from(pubkey).toString('base64') }),
+            value,
+          },
+        }];
+      }, (address) => `validator: ${operatorOf(address)} bonding ${values.amount}`);
+    },
+  },
+  'tx staking delegate': {
+    usage: 'depind tx staking delegate FROM_KEY VALIDATOR_ADDRESS AMOUNT [--fees F | --gas auto] [--node URL] [--home DIR]',
+    summary: 'Delegate tokens to a validator (depinvaloper1...)',
+    options: txFlags,
+    async run({ values, positionals }) {
+      const [from, val, amount] = positionals;
+      if (!from || !val || !amount) throw new UsageError('need FROM_KEY VALIDATOR_ADDRESS AMOUNT');
+      const coin = singleCoin(amount, 'AMOUNT');
+      valoperArg(val);
+      await broadcast(values, from, (address) => [{ typeUrl: '/cosmos.staking.v1beta1.MsgDelegate', value: { delegatorAddress: address, validatorAddress: val, amount: coin } }], () => `delegated: ${amount} -> ${val}`);
+    },
+  },
+  'tx staking unbond': {
+    usage: 'depind tx staking unbond FROM_KEY VALIDATOR_ADDRESS AMOUNT [--fees F | --gas auto] [--node URL] [--home DIR]',
+    summary: 'Undelegate tokens; they return after the unbonding period (block time)',
+    options: txFlags,
+    async run({ values, positionals }) {
+      const [from, val, amount] = positionals;
+      if (!from || !val || !amount) throw new UsageError('need FROM_KEY VALIDATOR_ADDRESS AMOUNT');
+      const coin = singleCoin(amount, 'AMOUNT');
+      valoperArg(val);
+      await broadcast(values, from, (address) => [{ typeUrl: '/cosmos.staking.v1beta1.MsgUndelegate', value: { delegatorAddress: address, validatorAddress: val, amount: coin } }], () => `unbonding: ${amount} from ${val}`);
+    },
+  },
+  'tx slashing unjail': {
+    usage: 'depind tx slashing unjail FROM_KEY [--fees F | --gas auto] [--node URL] [--home DIR]',
+    summary: "Unjail the validator FROM_KEY operates (after its jail period; never after double signing)",
+    options: txFlags,
+    async run({ values, positionals }) {
+      const from = positionals[0];
+      if (!from) throw new UsageError('missing FROM_KEY');
+      await broadcast(values, from, (address) => [{ typeUrl: '/cosmos.slashing.v1beta1.MsgUnjail', value: { validatorAddr: toBech32(VALOPER_PREFIX, fromBech32(address)) } }], (address) => `unjailed: ${toBech32(VALOPER_PREFIX, fromBech32(address))}`, ['cosmos.slashing.v1beta1.MsgUnjail']);
+    },
+  },
+  'query staking validators': {
+    usage: 'depind query staking validators [--status bonded|unbonding|unbonded] [--node URL] [-o json]',
+    summary: 'All validators (or those with one status)',
+    options: { ...common, ...client, status: { type: 'string' } },
+    async run({ values }) {
+      const status = values.status ? `BOND_STATUS_${(values.status as string).toUpperCase()}` : '';
+      if (status && !['BOND_STATUS_BONDED', 'BOND_STATUS_UNBONDING', 'BOND_STATUS_UNBONDED'].includes(status)) throw new UsageError('--status must be bonded, unbonding or unbonded');
+      const { q, close } = await queryClient(values.node as string);
+      const all: unknown[] = [];
+      let key: Uint8Array | undefined;
+      do {
+        const res = await q.staking.validators(status as never, key);
+        all.push(...res.validators.map(validatorView));
+        key = res.pagination?.nextKey?.length ? res.pagination.nextKey : undefined;
+      } while (key);
+      close();
+      print(values.output === 'json' ? { validators: all } : (all as ReturnType<typeof validatorView>[]).map((v) => `${v.operator_address}  ${v.status.padEnd(9)}  power ${v.power.padStart(6)}  tokens ${v.tokens}${v.jailed ? '  JAILED' : ''}  ${v.moniker}`).join('\n') || '(no validators)', values.output);
+    },
+  },
+  'query staking validator': {
+    usage: 'depind query staking validator VALIDATOR_ADDRESS [--node URL]',
+    summary: 'One validator',
+    options: { ...common, ...client },
+    async run({ values, positionals }) {
+      const val = valoperArg(positionals[0]);
+      const { q, close } = await queryClient(values.node as string);
+      try {
+        print(validatorView((await q.staking.validator(val)).validator), 'json');
+      } finally {
+        close();
+      }
+    },
+  },
+  'query staking delegation': {
+    usage: 'depind query staking delegation DELEGATOR_ADDRESS VALIDATOR_ADDRESS [--node URL]',
+    summary: 'A delegation (shares and current value) and any unbonding entries of it',
+    options: { ...common, ...client },
+    async run({ values, positionals }) {
+      const [del, valArg] = positionals;
+      if (!del || !isValidAddress(del)) throw new UsageError(`invalid delegator address ${del ?? '(missing)'}`);
+      const val = valoperArg(valArg);
+      const { q, close } = await queryClient(values.node as string);
+      try {
+        const d = await q.staking.delegation(del, val).catch((err: Error) => {
+          if (/NotFound|not found/.test(err.message)) return undefined;
+          throw err;
+        });
+        const u = await q.staking.unbondingDelegation(del, val).catch(() => undefined);
+        const out = {
+          delegator_address: del,
+          validator_address: val,
+          shares: d?.delegationResponse ? atomicsDec(d.delegationResponse.delegation.shares) : '0',
+          balance: d?.delegationResponse ? `${d.delegationResponse.balance.amount}${d.delegationResponse.balance.denom}` : '0',
+          unbonding: (u?.unbond?.entries ?? []).map((e) => ({ balance: e.balance, completion_time: tsString(e.completionTime), creation_height: String(e.creationHeight) })),
+        };
+        print(out, 'json');
+      } finally {
+        close();
+      }
+    },
+  },
+  'query staking params': {
+    usage: 'depind query staking params [--node URL]',
+    summary: 'Staking parameters (unbonding time, max validators, bond denom, ...)',
+    options: { ...common, ...client },
+    async run({ values }) {
+      const { q, close } = await queryClient(values.node as string);
+      try {
+        const p = (await q.staking.params()).params;
+        print({ unbonding_time: `${p.unbondingTime?.seconds ?? 0n}s`, max_validators: p.maxValidators, max_entries: p.maxEntries, bond_denom: p.bondDenom, min_commission_rate: atomicsDec(p.minCommissionRate) }, 'json');
+      } finally {
+        close();
+      }
+    },
+  },
+  'query slashing signing-info': {
+    usage: 'depind query slashing signing-info [CONS_ADDRESS (depinvalcons1...; default: the consensus key in <home>/config)] [--node URL] [--home DIR]',
+    summary: "A validator's liveness record: missed blocks, jailed until, tombstoned",
+    options: { ...common, ...client },
+    async run({ values, positionals }) {
+      let cons = positionals[0];
+      if (!cons) {
+        const home = (values.home as string) ?? defaultHome(false);
+        if (!existsSync(homePaths(home).validatorKey)) throw new UsageError('missing CONS_ADDRESS (and no consensus key in --home)');
+        cons = toBech32(VALCONS_PREFIX, ValidatorKey.load(homePaths(home).validatorKey).address);
+      }
+      if (!isValidAddress(cons, VALCONS_PREFIX)) throw new UsageError(`invalid consensus address ${cons} (expected ${VALCONS_PREFIX}1...)`);
+      const { q, close } = await queryClient(values.node as string);
+      try {
+        const i = (await q.slashing.signingInfo(cons)).valSigningInfo;
+        print({ address: i.address, start_height: String(i.startHeight), index_offset: String(i.indexOffset), jailed_until: tsString(i.jailedUntil), tombstoned: i.tombstoned, missed_blocks_counter: String(i.missedBlocksCounter) }, 'json');
+      } finally {
+        close();
+      }
+    },
+  },
   status: {
     usage: 'depind status [--node URL]',
     summary: "The node's status (CometBFT status JSON)",
@@ -226,7 +509,114 @@ const commands: Record<string, Command> = {
       print(await rpc(values.node as string, 'status'), 'json');
     },
   },
+  'query anchor params': {
+    usage: 'depind query anchor params [--node URL]',
+    summary: 'Anchor parameters: checkpoint interval, Ethereum chain id, contract, ack timeout',
+    options: { ...common, ...client },
+    async run({ values }) {
+      const { rpcQuery, anchorQuery } = await import('../anchor/proof-export.ts');
+      const { paramsFromMsg } = await import('../../modules/anchor/types.ts');
+      const { paramsJson } = await import('../anchor/checkpoint-json.ts');
+      print(paramsJson(paramsFromMsg((await anchorQuery(rpcQuery(values.node as string), 'Params', {})).params)), 'json');
+    },
+  },
+  'query anchor checkpoint': {
+    usage: 'depind query anchor checkpoint NUMBER [--node URL]',
+    summary: 'One checkpoint: status, signers and their power, submitter, Ethereum tx',
+    options: { ...common, ...client },
+    async run({ values, positionals }) {
+      if (!/^\d+$/.test(positionals[0] ?? '')) throw new UsageError('need a checkpoint NUMBER');
+      const { rpcQuery, anchorQuery } = await import('../anchor/proof-export.ts');
+      const { checkpointInfoFromMsg } = await import('../../modules/anchor/types.ts');
+      const { checkpointJson } = await import('../anchor/checkpoint-json.ts');
+      const r = await anchorQuery(rpcQuery(values.node as string), 'Checkpoint', { number: positionals[0] });
+      print(checkpointJson(checkpointInfoFromMsg(r.checkpoint)), 'json');
+    },
+  },
+  'query anchor checkpoints': {
+    usage: 'depind query anchor checkpoints [--limit N] [--node URL]',
+    summary: 'Checkpoints, newest first',
+    options: { ...common, ...client, limit: { type: 'string', default: '20' } },
+    async run({ values }) {
+      const { rpcQuery, anchorQuery } = await import('../anchor/proof-export.ts');
+      const { checkpointInfoFromMsg } = await import('../../modules/anchor/types.ts');
+      const { checkpointJson } = await import('../anchor/checkpoint-json.ts');
+      const r = await anchorQuery(rpcQuery(values.node as string), 'Checkpoints', { pagination: { limit: String(values.limit) } });
+      print({ checkpoints: (r.checkpoints ?? []).map((c: never) => checkpointJson(checkpointInfoFromMsg(c))) }, 'json');
+    },
+  },
+  'query anchor latest': {
+    usage: 'depind query anchor latest [--acknowledged] [--node URL]',
+    summary: 'The latest checkpoint (--acknowledged: the latest one on Ethereum)',
+    options: { ...common, ...client, acknowledged: { type: 'boolean' } },
+    async run({ values }) {
+      const { rpcQuery, anchorQuery } = await import('../anchor/proof-export.ts');
+      const { checkpointInfoFromMsg } = await import('../../modules/anchor/types.ts');
+      const { checkpointJson } = await import('../anchor/checkpoint-json.ts');
+      const r = await anchorQuery(rpcQuery(values.node as string), 'LatestCheckpoint', { acknowledged: !!values.acknowledged });
+      print(checkpointJson(checkpointInfoFromMsg(r.checkpoint)), 'json');
+    },
+  },
+  'query anchor proof': {
+    usage: 'depind query anchor proof KEY_HEX | --bank-balance ADDRESS:DENOM [--checkpoint N] [--eth-rpc URL] [--node URL]',
+    summary: 'A store key\'s value, its Merkle proof and the acknowledged checkpoint it is anchored in, ready for DepinAnchor.verifyState (--eth-rpc: also ask the contract)',
+    options: { ...common, ...client, 'bank-balance': { type: 'string' }, checkpoint: { type: 'string' }, 'eth-rpc': { type: 'string' } },
+    async run({ values, positionals }) {
+      let key: Uint8Array;
+      if (values['bank-balance']) {
+        const [address, denom] = String(values['bank-balance']).split(':');
+        if (!address || !denom) throw new UsageError('--bank-balance ADDRESS:DENOM');
+        key = bankBalanceKey(address, denom);
+      } else {
+        const hexKey = (positionals[0] ?? '').replace(/^0x/, '');
+        if (!hexKey || !/^([0-9a-fA-F]{2})+$/.test(hexKey)) throw new UsageError('need KEY_HEX (the raw store key, hex) or --bank-balance ADDRESS:DENOM');
+        key = Uint8Array.from(Buffer.from(hexKey, 'hex'));
+      }
+      const { rpcQuery, exportProof, proofJson, verifyOnEthereum } = await import('../anchor/proof-export.ts');
+      const p = await exportProof(rpcQuery(values.node as string), key, { checkpoint: values.checkpoint ? BigInt(values.checkpoint as string) : undefined });
+      const out: Record<string, unknown> = { ...proofJson(p), verified_locally: true };
+      if (values['eth-rpc']) out.verified_on_ethereum = await verifyOnEthereum(p, values['eth-rpc'] as string);
+      print(out, 'json');
+    },
+  },
+  'anchor deploy': {
+    usage: 'depind anchor deploy --eth-rpc URL [--home DIR] [--write-genesis] [--checkpoint-interval N] [--ack-timeout N]',
+    summary: "Deploy DepinAnchor for this home's genesis (chain id, validators) with DEPIND_ETH_PRIVATE_KEY or the config's Ethereum key; --write-genesis puts its address into genesis anchor params (before the first start)",
+    options: { ...common, 'eth-rpc': { type: 'string' }, 'write-genesis': { type: 'boolean' }, 'checkpoint-interval': { type: 'string', default: '100' }, 'ack-timeout': { type: 'string', default: '50' } },
+    async run({ values }) {
+      if (!values['eth-rpc']) throw new UsageError('need --eth-rpc URL');
+      const home = (values.home as string) ?? defaultHome(false);
+      const p = homePaths(home);
+      if (!existsSync(p.genesis)) throw new UsageError(`no genesis at ${p.genesis}; run "depind init" first`);
+      const genesis = JSON.parse(readFileSync(p.genesis, 'utf8'));
+      const { loadConfig } = await import('../config.ts');
+      const { anchorConfig } = await import('../anchor/config.ts');
+      const { ethAccountFrom } = await import('../anchor/service.ts');
+      const account = ethAccountFrom(anchorConfig(loadConfig(home).anchor));
+      if (!account) throw new UsageError('no Ethereum key: set DEPIND_ETH_PRIVATE_KEY or anchor.ethPrivateKey / anchor.ethMnemonic in node.json');
+      if (values['write-genesis'] && existsSync(join(p.data, 'chain.db'))) throw new UsageError(`${home} already has chain data: genesis can no longer change`);
+      const { deployForGenesis } = await import('../anchor/dev-ethereum.ts');
+      const d = await deployForGenesis(values['eth-rpc'] as string, genesis, account);
+      console.log(`DepinAnchor for ${genesis.chain_id} at ${d.address} on Ethereum chain ${d.ethChainId} (block ${d.blockNumber}), deployed by ${account.address}`);
+      if (values['write-genesis']) {
+        genesis.app_state.anchor.params = { checkpoint_interval: String(values['checkpoint-interval']), eth_chain_id: d.ethChainId.toString(), contract: d.address.toLowerCase(), ack_timeout: String(values['ack-timeout']) };
+        writeJson(p.genesis, genesis);
+        console.log(`wrote anchor params to ${p.genesis}; start with: depind start --home ${home} --eth-rpc ${values['eth-rpc']}`);
+      }
+    },
+  },
 };
+
+/** Raw store key of a bank balance (bank/ 0x02 len(addr) addr denom), e.g. for proofs. */
+function bankBalanceKey(address: string, denom: string): Uint8Array {
+  let addr: Uint8Array;
+  try {
+    addr = fromBech32(address);
+  } catch (err) {
+    throw new UsageError(`invalid address ${address}: ${(err as Error).message}`);
+  }
+  return Uint8Array.from([...Buffer.from('bank/'), 0x02, addr.length, ...addr, ...Buffer.from(denom)]);
+}
 
 // Devices and fee grant commands live in their own file; they share this file's helpers.
 const cliHelpers = { defaultHome, usageError: (m: string) => new UsageError(m), print, defaultNode: DEFAULT_NODE };

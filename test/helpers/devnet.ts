@@ -1,6 +1,6 @@
 // Starts a real `depind` process on a temporary home and a free port, the way a user runs it.
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -28,9 +28,17 @@ export function depindSync(args: string[]): string {
   return execFileSync(process.execPath, [DEPIND, ...args], { encoding: 'utf8' });
 }
 
-export function makeHome(): string {
+/** A dev home. Anchoring is off unless asked for: with it on, every checkpoint interval changes
+ * state, which tests comparing app hashes across empty blocks must not see. */
+export function makeHome(opts: { anchoring?: boolean } = {}): string {
   const home = mkdtempSync(join(tmpdir(), 'depind-test-'));
   depindSync(['init', '--dev', '--home', home, '--overwrite']);
+  if (!opts.anchoring) {
+    const path = join(home, 'config', 'genesis.json');
+    const genesis = JSON.parse(readFileSync(path, 'utf8'));
+    genesis.app_state.anchor.params.checkpoint_interval = '0';
+    writeFileSync(path, JSON.stringify(genesis, null, 2));
+  }
   return home;
 }
 

@@ -17,7 +17,8 @@ test('genesis.json in the repository is the development genesis', () => {
 test('--help lists every command and each command has its own help', () => {
   const top = run(['--help']);
   assert.equal(top.status, 0);
-  for (const c of ['init', 'start', 'keys add', 'keys list', 'keys show', 'tx bank send', 'query bank balances', 'status']) {
+  const staking = ['tx staking create-validator', 'tx staking delegate', 'tx staking unbond', 'tx slashing unjail', 'query staking validators', 'query staking validator', 'query staking delegation', 'query staking params', 'query slashing signing-info'];
+  for (const c of ['init', 'start', 'keys add', 'keys list', 'keys show', 'tx bank send', 'query bank balances', 'status', ...staking]) {
     assert.match(top.stdout, new RegExp(c));
     const h = run([...c.split(' '), '--help']);
     assert.equal(h.status, 0, c);
