@@ -66,7 +66,6 @@ export class RewardsKeeper implements ProofHooks {
   readonly validatorsAccount: string;
   verifierSource: VerifierRewardsSource | undefined;
   private paramsCache: { raw: Uint8Array; params: Params } | undefined;
-  private lastBlockTime: bigint | undefined;
 
   constructor(bank: Bank, devices: DevicesKeeperI, accounts: ModuleAccounts, validatorsAccount = 'fee_collector') {
     this.bank = bank;
@@ -75,17 +74,9 @@ export class RewardsKeeper implements ProofHooks {
     this.validatorsAccount = validatorsAccount;
   }
 
-  /** Begin block: remembers the block time (node-local, for CheckTx / Simulate / queries). */
-  noteBlockTime(seconds: bigint): void {
-    this.lastBlockTime = seconds;
-  }
-
-  /** Block time in seconds: the header's; outside block execution (CheckTx, Simulate and queries
-   * carry no header time) the last executed block's, as the feegrant module does. */
+  /** Block time in seconds (CheckTx, Simulate and queries see the last committed block's time). */
   now(ctx: Context): bigint {
-    const t = ctx.block.time.seconds;
-    if (ctx.mode !== 'finalize' && ctx.mode !== 'genesis' && t === 0n && this.lastBlockTime !== undefined) return this.lastBlockTime;
-    return t;
+    return ctx.block.time.seconds;
   }
 
   // ------------------------------------------------------------------ store helpers

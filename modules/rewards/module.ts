@@ -281,7 +281,6 @@ export function rewardsModule(keeper: RewardsKeeper): AppModule {
     defaultGenesis: () => defaultRewardsGenesis(),
     initGenesis,
     exportGenesis,
-    beginBlock: (ctx) => keeper.noteBlockTime(ctx.block.time.seconds),
     endBlock: (ctx) => rewardsEndBlock(keeper, ctx),
   };
 }
