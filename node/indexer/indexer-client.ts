@@ -15,6 +15,8 @@ export interface TxIndex {
   search(query: string, page: number, perPage: number, orderBy?: 'asc' | 'desc'): Promise<{ txs: IndexedTxRecord[]; totalCount: number }>;
   /** `<view>.<query>` (views/registry.ts) as of the last indexed block. */
   query(name: string, params: Record<string, string | undefined>, page?: PageRequest): Promise<ViewAnswer>;
+  /** Several view queries as of one height. */
+  queryMany(reqs: { name: string; params?: Record<string, string | undefined>; page?: PageRequest }[]): Promise<{ as_of_height: string; results: unknown[] }>;
   /** Called after each block is indexed (metrics, live dashboard); returns an unsubscribe. */
   onBlockIndexed(listener: (s: BlockSummary) => void): () => void;
   close(): Promise<void>;
@@ -125,6 +127,10 @@ export class IndexerClient implements TxIndex {
 
   query(name: string, params: Record<string, string | undefined>, page: PageRequest = {}): Promise<ViewAnswer> {
     return this.call<ViewAnswer>('query', name, params, page);
+  }
+
+  queryMany(reqs: { name: string; params?: Record<string, string | undefined>; page?: PageRequest }[]) {
+    return this.call<{ as_of_height: string; results: unknown[] }>('queryMany', reqs);
   }
 
   onBlockIndexed(listener: (s: BlockSummary) => void): () => void {

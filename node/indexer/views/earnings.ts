@@ -7,7 +7,7 @@
 // Until the rewards module is merged (and emits the per-device event) the view is empty; per-epoch
 // reward *units* per device are already kept by the proofs view from proof verdicts.
 import { cat, str, u64, u8, type PageRequest, type ViewWriter } from './kv.ts';
-import { attrBig, coinAmount, type BlockSummary, type QueryContext, type View, type ViewEvent } from './view.ts';
+import { attrBig, coinAmount, epochBounds, type BlockSummary, type QueryContext, type View, type ViewEvent } from './view.ts';
 import { parseId } from './devices.ts';
 
 export const DEVICE_PAID_EVENT = 'rewards_device_paid';
@@ -69,7 +69,7 @@ const json = <T>(v: Uint8Array): T => JSON.parse(Buffer.from(v).toString('utf8')
 
 async function device(ctx: QueryContext, p: Record<string, string | undefined>, page: PageRequest) {
   const id = parseId(p.id);
-  const res = await ctx.reader.paginate(cat(t(T.devEpoch), u64(id)), page, (_k, v) => json<DeviceEpochEarning>(v));
+  const res = await ctx.reader.paginate(cat(t(T.devEpoch), u64(id)), page, (_k, v) => json<DeviceEpochEarning>(v), epochBounds(p));
   const totals = await ctx.reader.getJson<DeviceEarningTotals>(t(T.total), u64(id));
   return { totals: totals ?? null, epochs: res.items, pagination: res.pagination };
 }

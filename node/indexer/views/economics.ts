@@ -7,7 +7,7 @@
 // and the devices module's fees (registration and location fees are burned): data that exists
 // before the rewards module is merged, so the page is never blank.
 import { u64, u8, type PageRequest, type ViewWriter } from './kv.ts';
-import { attrBig, coinAmount, type BlockSummary, type QueryContext, type View, type ViewEvent } from './view.ts';
+import { attrBig, coinAmount, epochBounds, type BlockSummary, type QueryContext, type View, type ViewEvent } from './view.ts';
 
 export interface EpochEconomics {
   epoch: string;
@@ -113,9 +113,9 @@ async function apply(w: ViewWriter, events: readonly ViewEvent[], _s: BlockSumma
 
 const json = <T>(v: Uint8Array): T => JSON.parse(Buffer.from(v).toString('utf8')) as T;
 
-async function epochs(ctx: QueryContext, _p: Record<string, string | undefined>, page: PageRequest) {
+async function epochs(ctx: QueryContext, p: Record<string, string | undefined>, page: PageRequest) {
   const reverse = page.reverse === undefined ? true : page.reverse;
-  const res = await ctx.reader.paginate(t(T.epoch), { ...page, reverse }, (_k, v) => json<EpochEconomics>(v));
+  const res = await ctx.reader.paginate(t(T.epoch), { ...page, reverse }, (_k, v) => json<EpochEconomics>(v), epochBounds(p));
   return { epochs: res.items, pagination: res.pagination };
 }
 

@@ -8,7 +8,7 @@
 // and `rewards_epoch_closed{epoch}` to know the reward epoch a verdict falls in when the verdict
 // carries no `epoch`. Until the proofs module is merged no such event exists and the view is empty.
 import { cat, u32, u64, u8, readU32, readU64, type PageRequest, type ViewWriter } from './kv.ts';
-import { attrBig, type BlockSummary, type QueryContext, type View, type ViewEvent } from './view.ts';
+import { attrBig, epochBounds, type BlockSummary, type QueryContext, type View, type ViewEvent } from './view.ts';
 import { parseId } from './devices.ts';
 
 export const PROOF_VERDICT_EVENT = 'proof_verdict';
@@ -182,12 +182,12 @@ async function deviceQuality(ctx: QueryContext, p: Record<string, string | undef
 
 async function deviceEpochs(ctx: QueryContext, p: Record<string, string | undefined>, page: PageRequest) {
   const id = parseId(p.id);
-  const res = await ctx.reader.paginate(cat(t(T.devEpoch), u64(id)), page, (_k, v) => json<EpochProofs>(v));
+  const res = await ctx.reader.paginate(cat(t(T.devEpoch), u64(id)), page, (_k, v) => json<EpochProofs>(v), epochBounds(p));
   return { epochs: res.items, pagination: res.pagination };
 }
 
-async function networkEpochs(ctx: QueryContext, _p: Record<string, string | undefined>, page: PageRequest) {
-  const res = await ctx.reader.paginate(t(T.epoch), page, (_k, v) => json<EpochProofs>(v));
+async function networkEpochs(ctx: QueryContext, p: Record<string, string | undefined>, page: PageRequest) {
+  const res = await ctx.reader.paginate(t(T.epoch), page, (_k, v) => json<EpochProofs>(v), epochBounds(p));
   return { epochs: res.items, pagination: res.pagination };
 }
 

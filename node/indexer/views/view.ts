@@ -5,7 +5,7 @@
 //
 // Adding a view for a module = one file exporting a `View` + one line in registry.ts.
 import type { ViewEvent } from './event-reader.ts';
-import type { ViewReader, ViewWriter } from './kv.ts';
+import { PageRequestError, u64, type ViewReader, type ViewWriter } from './kv.ts';
 
 export type { ViewEvent };
 
@@ -77,3 +77,15 @@ export const sectorNumber = (s: string | undefined): number => {
   const n = Number(s);
   return Number.isInteger(n) && n >= 1 && n <= 4 ? n : 0;
 };
+
+/** from_epoch / to_epoch (inclusive) query parameters as paginate bounds over u64 epoch keys. */
+export function epochBounds(p: Record<string, string | undefined>): { from?: Uint8Array; to?: Uint8Array } {
+  const out: { from?: Uint8Array; to?: Uint8Array } = {};
+  for (const [k, name] of [['from', 'from_epoch'], ['to', 'to_epoch']] as const) {
+    const v = p[name];
+    if (v === undefined || v === '') continue;
+    if (!/^[0-9]{1,19}$/.test(v)) throw new PageRequestError(`${name} must be a non-negative integer`);
+    out[k] = u64(k === 'to' ? BigInt(v) + 1n : BigInt(v));
+  }
+  return out;
+}
