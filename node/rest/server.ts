@@ -6,6 +6,7 @@
 // of them; the dashboard (a static site) is served at / for browsers. Errors come back as
 // {code, message, details} with an HTTP status.
 import { createServer, type IncomingMessage, type ServerResponse, type Server } from 'node:http';
+import { gzip } from 'node:zlib';
 import { camelCase, encodeCanonical, messageToJson } from '../../chain/codec/proto-json.ts';
 import { paginationFrom, type RestRoute } from '../../chain/rest-route.ts';
 import type { QueryRequest, QueryResult } from '../../chain/app.ts';
@@ -44,7 +45,7 @@ export class RestServer {
   readonly cors: string[];
   private readonly routes: Compiled[];
   private readonly site: StaticSite | undefined;
-  private openapi: string | undefined;
+  private openapi: object | undefined;
 
   constructor(app: Queryable, routes: readonly RestRoute[], opts: { cors?: string[]; handlers?: readonly HandlerRoute[]; site?: StaticSite } = {}) {
     this.app = app;
@@ -121,8 +122,21 @@ export class RestServer {
   private send(req: IncomingMessage, res: ServerResponse, status: number, body: unknown, height?: bigint | string): void {
     this.headers(req, res);
     if (height !== undefined) res.setHeader('x-cosmos-block-height', height.toString());
+    // Compact JSON (as grpc-gateway writes it); big answers (coverage cells, long histories) are
+    // gzipped off the event loop when the client accepts it.
+    const text = JSON.stringify(body);
+    if (text.length >= 16 * 1024 && /\bgzip\b/.test(String(req.headers['accept-encoding'] ?? ''))) {
+      gzip(text, { level: 4 }, (err, gz) => {
+        if (err) {
+          res.writeHead(status, { 'Content-Type': 'application/json' }).end(text);
+          return;
+        }
+        res.writeHead(status, { 'Content-Type': 'application/json', 'Content-Encoding': 'gzip', Vary: 'Accept-Encoding' }).end(gz);
+      });
+      return;
+    }
     res.writeHead(status, { 'Content-Type': 'application/json' });
-    res.end(JSON.stringify(body, null, 2));
+    res.end(text);
   }
 
   private handle(req: IncomingMessage, res: ServerResponse): void {
@@ -136,11 +150,7 @@ export class RestServer {
     if (req.method !== 'GET') return this.send(req, res, 405, { code: 12, message: `method ${req.method} not allowed; the REST API is read-only (GET)`, details: [] });
     const pathname = url.pathname;
     if (pathname === '/openapi.json') {
-      this.openapi ??= JSON.stringify(openApiDocument(this.routeTable), null, 2);
-      this.headers(req, res);
-      res.writeHead(200, { 'Content-Type': 'application/json' });
-      res.end(this.openapi);
-      return;
+      return this.send(req, res, 200, (this.openapi ??= openApiDocument(this.routeTable)));
     }
     if (pathname === '/' || pathname === '') {
       // Browsers get the dashboard; API clients (curl, scripts) the route list.

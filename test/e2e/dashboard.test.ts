@@ -19,6 +19,9 @@ import { startDevnet, DEV_MNEMONIC, REPO, type Devnet } from '../helpers/devnet.
 import { registerDevice } from '../helpers/register-device.ts';
 import { depinRegistry, DevicesClient, cellToString } from '../../sdk/index.ts';
 
+// Browser globals used inside page callbacks (the project's tsconfig has no DOM lib).
+declare const document: any;
+
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 // No internet on the test machines: without these Chromium keeps dialling out.
 export const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
@@ -101,7 +104,7 @@ test('dashboard: live height, a CosmJS-registered device in the table, on its pa
   await page.locator('#device-location a').click();
   await page.waitForSelector('body[data-ready=true][data-page=map]');
   await page.waitForFunction((c12) => [...document.querySelectorAll('#cells-in-view tr[data-cell]')].length > 0 && !!c12, cell, { timeout: 15_000 });
-  const shown = await page.locator('#cells-in-view tr[data-cell]').evaluateAll((rows) => rows.map((r) => [(r as HTMLElement).dataset.cell!, r.children[2]!.textContent!]));
+  const shown = await page.locator('#cells-in-view tr[data-cell]').evaluateAll((rows) => rows.map((r) => [(r as any).dataset.cell!, r.children[2]!.textContent!]));
   const mine = shown.find(([c]) => h3.cellToParent(cell, h3.getResolution(c!)) === c);
   assert.ok(mine, `the device's hexagon is on the map (cells shown: ${shown.map(([c]) => c).join(', ')})`);
   assert.equal(mine![1], '1');

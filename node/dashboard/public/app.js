@@ -325,7 +325,8 @@ async function mapPage(root, params) {
       side.replaceChildren(h('h3', {}, 'Cell'), h('p', { class: 'muted' }, 'No device in this hexagon.'));
       return;
     }
-    const r = await api(`cells/${c.cell}/devices?pagination.limit=20&pagination.count_total=true`);
+    const [r, full] = await Promise.all([api(`cells/${c.cell}/devices?pagination.limit=20&pagination.count_total=true`), api(`coverage/${c.cell}`)]);
+    c = full.cell;
     side.replaceChildren(
       h('h3', {}, 'Cell ', h('span', { class: 'mono' }, c.cell)), asof(r.as_of_height),
       h('div', { class: 'kv' },
@@ -343,6 +344,8 @@ async function mapPage(root, params) {
   const map = new HexMap(mapBox, {
     h3, api, onSelect: showCell,
     onCells: (cells) => {
+      if (!performance.getEntriesByName('map-cells').length) performance.mark('map-cells');
+      document.body.dataset.mapCells = String(cells.length);
       cellsList.replaceChildren(...cells.slice().sort((a, b) => b.devices - a.devices).slice(0, 300).map((c) => h('tr', { dataset: { cell: c.cell } }, h('td', { class: 'mono' }, c.cell), h('td', { class: 'num' }, String(c.resolution)), h('td', { class: 'num' }, String(c.devices)), h('td', { class: 'num' }, String(c.active)), h('td', { class: 'num' }, String(c.density)))));
     },
   });

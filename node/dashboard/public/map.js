@@ -266,7 +266,7 @@ export class HexMap {
 
   async load() {
     const res = this.res;
-    let path = `/depin/indexer/v1/coverage?res=${res}&pagination.limit=10000`;
+    let path = `/depin/indexer/v1/coverage?res=${res}&compact=true&pagination.limit=20000`;
     if (res >= 3) {
       const parents = this.viewportParents(res);
       if (parents) path += `&parents=${parents.join(',')}`;
@@ -277,13 +277,14 @@ export class HexMap {
     try {
       const r = await this.api(path, { signal: ac.signal });
       if (ac.signal.aborted) return;
-      this.cells = r.cells;
-      this.byId = new Map(r.cells.map((c) => [c.cell, c]));
+      const f = Object.fromEntries(r.fields.map((name, i) => [name, i]));
+      this.cells = r.rows.map((x) => ({ cell: x[f.cell], devices: x[f.devices], active: x[f.active], occupied_children: x[f.occupied_children], density: x[f.density], resolution: res }));
+      this.byId = new Map(this.cells.map((c) => [c.cell, c]));
       this.loadedRes = res;
       this.asOf = r.as_of_height;
       this.truncated = !!r.truncated || !!r.pagination?.next_key;
       this.draw();
-      this.opts.onCells?.(r.cells, res, r.as_of_height);
+      this.opts.onCells?.(this.cells, res, r.as_of_height);
     } catch (err) {
       if (err.name !== 'AbortError') this.statusEl.textContent = `cannot load cells: ${err.message}`;
     }

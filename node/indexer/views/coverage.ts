@@ -6,7 +6,7 @@
 // "Active" here is device-level (not deactivated, not banned); a manufacturer-wide ban or
 // revocation is not folded into cell counts (the devices view answers per device).
 import * as h3 from 'h3-js';
-import { cellToParent, descendantRange, parseCell, resolutionOf } from '../../../modules/devices/h3.ts';
+import { descendantRange, parseCell, resolutionOf } from '../../../modules/devices/h3.ts';
 import { cat, u64, u8, readU64, PageRequestError, type PageRequest, type ViewWriter } from './kv.ts';
 import { attrBig, sectorNumber, SECTORS, type BlockSummary, type QueryContext, type View, type ViewEvent } from './view.ts';
 
@@ -42,43 +42,88 @@ const decodeDev = (v: Uint8Array): DevState => ({ cell: readU64(v), sector: v[8]
 const encodeDev = (d: DevState): Uint8Array => cat(u64(d.cell), Uint8Array.of(d.sector, d.flags));
 const active = (d: DevState) => d.flags === 0;
 
+/**
+ * The 8-byte keys of a resolution-12 cell's ancestors at resolutions 0..12 (index = resolution):
+ * H3's cellToParent on the key bytes — set the resolution field, set every digit past it to 7 —
+ * with 32-bit integer ops (a view update touches 13 ancestors twice; BigInt was the hot spot).
+ */
+export function ancestorKeys(cell12: bigint): Uint8Array[] {
+  const hi0 = Number(cell12 >> 32n) >>> 0;
+  const lo0 = Number(cell12 & 0xffffffffn) >>> 0;
+  const out: Uint8Array[] = [];
+  for (let r = 0; r <= MAX_RES; r++) {
+    const n = (15 - r) * 3; // low bits holding digits r+1..15
+    let hi = ((hi0 & ~(0xf << 20)) | (r << 20)) >>> 0;
+    let lo = lo0;
+    if (n >= 32) {
+      lo = 0xffffffff;
+      hi = (hi | ((1 << (n - 32)) - 1)) >>> 0;
+    } else lo = (lo | ((1 << n) - 1)) >>> 0;
+    const b = Buffer.allocUnsafe(8);
+    b.writeUInt32BE(hi, 0);
+    b.writeUInt32BE(lo, 4);
+    out.push(b);
+  }
+  return out;
+}
+
 /** Adds (sign +1) or removes (-1) one device at a resolution-12 cell, at every resolution. */
 async function place(w: ViewWriter, cell12: bigint, sector: number, isActive: boolean, sign: 1 | -1): Promise<void> {
+  const keys = ancestorKeys(cell12);
   for (let r = MAX_RES; r >= 0; r--) {
-    const c = cellToParent(cell12, r);
-    const rec = decodeCell(await w.get(u8(T.cell), u8(r), u64(c)));
+    const c = keys[r]!;
+    const rec = decodeCell(await w.get(u8(T.cell), u8(r), c));
     const before = rec[F.devices]!;
-    if (sign < 0 && before === 0) throw new Error(`coverage: removing a device from empty cell ${c.toString(16)}`);
+    if (sign < 0 && before === 0) throw new Error(`coverage: removing a device from empty cell ${Buffer.from(c).toString('hex')}`);
     rec[F.devices] = before + sign;
     if (isActive) rec[F.active] = rec[F.active]! + sign;
     if (sector >= 1 && sector <= 4) rec[F.sector0 + sector - 1] = rec[F.sector0 + sector - 1]! + sign;
     const emptied = rec[F.devices] === 0;
     const created = before === 0;
-    if (emptied) w.del(u8(T.cell), u8(r), u64(c));
-    else w.put(encodeCell(rec), u8(T.cell), u8(r), u64(c));
+    if (emptied) w.del(u8(T.cell), u8(r), c);
+    else w.put(encodeCell(rec), u8(T.cell), u8(r), c);
     if (created || emptied) {
       await w.add(created ? 1n : -1n, u8(T.occupied), u8(r));
       if (r > 0) {
-        const parent = cellToParent(cell12, r - 1);
-        const prec = decodeCell(await w.get(u8(T.cell), u8(r - 1), u64(parent)));
+        const parent = keys[r - 1]!;
+        const prec = decodeCell(await w.get(u8(T.cell), u8(r - 1), parent));
         prec[F.children] = prec[F.children]! + (created ? 1 : -1);
         // The parent's own device count is updated at r - 1 (next iteration), so it exists by then.
-        w.put(encodeCell(prec), u8(T.cell), u8(r - 1), u64(parent));
+        w.put(encodeCell(prec), u8(T.cell), u8(r - 1), parent);
       }
     }
   }
 }
 
 async function setActive(w: ViewWriter, cell12: bigint, delta: 1 | -1): Promise<void> {
+  const keys = ancestorKeys(cell12);
   for (let r = MAX_RES; r >= 0; r--) {
-    const c = cellToParent(cell12, r);
-    const rec = decodeCell(await w.get(u8(T.cell), u8(r), u64(c)));
+    const rec = decodeCell(await w.get(u8(T.cell), u8(r), keys[r]!));
     rec[F.active] = rec[F.active]! + delta;
-    w.put(encodeCell(rec), u8(T.cell), u8(r), u64(c));
+    w.put(encodeCell(rec), u8(T.cell), u8(r), keys[r]!);
   }
 }
 
+/** Reads ahead every device state and every cell record (all resolutions) the block touches. */
+async function prefetch(w: ViewWriter, events: readonly ViewEvent[]): Promise<void> {
+  const idOf = (e: ViewEvent) => attrBig(e, e.type === 'ban' || e.type === 'ban_lifted' ? 'target_id' : 'device_id');
+  const relevant = events.filter((e) => e.type !== 'device_registered' && ((e.type !== 'ban' && e.type !== 'ban_lifted') || e.attrs.target_type === 'device'));
+  if (!relevant.length) return;
+  await w.prefetch(relevant.map((e) => [u8(T.device), u64(idOf(e))]));
+  const cells: bigint[] = [];
+  for (const e of relevant) {
+    const raw = await w.get(u8(T.device), u64(idOf(e)));
+    if (raw) cells.push(decodeDev(raw).cell);
+    if (e.type === 'device_location_asserted' && e.attrs.cell) cells.push(parseCell(e.attrs.cell));
+  }
+  const keys: Uint8Array[][] = [];
+  for (const c of cells) if (c !== 0n && resolutionOf(c) === MAX_RES) ancestorKeys(c).forEach((k, r) => keys.push([u8(T.cell), u8(r), k]));
+  for (let r = 0; r <= MAX_RES; r++) keys.push([u8(T.occupied), u8(r)]);
+  await w.prefetch(keys);
+}
+
 async function apply(w: ViewWriter, events: readonly ViewEvent[], _summary: BlockSummary): Promise<void> {
+  await prefetch(w, events);
   for (const e of events) {
     const isBan = e.type === 'ban' || e.type === 'ban_lifted';
     if (isBan && e.attrs.target_type !== 'device') continue;
@@ -167,9 +212,15 @@ async function cells(ctx: QueryContext, p: Record<string, string | undefined>, p
   const parents = (p.parents ?? '').split(',').map((s) => s.trim()).filter(Boolean);
   if (parents.length > MAX_PARENTS) throw new PageRequestError(`at most ${MAX_PARENTS} parent cells`);
   const sub = cat(u8(T.cell), u8(res));
+  // compact=true: rows of [cell, devices, active, occupied_children, density] (the map's form,
+  // a quarter of the bytes).
+  const compact = p.compact === 'true';
+  const shape = (c: CellAnswer) => (compact ? [c.cell, c.devices, c.active, c.occupied_children, c.density] : c);
+  const done = (items: CellAnswer[], extra: Record<string, unknown>) =>
+    compact ? { resolution: res, fields: COMPACT_FIELDS, rows: items.map(shape), ...extra } : { resolution: res, cells: items, ...extra };
   if (parents.length === 0) {
-    const r = await ctx.reader.paginate(sub, { ...page, limit: page.limit || 2000 }, (k, v) => cellAnswer(res, readU64(k), v));
-    return { resolution: res, cells: r.items, pagination: r.pagination };
+    const r = await ctx.reader.paginate(sub, { ...page, limit: page.limit || 2000 }, (k, v) => cellAnswer(res, readU64(k), v), { maxLimit: MAX_CELLS });
+    return done(r.items, { pagination: r.pagination });
   }
   // Each parent's descendants at `res` are one key range; ranges of distinct parents do not
   // overlap unless one parent contains another (then the inner one is skipped).
@@ -184,7 +235,7 @@ async function cells(ctx: QueryContext, p: Record<string, string | undefined>, p
     if (last && r[0] <= last[1]) last[1] = r[1] > last[1] ? r[1] : last[1];
     else merged.push([r[0], r[1]]);
   }
-  const limit = Math.min(page.limit || 5000, 20_000);
+  const limit = Math.min(page.limit || 5000, MAX_CELLS);
   const out: CellAnswer[] = [];
   let truncated = false;
   for (const [lo, hi] of merged) {
@@ -197,8 +248,11 @@ async function cells(ctx: QueryContext, p: Record<string, string | undefined>, p
     }
     if (truncated) break;
   }
-  return { resolution: res, cells: out, truncated };
+  return done(out, { truncated });
 }
+
+export const MAX_CELLS = 20_000;
+export const COMPACT_FIELDS = ['cell', 'devices', 'active', 'occupied_children', 'density'];
 
 /** One cell and its occupied children (resolution + 1). */
 async function cell(ctx: QueryContext, p: Record<string, string | undefined>) {

@@ -103,6 +103,11 @@ export function inactiveReason(d: DeviceRow, m: ManufacturerRow | undefined, hei
 
 async function apply(w: ViewWriter, events: readonly ViewEvent[], summary: BlockSummary): Promise<void> {
   const h = w.height;
+  await w.prefetch(events.flatMap((e) => {
+    if (e.type === 'device_registered' || e.type === 'manufacturer_status') return [];
+    if ((e.type === 'ban' || e.type === 'ban_lifted' || e.type === 'ban_appeal') && e.attrs.target_type !== 'device') return [];
+    return [[t(T.row), u64(attrBig(e, e.type.startsWith('ban') ? 'target_id' : 'device_id'))]];
+  }));
   const rowOf = async (e: ViewEvent): Promise<DeviceRow | undefined> => {
     const id = attrBig(e, e.type === 'ban' || e.type === 'ban_lifted' || e.type === 'ban_appeal' ? 'target_id' : 'device_id');
     return w.getJson<DeviceRow>(t(T.row), u64(id));

@@ -40,6 +40,10 @@ function amountAttr(v: string | undefined): bigint {
 }
 
 async function apply(w: ViewWriter, events: readonly ViewEvent[], _s: BlockSummary): Promise<void> {
+  await w.prefetch(events.filter((e) => e.type === DEVICE_PAID_EVENT).flatMap((e) => {
+    const device = u64(attrBig(e, 'device_id'));
+    return [[t(T.devEpoch), device, u64(attrBig(e, 'epoch'))], [t(T.total), device]];
+  }));
   for (const e of events) {
     if (e.type === DEVICE_PAID_EVENT) {
       const device = attrBig(e, 'device_id');

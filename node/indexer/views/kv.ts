@@ -132,6 +132,22 @@ export class BlockWriter {
     this.overlay.set(hexKey(key), { key, value });
   }
 
+  /** Loads many keys in one native call (reducers call it with every key a block will read:
+   * one getMany instead of an await per key). */
+  async prefetch(keys: readonly Uint8Array[]): Promise<void> {
+    const missing: Uint8Array[] = [];
+    const seen = new Set<string>();
+    for (const key of keys) {
+      const k = hexKey(key);
+      if (seen.has(k) || this.overlay.has(k) || this.cache.has(k)) continue;
+      seen.add(k);
+      missing.push(key);
+    }
+    if (!missing.length) return;
+    const values = await this.db.getMany(missing, VIEW);
+    missing.forEach((key, i) => this.cache.set(hexKey(key), values[i]));
+  }
+
   del(key: Uint8Array): void {
     this.overlay.set(hexKey(key), { key, value: undefined });
   }
@@ -203,6 +219,10 @@ export class ViewWriter {
   }
   del(...parts: Uint8Array[]): void {
     this.w.del(this.key(...parts));
+  }
+  /** Reads these keys (each given as its parts) ahead, in one batch. */
+  prefetch(keys: readonly Uint8Array[][]): Promise<void> {
+    return this.w.prefetch(keys.map((parts) => this.key(...parts)));
   }
   /** Adds `delta` to a u64 counter (absent = 0), returning the new value. */
   async add(delta: bigint, ...parts: Uint8Array[]): Promise<bigint> {
@@ -276,7 +296,7 @@ export class ViewReader {
    */
   async paginate<T>(
     sub: Uint8Array, req: PageRequest, map: (key: Uint8Array, value: Uint8Array) => Promise<T | undefined> | T | undefined,
-    opts: { maxScan?: number; from?: Uint8Array; to?: Uint8Array } = {},
+    opts: { maxScan?: number; from?: Uint8Array; to?: Uint8Array; maxLimit?: number } = {},
   ): Promise<{ items: T[]; pagination: PageResponse }> {
     const key = req.key && req.key.length ? req.key : undefined;
     const offset = req.offset ?? 0;
@@ -284,7 +304,7 @@ export class ViewReader {
     let limit = req.limit ?? 0;
     if (!Number.isInteger(limit) || limit < 0 || !Number.isInteger(offset) || offset < 0) throw new PageRequestError('pagination limit and offset must be non-negative integers');
     if (limit === 0) limit = DEFAULT_PAGE_LIMIT;
-    if (limit > MAX_PAGE_LIMIT) limit = MAX_PAGE_LIMIT;
+    if (limit > (opts.maxLimit ?? MAX_PAGE_LIMIT)) limit = opts.maxLimit ?? MAX_PAGE_LIMIT;
     const countTotal = !!req.countTotal && !key;
     const reverse = !!req.reverse;
     const p = this.key(sub);

@@ -68,6 +68,13 @@ const emptyEpoch = (epoch: bigint): EpochProofs => ({ epoch: epoch.toString(), v
 
 async function apply(w: ViewWriter, events: readonly ViewEvent[], summary: BlockSummary): Promise<void> {
   let state = (await w.getJson<{ current_epoch: string }>(t(T.state))) ?? { current_epoch: '0' };
+  // Every per-device key this block will read, in one batch read.
+  const epochGuess = BigInt(state.current_epoch);
+  await w.prefetch(events.filter((e) => e.type === PROOF_VERDICT_EVENT).flatMap((e) => {
+    const device = u64(attrBig(e, 'device_id'));
+    const epoch = u64(e.attrs.epoch ? attrBig(e, 'epoch') : epochGuess);
+    return [[t(T.devEpoch), device, epoch], [t(T.summary), device], [t(T.reason), device, u32(Number(e.attrs.reason ?? 0))]];
+  }));
   const outcomes = new Map<string, { outcome: string; reason: string; count: number }>();
   for (const e of events) {
     if (e.type === EPOCH_CLOSED_EVENT) {

@@ -14,6 +14,7 @@ import { encodeBlockResults, type EncodableTxResult } from '../../store/results-
 import { event, type Event } from '../../../chain/events.ts';
 import { cellToParent } from '../../../modules/devices/h3.ts';
 import { readBlockEvents } from './event-reader.ts';
+import { ancestorKeys } from './coverage.ts';
 import { sha256 } from '../../../chain/crypto/hash.ts';
 
 async function withIndex(fn: (ix: BlockIndexer, db: Level<Uint8Array, Uint8Array>) => Promise<void>, dir = mkdtempSync(join(tmpdir(), 'views-'))) {
@@ -195,6 +196,9 @@ test('coverage view: parents restrict the cells, one cell with its children, den
     await assert.rejects(ix.query('coverage.cells', { res: '13' }), /res must be/);
     await assert.rejects(ix.query('coverage.cells', { res: '3', parents: h3.cellToParent(a, 6) }), /finer than res/);
     assert.equal(BigInt('0x' + h3.cellToParent(a, 4)), cellToParent(BigInt('0x' + a), 4), 'integer parent agrees with h3-js');
+    for (const x of [a, b, c, cellAt(-33.9, 151.2), cellAt(64.1, -21.9), cellAt(0.1, 179.99)]) {
+      assert.deepEqual(ancestorKeys(BigInt('0x' + x)).map((k) => Buffer.from(k).toString('hex').replace(/^0+/, '')), Array.from({ length: 13 }, (_, r) => h3.cellToParent(x, r)), `ancestors of ${x}`);
+    }
   });
 });
 
