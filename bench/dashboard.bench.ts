@@ -153,7 +153,7 @@ export async function runDashboardBench(opts: { devices?: number; epochs?: numbe
   const rest = new RestServer(node.app, restRoutes, { handlers: nodeRestRoutes(node, obs, '127.0.0.1:0'), site: dashboardSite() });
   const base = `http://${await rest.listen('127.0.0.1:0')}`;
   const someOwner = owners[7]!;
-  const world = '/depin/indexer/v1/coverage?res=2&pagination.limit=10000';
+  const world = '/depin/indexer/v1/coverage?res=2&compact=true&pagination.limit=20000';
   const city = cellOf[fleet[3]! - 1]!;
   const cityParents = h3.gridDisk(h3.cellToParent(city, 5), 1).join(',');
   const pick = <T>(xs: readonly T[]) => xs[Math.floor(r() * xs.length)]!;
@@ -164,8 +164,9 @@ export async function runDashboardBench(opts: { devices?: number; epochs?: numbe
     ['device by id', () => `/depin/indexer/v1/devices/${1 + Math.floor(r() * N)}`],
     ['device earnings, 365 epochs', () => `/depin/indexer/v1/devices/${pick(fleet)}/earnings?pagination.limit=400&pagination.reverse=true`],
     ['device proofs (50)', () => `/depin/indexer/v1/devices/${pick(fleet)}/proofs?pagination.limit=50`],
-    ['coverage world (res 2)', () => world],
-    ['coverage city (res 8 under 7 res-5 cells)', () => `/depin/indexer/v1/coverage?res=8&parents=${cityParents}&pagination.limit=10000`],
+    ['map: world (res 2, compact)', () => world],
+    ['map: city (res 8 under 7 res-5 cells)', () => `/depin/indexer/v1/coverage?res=8&compact=true&parents=${cityParents}&pagination.limit=20000`],
+    ['coverage res 3, full objects, random page', () => `/depin/indexer/v1/coverage?res=3&pagination.limit=1000&pagination.offset=${Math.floor(r() * 4) * 1000}`],
     ['devices in a cell', () => `/depin/indexer/v1/cells/${h3.cellToParent(cellOf[Math.floor(r() * N)]!, 7)}/devices?pagination.limit=20`],
     ['economics epochs (365)', () => '/depin/indexer/v1/epochs?pagination.limit=365'],
     ['bank balance (ABCI)', () => `/cosmos/bank/v1beta1/balances/${someOwner}`],

@@ -13,7 +13,10 @@ import { VIEWS } from '../indexer/views/registry.ts';
 import type { BlockStore } from '../store/block-store.ts';
 import type { ChainStats } from '../metrics/chain-stats.ts';
 import type { QueueTimes } from '../metrics/queue-times.ts';
-import { RestError, type HandlerContext, type HandlerRoute, type Schema } from './handler-route.ts';
+import { promisify } from 'node:util';
+import { gzip } from 'node:zlib';
+import { RestError, type HandlerContext, type HandlerResult, type HandlerRoute, type Schema } from './handler-route.ts';
+import { GZIP_MIN } from './server.ts';
 
 export const PREFIX = '/depin/indexer/v1';
 
@@ -58,9 +61,47 @@ const cell: Schema = {
   },
 };
 
+/**
+ * Answers of the index by request, valid while no newer block is indexed: an entry is served
+ * only while the index height the node last heard of equals the entry's as_of_height, so a
+ * cached answer is exactly what the index would answer now. Concurrent misses share one query.
+ */
+class AnswerCache {
+  private readonly entries = new Map<string, { height: string; value: Promise<HandlerResult> }>();
+  readonly max: number;
+  height = '';
+  constructor(max = 512) {
+    this.max = max;
+  }
+  async get(key: string, compute: () => Promise<HandlerResult>): Promise<HandlerResult> {
+    const hit = this.entries.get(key);
+    if (hit && hit.height === this.height && this.height !== '') return hit.value;
+    const height = this.height;
+    const value = compute().then(async (r) => {
+      if (String(r.height) !== height) {
+        this.entries.delete(key); // answered at another height than the one it was filed under
+        return r;
+      }
+      const text = JSON.stringify(r.body);
+      return { ...r, serialized: { text, gzip: text.length >= GZIP_MIN ? await gzipAsync(text, { level: 6 }) : undefined } };
+    });
+    value.catch(() => this.entries.delete(key));
+    if (this.entries.size >= this.max) this.entries.delete(this.entries.keys().next().value!);
+    this.entries.set(key, { height, value });
+    return value;
+  }
+}
+
+const gzipAsync = promisify(gzip);
+
 export function depinRoutes(node: DepinRestNode, obs: RestObservers = {}): HandlerRoute[] {
   const modules = new Set((node.app.modules ?? []).map((m) => m.name));
   const sources = () => Object.fromEntries(Object.entries(SOURCES).map(([view, mods]) => [view, mods.some((m) => modules.has(m))]));
+  const cache = new AnswerCache();
+  void node.indexer.lastHeight().then((h) => {
+    if (cache.height === '') cache.height = h.toString();
+  });
+  node.indexer.onBlockIndexed((s) => (cache.height = s.height.toString()));
 
   /** One view query -> body with as_of_height (404 when the view has no such entry). */
   const view = async (name: string, params: Record<string, string | undefined>, pg: PageRequest, notFound?: string) => {
@@ -268,6 +309,15 @@ export function depinRoutes(node: DepinRestNode, obs: RestObservers = {}): Handl
       },
     },
   ];
+
+  // Routes whose answer depends only on the index (not on node-local figures) are cached per
+  // indexed height, keyed by the whole request.
+  const NODE_LOCAL = new Set([`${PREFIX}/status`, `${PREFIX}/overview`, `${PREFIX}/queue_times`, `${PREFIX}/blocks/recent`]);
+  for (const r of routes) {
+    if (NODE_LOCAL.has(r.path) || !r.handle) continue;
+    const handle = r.handle;
+    r.handle = (ctx) => cache.get(`${r.path}|${JSON.stringify(ctx.params)}|${ctx.query.toString()}`, () => handle(ctx));
+  }
 
   // ---------------------------------------------------------------- live: server-sent events
   const clients = new Set<ServerResponse>();

@@ -28,6 +28,8 @@ export interface HandlerResult {
   body: unknown;
   /** The height the answer is as of (x-cosmos-block-height header). */
   height?: bigint | string;
+  /** The body already serialized (and gzipped when big): cached answers skip the work. */
+  serialized?: { text: string; gzip?: Buffer };
 }
 
 export interface HandlerRoute {

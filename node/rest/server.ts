@@ -34,6 +34,9 @@ function classify(r: QueryResult): { http: number; grpc: number } {
   return { http: 400, grpc: GRPC.invalidArgument };
 }
 
+/** Answers at least this long are gzipped for clients that accept it. */
+export const GZIP_MIN = 16 * 1024;
+
 const compile = (path: string) => {
   const segments = path.split('/').filter(Boolean);
   return { segments, literal: segments.filter((s) => !s.startsWith('{')).length };
@@ -119,13 +122,18 @@ export class RestServer {
     res.setHeader('Access-Control-Expose-Headers', 'x-cosmos-block-height');
   }
 
-  private send(req: IncomingMessage, res: ServerResponse, status: number, body: unknown, height?: bigint | string): void {
+  private send(req: IncomingMessage, res: ServerResponse, status: number, body: unknown, height?: bigint | string, serialized?: { text: string; gzip?: Buffer }): void {
     this.headers(req, res);
     if (height !== undefined) res.setHeader('x-cosmos-block-height', height.toString());
+    const acceptsGzip = /\bgzip\b/.test(String(req.headers['accept-encoding'] ?? ''));
+    if (serialized?.gzip && acceptsGzip) {
+      res.writeHead(status, { 'Content-Type': 'application/json', 'Content-Encoding': 'gzip', Vary: 'Accept-Encoding' }).end(serialized.gzip);
+      return;
+    }
     // Compact JSON (as grpc-gateway writes it); big answers (coverage cells, long histories) are
     // gzipped off the event loop when the client accepts it.
-    const text = JSON.stringify(body);
-    if (text.length >= 16 * 1024 && /\bgzip\b/.test(String(req.headers['accept-encoding'] ?? ''))) {
+    const text = serialized?.text ?? JSON.stringify(body);
+    if (text.length >= GZIP_MIN && acceptsGzip) {
       gzip(text, { level: 4 }, (err, gz) => {
         if (err) {
           res.writeHead(status, { 'Content-Type': 'application/json' }).end(text);
@@ -205,7 +213,7 @@ export class RestServer {
       return route.raw(req, res, ctx);
     }
     route.handle!(ctx).then(
-      (r) => this.send(req, res, r.status ?? 200, r.body, r.height),
+      (r) => this.send(req, res, r.status ?? 200, r.body, r.height, r.serialized),
       (err: unknown) => {
         if (err instanceof RestError) return this.send(req, res, err.status, { code: err.grpc, message: err.message, details: [], ...err.extra });
         const status = (err as { status?: number }).status;

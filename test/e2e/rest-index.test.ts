@@ -194,6 +194,17 @@ test('depin index endpoints agree with the devices module\'s ABCI queries and sa
   assert.deepEqual([nf.status, nf.body.code], [404, 5]);
   assert.ok(nf.body.as_of_height, 'a not-found still says as of which height');
   assert.equal((await get('/depin/indexer/v1/devices/abc')).status, 400);
+  // Answers are cached per indexed height, never served past it.
+  const c1 = await get('/depin/indexer/v1/coverage?res=3');
+  const c2 = await get('/depin/indexer/v1/coverage?res=3');
+  assert.ok(BigInt(c2.body.as_of_height) >= BigInt(c1.body.as_of_height));
+  assert.equal(c2.height, c2.body.as_of_height);
+  await waitForHeight(net.rpc, BigInt(c2.body.as_of_height) + 2n);
+  for (;;) {
+    const c3 = await get('/depin/indexer/v1/coverage?res=3');
+    if (BigInt(c3.body.as_of_height) > BigInt(c2.body.as_of_height)) break;
+    await new Promise((r) => setTimeout(r, 25));
+  }
   const st = await get('/depin/indexer/v1/status');
   assert.deepEqual([st.body.sources.devices, st.body.sources.proofs, st.body.sources.earnings], [true, false, false]);
   // Empty-but-honest views of the modules not merged yet.
