@@ -57,8 +57,62 @@ export interface DashboardBench {
   devices: number;
   indexSeconds: number;
   endpoints: { name: string; p50: number; p99: number; n: number }[];
+  viewsOverheadUsPerTx: { txOnly: number; withViews: number };
   mixedP99: number;
   paint: { page: string; fcp: number; domReady: number; dataReady: number }[];
+}
+
+/** What the views add to indexing a block of bank sends (no event any view consumes): the same
+ * blocks through the tx index alone and through the tx index + views, interleaved, in-process. */
+async function viewsOverhead(): Promise<{ txOnly: number; withViews: number }> {
+  const { Level } = await import('level');
+  const { TxIndexer } = await import('../node/indexer/tx-indexer.ts');
+  const { BlockIndexer } = await import('../node/indexer/block-indexer.ts');
+  const TXS = 4000;
+  const BLOCKS = 12;
+  const send = (h: number, i: number): Event[] => {
+    const from = toBech32(ACCOUNT_PREFIX, sha256(Buffer.from(`s${i}`)).subarray(0, 20));
+    const to = toBech32(ACCOUNT_PREFIX, sha256(Buffer.from(`r${h}-${i}`)).subarray(0, 20));
+    return [
+      event('coin_spent', { spender: from, amount: '2500udpin' }), event('coin_received', { receiver: 'depin17xpfvakm2amg962yls6f84z3kell8c5lnjl8gj', amount: '2500udpin' }),
+      event('transfer', { recipient: 'depin17xpfvakm2amg962yls6f84z3kell8c5lnjl8gj', sender: from, amount: '2500udpin' }), event('message', { sender: from }),
+      event('tx', { fee: '2500udpin', fee_payer: from }), event('tx', { acc_seq: `${from}/${h}` }), event('tx', { signature: Buffer.from(sha256(Buffer.from(`${h}/${i}`))).toString('base64') }),
+      event('message', { action: '/cosmos.bank.v1beta1.MsgSend', sender: from, module: 'bank', msg_index: '0' }),
+      event('coin_spent', { spender: from, amount: '1udpin', msg_index: '0' }), event('coin_received', { receiver: to, amount: '1udpin', msg_index: '0' }),
+      event('transfer', { recipient: to, sender: from, amount: '1udpin', msg_index: '0' }),
+    ];
+  };
+  const blocks = Array.from({ length: BLOCKS }, (_, b) => {
+    const h = BigInt(b + 1);
+    return { h, txs: Array.from({ length: TXS }, (_, i) => sha256(Buffer.from(`t${h}/${i}`))), res: encodeBlockResults(h, Array.from({ length: TXS }, (_, i) => ok(send(b, i))), [], new Uint8Array(32)) };
+  });
+  const open = async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'views-overhead-'));
+    const db = new Level<Uint8Array, Uint8Array>(dir, { keyEncoding: 'view', valueEncoding: 'view' });
+    await db.open();
+    return { db, dir };
+  };
+  const a = await open();
+  const b = await open();
+  const tx = new TxIndexer(a.db);
+  await tx.init();
+  const full = new BlockIndexer(b.db);
+  await full.init();
+  let txOnly = 0;
+  let withViews = 0;
+  for (const blk of blocks) {
+    let t = performance.now();
+    await tx.indexEncodedBlock(blk.h, blk.txs, blk.res);
+    txOnly += performance.now() - t;
+    t = performance.now();
+    await full.indexEncodedBlock(blk.h, blk.txs, blk.res);
+    withViews += performance.now() - t;
+  }
+  for (const x of [a, b]) {
+    await x.db.close();
+    rmSync(x.dir, { recursive: true, force: true });
+  }
+  return { txOnly: (txOnly * 1000) / (TXS * BLOCKS), withViews: (withViews * 1000) / (TXS * BLOCKS) };
 }
 
 export async function runDashboardBench(opts: { devices?: number; epochs?: number; fleet?: number; perBlock?: number; concurrency?: number; perEndpoint?: number } = {}): Promise<DashboardBench> {
@@ -69,6 +123,9 @@ export async function runDashboardBench(opts: { devices?: number; epochs?: numbe
   const CONC = opts.concurrency ?? 16;
   const PER_ENDPOINT = opts.perEndpoint ?? 400;
   console.log(`\n# dashboard: ${fmt(N)} devices, ${EPOCHS} daily epochs (proofs and payouts for a fleet of ${fmt(FLEET)} devices every epoch), on ${machine()}`);
+
+  const oh = await viewsOverhead();
+  console.log(`indexing bank sends (4,000 per block): tx index alone ${oh.txOnly.toFixed(1)} µs/tx, tx index + views ${oh.withViews.toFixed(1)} µs/tx (the views' event scan on a block no view consumes)`);
 
   const home = mkdtempSync(join(tmpdir(), 'depind-dash-bench-'));
   execFileSync(process.execPath, [DEPIND, 'init', '--dev', '--home', home], { stdio: 'ignore' });
@@ -238,7 +295,7 @@ export async function runDashboardBench(opts: { devices?: number; epochs?: numbe
   await obs.close();
   await node.stop();
   rmSync(home, { recursive: true, force: true });
-  return { devices: N, indexSeconds: devSecs + epochSecs, endpoints: results, mixedP99, paint };
+  return { devices: N, indexSeconds: devSecs + epochSecs, endpoints: results, mixedP99, paint, viewsOverheadUsPerTx: oh };
 }
 
 if (import.meta.main) await runDashboardBench();
