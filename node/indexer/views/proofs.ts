@@ -2,11 +2,12 @@
 // first) and aggregated per device and epoch (valid / invalid / reward units: the service-quality
 // and "why did my rewards drop" answers), per epoch for the network, and by reason.
 //
-// Consumes (see README "views"): `proof_verdict{proof_id, device_id, sector, kind, window, valid,
-// reason, reason_name?, units, epoch?}` and `proof_reversed{proof_id, device_id, units?,
-// challenger?, penalty_units?}` — the fields of ProofOutcome in notes/proofs-rewards-contract.md —
-// and `rewards_epoch_closed{epoch}` to know the reward epoch a verdict falls in when the verdict
-// carries no `epoch`. Until the proofs module is merged no such event exists and the view is empty.
+// Consumes (see node/indexer/README.md): `proof_verdict{proof_id, device_id, kind, window, valid,
+// reason, reason_name?, units, sector?, epoch?}` — what the proofs branch's keeper.finalize emits,
+// the fields of ProofOutcome (notes/proofs-rewards-contract.md) — `proof_reversed{proof_id,
+// device_id, units?, challenger?}` and `rewards_epoch_closed{epoch}` (the reward epoch a verdict
+// falls in, when the verdict carries no `epoch`). Until the proofs module is merged no such event
+// exists and the view is empty.
 import { cat, u32, u64, u8, readU32, readU64, type PageRequest, type ViewWriter } from './kv.ts';
 import { attrBig, epochBounds, type BlockSummary, type QueryContext, type View, type ViewEvent } from './view.ts';
 import { parseId } from './devices.ts';
@@ -92,7 +93,8 @@ async function apply(w: ViewWriter, events: readonly ViewEvent[], summary: Block
       const epoch = e.attrs.epoch ? attrBig(e, 'epoch') : BigInt(state.current_epoch);
       const reasonName = e.attrs.reason_name || (reason === 0 ? 'valid' : `reason_${reason}`);
       const row: ProofRow = {
-        proof_id: proofId.toString(), device_id: device.toString(), sector: e.attrs.sector ?? '', kind: e.attrs.kind ?? '', window: e.attrs.window ?? '',
+        // The proofs branch's event has no sector: a kind is "<sector>/<name>".
+        proof_id: proofId.toString(), device_id: device.toString(), sector: e.attrs.sector ?? (e.attrs.kind ?? '').split('/')[0]!, kind: e.attrs.kind ?? '', window: e.attrs.window ?? '',
         epoch: epoch.toString(), height: w.height.toString(), valid, reason, reason_name: reasonName, units: units.toString(), reversed: false,
       };
       w.putJson(row, t(T.proof), u64(device), u64(w.height), u64(proofId));

@@ -205,7 +205,8 @@ test('coverage view: parents restrict the cells, one cell with its children, den
 test('proofs, economics and checkpoints views from their modules\' events', async () => {
   await withIndex(async (ix) => {
     const verdict = (proof: number, device: number, valid: boolean, reason: number, units: bigint, name = '') =>
-      event('proof_verdict', { proof_id: String(proof), device_id: String(device), sector: 'coverage', kind: 'coverage/beacon', window: '3', valid: String(valid), reason: String(reason), reason_name: name, units: units.toString() });
+      // the attributes the proofs branch's keeper.finalize emits (no sector: it comes from the kind)
+      event('proof_verdict', { proof_id: String(proof), device_id: String(device), kind: 'coverage/beacon', valid: String(valid), reason: String(reason), reason_name: name, window: '3', units: units.toString() });
     await block(ix, 1n, [[reg(1, 'o')]]);
     const s2 = await block(ix, 2n, [[verdict(1, 1, true, 0, 2_000_000n)], [verdict(2, 1, false, 115, 0n, 'witness_too_far')]]);
     assert.deepEqual(s2.proofs?.map((p) => [p.outcome, p.reason, p.count]).sort(), [['invalid', 'witness_too_far', 1], ['valid', 'valid', 1]]);
@@ -215,6 +216,7 @@ test('proofs, economics and checkpoints views from their modules\' events', asyn
       event('rewards_device_paid', { device_id: '1', epoch: '0', amount: '900udpin', units: '3000000' }),
     ]);
     const proofs = ((await ix.query('proofs.device', { id: '1' })).result as any).proofs;
+    assert.ok(proofs.every((p: any) => p.sector === 'coverage' && p.kind === 'coverage/beacon' && p.window === '3'));
     assert.deepEqual(proofs.map((p: any) => [p.proof_id, p.epoch, p.valid, p.reason_name, p.reversed]), [['4', '1', false, 'witness_too_far', false], ['3', '0', true, 'valid', true], ['2', '0', false, 'witness_too_far', false], ['1', '0', true, 'valid', false]]);
     const q = (await ix.query('proofs.quality', { id: '1' })).result as any;
     assert.deepEqual([q.summary.valid, q.summary.invalid, q.summary.reversed, q.summary.units], [2, 2, 1, '3000000']);
