@@ -9,11 +9,12 @@ const EARTH_KM = 40075;
 const MAX_LAT = 85.05;
 const RAMP = [[0x1b, 0x5e, 0x20], [0xfd, 0xd8, 0x35], [0xff, 0x70, 0x43], [0xd5, 0x00, 0x00]];
 
-let landPromise;
-/** Land rings with longitudes unwrapped (continuous); a ring crossing the antimeridian is kept
- * twice, shifted by 360°, so both halves are drawn. */
-function land() {
-  landPromise ??= fetch('/dashboard/vendor/land-110m.json').then((r) => r.json()).then((t) => {
+const landPromises = {};
+/** Land rings (1:110m, or 1:50m for closer zooms) with longitudes unwrapped (continuous) and a
+ * bounding box each; a ring crossing the antimeridian is kept twice, shifted by 360°, so both
+ * halves are drawn. */
+function land(scale = '110m') {
+  landPromises[scale] ??= fetch(`/dashboard/vendor/land-${scale}.json`).then((r) => r.json()).then((t) => {
     const out = [];
     for (const ring of topoRings(t, 'land')) {
       let prev;
@@ -30,9 +31,19 @@ function land() {
       out.push(un);
       if (crosses) out.push(un.map(([lng, lat]) => [lng + (un.some(([x]) => x > 180) ? -360 : 360), lat]));
     }
+    for (const ring of out) {
+      let [w, s, e, n] = [Infinity, Infinity, -Infinity, -Infinity];
+      for (const [lng, lat] of ring) {
+        if (lng < w) w = lng;
+        if (lng > e) e = lng;
+        if (lat < s) s = lat;
+        if (lat > n) n = lat;
+      }
+      ring.bbox = [w, s, e, n];
+    }
     return out;
   }).catch(() => []);
-  return landPromise;
+  return landPromises[scale];
 }
 
 const mercX = (lng) => (lng + 180) / 360;
@@ -353,11 +364,23 @@ export class HexMap {
       const [, y] = this.project(0, lat);
       ctx.beginPath(); ctx.moveTo(0, y); ctx.lineTo(this.w, y); ctx.stroke();
     }
-    if (this.land) {
+    if (this.zoom >= 3.5 && !this.landDetailRequested) {
+      this.landDetailRequested = true;
+      land('50m').then((rings) => {
+        this.landDetail = rings;
+        this.draw();
+      });
+    }
+    const rings = this.zoom >= 3.5 && this.landDetail ? this.landDetail : this.land;
+    if (rings) {
       ctx.fillStyle = '#1d3346';
       ctx.strokeStyle = '#2b4a63';
       ctx.beginPath();
-      for (const ring of this.land) {
+      const [vw, vn] = this.unproject(0, 0);
+      const [ve, vs] = this.unproject(this.w, this.h);
+      for (const ring of rings) {
+        const [w, s, e, n] = ring.bbox;
+        if (e < vw || w > ve || n < vs || s > vn) continue; // off screen
         ring.forEach(([lng, lat], i) => {
           const [x, y] = this.project(lng, lat);
           if (i === 0) ctx.moveTo(x, y);
