@@ -258,6 +258,20 @@ export const MAX_PAGE_LIMIT = 1000;
 
 export class PageRequestError extends Error {}
 
+/** Iterates a key range in batches (one native call per 256 entries, not one per entry). */
+async function* entries(db: DB, range: { gte: Uint8Array; lt: Uint8Array; reverse: boolean; limit?: number }): AsyncGenerator<[Uint8Array, Uint8Array]> {
+  const it = db.iterator({ ...range, ...VIEW });
+  try {
+    for (;;) {
+      const batch = await it.nextv(256);
+      if (batch.length === 0) return;
+      for (const e of batch) yield e as [Uint8Array, Uint8Array];
+    }
+  } finally {
+    await it.close();
+  }
+}
+
 /** A view's key space for queries. */
 export class ViewReader {
   readonly db: DB;
@@ -284,7 +298,7 @@ export class ViewReader {
     const p = this.key(sub);
     const gte = opts.gte ? cat(p, opts.gte) : p;
     const lt = opts.lte ? prefixEnd(cat(p, opts.lte)) : prefixEnd(p);
-    for await (const [k, v] of this.db.iterator({ gte, lt, reverse: !!opts.reverse, limit: opts.limit ?? -1, ...VIEW })) {
+    for await (const [k, v] of entries(this.db, { gte, lt, reverse: !!opts.reverse, limit: opts.limit ?? -1 })) {
       yield [k.subarray(p.length), v];
     }
   }
@@ -323,26 +337,31 @@ export class ViewReader {
     let seen = 0;
     let scanned = 0;
     const maxScan = opts.maxScan ?? Infinity;
-    for await (const [k, v] of this.db.iterator({ gte, lt, reverse, ...VIEW })) {
-      if (++scanned > maxScan) break;
-      const rel = k.subarray(p.length);
-      if (items.length >= limit) {
-        // Past the page: remember where the next one starts, then only count (if asked).
-        if (!nextKey) {
-          const item = await map(rel, v);
+    // Batched reads, and no await for maps that answer synchronously (most do).
+    const it = this.db.iterator({ gte, lt, reverse, ...VIEW });
+    try {
+      scan: for (;;) {
+        const batch = await it.nextv(256);
+        if (batch.length === 0) break;
+        for (const [k, v] of batch as [Uint8Array, Uint8Array][]) {
+          if (++scanned > maxScan) break scan;
+          const rel = k.subarray(p.length);
+          const m = map(rel, v);
+          const item = m instanceof Promise ? await m : m;
           if (item === undefined) continue;
-          nextKey = Uint8Array.from(rel);
-          seen++;
-          if (!countTotal) break;
-          continue;
+          if (items.length >= limit) {
+            // Past the page: remember where the next one starts, then only count (if asked).
+            if (!nextKey) nextKey = Uint8Array.from(rel);
+            seen++;
+            if (!countTotal) break scan;
+            continue;
+          }
+          if (seen++ < offset) continue;
+          items.push(item);
         }
-        if ((await map(rel, v)) !== undefined) seen++;
-        continue;
       }
-      const item = await map(rel, v);
-      if (item === undefined) continue;
-      if (seen++ < offset) continue;
-      items.push(item);
+    } finally {
+      await it.close();
     }
     return { items, pagination: { next_key: nextKey ? Buffer.from(nextKey).toString('base64') : null, total: countTotal ? String(seen) : '0' } };
   }
