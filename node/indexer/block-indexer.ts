@@ -4,14 +4,15 @@
 // that block writes wait for, so an answer and the height it reports as "as of" always agree.
 import type { AbstractLevel } from 'abstract-level';
 import { TxIndexer, DEFAULT_INDEX_EXCLUDE, TX_INDEX_FORMAT, type IndexedTxRecord } from './tx-indexer.ts';
-import { readBlockEvents } from './views/event-reader.ts';
-import { BlockWriter, ReadCache, ViewReader, ViewWriter, viewPrefix, PageRequestError, type DB, type PageRequest } from './views/kv.ts';
+import { readBlockEvents, resultsAppHash } from './views/event-reader.ts';
+import { BlockWriter, ReadCache, ViewReader, ViewWriter, viewPrefix, PageRequestError, cat, u64, type DB, type PageRequest } from './views/kv.ts';
 import { VIEWS } from './views/registry.ts';
 import type { BlockSummary, QueryContext, View, ViewEvent } from './views/view.ts';
 import { encodeBlockResults } from '../store/results-codec.ts';
 
 const LAST = Uint8Array.of(0x4c); // 'L' -> last indexed height (shared with the tx index)
 const VERSION = Uint8Array.of(0x56); // 'V' -> format (tx index format + view versions)
+const APP_HASH = Uint8Array.of(0x48); // 'H' height(8) -> the block's state root (which chain this index is of)
 const VIEW = { keyEncoding: 'view', valueEncoding: 'view' } as const;
 
 /** Shared/exclusive lock: queries share it, a block's batch write takes it alone. */
@@ -113,8 +114,17 @@ export class BlockIndexer {
   private writing: Promise<unknown> = Promise.resolve();
 
   private async indexOne(height: bigint, txs: readonly Uint8Array[], resultsBytes: Uint8Array): Promise<BlockSummary> {
-    // Views fold events into counters, so a block must be indexed exactly once, in order.
-    if (height <= this.height) return { height };
+    // Views fold events into counters, so a block must be indexed exactly once, in order. A block
+    // already indexed is skipped — unless its state root differs from the one recorded: then this
+    // index belongs to another chain (a data directory replaced without its index.db).
+    if (height <= this.height) {
+      const recorded = await this.db.get(cat(APP_HASH, u64(height)), VIEW);
+      const now = resultsAppHash(resultsBytes);
+      if (recorded && now.length && Buffer.compare(Buffer.from(recorded), Buffer.from(now)) !== 0) {
+        throw new Error(`the index holds another chain's block ${height} (state roots differ): delete the index directory (data/index.db) and restart to rebuild it`);
+      }
+      return { height };
+    }
     if (this.height !== 0n && height !== this.height + 1n) throw new Error(`index is at height ${this.height}; cannot index block ${height} before ${this.height + 1n}`);
     const batch = this.db.batch();
     this.tx.writeBlock(batch, height, txs, resultsBytes);
@@ -138,6 +148,8 @@ export class BlockIndexer {
     const hb = Buffer.allocUnsafe(8);
     hb.writeBigUInt64BE(height, 0);
     batch.put(LAST, hb, VIEW);
+    const appHash = resultsAppHash(resultsBytes);
+    if (appHash.length) batch.put(cat(APP_HASH, hb), appHash, VIEW);
     try {
       await this.lock.write(async () => {
         await batch.write();

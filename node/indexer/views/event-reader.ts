@@ -124,3 +124,19 @@ export function readBlockEvents(results: Uint8Array, wanted: ReadonlySet<string>
   }
   return blockEvents.length ? txEvents.concat(blockEvents) : txEvents;
 }
+
+/** The app_hash field of encoded BlockResults (the state root after the block), or empty. */
+export function resultsAppHash(results: Uint8Array): Uint8Array {
+  const buf = asBuffer(results);
+  let hash: Uint8Array = new Uint8Array();
+  P = 0;
+  while (P < buf.length) {
+    const tag = rv(buf, buf.length);
+    if (tag === 0x22) {
+      const len = rv(buf, buf.length);
+      hash = buf.subarray(P, P + len);
+      P += len;
+    } else skip(buf, buf.length, tag & 7);
+  }
+  return hash;
+}

@@ -258,7 +258,8 @@ test('a block is one batch with the tx index; blocks index once, in order; a reb
   let first: string[] = [];
   await withIndex(async (ix, db) => {
     for (const [h, txs, fin] of blocks) await block(ix, h, txs, fin);
-    await block(ix, 2n, [[reg(9, 'z')]]); // already indexed: ignored
+    await ix.indexEncodedBlock(2n, [Buffer.from('tx-2-0')], encodeBlockResults(2n, [ok([reg(9, 'z')])], [], new Uint8Array(32))); // already indexed (same state root): ignored
+    await assert.rejects(ix.indexEncodedBlock(2n, [], encodeBlockResults(2n, [], [], new Uint8Array(32).fill(7))), /another chain's block 2/);
     await assert.rejects(block(ix, 5n, []), /before 4/);
     assert.equal(await ix.lastHeight(), 3n);
     assert.equal((await ix.getByHash(Buffer.from(sha256(Buffer.from('tx-2-1'))).toString('hex')))?.height, 2n);
