@@ -149,8 +149,8 @@ async function overviewPage(root) {
       card('Devices', num(d.total), `${num(d.located)} located · ${num(d.banned)} banned · ${num(d.deactivated)} off`, { id: 'card-devices' }),
       card('By sector', Object.values(d.by_sector).map(Number).join(' / '), 'coverage / storage / compute / sensor'),
       card('Coverage', num(o.coverage.occupied_cells_by_resolution['8']), `occupied res-8 hexes · ${num(o.coverage.occupied_cells_by_resolution['5'])} at res 5`),
-      o.sources.proofs ? card('Proofs', `${num(p.valid)} ✓ / ${num(p.invalid)} ✗`, `current epoch ${p.current_epoch ?? '—'}`) : card('Proofs', '—', 'no data yet: proofs module not on this chain', { 'data-empty': 'true' }),
-      o.sources.earnings ? card('Emitted', dpin(e.minted, 0), `demand burn ${dpin(e.credits_burned, 0)}`) : card('Emitted', '—', 'no data yet: rewards module not on this chain', { 'data-empty': 'true' }),
+      o.sources.proofs || BigInt(p.valid) + BigInt(p.invalid) > 0n ? card('Proofs', `${num(p.valid)} ✓ / ${num(p.invalid)} ✗`, `current epoch ${p.current_epoch ?? '—'}`) : card('Proofs', '—', 'no data yet: proofs module not on this chain', { 'data-empty': 'true' }),
+      o.sources.earnings || BigInt(e.epochs_closed) > 0n ? card('Emitted', dpin(e.minted, 0), `demand burn ${dpin(e.credits_burned, 0)}`) : card('Emitted', '—', 'no data yet: rewards module not on this chain', { 'data-empty': 'true' }),
       card('Fees burned', dpin(e.device_fees_burned, 2), 'device registration and location fees'),
     );
     const blocks = recent.blocks;
@@ -384,7 +384,7 @@ async function economicsPage(root) {
       tbl.replaceChildren();
     } else {
       chart.replaceChildren(h('div', { class: 'chart' }, barChart({
-        bars: rows.map((r) => ({ x: r.epoch, y: Number(BigInt(r.minted)) / 1e6 })), line: rows.map((r) => ({ x: r.epoch, y: Number(BigInt(r.credits_burned)) / 1e6 })), yLabel: 'DPIN emitted', lineLabel: 'DPIN burned (demand)',
+        bars: rows.map((r) => ({ x: r.epoch, y: Number(BigInt(r.minted)) / 1e6 })), line: rows.map((r) => ({ x: r.epoch, y: Number(BigInt(r.credits_burned)) / 1e6 })), yLabel: 'DPIN emitted (bars)', lineLabel: 'DPIN burned by demand (line)', sameAxis: true,
       })));
       tbl.replaceChildren(table([
         { label: 'Epoch', key: 'epoch', num: true }, { label: 'Emitted', render: (r) => dpin(r.minted, 2), num: true }, { label: 'Demand burn', render: (r) => dpin(r.credits_burned, 2), num: true },

@@ -19,12 +19,13 @@ const nice = (v) => {
  * bars: [{x: label, y: number, color?}], line?: [{x, y}] drawn against its own axis.
  * Returns an <svg>. Labels thin out to about 12 along the x axis.
  */
-export function barChart({ bars, line, height = 220, width = 900, yLabel = '', lineLabel = '', barColor = '#4fc3f7', lineColor = '#ffb74d' }) {
+export function barChart({ bars, line, height = 220, width = 900, yLabel = '', lineLabel = '', barColor = '#4fc3f7', lineColor = '#ffb74d', sameAxis = false }) {
   const svg = el('svg', { viewBox: `0 0 ${width} ${height}`, role: 'img' });
-  const pad = { l: 56, r: line ? 56 : 12, t: 14, b: 28 };
+  const pad = { l: 56, r: line && !sameAxis ? 56 : 12, t: 26, b: 28 };
   const w = width - pad.l - pad.r;
   const h = height - pad.t - pad.b;
-  const maxY = nice(Math.max(0, ...bars.map((b) => b.y)));
+  // sameAxis: bars and line are the same quantity (e.g. DPIN emitted vs DPIN burned), one scale.
+  const maxY = nice(Math.max(0, ...bars.map((b) => b.y), ...(sameAxis && line ? line.map((p) => p.y) : [])));
   const n = Math.max(bars.length, 1);
   const bw = w / n;
   for (let i = 0; i <= 4; i++) {
@@ -43,13 +44,13 @@ export function barChart({ bars, line, height = 220, width = 900, yLabel = '', l
     if (i % every) return;
     svg.append(el('text', { x: pad.l + i * bw + bw / 2, y: height - 8, 'text-anchor': 'middle', fill: '#8494a5', 'font-size': 11 }, String(b.x)));
   });
-  if (yLabel) svg.append(el('text', { x: 4, y: 10, fill: '#8494a5', 'font-size': 11 }, yLabel));
+  if (yLabel) svg.append(el('text', { x: 4, y: 12, fill: sameAxis ? barColor : '#8494a5', 'font-size': 11 }, yLabel));
   if (line && line.length) {
-    const maxL = nice(Math.max(0, ...line.map((p) => p.y)));
+    const maxL = sameAxis ? maxY : nice(Math.max(0, ...line.map((p) => p.y)));
     const pts = line.map((p, i) => `${pad.l + i * bw + bw / 2},${pad.t + h - (h * Math.max(0, p.y)) / maxL}`).join(' ');
     svg.append(el('polyline', { points: pts, fill: 'none', stroke: lineColor, 'stroke-width': 2 }));
-    for (let i = 0; i <= 4; i++) svg.append(el('text', { x: pad.l + w + 6, y: pad.t + h - (h * i) / 4 + 4, fill: lineColor, 'font-size': 11 }, fmtShort((maxL * i) / 4)));
-    if (lineLabel) svg.append(el('text', { x: width - 4, y: 10, 'text-anchor': 'end', fill: lineColor, 'font-size': 11 }, lineLabel));
+    if (!sameAxis) for (let i = 0; i <= 4; i++) svg.append(el('text', { x: pad.l + w + 6, y: pad.t + h - (h * i) / 4 + 4, fill: lineColor, 'font-size': 11 }, fmtShort((maxL * i) / 4)));
+    if (lineLabel) svg.append(el('text', { x: width - 4, y: 12, 'text-anchor': 'end', fill: lineColor, 'font-size': 11 }, lineLabel));
   }
   return svg;
 }
