@@ -5,13 +5,14 @@
 import type { AbstractLevel } from 'abstract-level';
 import { TxIndexer, DEFAULT_INDEX_EXCLUDE, TX_INDEX_FORMAT, type IndexedTxRecord } from './tx-indexer.ts';
 import { readBlockEvents, resultsAppHash } from './views/event-reader.ts';
-import { BlockWriter, ReadCache, ViewReader, ViewWriter, viewPrefix, PageRequestError, cat, u64, type DB, type PageRequest } from './views/kv.ts';
+import { BlockWriter, ReadCache, ViewReader, ViewWriter, viewPrefix, PageRequestError, cat, u64, str, jsonBytes, parseJson, type DB, type PageRequest } from './views/kv.ts';
 import { VIEWS } from './views/registry.ts';
 import type { BlockSummary, QueryContext, View, ViewEvent } from './views/view.ts';
 import { encodeBlockResults } from '../store/results-codec.ts';
 
 const LAST = Uint8Array.of(0x4c); // 'L' -> last indexed height (shared with the tx index)
 const VERSION = Uint8Array.of(0x56); // 'V' -> format (tx index format + view versions)
+const VIEW_ERRORS = Uint8Array.of(0x45); // 'E' lp(view) -> the last error of that view
 const APP_HASH = Uint8Array.of(0x48); // 'H' height(8) -> the block's state root (which chain this index is of)
 const VIEW = { keyEncoding: 'view', valueEncoding: 'view' } as const;
 
@@ -59,6 +60,15 @@ export interface ViewAnswer {
   as_of_height: string;
   /** undefined = not found (404). */
   result: unknown;
+}
+
+/** A view that failed on a block (it lost that block's writes; see indexOne). */
+export interface ViewError {
+  view: string;
+  height: string;
+  message: string;
+  count: number;
+  first_height: string;
 }
 
 export function indexFormat(views: readonly View[] = VIEWS): string {
@@ -130,7 +140,7 @@ export class BlockIndexer {
     this.tx.writeBlock(batch, height, txs, resultsBytes);
     const summary: BlockSummary = { height };
     const events = readBlockEvents(resultsBytes, this.wantedTypes);
-    const writer = new BlockWriter(this.db, height, this.cache);
+    const writers: BlockWriter[] = [];
     if (events.length) {
       const perView = new Map<View, ViewEvent[]>();
       for (const e of events) for (const v of this.wanted.get(e.type)!) {
@@ -138,13 +148,32 @@ export class BlockIndexer {
         list.push(e);
         perView.set(v, list);
       }
-      // In registry order, so a block always folds the same way.
+      // In registry order, so a block always folds the same way. Each view writes through its own
+      // overlay: a view that fails on a block (an event it cannot read) loses that block's writes
+      // and records the error, and the tx index and the other views go on — one view's bug must
+      // not stop tx_search or the rest of the index.
       for (const v of this.views) {
         const evs = perView.get(v);
-        if (evs) await v.apply(new ViewWriter(writer, viewPrefix(v.name)), evs, summary);
+        if (!evs) continue;
+        const w = new BlockWriter(this.db, height, this.cache);
+        const part: BlockSummary = { height };
+        try {
+          await v.apply(new ViewWriter(w, viewPrefix(v.name)), evs, part);
+        } catch (err) {
+          const message = (err as Error).message;
+          const key = cat(VIEW_ERRORS, str(v.name));
+          const prev = parseJson<ViewError>(await this.db.get(key, VIEW));
+          batch.put(key, jsonBytes({ view: v.name, height: height.toString(), message, count: (prev?.count ?? 0) + 1, first_height: prev?.first_height ?? height.toString() } satisfies ViewError), VIEW);
+          (summary.viewErrors ??= []).push({ view: v.name, message });
+          continue;
+        }
+        writers.push(w);
+        if (part.proofs) summary.proofs = part.proofs;
+        if (part.checkpoint) summary.checkpoint = part.checkpoint;
+        if (part.totals) summary.totals = { ...summary.totals, ...part.totals };
       }
     }
-    writer.flush(batch);
+    for (const w of writers) w.flush(batch);
     const hb = Buffer.allocUnsafe(8);
     hb.writeBigUInt64BE(height, 0);
     batch.put(LAST, hb, VIEW);
@@ -159,13 +188,22 @@ export class BlockIndexer {
       this.cache.clear(); // reads done for the failed block may describe a state that never landed
       throw err;
     }
-    writer.committed();
+    for (const w of writers) w.committed();
     return summary;
   }
 
   /** Indexes decoded records (tests, tools). */
   async indexBlock(height: bigint, txs: readonly IndexedTxRecord[]): Promise<BlockSummary> {
     return this.indexEncodedBlock(height, txs.map((t) => t.tx), encodeBlockResults(height, txs.map((t) => t.result), [], new Uint8Array()));
+  }
+
+  /** Indexed height, views and their versions, and any view's recorded failure. */
+  async status(): Promise<{ height: string; views: { name: string; version: number; events: readonly string[]; error: ViewError | null }[] }> {
+    return this.lock.read(async () => {
+      const views = [];
+      for (const v of this.views) views.push({ name: v.name, version: v.version, events: v.events, error: parseJson<ViewError>(await this.db.get(cat(VIEW_ERRORS, str(v.name)), VIEW)) ?? null });
+      return { height: this.height.toString(), views };
+    });
   }
 
   getByHash(hash: string) {

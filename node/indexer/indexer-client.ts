@@ -3,7 +3,7 @@
 // there, so after a crash the index is at a block boundary and the node re-indexes what it missed.
 import { Worker } from 'node:worker_threads';
 import type { IndexedTxRecord } from './tx-indexer.ts';
-import type { ViewAnswer } from './block-indexer.ts';
+import type { ViewAnswer, ViewError } from './block-indexer.ts';
 import type { BlockSummary } from './views/view.ts';
 import type { PageRequest } from './views/kv.ts';
 
@@ -15,6 +15,8 @@ export interface TxIndex {
   search(query: string, page: number, perPage: number, orderBy?: 'asc' | 'desc'): Promise<{ txs: IndexedTxRecord[]; totalCount: number }>;
   /** `<view>.<query>` (views/registry.ts) as of the last indexed block. */
   query(name: string, params: Record<string, string | undefined>, page?: PageRequest): Promise<ViewAnswer>;
+  /** Indexed height, views (name, version, events) and any view's recorded failure. */
+  status(): Promise<{ height: string; views: { name: string; version: number; events: readonly string[]; error: ViewError | null }[] }>;
   /** Several view queries as of one height. */
   queryMany(reqs: { name: string; params?: Record<string, string | undefined>; page?: PageRequest }[]): Promise<{ as_of_height: string; results: unknown[] }>;
   /** Called after each block is indexed (metrics, live dashboard); returns an unsubscribe. */
@@ -127,6 +129,10 @@ export class IndexerClient implements TxIndex {
 
   query(name: string, params: Record<string, string | undefined>, page: PageRequest = {}): Promise<ViewAnswer> {
     return this.call<ViewAnswer>('query', name, params, page);
+  }
+
+  status() {
+    return this.call<{ height: string; views: { name: string; version: number; events: readonly string[]; error: ViewError | null }[] }>('status');
   }
 
   queryMany(reqs: { name: string; params?: Record<string, string | undefined>; page?: PageRequest }[]) {

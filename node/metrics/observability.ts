@@ -114,9 +114,14 @@ export async function startObservability(node: ObservedNode, opts: { metricsList
       if (s.lastCommitRound > 0) extraRounds.inc({}, s.lastCommitRound);
     }
   });
+  const viewErrors = reg.counter('depin_index_view_errors_total', 'Blocks a view failed on (it lost their writes; the tx index and other views did not).', ['view']);
   const unsubscribe = node.indexer.onBlockIndexed((summary) => {
     indexHeight = Number(summary.height);
     for (const p of summary.proofs ?? []) proofs.inc({ outcome: p.outcome, reason: p.reason }, p.count);
+    for (const e of summary.viewErrors ?? []) {
+      viewErrors.inc({ view: e.view });
+      node.log(`index: view ${e.view} failed on block ${summary.height}: ${e.message}`);
+    }
   });
 
   /** Figures read from the index at scrape time (always exact, also right after a restart). */

@@ -9,7 +9,6 @@ import { codec } from '../../chain/codec/proto.ts';
 import type { QueryRequest, QueryResult } from '../../chain/app.ts';
 import type { TxIndex } from '../indexer/indexer-client.ts';
 import type { PageRequest } from '../indexer/views/kv.ts';
-import { VIEWS } from '../indexer/views/registry.ts';
 import type { BlockStore } from '../store/block-store.ts';
 import type { ChainStats } from '../metrics/chain-stats.ts';
 import type { QueueTimes } from '../metrics/queue-times.ts';
@@ -145,12 +144,12 @@ export function depinRoutes(node: DepinRestNode, obs: RestObservers = {}): Handl
   const routes: HandlerRoute[] = [
     {
       path: `${PREFIX}/status`,
-      summary: 'Index status: indexed height, node height, views and whether the modules feeding them are part of this chain',
+      summary: 'Index status: indexed height, node height, views (with any recorded failure) and whether the modules feeding them are part of this chain',
       tag: 'depin.indexer',
       response: obj({ node_height: { type: 'string' }, views: arr(), sources: { type: 'object', additionalProperties: { type: 'boolean' } } }),
       async handle() {
-        const h = await node.indexer.lastHeight();
-        return { body: { as_of_height: h.toString(), node_height: node.blocks.height().toString(), views: VIEWS.map((v) => ({ name: v.name, version: v.version, events: v.events })), sources: sources() }, height: h };
+        const st = await node.indexer.status();
+        return { body: { as_of_height: st.height, node_height: node.blocks.height().toString(), views: st.views, sources: sources() }, height: st.height };
       },
     },
     {

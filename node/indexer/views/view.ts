@@ -18,6 +18,8 @@ export interface BlockSummary {
   checkpoint?: { number: bigint; height: bigint; ackedAt: bigint };
   /** Counters a view wants exported as-is (e.g. devices registered so far). */
   totals?: Record<string, bigint>;
+  /** Views that failed on this block (they lost its writes; the rest of the index did not). */
+  viewErrors?: { view: string; message: string }[];
 }
 
 /** Query parameters as strings (path params and the URL query), plus parsed pagination. */

@@ -244,6 +244,25 @@ test('proofs, economics and checkpoints views from their modules\' events', asyn
   });
 });
 
+test('a view failing on a block loses that block\'s writes and records why; the tx index and other views go on', async () => {
+  await withIndex(async (ix) => {
+    await block(ix, 1n, [[reg(1, 'a')]]);
+    // a verdict whose device id is not a number: the proofs view cannot read it
+    const s = await block(ix, 2n, [[event('proof_verdict', { proof_id: '1', device_id: 'x', valid: 'true', reason: '0', units: '1' })], [reg(2, 'b')]]);
+    assert.deepEqual(s.viewErrors?.map((e) => e.view), ['proofs']);
+    assert.equal(await ix.lastHeight(), 2n);
+    assert.equal(((await ix.query('devices.stats', {})).result as any).total, '2');
+    assert.ok(await ix.getByHash(Buffer.from(sha256(Buffer.from('tx-2-1'))).toString('hex')));
+    const st = await ix.status();
+    const p = st.views.find((v) => v.name === 'proofs')!;
+    assert.deepEqual([p.error?.height, p.error?.count], ['2', 1]);
+    assert.match(p.error!.message, /device_id="x" is not an integer/);
+    assert.equal(st.views.find((v) => v.name === 'devices')!.error, null);
+    await block(ix, 3n, [[event('proof_verdict', { proof_id: '2', device_id: '1', kind: 'coverage/beacon', valid: 'true', reason: '0', units: '5' })]]);
+    assert.equal(((await ix.query('proofs.device', { id: '1' })).result as any).proofs.length, 1, 'the view goes on with the next block');
+  });
+});
+
 test('a block is one batch with the tx index; blocks index once, in order; a rebuild writes the same bytes', async () => {
   const blocks: [bigint, Event[][], Event[]][] = [
     [1n, [[reg(1, 'a')], [reg(2, 'b', 'compute')]], []],
