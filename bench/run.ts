@@ -5,6 +5,7 @@ import { runNodePipelineBench } from './node-pipeline.bench.ts';
 import { runStakingBench } from './staking.bench.ts';
 import { runAnchorBench } from './anchor.bench.ts';
 import { runTestnetBench } from './testnet.bench.ts';
+import { runDashboardBench } from './dashboard.bench.ts';
 import { machine, fmt } from './machine.ts';
 
 console.log(`depin-chain benchmarks on ${machine()}`);
@@ -18,6 +19,7 @@ const np = await runNodePipelineBench(6, 4000);
 const a = await runAnchorBench();
 // 4 validators as processes, with the single-validator figure for the same load in the same run.
 const net = await runTestnetBench({ accounts: 2000, txsPerAccount: 10, blockTimeMs: 500, batch: 50, compareSingle: true });
+const d = await runDashboardBench();
 console.log(`\n# summary`);
 console.log(`4 validators (BFT, libp2p, 4 processes on this machine): ${fmt(net.tps!)} tx/s vs ${fmt(net.singleTps!)} tx/s single-validator; finality p50 ${net.p50!.toFixed(0)} ms, p99 ${net.p99!.toFixed(0)} ms; block interval ${net.blockIntervalMs!.toFixed(0)} ms`);
 console.log(`node pipeline in-process: main thread ${np.admit!.toFixed(0)} + ${np.block!.toFixed(0)} µs/tx (admission + block), whole process ${np.total!.toFixed(0)} µs/tx`);
@@ -26,3 +28,4 @@ console.log(`end-to-end ${fmt(t.tps!)} tx/s = ${((100 * t.tps!) / p.verify!).toF
 await runStakingBench();
 const gas = (x: bigint) => fmt(Number(x));
 console.log(`Ethereum anchor: submitCheckpoint ${Object.entries(a.checkpointGas).map(([n, g]) => `${n} validators ${gas(g.all)} gas (quorum only ${gas(g.quorum)})`).join(', ')}; verifyState ${Object.entries(a.proofs).map(([k, p]) => `${gas(p.memberExec)} execution / ${gas(p.memberTx)} as a tx at ${fmt(Number(k))} keys (depth ${p.memberDepth})`).join(', ')}`);
+console.log(`dashboard with ${fmt(d.devices)} devices indexed: mixed REST p99 ${d.mixedP99.toFixed(0)} ms; ${d.paint.map((x) => `${x.page} first paint ${x.fcp.toFixed(0)} ms, data ${x.dataReady.toFixed(0)} ms`).join('; ')}`);

@@ -2,6 +2,7 @@
 // This is the one place that knows every module; forks of the chain change this file.
 import type { AbstractLevel } from 'abstract-level';
 import { App, type AppOptions } from '../chain/app.ts';
+import type { AppModule } from '../chain/module.ts';
 import { AccountKeeper } from './auth/keeper.ts';
 import { authModule } from './auth/module.ts';
 import { anteHandler, signatureJobs, FEE_COLLECTOR } from './auth/ante.ts';
@@ -17,6 +18,8 @@ import { SlashingKeeper } from './slashing/keeper.ts';
 import { slashingModule } from './slashing/module.ts';
 import { AnchorKeeper } from './anchor/keeper.ts';
 import { anchorModule } from './anchor/module.ts';
+import { RewardsKeeper, MODULE_NAME as REWARDS, ORACLE_BONDS, TREASURY } from './rewards/keeper.ts';
+import { rewardsModule } from './rewards/module.ts';
 
 export interface DepinKeepers {
   auth: AccountKeeper;
@@ -27,13 +30,16 @@ export interface DepinKeepers {
   /** Also the DevicesKeeperI handed to the proofs and rewards modules. */
   devices: DevicesKeeper;
   anchor: AnchorKeeper;
+  /** Also the ProofHooks the proofs module calls (afterProofVerdict / afterProofReversed). */
+  rewards: RewardsKeeper;
 }
 
 export function createKeepers(): DepinKeepers {
   const auth = new AccountKeeper();
   // Module accounts that must not receive plain sends: fees, the staking pools (they must hold
-  // exactly the stake) and the devices bond escrow.
-  const bank = new BankKeeper(auth, [FEE_COLLECTOR, BONDED_POOL, NOT_BONDED_POOL, DEVICES]);
+  // exactly the stake), the devices bond escrow, and the rewards accounts (an unsolicited send
+  // would break "rewards balance = owed + in flight").
+  const bank = new BankKeeper(auth, [FEE_COLLECTOR, BONDED_POOL, NOT_BONDED_POOL, DEVICES, REWARDS, ORACLE_BONDS, TREASURY]);
   const staking = new StakingKeeper(bank, auth);
   const slashing = new SlashingKeeper(staking);
   staking.addHooks(slashing.hooks());
@@ -41,18 +47,29 @@ export function createKeepers(): DepinKeepers {
   const devices = new DevicesKeeper(bank, auth);
   // Checkpoints name the next signing set from the staking module's bonded validators.
   const anchor = new AnchorKeeper({ validators: (ctx) => staking.bondedValidators(ctx).map((v) => ({ consensusPubkey: v.consPubKey, power: v.power })) });
-  return { auth, bank, staking, slashing, feegrant, devices, anchor };
+  // The validators' share of each epoch's emission goes to fee_collector (x/mint style).
+  const rewards = new RewardsKeeper(bank, devices, auth, FEE_COLLECTOR);
+  return { auth, bank, staking, slashing, feegrant, devices, anchor, rewards };
 }
 
-export async function openDepinApp(db: AbstractLevel<any, any, any>, opts: AppOptions = {}): Promise<{ app: App; keepers: DepinKeepers }> {
+export interface DepinAppExtras {
+  /** Modules inserted before rewards (the proofs module goes here: rewards' end block must run
+   * after the end block that records verdicts). Tests use it for a verdict driver. */
+  beforeRewards?: (keepers: DepinKeepers) => AppModule[];
+}
+
+export async function openDepinApp(db: AbstractLevel<any, any, any>, opts: AppOptions = {}, extras: DepinAppExtras = {}): Promise<{ app: App; keepers: DepinKeepers }> {
   const keepers = createKeepers();
   // Order matters: genesis runs in this order (bank funds the pools before staking checks them;
   // staking bonds validators before slashing loads signing infos and before anchor reads the
   // set), begin block runs slashing's liveness/evidence handling, end block runs staking's set
-  // update.
+  // update; rewards comes last, after the module that records proof verdicts (proofs, via
+  // extras.beforeRewards), so an epoch closing in this end block includes them.
   const modules = [
     authModule(keepers.auth), bankModule(keepers.bank), stakingModule(keepers.staking), slashingModule(keepers.slashing),
     feegrantModule(keepers.feegrant), devicesModule(keepers.devices), anchorModule(keepers.anchor),
+    ...(extras.beforeRewards?.(keepers) ?? []),
+    rewardsModule(keepers.rewards),
   ];
   const app = await App.open(db, { modules, ante: anteHandler(keepers), signatureJobs: signatureJobs(keepers) }, opts);
   return { app, keepers };

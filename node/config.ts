@@ -9,8 +9,10 @@ export interface NodeConfig {
   moniker: string;
   /** CometBFT JSON-RPC (HTTP + /websocket). */
   rpcListen: string;
-  /** REST (grpc-gateway style JSON over GET); empty string disables it. */
+  /** REST (grpc-gateway style JSON over GET) and the dashboard; empty string disables it. */
   restListen: string;
+  /** Prometheus metrics (GET /metrics); empty string disables it. */
+  metricsListen: string;
   /** Origins allowed by CORS on the RPC; "*" for browser wallets on any origin. */
   corsAllowedOrigins: string[];
   /** Validator-local minimum gas price for mempool admission. */
@@ -68,6 +70,7 @@ export const DEFAULT_CONFIG: NodeConfig = {
   moniker: 'depin-node',
   rpcListen: '127.0.0.1:26657',
   restListen: '127.0.0.1:1317',
+  metricsListen: '127.0.0.1:26660',
   corsAllowedOrigins: ['*'],
   minGasPrice: '0.0025udpin',
   blockTimeMs: 1000,

@@ -21,6 +21,8 @@ import { paramsToJson as stakingParamsToJson, DEFAULT_STAKING_PARAMS } from '../
 import { POWER_REDUCTION } from '../modules/staking/validator.ts';
 import { defaultSlashingGenesis } from '../modules/slashing/module.ts';
 import type { AnchorGenesis } from '../modules/anchor/module.ts';
+import { defaultRewardsGenesis } from '../modules/rewards/module.ts';
+import { devParams as rewardsDevParams } from '../modules/rewards/params.ts';
 
 export const DEV_CHAIN_ID = 'depin-local-1';
 export const DEV_ACCOUNTS = 10;
@@ -144,6 +146,7 @@ export function makeGenesis(opts: {
       slashing,
       feegrant: { allowances: [] },
       devices: defaultDevicesGenesis(),
+      rewards: defaultRewardsGenesis(),
       // The validator set the anchor contract starts with (and, until staking, the anchor module's
       // validator source): the genesis validators above, by consensus key and power.
       anchor: { params: opts.anchor ?? NO_ANCHOR_PARAMS, validators: [{ pub_key: v.pub_key.value, power: power.toString() }] } satisfies AnchorGenesis,
@@ -190,5 +193,7 @@ export function devGenesis(): GenesisDoc {
     operator: { address: balances[0]!.address, selfBond: DEV_SELF_BOND_UDPIN }, unbondingTime: DEV_UNBONDING_TIME, anchor: DEV_ANCHOR_PARAMS,
   });
   g.app_state.devices = defaultDevicesGenesis({ ...DEVICES_PARAMS, authority: balances[DEV_DEVICES_AUTHORITY_INDEX]!.address }, [devManufacturer()]);
+  // Rewards: 30-block epochs, one oracle is a quorum, dev account 9 is the authority (README).
+  g.app_state.rewards = defaultRewardsGenesis(rewardsDevParams(balances[DEV_DEVICES_AUTHORITY_INDEX]!.address));
   return g;
 }

@@ -16,6 +16,7 @@ import { isValidAddress, fromBech32, toBech32, VALOPER_PREFIX, VALCONS_PREFIX } 
 import { formatDec, parseDec } from '../../chain/dec.ts';
 import { devicesCommands } from './devices-cli.ts';
 import { DEV_ANCHOR_CONFIG } from '../anchor/config.ts';
+import { rewardsCommands } from './rewards-cli.ts';
 
 const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const DEV_HOME = join(REPO_ROOT, '.depind');
@@ -183,10 +184,10 @@ const commands: Record<string, Command> = {
     },
   },
   start: {
-    usage: 'depind start [--home DIR] [--dev] [--rpc.laddr HOST:PORT] [--rest.laddr HOST:PORT] [--p2p.laddr MULTIADDR] [--p2p.persistent_peers ADDRS] [--block-time MS] [--min-gas-price 0.0025udpin] [--eth-rpc URL [--anchor-contract ADDR] | --anvil]',
+    usage: 'depind start [--home DIR] [--dev] [--rpc.laddr HOST:PORT] [--rest.laddr HOST:PORT] [--metrics.laddr HOST:PORT] [--p2p.laddr MULTIADDR] [--p2p.persistent_peers ADDRS] [--block-time MS] [--min-gas-price 0.0025udpin] [--eth-rpc URL [--anchor-contract ADDR] | --anvil]',
     summary: 'Run the node (--dev: project-local home with the development genesis, created on first start; --eth-rpc / --anvil: anchor checkpoints on Ethereum)',
     options: {
-      ...common, dev: { type: 'boolean' }, 'rpc.laddr': { type: 'string' }, 'rest.laddr': { type: 'string' }, 'block-time': { type: 'string' }, 'min-gas-price': { type: 'string' },
+      ...common, dev: { type: 'boolean' }, 'rpc.laddr': { type: 'string' }, 'rest.laddr': { type: 'string' }, 'metrics.laddr': { type: 'string' }, 'block-time': { type: 'string' }, 'min-gas-price': { type: 'string' },
       'p2p.laddr': { type: 'string' }, 'p2p.persistent_peers': { type: 'string' },
       'eth-rpc': { type: 'string' }, 'anchor-contract': { type: 'string' }, anvil: { type: 'boolean' },
     },
@@ -200,6 +201,7 @@ const commands: Record<string, Command> = {
       const overrides: Partial<NodeConfig> = {};
       if (values['rpc.laddr']) overrides.rpcListen = values['rpc.laddr'] as string;
       if (values['rest.laddr'] !== undefined) overrides.restListen = values['rest.laddr'] as string;
+      if (values['metrics.laddr'] !== undefined) overrides.metricsListen = values['metrics.laddr'] as string;
       if (values['block-time']) overrides.blockTimeMs = Number(values['block-time']);
       if (values['min-gas-price']) overrides.minGasPrice = values['min-gas-price'] as string;
       const p2p: Partial<NodeConfig['p2p']> = {};
@@ -212,9 +214,18 @@ const commands: Record<string, Command> = {
       const node = await DepinNode.open({ home, config: overrides });
       const server = new RpcServer(node, node.config.rpcListen);
       const addr = await server.listen(node.config.rpcListen);
+      // Metrics, block stats and queue times, then REST with the index views and the dashboard.
+      const { startObservability } = await import('../metrics/observability.ts');
+      const obs = await startObservability(node, { metricsListen: node.config.metricsListen || undefined }).catch(async (err: Error) => {
+        console.error(`warning: metrics not started on ${node.config.metricsListen}: ${err.message} (set --metrics.laddr)`);
+        return startObservability(node);
+      });
       const { RestServer } = await import('../rest/server.ts');
-      const { restRoutes } = await import('../rest/routes.ts');
-      let rest = node.config.restListen ? new RestServer(node.app, restRoutes, { cors: node.config.corsAllowedOrigins }) : undefined;
+      const { restRoutes, nodeRestRoutes } = await import('../rest/routes.ts');
+      const { dashboardSite } = await import('../dashboard/site.ts');
+      let rest = node.config.restListen
+        ? new RestServer(node.app, restRoutes, { cors: node.config.corsAllowedOrigins, handlers: nodeRestRoutes(node, obs, addr), site: dashboardSite() })
+        : undefined;
       // REST is an extra: a taken port (another local node) disables it with a warning instead of
       // stopping the node.
       const restAddr = await rest?.listen(node.config.restListen).catch((err: Error) => {
@@ -231,6 +242,7 @@ const commands: Record<string, Command> = {
         await anchoring?.stop();
         await server.close();
         await rest?.close();
+        await obs.close();
         await node.stop();
         process.exit(0);
       };
@@ -242,7 +254,9 @@ const commands: Record<string, Command> = {
       running.catch(() => {}); // reported by the await below
       console.log(`depind ${node.chainId} at height ${node.blocks.height()} (home ${home})`);
       console.log(`  CometBFT RPC  http://${addr}  (websocket ws://${addr}/websocket)`);
-      if (restAddr) console.log(`  REST          http://${restAddr}  (GET / lists the routes)`);
+      if (restAddr) console.log(`  REST          http://${restAddr}  (GET / lists the routes, /openapi.json)`);
+      if (restAddr) console.log(`  dashboard     http://${restAddr}/`);
+      if (obs.metricsAddress) console.log(`  metrics       http://${obs.metricsAddress}/metrics`);
       if (values.anvil || values['eth-rpc'] || node.config.anchor?.enabled) {
         const { startAnchoring } = await import('../anchor/start.ts');
         try {
@@ -675,12 +689,8 @@ function bankBalanceKey(address: string, denom: string): Uint8Array {
 }
 
 // Devices and fee grant commands live in their own file; they share this file's helpers.
-Object.assign(commands, devicesCommands({
-  defaultHome,
-  usageError: (m) => new UsageError(m),
-  print,
-  defaultNode: DEFAULT_NODE,
-}));
+const cliHelpers = { defaultHome, usageError: (m: string) => new UsageError(m), print, defaultNode: DEFAULT_NODE };
+Object.assign(commands, devicesCommands(cliHelpers), rewardsCommands(cliHelpers));
 
 function help(): string {
   const lines = Object.entries(commands).map(([name, c]) => `  ${name.padEnd(38)} ${c.summary}`);

@@ -1,16 +1,36 @@
-// The node's handle on the tx index running in a worker thread (indexer-thread.ts); same methods
-// as TxIndexer. Index writes are ordered (one message queue) and each block is one atomic batch
+// The node's handle on the index running in a worker thread (indexer-thread.ts): the tx index
+// and the views. Index writes are ordered (one message queue) and each block is one atomic batch
 // there, so after a crash the index is at a block boundary and the node re-indexes what it missed.
 import { Worker } from 'node:worker_threads';
 import type { IndexedTxRecord } from './tx-indexer.ts';
+import type { ViewAnswer, ViewError } from './block-indexer.ts';
+import type { BlockSummary } from './views/view.ts';
+import type { PageRequest } from './views/kv.ts';
 
 export interface TxIndex {
-  indexBlock(height: bigint, txs: IndexedTxRecord[]): Promise<void>;
-  indexEncodedBlock(height: bigint, txs: Uint8Array[], resultsBytes: Uint8Array): Promise<void>;
+  indexBlock(height: bigint, txs: IndexedTxRecord[]): Promise<unknown>;
+  indexEncodedBlock(height: bigint, txs: Uint8Array[], resultsBytes: Uint8Array): Promise<unknown>;
   lastHeight(): Promise<bigint>;
   getByHash(hash: string): Promise<IndexedTxRecord | undefined>;
   search(query: string, page: number, perPage: number, orderBy?: 'asc' | 'desc'): Promise<{ txs: IndexedTxRecord[]; totalCount: number }>;
+  /** `<view>.<query>` (views/registry.ts) as of the last indexed block. */
+  query(name: string, params: Record<string, string | undefined>, page?: PageRequest): Promise<ViewAnswer>;
+  /** Indexed height, views (name, version, events) and any view's recorded failure. */
+  status(): Promise<{ height: string; views: { name: string; version: number; events: readonly string[]; error: ViewError | null }[] }>;
+  /** Several view queries as of one height. */
+  queryMany(reqs: { name: string; params?: Record<string, string | undefined>; page?: PageRequest }[]): Promise<{ as_of_height: string; results: unknown[] }>;
+  /** Called after each block is indexed (metrics, live dashboard); returns an unsubscribe. */
+  onBlockIndexed(listener: (s: BlockSummary) => void): () => void;
   close(): Promise<void>;
+}
+
+/** A failed view query, with the HTTP status the REST layer should answer with. */
+export class IndexQueryError extends Error {
+  readonly status: number;
+  constructor(message: string, status: number) {
+    super(message);
+    this.status = status;
+  }
 }
 
 /** Concatenated txs and their end offsets (what indexer-thread.ts unpacks). */
@@ -41,6 +61,7 @@ export function unpackTxs(packed: Uint8Array, offsets: Uint32Array): Uint8Array[
 export class IndexerClient implements TxIndex {
   private readonly worker: Worker;
   private readonly pending = new Map<number, { resolve: (v: any) => void; reject: (e: Error) => void }>();
+  private readonly listeners = new Set<(s: BlockSummary) => void>();
   private nextId = 0;
   private readonly ready: Promise<void>;
 
@@ -48,12 +69,12 @@ export class IndexerClient implements TxIndex {
     this.worker = new Worker(new URL('./indexer-thread.ts', import.meta.url), { workerData: { path, exclude } });
     this.ready = new Promise((resolve, reject) => {
       this.worker.once('error', reject);
-      this.worker.on('message', (m: { ready?: boolean; id: number; result?: unknown; error?: { message: string } }) => {
+      this.worker.on('message', (m: { ready?: boolean; id: number; result?: unknown; error?: { message: string; status?: number } }) => {
         if (m.ready) return resolve();
         const p = this.pending.get(m.id);
         if (!p) return;
         this.pending.delete(m.id);
-        if (m.error) p.reject(new Error(m.error.message));
+        if (m.error) p.reject(m.error.status ? new IndexQueryError(m.error.message, m.error.status) : new Error(m.error.message));
         else p.resolve(m.result);
       });
     });
@@ -72,15 +93,26 @@ export class IndexerClient implements TxIndex {
     });
   }
 
-  indexBlock(height: bigint, txs: IndexedTxRecord[]): Promise<void> {
-    return this.call('indexBlock', height, txs);
+  private notify(s: BlockSummary): BlockSummary {
+    for (const l of this.listeners) {
+      try {
+        l(s);
+      } catch {
+        /* a listener's failure is its own */
+      }
+    }
+    return s;
   }
 
-  indexEncodedBlock(height: bigint, txs: Uint8Array[], resultsBytes: Uint8Array): Promise<void> {
+  async indexBlock(height: bigint, txs: IndexedTxRecord[]): Promise<BlockSummary> {
+    return this.notify(await this.call<BlockSummary>('indexBlock', height, txs));
+  }
+
+  async indexEncodedBlock(height: bigint, txs: Uint8Array[], resultsBytes: Uint8Array): Promise<BlockSummary> {
     // One packed buffer instead of an array of txs: each tx is usually a view into an 8 KiB pooled
     // ArrayBuffer, and structured clone would copy that whole ArrayBuffer for every tx.
     const { packed, offsets } = packTxs(txs);
-    return this.call('indexPackedBlock', height, packed, offsets, resultsBytes);
+    return this.notify(await this.call<BlockSummary>('indexPackedBlock', height, packed, offsets, resultsBytes));
   }
 
   lastHeight(): Promise<bigint> {
@@ -93,6 +125,23 @@ export class IndexerClient implements TxIndex {
 
   search(query: string, page: number, perPage: number, orderBy: 'asc' | 'desc' = 'asc') {
     return this.call<{ txs: IndexedTxRecord[]; totalCount: number }>('search', query, page, perPage, orderBy);
+  }
+
+  query(name: string, params: Record<string, string | undefined>, page: PageRequest = {}): Promise<ViewAnswer> {
+    return this.call<ViewAnswer>('query', name, params, page);
+  }
+
+  status() {
+    return this.call<{ height: string; views: { name: string; version: number; events: readonly string[]; error: ViewError | null }[] }>('status');
+  }
+
+  queryMany(reqs: { name: string; params?: Record<string, string | undefined>; page?: PageRequest }[]) {
+    return this.call<{ as_of_height: string; results: unknown[] }>('queryMany', reqs);
+  }
+
+  onBlockIndexed(listener: (s: BlockSummary) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
   }
 
   async close(): Promise<void> {

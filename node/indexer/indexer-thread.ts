@@ -1,17 +1,18 @@
-// Worker thread that owns the tx index (its own LevelDB directory): building index keys and
-// writing them is a large share of per-tx work, and here it runs on the second core instead of the
-// thread that executes blocks. Requests are plain messages: {id, method, args} -> {id, result|error}.
+// Worker thread that owns the index (its own LevelDB directory): the tx index and the views
+// (block-indexer.ts). Building index keys and writing them is a large share of per-tx work, and
+// here it runs on the second core instead of the thread that executes blocks; view queries are
+// answered here too. Requests are plain messages: {id, method, args} -> {id, result|error}.
 import { parentPort, workerData } from 'node:worker_threads';
 import { Level } from 'level';
-import { TxIndexer } from './tx-indexer.ts';
+import { BlockIndexer, ViewQueryError } from './block-indexer.ts';
 import { unpackTxs } from './indexer-client.ts';
 
 const db = new Level<Uint8Array, Uint8Array>(workerData.path as string, { keyEncoding: 'view', valueEncoding: 'view' });
 await db.open();
-const indexer = new TxIndexer(db, workerData.exclude as string[] | undefined);
+const indexer = new BlockIndexer(db, { exclude: workerData.exclude as string[] | undefined });
 await indexer.init();
 
-type Req = { id: number; method: 'indexBlock' | 'indexEncodedBlock' | 'indexPackedBlock' | 'lastHeight' | 'getByHash' | 'search' | 'close'; args: unknown[] };
+type Req = { id: number; method: 'indexBlock' | 'indexEncodedBlock' | 'indexPackedBlock' | 'lastHeight' | 'getByHash' | 'search' | 'query' | 'queryMany' | 'status' | 'close'; args: unknown[] };
 
 parentPort!.on('message', async (req: Req) => {
   try {
@@ -27,7 +28,8 @@ parentPort!.on('message', async (req: Req) => {
     }
     parentPort!.postMessage({ id: req.id, result });
   } catch (err) {
-    parentPort!.postMessage({ id: req.id, error: { message: (err as Error).message, page: (err as Error).name === 'PageError' } });
+    const e = err as Error;
+    parentPort!.postMessage({ id: req.id, error: { message: e.message, page: e.name === 'PageError', status: err instanceof ViewQueryError ? err.status : undefined } });
   }
 });
 parentPort!.postMessage({ ready: true });

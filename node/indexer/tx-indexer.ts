@@ -2,7 +2,7 @@
 // indexed event attribute's value as a per-block posting list, in LevelDB. One atomic batch per
 // block also records the last indexed height, so a crash leaves the index before or after a
 // block, and re-indexing is idempotent.
-import type { AbstractLevel } from 'abstract-level';
+import type { AbstractLevel, AbstractChainedBatch } from 'abstract-level';
 import { codec, i64 } from '../../chain/codec/proto.ts';
 import { sha256 } from '../../chain/crypto/hash.ts';
 import { encodeBlockResults, forEachIndexedAttribute, txResultSpans } from '../store/results-codec.ts';
@@ -45,6 +45,8 @@ const T_ATTR = 0x61; // 'a' len key, key, len value, value, height(8) -> u32 BE 
 const LAST = Uint8Array.of(0x4c); // 'L' -> last indexed height
 const VERSION = Uint8Array.of(0x56); // 'V' -> format version
 const FORMAT = 2;
+/** Format of the tx index's own keys (block-indexer.ts adds the views' versions). */
+export const TX_INDEX_FORMAT = FORMAT;
 
 function u64(v: bigint): Uint8Array {
   const b = new Uint8Array(8);
@@ -170,11 +172,19 @@ export class TxIndexer {
    * block boundary and re-indexing a block writes the same keys again.
    */
   async indexEncodedBlock(height: bigint, txs: readonly Uint8Array[], resultsBytes: Uint8Array): Promise<void> {
+    // A native chained batch: each put goes straight to LevelDB (the array form clones every op).
+    const batch = this.db.batch();
+    this.writeBlock(batch, height, txs, resultsBytes);
+    batch.put(LAST, u64(height), VIEW);
+    await batch.write();
+  }
+
+  /** Adds a block's tx records and attribute postings to `batch` (the caller records the height
+   * and writes the batch: block-indexer.ts adds the views to the same batch). */
+  writeBlock(batch: AbstractChainedBatch<any, Uint8Array, Uint8Array>, height: bigint, txs: readonly Uint8Array[], resultsBytes: Uint8Array): void {
     const results = Buffer.isBuffer(resultsBytes) ? resultsBytes : Buffer.from(resultsBytes.buffer, resultsBytes.byteOffset, resultsBytes.byteLength);
     const spans = txResultSpans(results);
     if (spans.length !== txs.length) throw new Error(`block ${height}: ${txs.length} txs but ${spans.length} results`);
-    // A native chained batch: each put goes straight to LevelDB (the array form clones every op).
-    const batch = this.db.batch();
     const put = (key: Uint8Array, value: Uint8Array) => batch.put(key, value, VIEW);
     // composite key ("type.key") -> value -> tx indices, all as latin1 strings of raw UTF-8 bytes
     const postings = new Map<string, Map<string, number[]>>();
@@ -215,8 +225,6 @@ export class TxIndexer {
         put(key, value);
       }
     }
-    put(LAST, hb);
-    await batch.write();
   }
 
   /** Indexes decoded records (tests, tools): encodes their results the way the node does. */

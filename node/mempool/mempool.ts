@@ -54,6 +54,9 @@ export class Mempool {
   private bytes = 0;
   private readonly seen: SeenCache;
   private readonly verifier: SigVerifierPool | undefined;
+  /** Called for each pending tx a committed block included, before it leaves the pool (node-local
+   * queue-time metrics: node/metrics/queue-times.ts). */
+  onIncluded: ((tx: MempoolTx) => void) | undefined;
   /** Admissions complete in arrival order, so one account's txs enter with rising sequences. */
   private tail: Promise<unknown> = Promise.resolve();
 
@@ -164,6 +167,7 @@ export class Mempool {
       this.seen.add(hash);
       const tx = this.txs.get(hash);
       if (tx) {
+        this.onIncluded?.(tx);
         this.txs.delete(hash);
         this.bytes -= tx.bytes.length;
         removed++;

@@ -1,20 +1,28 @@
 // A small REST server in the style of the Cosmos SDK's grpc-gateway: GET routes that modules
 // declare (chain/rest-route.ts) are mapped onto ABCI queries, and the protobuf responses are
 // rendered as the SDK's JSON (snake_case, 64-bit integers as strings, bytes as base64, enums by
-// name, Any as {"@type", ...}). Errors come back as {code, message, details} with an HTTP status.
+// name, Any as {"@type", ...}). Routes answered by node code (txs, blocks, node info, the index's
+// views, server-sent events: handler-route.ts) sit in the same table; /openapi.json describes all
+// of them; the dashboard (a static site) is served at / for browsers. Errors come back as
+// {code, message, details} with an HTTP status.
 import { createServer, type IncomingMessage, type ServerResponse, type Server } from 'node:http';
+import { gzip } from 'node:zlib';
 import { camelCase, encodeCanonical, messageToJson } from '../../chain/codec/proto-json.ts';
 import { paginationFrom, type RestRoute } from '../../chain/rest-route.ts';
 import type { QueryRequest, QueryResult } from '../../chain/app.ts';
+import { RestError, parsePage, type HandlerRoute } from './handler-route.ts';
+import { openApiDocument } from './openapi.ts';
 
 export interface Queryable {
   query(req: QueryRequest): QueryResult;
 }
 
-interface Compiled {
-  route: RestRoute;
-  segments: string[];
+/** Files served besides the API (the dashboard). Returns false when the path is not its own. */
+export interface StaticSite {
+  serve(req: IncomingMessage, res: ServerResponse, pathname: string): boolean;
 }
+
+type Compiled = { kind: 'abci'; route: RestRoute; segments: string[]; literal: number } | { kind: 'handler'; route: HandlerRoute; segments: string[]; literal: number };
 
 /** gRPC status codes grpc-gateway puts in the error body. */
 const GRPC = { invalidArgument: 3, notFound: 5, unknown: 2 } as const;
@@ -26,18 +34,42 @@ function classify(r: QueryResult): { http: number; grpc: number } {
   return { http: 400, grpc: GRPC.invalidArgument };
 }
 
+/** Answers at least this long are gzipped for clients that accept it. */
+export const GZIP_MIN = 16 * 1024;
+
+const compile = (path: string) => {
+  const segments = path.split('/').filter(Boolean);
+  return { segments, literal: segments.filter((s) => !s.startsWith('{')).length };
+};
+
 export class RestServer {
   readonly app: Queryable;
   readonly http: Server;
   readonly cors: string[];
   private readonly routes: Compiled[];
+  private readonly site: StaticSite | undefined;
+  private openapi: object | undefined;
 
-  constructor(app: Queryable, routes: readonly RestRoute[], opts: { cors?: string[] } = {}) {
+  constructor(app: Queryable, routes: readonly RestRoute[], opts: { cors?: string[]; handlers?: readonly HandlerRoute[]; site?: StaticSite } = {}) {
     this.app = app;
     this.cors = opts.cors ?? ['*'];
-    this.routes = routes.map((route) => ({ route, segments: route.path.split('/').filter(Boolean) }));
+    this.site = opts.site;
+    this.routes = [
+      ...routes.map((route) => ({ kind: 'abci' as const, route, ...compile(route.path) })),
+      ...(opts.handlers ?? []).map((route) => ({ kind: 'handler' as const, route, ...compile(route.path) })),
+    ];
+    // Literal segments win over parameters (/blocks/latest before /blocks/{height}).
+    this.routes.sort((a, b) => b.literal - a.literal);
     this.http = createServer((req, res) => this.handle(req, res));
     this.http.keepAliveTimeout = 65_000;
+  }
+
+  /** Every route, for `GET /` and the OpenAPI document. */
+  get routeTable(): { abci: RestRoute[]; handlers: HandlerRoute[] } {
+    return {
+      abci: this.routes.flatMap((c) => (c.kind === 'abci' ? [c.route] : [])),
+      handlers: this.routes.flatMap((c) => (c.kind === 'handler' ? [c.route] : [])),
+    };
   }
 
   async listen(address: string): Promise<string> {
@@ -57,7 +89,7 @@ export class RestServer {
     await new Promise<void>((r) => this.http.close(() => r()));
   }
 
-  private match(path: string): { route: RestRoute; params: Record<string, string> } | undefined {
+  private match(path: string): { c: Compiled; params: Record<string, string> } | undefined {
     const parts = path.split('/').filter(Boolean);
     for (const c of this.routes) {
       if (c.segments.length !== parts.length) continue;
@@ -65,15 +97,20 @@ export class RestServer {
       let ok = true;
       for (let i = 0; i < parts.length && ok; i++) {
         const seg = c.segments[i]!;
-        if (seg.startsWith('{') && seg.endsWith('}')) params[seg.slice(1, -1)] = decodeURIComponent(parts[i]!);
-        else ok = seg === parts[i];
+        if (seg.startsWith('{') && seg.endsWith('}')) {
+          try {
+            params[seg.slice(1, -1)] = decodeURIComponent(parts[i]!);
+          } catch {
+            ok = false;
+          }
+        } else ok = seg === parts[i];
       }
-      if (ok) return { route: c.route, params };
+      if (ok) return { c, params };
     }
     return undefined;
   }
 
-  private send(req: IncomingMessage, res: ServerResponse, status: number, body: unknown, height?: bigint): void {
+  private headers(req: IncomingMessage, res: ServerResponse): void {
     const origin = req.headers.origin;
     if (this.cors.includes('*')) res.setHeader('Access-Control-Allow-Origin', '*');
     else if (origin && this.cors.includes(origin)) {
@@ -82,26 +119,65 @@ export class RestServer {
     }
     res.setHeader('Access-Control-Allow-Methods', 'GET, OPTIONS');
     res.setHeader('Access-Control-Allow-Headers', 'Content-Type, Accept, x-cosmos-block-height');
+    res.setHeader('Access-Control-Expose-Headers', 'x-cosmos-block-height');
+  }
+
+  private send(req: IncomingMessage, res: ServerResponse, status: number, body: unknown, height?: bigint | string, serialized?: { text: string; gzip?: Buffer }): void {
+    this.headers(req, res);
     if (height !== undefined) res.setHeader('x-cosmos-block-height', height.toString());
+    const acceptsGzip = /\bgzip\b/.test(String(req.headers['accept-encoding'] ?? ''));
+    if (serialized?.gzip && acceptsGzip) {
+      res.writeHead(status, { 'Content-Type': 'application/json', 'Content-Encoding': 'gzip', Vary: 'Accept-Encoding' }).end(serialized.gzip);
+      return;
+    }
+    // Compact JSON (as grpc-gateway writes it); big answers (coverage cells, long histories) are
+    // gzipped off the event loop when the client accepts it.
+    const text = serialized?.text ?? JSON.stringify(body);
+    if (text.length >= GZIP_MIN && acceptsGzip) {
+      gzip(text, { level: 4 }, (err, gz) => {
+        if (err) {
+          res.writeHead(status, { 'Content-Type': 'application/json' }).end(text);
+          return;
+        }
+        res.writeHead(status, { 'Content-Type': 'application/json', 'Content-Encoding': 'gzip', Vary: 'Accept-Encoding' }).end(gz);
+      });
+      return;
+    }
     res.writeHead(status, { 'Content-Type': 'application/json' });
-    res.end(JSON.stringify(body, null, 2));
+    res.end(text);
   }
 
   private handle(req: IncomingMessage, res: ServerResponse): void {
-    const url = new URL(req.url ?? '/', 'http://localhost');
+    let url: URL;
+    try {
+      url = new URL(req.url ?? '/', 'http://localhost');
+    } catch {
+      return this.send(req, res, 400, { code: GRPC.invalidArgument, message: 'invalid URL', details: [] });
+    }
     if (req.method === 'OPTIONS') return this.send(req, res, 204, {});
     if (req.method !== 'GET') return this.send(req, res, 405, { code: 12, message: `method ${req.method} not allowed; the REST API is read-only (GET)`, details: [] });
-    if (url.pathname === '/' || url.pathname === '') {
-      return this.send(req, res, 200, { routes: this.routes.map((c) => ({ path: c.route.path, query: c.route.query })) });
+    const pathname = url.pathname;
+    if (pathname === '/openapi.json') {
+      return this.send(req, res, 200, (this.openapi ??= openApiDocument(this.routeTable)));
     }
-    const m = this.match(url.pathname.replace(/\/+$/, ''));
-    if (!m) return this.send(req, res, 501, { code: 12, message: `Not Implemented: no route for ${url.pathname} (GET / lists the routes)`, details: [] });
+    if (pathname === '/' || pathname === '') {
+      // Browsers get the dashboard; API clients (curl, scripts) the route list.
+      const wantsHtml = /text\/html/.test(req.headers.accept ?? '');
+      if (wantsHtml && this.site?.serve(req, res, '/')) return;
+      const { abci, handlers } = this.routeTable;
+      return this.send(req, res, 200, { routes: [...abci.map((r) => ({ path: r.path, query: r.query })), ...handlers.map((r) => ({ path: r.path, summary: r.summary }))], openapi: '/openapi.json' });
+    }
+    if (this.site?.serve(req, res, pathname)) return;
+    const m = this.match(pathname.replace(/\/+$/, ''));
+    if (!m) return this.send(req, res, 501, { code: 12, message: `Not Implemented: no route for ${pathname} (GET / lists the routes, /openapi.json describes them)`, details: [] });
+    if (m.c.kind === 'handler') return this.handleRoute(req, res, m.c.route, m.params, url.searchParams);
+    const route = m.c.route;
     let data: Uint8Array;
     try {
-      const fields = m.route.build
-        ? m.route.build(m.params, url.searchParams)
+      const fields = route.build
+        ? route.build(m.params, url.searchParams)
         : { ...Object.fromEntries(Object.entries(m.params).map(([k, v]) => [camelCase(k), v])), pagination: paginationFrom(url.searchParams) };
-      data = encodeCanonical(m.route.request.type, fields);
+      data = encodeCanonical(route.request.type, fields);
     } catch (err) {
       return this.send(req, res, 400, { code: GRPC.invalidArgument, message: `invalid request: ${(err as Error).message}`, details: [] });
     }
@@ -111,15 +187,39 @@ export class RestServer {
       if (!/^[0-9]+$/.test(String(heightHeader))) return this.send(req, res, 400, { code: GRPC.invalidArgument, message: 'invalid height', details: [] });
       height = BigInt(String(heightHeader));
     }
-    const r = this.app.query({ path: m.route.query, data, height });
+    const r = this.app.query({ path: route.query, data, height });
     if (r.code !== 0) {
       const { http, grpc } = classify(r);
       return this.send(req, res, http, { code: grpc, message: r.log, details: [], codespace: r.codespace, abci_code: r.code }, r.height);
     }
     try {
-      return this.send(req, res, 200, messageToJson(m.route.response.type, m.route.response.decode(r.value) as never), r.height);
+      return this.send(req, res, 200, messageToJson(route.response.type, route.response.decode(r.value) as never), r.height);
     } catch (err) {
       return this.send(req, res, 500, { code: GRPC.unknown, message: `cannot render response: ${(err as Error).message}`, details: [] });
     }
+  }
+
+  private handleRoute(req: IncomingMessage, res: ServerResponse, route: HandlerRoute, params: Record<string, string>, query: URLSearchParams): void {
+    let page;
+    try {
+      page = parsePage(query);
+    } catch (err) {
+      const e = err as RestError;
+      return this.send(req, res, e.status, { code: e.grpc, message: e.message, details: [] });
+    }
+    const ctx = { params, query, page };
+    if (route.raw) {
+      this.headers(req, res);
+      return route.raw(req, res, ctx);
+    }
+    route.handle!(ctx).then(
+      (r) => this.send(req, res, r.status ?? 200, r.body, r.height, r.serialized),
+      (err: unknown) => {
+        if (err instanceof RestError) return this.send(req, res, err.status, { code: err.grpc, message: err.message, details: [], ...err.extra });
+        const status = (err as { status?: number }).status;
+        if (status && status >= 400 && status < 500) return this.send(req, res, status, { code: status === 404 ? GRPC.notFound : GRPC.invalidArgument, message: (err as Error).message, details: [] });
+        return this.send(req, res, 500, { code: GRPC.unknown, message: (err as Error).message, details: [] });
+      },
+    );
   }
 }

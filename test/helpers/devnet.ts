@@ -14,6 +14,8 @@ export interface Devnet {
   rpc: string;
   /** REST base URL (grpc-gateway style), e.g. http://127.0.0.1:41234. */
   rest: string;
+  /** Prometheus metrics URL (…/metrics). */
+  metrics: string;
   ws: string;
   proc: ChildProcess;
   output: () => string;
@@ -44,7 +46,7 @@ export function makeHome(opts: { anchoring?: boolean } = {}): string {
 
 export async function startDevnet(opts: { home?: string; blockTimeMs?: number; extraArgs?: string[] } = {}): Promise<Devnet> {
   const home = opts.home ?? makeHome();
-  const proc = spawn(process.execPath, [DEPIND, 'start', '--home', home, '--rpc.laddr', '127.0.0.1:0', '--rest.laddr', '127.0.0.1:0', '--p2p.laddr', '/ip4/127.0.0.1/tcp/0', '--block-time', String(opts.blockTimeMs ?? 200), ...(opts.extraArgs ?? [])], {
+  const proc = spawn(process.execPath, [DEPIND, 'start', '--home', home, '--rpc.laddr', '127.0.0.1:0', '--rest.laddr', '127.0.0.1:0', '--metrics.laddr', '127.0.0.1:0', '--p2p.laddr', '/ip4/127.0.0.1/tcp/0', '--block-time', String(opts.blockTimeMs ?? 200), ...(opts.extraArgs ?? [])], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
@@ -70,6 +72,7 @@ export async function startDevnet(opts: { home?: string; blockTimeMs?: number; e
     home,
     rpc,
     rest: '',
+    metrics: '',
     ws: rpc.replace('http://', 'ws://'),
     proc,
     output: () => out,
@@ -89,6 +92,7 @@ export async function startDevnet(opts: { home?: string; blockTimeMs?: number; e
   await waitForHeight(net.rpc, 1n);
   // Printed right after the RPC line ('' when REST is disabled).
   net.rest = /REST\s+(http:\/\/\S+)/.exec(out)?.[1] ?? '';
+  net.metrics = /metrics\s+(http:\/\/\S+)/.exec(out)?.[1] ?? '';
   return net;
 }
 

@@ -5,7 +5,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Level } from 'level';
-import { openDepinApp, type DepinKeepers } from '../../modules/depin-app.ts';
+import { openDepinApp, type DepinKeepers, type DepinAppExtras } from '../../modules/depin-app.ts';
 import { devGenesis } from '../../node/dev-genesis.ts';
 import { deriveKey, cosmosHdPath, DEV_MNEMONIC, type DerivedKey } from '../../node/keys/hd.ts';
 import type { App, TxResult } from '../../chain/app.ts';
@@ -66,16 +66,17 @@ export class TestChain {
     this.time = BigInt(Date.parse(genesis.genesis_time) / 1000);
   }
 
-  static async open(genesis: GenesisDoc = devGenesis()): Promise<TestChain> {
+  static async open(genesis: GenesisDoc = devGenesis(), extras: DepinAppExtras = {}): Promise<TestChain> {
     const dir = mkdtempSync(join(tmpdir(), 'depin-inproc-'));
     const db = new Level<Uint8Array, Uint8Array>(dir, { keyEncoding: 'view', valueEncoding: 'view' });
     await db.open();
-    const { app, keepers } = await openDepinApp(db.sublevel<Uint8Array, Uint8Array>('state', { keyEncoding: 'view', valueEncoding: 'view' }));
+    const { app, keepers } = await openDepinApp(db.sublevel<Uint8Array, Uint8Array>('state', { keyEncoding: 'view', valueEncoding: 'view' }), {}, extras);
     app.initChain(genesis);
     const chain = new TestChain(app, keepers, genesis, async () => {
       await db.close();
       rmSync(dir, { recursive: true, force: true });
     });
+    chain.height = BigInt(genesis.initial_height || '1') - 1n; // an exported chain continues its heights
     await chain.block([]);
     return chain;
   }

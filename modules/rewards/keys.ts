@@ -1,0 +1,81 @@
+// Store layout of the rewards module (prefix "rewards/"); README "State" lists it.
+import { fromBech32 } from '../../chain/crypto/address.ts';
+
+export const STORE_PREFIX = new TextEncoder().encode('rewards/');
+
+export const K = {
+  params: 0x00,
+  state: 0x01,
+  epoch: 0x02, //          u64 epoch -> EpochSummary
+  deviceEpoch: 0x03, //    u64 epoch | u64 device | owner -> DeviceEpoch
+  // 0x04 unused
+  cell: 0x05, //           u64 epoch | u8 sector | u64 cell -> CellAggregate
+  proof: 0x06, //          u64 epoch | u64 proof id -> ProofEntry
+  ledger: 0x07, //         u64 device | owner -> Ledger
+  pending: 0x08, //        lp owner | u64 device -> 1 (claimable > 0)
+  deviceState: 0x09, //    u64 device -> DeviceState
+  oracle: 0x0a, //         oracle -> Oracle
+  post: 0x0b, //           oracle -> PricePost
+  credits: 0x0c, //        address -> CreditAccount
+  event: 0x0d, //          lp buyer | event id -> u64 epoch
+  eventExpiry: 0x0e, //    u64 epoch | lp buyer | event id -> 1
+  demand: 0x0f, //         u64 epoch | u64 device | owner -> 1 (records with demand)
+  oraclePosts: 0x10, //    u64 epoch | oracle -> u64 accepted posts
+  judgment: 0x11, //       u64 judge height | oracle -> PendingJudgment
+  unbonding: 0x12, //      u64 release height | oracle -> 1
+} as const;
+
+export function u64be(n: bigint): Uint8Array {
+  const b = new Uint8Array(8);
+  new DataView(b.buffer).setBigUint64(0, n);
+  return b;
+}
+
+export function readU64(b: Uint8Array, at = 0): bigint {
+  return new DataView(b.buffer, b.byteOffset + at, 8).getBigUint64(0);
+}
+
+export function concat(...parts: Uint8Array[]): Uint8Array {
+  let n = 0;
+  for (const p of parts) n += p.length;
+  const out = new Uint8Array(n);
+  let o = 0;
+  for (const p of parts) {
+    out.set(p, o);
+    o += p.length;
+  }
+  return out;
+}
+
+const b = (p: number, ...parts: Uint8Array[]) => concat(Uint8Array.of(p), ...parts);
+const addr = (a: string) => fromBech32(a);
+const lp = (x: Uint8Array) => concat(Uint8Array.of(x.length), x);
+
+export const keys = {
+  epoch: (e: bigint) => b(K.epoch, u64be(e)),
+  deviceEpochPrefix: (e: bigint) => b(K.deviceEpoch, u64be(e)),
+  deviceEpochDevice: (e: bigint, d: bigint) => b(K.deviceEpoch, u64be(e), u64be(d)),
+  deviceEpoch: (e: bigint, d: bigint, owner: string) => b(K.deviceEpoch, u64be(e), u64be(d), addr(owner)),
+  cellPrefix: (e: bigint) => b(K.cell, u64be(e)),
+  cell: (e: bigint, sector: number, cell: bigint) => b(K.cell, u64be(e), Uint8Array.of(sector), u64be(cell)),
+  proofPrefix: (e: bigint) => b(K.proof, u64be(e)),
+  proof: (e: bigint, id: bigint) => b(K.proof, u64be(e), u64be(id)),
+  ledgerPrefix: (d: bigint) => b(K.ledger, u64be(d)),
+  ledger: (d: bigint, owner: string) => b(K.ledger, u64be(d), addr(owner)),
+  pendingPrefix: (owner: string) => b(K.pending, lp(addr(owner))),
+  pending: (owner: string, d: bigint) => b(K.pending, lp(addr(owner)), u64be(d)),
+  deviceState: (d: bigint) => b(K.deviceState, u64be(d)),
+  oracle: (o: string) => b(K.oracle, addr(o)),
+  post: (o: string) => b(K.post, addr(o)),
+  credits: (a: string) => b(K.credits, addr(a)),
+  event: (buyer: string, id: Uint8Array) => b(K.event, lp(addr(buyer)), id),
+  eventExpiry: (e: bigint, buyer: string, id: Uint8Array) => b(K.eventExpiry, u64be(e), lp(addr(buyer)), id),
+  demandPrefix: (e: bigint) => b(K.demand, u64be(e)),
+  demand: (e: bigint, d: bigint, owner: string) => b(K.demand, u64be(e), u64be(d), addr(owner)),
+  oraclePostsPrefix: (e: bigint) => b(K.oraclePosts, u64be(e)),
+  oraclePosts: (e: bigint, o: string) => b(K.oraclePosts, u64be(e), addr(o)),
+  judgment: (h: bigint, o: string) => b(K.judgment, u64be(h), addr(o)),
+  judgmentsUpTo: (h: bigint) => b(K.judgment, u64be(h + 1n)),
+  unbonding: (h: bigint, o: string) => b(K.unbonding, u64be(h), addr(o)),
+  unbondingUpTo: (h: bigint) => b(K.unbonding, u64be(h + 1n)),
+};

@@ -1,0 +1,183 @@
+// depind commands of the rewards module: `tx rewards claim|mint-credits|spend-credits|
+// register-oracle|unbond-oracle|post-price` (signed with a keyring key through CosmJS and the SDK
+// registry) and `query rewards params|epoch|epochs|device|device-history|claimable|prices|oracles|
+// credits|totals|schedule` (ABCI queries printed as the Cosmos JSON of the response, like REST).
+import { Keyring } from '../keys/keyring.ts';
+import { isValidAddress } from '../../chain/crypto/address.ts';
+import { encodeCanonical, messageToJson } from '../../chain/codec/proto-json.ts';
+import { root } from '../../chain/codec/proto.ts';
+import { SECTORS } from '../../modules/devices/types.ts';
+import { Q, queryPath, type QueryName } from '../../modules/rewards/types.ts';
+import type * as Sdk from '../../sdk/index.ts';
+import type { CliCommand, CliHelpers } from './devices-cli.ts';
+
+type Values = Record<string, string | boolean | string[] | undefined>;
+
+const uint = (s: string | undefined, what: string): bigint => {
+  if (!s || !/^[0-9]+$/.test(s)) throw new Error(`${what} must be a non-negative integer, got ${JSON.stringify(s)}`);
+  return BigInt(s);
+};
+
+/** "1.25" (USD per DPIN, up to 6 decimals) or "1250000u" (micro-USD) -> micro-USD per DPIN. */
+export function parsePrice(s: string | undefined): bigint {
+  if (s && /^[0-9]+u$/.test(s)) return BigInt(s.slice(0, -1));
+  const m = s ? /^([0-9]+)(?:\.([0-9]{1,6}))?$/.exec(s) : null;
+  if (!m) throw new Error(`price must be USD per DPIN like 1.25 (up to 6 decimals) or micro-USD like 1250000u, got ${JSON.stringify(s)}`);
+  return BigInt(m[1]!) * 1_000_000n + BigInt((m[2] ?? '').padEnd(6, '0'));
+}
+
+/** "5000000udpin" or "5000000" -> udpin. */
+const udpin = (s: string | undefined, what: string): bigint => {
+  const m = s ? /^([0-9]+)(udpin)?$/.exec(s) : null;
+  if (!m) throw new Error(`${what} must be an amount of udpin like 5000000udpin, got ${JSON.stringify(s)}`);
+  return BigInt(m[1]!);
+};
+
+export function rewardsCommands(h: CliHelpers): Record<string, CliCommand> {
+  const common = { home: { type: 'string' as const }, help: { type: 'boolean' as const, short: 'h' } };
+  const client = { node: { type: 'string' as const, default: h.defaultNode }, output: { type: 'string' as const, short: 'o', default: 'text' } };
+  const txFlags = { ...common, ...client, fees: { type: 'string' as const }, 'gas-prices': { type: 'string' as const, default: '0.025udpin' }, memo: { type: 'string' as const, default: '' } };
+  const txUsage = '[--fees 5000udpin | --gas-prices 0.025udpin] [--node URL] [--home DIR] [-o json]';
+  const sdk = () => import('../../sdk/index.ts');
+
+  async function broadcast(values: Values, keyName: string | undefined, build: (signer: string, s: typeof Sdk) => Sdk.EncodeObject[]): Promise<void> {
+    if (!keyName) throw h.usageError('missing the signing key name');
+    const s = await sdk();
+    const { DirectSecp256k1Wallet } = await import('@cosmjs/proto-signing');
+    const { SigningStargateClient, GasPrice } = await import('@cosmjs/stargate');
+    const kr = new Keyring((values.home as string) ?? h.defaultHome(false));
+    const wallet = await DirectSecp256k1Wallet.fromKey(kr.privateKey(keyName), 'depin');
+    const [account] = await wallet.getAccounts();
+    const c = await SigningStargateClient.connectWithSigner(values.node as string, wallet, { registry: s.depinRegistry(), gasPrice: GasPrice.fromString(values['gas-prices'] as string), broadcastPollIntervalMs: 300 });
+    try {
+      const msgs = build(account!.address, s);
+      const fee = values.fees ? { amount: [{ denom: 'udpin', amount: udpin(values.fees as string, '--fees').toString() }], gas: '400000' } : 'auto';
+      const res = await c.signAndBroadcast(account!.address, msgs, fee, values.memo as string);
+      if (values.output === 'json') h.print(res, 'json');
+      else {
+        const lines = [`txhash: ${res.transactionHash}`, `height: ${res.height}`, `code: ${res.code}`, `gas: ${res.gasUsed}/${res.gasWanted}`];
+        for (const e of res.events) {
+          if (/^(rewards_|credits_|oracle_|price_)/.test(e.type)) lines.push(`${e.type}: ${e.attributes.filter((a) => a.key !== 'msg_index').map((a) => `${a.key}=${a.value}`).join(' ')}`);
+        }
+        if (res.code) lines.push(`log: ${res.rawLog}`);
+        console.log(lines.join('\n'));
+      }
+      if (res.code !== 0) process.exitCode = 1;
+    } finally {
+      c.disconnect();
+    }
+  }
+
+  async function query(values: Values, name: QueryName, request: Record<string, unknown>): Promise<void> {
+    const req = Q[name][0].type;
+    const res = root.lookupType(Q[name][1].type.fullName.slice(1));
+    const data = Buffer.from(encodeCanonical(req, request)).toString('hex');
+    const r = await fetch(values.node as string, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'abci_query', params: { path: queryPath(name), data } }) }).catch((err) => {
+      throw new Error(`cannot reach ${values.node}: ${(err as Error).cause ?? err} (is depind running? set --node)`);
+    });
+    const body = (await r.json()) as { result?: { response: { code: number; log: string; value: string | null; codespace: string } }; error?: { message: string; data?: string } };
+    if (body.error) throw new Error(`${body.error.message}: ${body.error.data ?? ''}`);
+    const resp = body.result!.response;
+    if (resp.code !== 0) throw new Error(`${resp.log} (${resp.codespace} code ${resp.code})`);
+    h.print(messageToJson(res, res.decode(Buffer.from(resp.value ?? '', 'base64')) as never), 'json');
+  }
+
+  const id = (p: string[], i: number, what = 'DEVICE_ID') => uint(p[i], what);
+  const page = { limit: { type: 'string' as const, default: '100' }, reverse: { type: 'boolean' as const } };
+  const pagination = (v: Values) => ({ limit: v.limit as string, reverse: !!v.reverse });
+
+  return {
+    'tx rewards claim': {
+      usage: `depind tx rewards claim OWNER_KEY [DEVICE_ID...] ${txUsage}`,
+      summary: 'Claim what your devices earned and you have not claimed yet (no ids: every device; claiming twice pays once)',
+      options: txFlags,
+      run: ({ values, positionals }) => broadcast(values, positionals[0], (owner, s) => [s.claimRewardsMsg(owner, positionals.slice(1).map((x, i) => uint(x, `DEVICE_ID #${i + 1}`)))]),
+    },
+    'tx rewards mint-credits': {
+      usage: `depind tx rewards mint-credits BUYER_KEY AMOUNT_UDPIN [--max-price USD] [--min-price USD] ${txUsage}`,
+      summary: 'Burn udpin for non-transferable data credits (udc, 1,000,000 = $1) at the conservative oracle price',
+      options: { ...txFlags, 'max-price': { type: 'string' }, 'min-price': { type: 'string' } },
+      run: ({ values, positionals }) => broadcast(values, positionals[0], (buyer, s) => [s.mintCreditsMsg(buyer, udpin(positionals[1], 'AMOUNT_UDPIN'), {
+        maxPrice: values['max-price'] ? parsePrice(values['max-price'] as string) : undefined, minPrice: values['min-price'] ? parsePrice(values['min-price'] as string) : undefined,
+      })]),
+    },
+    'tx rewards spend-credits': {
+      usage: `depind tx rewards spend-credits BUYER_KEY (--device ID | --sector coverage|storage|compute|sensor) AMOUNT_UDC --event-id S ${txUsage}`,
+      summary: 'Pay for a device\'s (or a sector\'s) service with data credits; the event id is unique per buyer',
+      options: { ...txFlags, device: { type: 'string' }, sector: { type: 'string' }, 'event-id': { type: 'string' } },
+      run: ({ values, positionals }) => broadcast(values, positionals[0], (buyer, s) => {
+        if (!values['event-id']) throw h.usageError('missing --event-id');
+        if (!!values.device === !!values.sector) throw h.usageError('give exactly one of --device and --sector');
+        const sector = values.sector ? SECTORS[values.sector as keyof typeof SECTORS] : undefined;
+        if (values.sector && !sector) throw h.usageError(`--sector must be one of ${Object.keys(SECTORS).join(', ')}`);
+        const target = values.device ? { deviceId: uint(values.device as string, '--device') } : { sector: sector! };
+        return [s.spendCreditsMsg(buyer, target, uint(positionals[1], 'AMOUNT_UDC'), values['event-id'] as string)];
+      }),
+    },
+    'tx rewards register-oracle': {
+      usage: `depind tx rewards register-oracle ORACLE_KEY BOND_UDPIN ${txUsage}`,
+      summary: 'Bond udpin as a price oracle (again: add to the bond)',
+      options: txFlags,
+      run: ({ values, positionals }) => broadcast(values, positionals[0], (o, s) => [s.registerOracleMsg(o, udpin(positionals[1], 'BOND_UDPIN'))]),
+    },
+    'tx rewards unbond-oracle': {
+      usage: `depind tx rewards unbond-oracle ORACLE_KEY ${txUsage}`,
+      summary: 'Leave the oracle set; the bond returns after the unbonding period (slashable until then)',
+      options: txFlags,
+      run: ({ values, positionals }) => broadcast(values, positionals[0], (o, s) => [s.unbondOracleMsg(o)]),
+    },
+    'tx rewards post-price': {
+      usage: `depind tx rewards post-price ORACLE_KEY PRICE [--observed-at UNIX_SECONDS] ${txUsage}`,
+      summary: 'Post the DPIN price in USD (1.25, or micro-USD as 1250000u); observed now unless --observed-at',
+      options: { ...txFlags, 'observed-at': { type: 'string' } },
+      run: ({ values, positionals }) => broadcast(values, positionals[0], (o, s) => [s.postPriceMsg(o, parsePrice(positionals[1]), values['observed-at'] ? uint(values['observed-at'] as string, '--observed-at') : BigInt(Math.floor(Date.now() / 1000)))]),
+    },
+    'query rewards params': { usage: 'depind query rewards params [--node URL]', summary: 'Rewards parameters (emission schedule, shares, multipliers, oracle rules)', options: { ...common, ...client }, run: ({ values }) => query(values, 'Params', {}) },
+    'query rewards epoch': {
+      usage: 'depind query rewards epoch [EPOCH] [--node URL]',
+      summary: 'An epoch\'s network summary: scheduled / re-emitted / minted, credits burned, subsidy-to-revenue, pool split, unallocated (default: the open epoch)',
+      options: { ...common, ...client },
+      run: ({ values, positionals }) => query(values, 'Epoch', { epoch: positionals[0] ? uint(positionals[0], 'EPOCH') : 0n }),
+    },
+    'query rewards epochs': { usage: 'depind query rewards epochs [--limit N] [--reverse] [--node URL]', summary: 'Epoch summaries (paginated)', options: { ...common, ...client, ...page }, run: ({ values }) => query(values, 'Epochs', { pagination: pagination(values) }) },
+    'query rewards device': {
+      usage: 'depind query rewards device DEVICE_ID [--epoch N] [--node URL]',
+      summary: 'A device\'s breakdown in an epoch: proofs valid / invalid by reason, units, every multiplier, demand vs subsidy, withheld, earned; claimable per owner',
+      options: { ...common, ...client, epoch: { type: 'string', default: '0' } },
+      run: ({ values, positionals }) => query(values, 'DeviceEpoch', { deviceId: id(positionals, 0), epoch: uint(values.epoch as string, '--epoch') }),
+    },
+    'query rewards device-history': {
+      usage: 'depind query rewards device-history DEVICE_ID [--limit N] [--reverse] [--node URL]',
+      summary: 'A device\'s breakdowns across the kept epochs',
+      options: { ...common, ...client, ...page },
+      run: ({ values, positionals }) => query(values, 'DeviceEpochs', { deviceId: id(positionals, 0), pagination: pagination(values) }),
+    },
+    'query rewards claimable': {
+      usage: 'depind query rewards claimable ADDRESS [--limit N] [--node URL]',
+      summary: 'What an owner can claim, per device and in total',
+      options: { ...common, ...client, ...page },
+      async run({ values, positionals }) {
+        if (!positionals[0] || !isValidAddress(positionals[0])) throw h.usageError('ADDRESS must be a depin1... address');
+        await query(values, 'Claimable', { owner: positionals[0], pagination: pagination(values) });
+      },
+    },
+    'query rewards prices': { usage: 'depind query rewards prices [--node URL]', summary: 'The oracle price now (median, conservative low/high, quorum, outliers, stale) and every post', options: { ...common, ...client }, run: ({ values }) => query(values, 'Prices', {}) },
+    'query rewards oracles': { usage: 'depind query rewards oracles [--node URL]', summary: 'Registered oracles: bond, status, posts, outliers, slashed', options: { ...common, ...client, ...page }, run: ({ values }) => query(values, 'Oracles', { pagination: pagination(values) }) },
+    'query rewards credits': {
+      usage: 'depind query rewards credits ADDRESS [--node URL]',
+      summary: 'Data credit balance (udc) and the udpin burned for it',
+      options: { ...common, ...client },
+      async run({ values, positionals }) {
+        if (!positionals[0] || !isValidAddress(positionals[0])) throw h.usageError('ADDRESS must be a depin1... address');
+        await query(values, 'Credits', { address: positionals[0] });
+      },
+    },
+    'query rewards totals': { usage: 'depind query rewards totals [--node URL]', summary: 'Module totals: minted, paid, unallocated, earned, claimed, credits supply, oracle bonds, module balance', options: { ...common, ...client }, run: ({ values }) => query(values, 'Totals', {}) },
+    'query rewards schedule': {
+      usage: 'depind query rewards schedule [--from EPOCH] [--count N] [--node URL]',
+      summary: 'The published emission schedule per epoch',
+      options: { ...common, ...client, from: { type: 'string', default: '0' }, count: { type: 'string', default: '20' } },
+      run: ({ values }) => query(values, 'Schedule', { fromEpoch: uint(values.from as string, '--from'), count: Number(uint(values.count as string, '--count')) }),
+    },
+  };
+}
