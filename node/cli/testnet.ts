@@ -1,6 +1,6 @@
 // `depind testnet`: N validator homes (and optional full-node homes) on one machine, sharing one
 // genesis: fresh consensus keys (power 10 each), node keys, and node.json files whose ports are
-// base + 10·i (p2p) and base + 10·i + 1 (RPC) on 127.0.0.1, every validator a persistent peer of
+// base + 10·i (p2p), + 1 (RPC), + 2 (REST and dashboard), + 3 (metrics) on 127.0.0.1, every validator a persistent peer of
 // every other node. The genesis funds the development accounts (the test mnemonic's first ten
 // addresses) exactly like the dev genesis, so CosmJS scripts written for `npm start` work here;
 // validator i is a staking validator operated by dev account i, self-bonded with its 10 power.
@@ -78,6 +78,9 @@ export async function writeTestnet(o: TestnetOptions): Promise<{ nodes: TestnetN
       ...structuredClone(DEFAULT_CONFIG),
       moniker: n.name,
       rpcListen: n.rpc,
+      // REST (and the dashboard) and metrics next to the RPC port, so four nodes do not collide.
+      restListen: `127.0.0.1:${o.basePort + 10 * i + 2}`,
+      metricsListen: `127.0.0.1:${o.basePort + 10 * i + 3}`,
       ...(o.blockTimeMs !== undefined ? { blockTimeMs: o.blockTimeMs } : {}),
       p2p: {
         ...structuredClone(DEFAULT_CONFIG.p2p),

@@ -116,12 +116,12 @@ async function portFree(port: number): Promise<boolean> {
   });
 }
 
-/** A base port whose p2p and RPC ports (base + 10i, base + 10i + 1) are all free now. */
+/** A base port whose p2p, RPC, REST and metrics ports (base + 10i + 0..3) are all free now. */
 async function freeBase(nodes: number): Promise<number> {
   for (let attempt = 0; attempt < 50; attempt++) {
     const base = 20_000 + 10 * Math.floor(Math.random() * 3_000);
     let ok = true;
-    for (let i = 0; i < nodes && ok; i++) ok = (await portFree(base + 10 * i)) && (await portFree(base + 10 * i + 1));
+    for (let i = 0; i < nodes && ok; i++) for (let k = 0; k < 4 && ok; k++) ok = await portFree(base + 10 * i + k);
     if (ok) return base;
   }
   throw new Error('no free port range');
