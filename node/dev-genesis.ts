@@ -52,7 +52,7 @@ export function devManufacturerKeys(): { secp256k1: { privateKey: Uint8Array; pu
   ecdh.setPrivateKey(Buffer.from(scalar));
   return {
     secp256k1: { privateKey: k1.privateKey, publicKey: k1.publicKey },
-    p256: { privateKey: new Uint8Array(ecdh.getPrivateKey()), publicKey: new Uint8Array(ecdh.getPublicKey(null, 'compressed')) },
+    p256: { privateKey: Uint8Array.from(scalar), publicKey: new Uint8Array(ecdh.getPublicKey(null, 'compressed')) },
   };
 }
 

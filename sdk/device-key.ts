@@ -44,12 +44,21 @@ export function deviceKeyFromPrivate(keyType: DeviceKeyType | string, privateKey
   return { keyType: kt, privateKey: Uint8Array.from(privateKey), publicKey: p256Private(privateKey).publicKey };
 }
 
+/** A private scalar as exactly 32 bytes: OpenSSL's getPrivateKey() drops leading zero bytes
+ * (1 key in 256 came back 31 bytes long), and on chain and in JWK the scalar is fixed-length. */
+export function scalar32(b: Uint8Array): Uint8Array {
+  if (b.length > 32) throw new Error(`private scalar of ${b.length} bytes`);
+  const out = new Uint8Array(32);
+  out.set(b, 32 - b.length);
+  return out;
+}
+
 export function generateDeviceKey(keyType: DeviceKeyType | string = KEY_TYPE_SECP256K1): DeviceKey {
   const kt = toKeyType(keyType);
   if (kt === KEY_TYPE_SECP256K1) return deviceKeyFromPrivate(kt, randomPrivateKey());
   const ecdh = createECDH('prime256v1');
   ecdh.generateKeys();
-  return deviceKeyFromPrivate(kt, new Uint8Array(ecdh.getPrivateKey()));
+  return deviceKeyFromPrivate(kt, scalar32(ecdh.getPrivateKey()));
 }
 
 function normalizeLowS(sig: Uint8Array, n: bigint): Uint8Array {

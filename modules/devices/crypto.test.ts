@@ -8,7 +8,7 @@ import * as h3 from 'h3-js';
 import { KEY_TYPE_P256, KEY_TYPE_SECP256K1, P256_N, SECP256K1_N, didKey, isLowS, keyProblem, multikey, parseDidKey, verifySignature } from './keys.ts';
 import { isValidCell, cellToParent, descendantRange, resolutionOf, parseCell } from './h3.ts';
 import { attestationPayload, registrationPayload, envelopePayload, lp } from './payloads.ts';
-import { generateDeviceKey, signMessage, deviceKeyFromPrivate } from '../../sdk/device-key.ts';
+import { generateDeviceKey, signMessage, deviceKeyFromPrivate, scalar32 } from '../../sdk/device-key.ts';
 
 function highS(sig: Uint8Array, n: bigint): Uint8Array {
   const s = BigInt('0x' + Buffer.from(sig.subarray(32)).toString('hex'));
@@ -122,4 +122,18 @@ test('H3: validation, parent and descendant range agree with h3-js', () => {
   assert.equal(parseCell('631210968839402495'), 631210968839402495n);
   assert.equal(isValidCell(0n), false);
   assert.equal(isValidCell(1n << 64n), false);
+});
+
+test('P-256 scalars with leading zero bytes stay 32 bytes and sign', () => {
+  // OpenSSL returns such a scalar shortened (1 key in 256); the SDK pads it back.
+  assert.deepEqual([...scalar32(Uint8Array.of(1, 2, 3))].slice(28), [0, 1, 2, 3]);
+  assert.equal(scalar32(new Uint8Array(32).fill(7)).length, 32);
+  assert.throws(() => scalar32(new Uint8Array(33)), /33 bytes/);
+  const d = new Uint8Array(32);
+  d[1] = 0x5a; // first byte zero
+  d[31] = 0x11;
+  const k = deviceKeyFromPrivate('p256', d);
+  assert.equal(k.privateKey.length, 32);
+  const sig = signMessage(k, Uint8Array.of(1, 2, 3));
+  assert.ok(verifySignature(k.keyType, k.publicKey, Uint8Array.of(1, 2, 3), sig));
 });
