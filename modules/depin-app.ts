@@ -11,6 +11,9 @@ import { FeegrantKeeper } from './feegrant/keeper.ts';
 import { feegrantModule } from './feegrant/module.ts';
 import { DevicesKeeper, MODULE_NAME as DEVICES } from './devices/keeper.ts';
 import { devicesModule } from './devices/module.ts';
+import { ProofsKeeper, MODULE_NAME as PROOFS } from './proofs/keeper.ts';
+import { proofsModule } from './proofs/module.ts';
+import { NOOP_PROOF_HOOKS, type ProofHooks } from './proofs/hooks.ts';
 
 export interface DepinKeepers {
   auth: AccountKeeper;
@@ -18,20 +21,24 @@ export interface DepinKeepers {
   feegrant: FeegrantKeeper;
   /** Also the DevicesKeeperI handed to the proofs and rewards modules. */
   devices: DevicesKeeper;
+  proofs: ProofsKeeper;
 }
 
-export function createKeepers(): DepinKeepers {
+/** `proofHooks`: where proof verdicts go (the rewards module, once merged; no-op until then). */
+export function createKeepers(proofHooks: ProofHooks = NOOP_PROOF_HOOKS): DepinKeepers {
   const auth = new AccountKeeper();
-  // Module accounts that must not receive plain sends: fees, and the devices bond escrow.
-  const bank = new BankKeeper(auth, [FEE_COLLECTOR, DEVICES]);
+  // Module accounts that must not receive plain sends: fees, the devices bond escrow, and the
+  // proofs module's bonds and job escrows.
+  const bank = new BankKeeper(auth, [FEE_COLLECTOR, DEVICES, PROOFS]);
   const feegrant = new FeegrantKeeper(auth);
   const devices = new DevicesKeeper(bank, auth);
-  return { auth, bank, feegrant, devices };
+  const proofs = new ProofsKeeper(devices, bank, auth, proofHooks);
+  return { auth, bank, feegrant, devices, proofs };
 }
 
-export async function openDepinApp(db: AbstractLevel<any, any, any>, opts: AppOptions = {}): Promise<{ app: App; keepers: DepinKeepers }> {
-  const keepers = createKeepers();
-  const modules = [authModule(keepers.auth), bankModule(keepers.bank), feegrantModule(keepers.feegrant), devicesModule(keepers.devices)];
+export async function openDepinApp(db: AbstractLevel<any, any, any>, opts: AppOptions = {}, proofHooks?: ProofHooks): Promise<{ app: App; keepers: DepinKeepers }> {
+  const keepers = createKeepers(proofHooks);
+  const modules = [authModule(keepers.auth), bankModule(keepers.bank), feegrantModule(keepers.feegrant), devicesModule(keepers.devices), proofsModule(keepers.proofs)];
   const app = await App.open(db, { modules, ante: anteHandler(keepers), signatureJobs: signatureJobs(keepers) }, opts);
   return { app, keepers };
 }

@@ -11,6 +11,8 @@ import { paramsToJson, DEFAULT_AUTH_PARAMS } from '../modules/auth/params.ts';
 import { defaultDevicesGenesis, DEFAULT_PARAMS as DEVICES_PARAMS } from '../modules/devices/module.ts';
 import { KEY_TYPE_SECP256K1, KEY_TYPE_P256, P256_N } from '../modules/devices/keys.ts';
 import { MFR_ACTIVE, type Manufacturer } from '../modules/devices/types.ts';
+import { defaultProofsGenesis } from '../modules/proofs/module.ts';
+import { devParams as proofsDevParams } from '../modules/proofs/params.ts';
 
 export const DEV_CHAIN_ID = 'depin-local-1';
 export const DEV_ACCOUNTS = 10;
@@ -105,6 +107,7 @@ export function makeGenesis(opts: {
       },
       feegrant: { allowances: [] },
       devices: defaultDevicesGenesis(),
+      proofs: defaultProofsGenesis(),
     },
   };
 }
@@ -113,5 +116,7 @@ export function devGenesis(): GenesisDoc {
   const balances = Array.from({ length: DEV_ACCOUNTS }, (_, i) => ({ address: deriveKey(DEV_MNEMONIC, cosmosHdPath(i)).address, amount: DEV_BALANCE_UDPIN }));
   const g = makeGenesis({ chainId: DEV_CHAIN_ID, genesisTime: DEV_GENESIS_TIME, validator: devValidatorKey(), moniker: 'dev-validator', balances });
   g.app_state.devices = defaultDevicesGenesis({ ...DEVICES_PARAMS, authority: balances[DEV_DEVICES_AUTHORITY_INDEX]!.address }, [devManufacturer()]);
+  // Proofs: the same authority; short windows (README "Parameters": development values).
+  g.app_state.proofs = defaultProofsGenesis(proofsDevParams(balances[DEV_DEVICES_AUTHORITY_INDEX]!.address));
   return g;
 }

@@ -8,3 +8,4 @@ export * from './client.ts';
 export * from './fees.ts';
 export * from './location.ts';
 export * from './dev.ts';
+export * from './proofs.ts';

@@ -18,6 +18,7 @@ import { sha256 } from '../../chain/crypto/hash.ts';
 import { signDigest, publicKeyCreate } from '../../chain/crypto/secp256k1.ts';
 import { accountAddress } from '../../chain/crypto/address.ts';
 import { decodeAccount } from '../../modules/auth/keeper.ts';
+import type { ProofHooks } from '../../modules/proofs/hooks.ts';
 
 export const CHAIN = 'depin-local-1';
 export const devKeys: DerivedKey[] = Array.from({ length: 10 }, (_, i) => deriveKey(DEV_MNEMONIC, cosmosHdPath(i)));
@@ -66,11 +67,11 @@ export class TestChain {
     this.time = BigInt(Date.parse(genesis.genesis_time) / 1000);
   }
 
-  static async open(genesis: GenesisDoc = devGenesis()): Promise<TestChain> {
+  static async open(genesis: GenesisDoc = devGenesis(), opts: { proofHooks?: ProofHooks } = {}): Promise<TestChain> {
     const dir = mkdtempSync(join(tmpdir(), 'depin-inproc-'));
     const db = new Level<Uint8Array, Uint8Array>(dir, { keyEncoding: 'view', valueEncoding: 'view' });
     await db.open();
-    const { app, keepers } = await openDepinApp(db.sublevel<Uint8Array, Uint8Array>('state', { keyEncoding: 'view', valueEncoding: 'view' }));
+    const { app, keepers } = await openDepinApp(db.sublevel<Uint8Array, Uint8Array>('state', { keyEncoding: 'view', valueEncoding: 'view' }), {}, opts.proofHooks);
     app.initChain(genesis);
     const chain = new TestChain(app, keepers, genesis, async () => {
       await db.close();
@@ -87,7 +88,8 @@ export class TestChain {
   async block(txs: Uint8Array[]): Promise<TxResult[]> {
     this.height += 1n;
     this.time += this.blockSeconds;
-    const r = this.app.finalizeBlock({ height: this.height, time: { seconds: this.time, nanos: 0 }, txs });
+    // The header's app hash of the previous block, as the node passes it (seeds come from it).
+    const r = this.app.finalizeBlock({ height: this.height, time: { seconds: this.time, nanos: 0 }, txs, lastAppHash: this.app.info().lastBlockAppHash });
     await this.app.commit();
     return r.txResults;
   }

@@ -1,0 +1,40 @@
+// The interface between the proofs module (owner of this file) and the rewards module, exactly as
+// agreed in notes/proofs-rewards-contract.md: proofs calls these for every verdict and every
+// reversal, inside the tx or end block that produced them (same store branch, deterministic order).
+import type { Context } from '../../chain/context.ts';
+
+/** Sectors, as the devices module numbers them. */
+export const SECTOR = { coverage: 1, storage: 2, compute: 3, sensor: 4 } as const;
+
+/** Fixed-point scale of reward units: 1 unit = 1_000_000n. */
+export const UNIT = 1_000_000n;
+
+/** The verdict on one proof (valid or not), as recorded by the proofs module. */
+export interface ProofOutcome {
+  proofId: bigint;        // unique, assigned by proofs (for reversal and for the breakdown query)
+  deviceId: bigint;       // devices module id
+  sector: number;         // SECTOR.*
+  kind: string;           // stable kind name, e.g. 'coverage/beacon', 'coverage/witness',
+                          // 'storage/pdp', 'compute/availability', 'compute/job', 'sensor/batch'
+  window: bigint;         // the proof window (epoch/window index of the envelope)
+  height: bigint;         // block height at which the verdict was recorded
+  valid: boolean;
+  reason: number;         // 0 = valid; otherwise the stable reason code (proofs README lists them)
+  units: bigint;          // reward units earned, in UNIT fixed point; 0n when invalid
+}
+
+/** What proofs calls; rewards implements it (wired at app construction). */
+export interface ProofHooks {
+  /** Every verdict, valid or not (rewards counts units and reason codes per device and epoch). */
+  afterProofVerdict(ctx: Context, o: ProofOutcome): void;
+  /** A fraud challenge against an accepted proof succeeded: its units must be reversed (withheld
+   *  from the epoch not yet distributed, or clawed back from the device's earned-not-claimed
+   *  balance if already distributed). `penaltyUnits` adds withholding on top (0n for none). */
+  afterProofReversed(ctx: Context, o: ProofOutcome, challenger: string, penaltyUnits: bigint): void;
+}
+
+/** Until the rewards module is wired in (modules/depin-app.ts), verdicts go nowhere else. */
+export const NOOP_PROOF_HOOKS: ProofHooks = {
+  afterProofVerdict() {},
+  afterProofReversed() {},
+};
