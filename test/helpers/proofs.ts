@@ -20,6 +20,9 @@ import type { GenesisDoc } from '../../chain/genesis.ts';
 export const registry = depinRegistry();
 export const any = (o: M.EncodeObject): Any => registry.encodeAsAny(o as never) as Any;
 export const cellAt = (lat: number, lng: number): bigint => BigInt('0x' + h3.latLngToCell(lat, lng, 12));
+/** The res-12 cell `north` / `east` metres from a point (test geometry only: floats are fine here). */
+export const cellNear = (lat: number, lng: number, north: number, east: number): bigint =>
+  cellAt(lat + north / 111_320, lng + east / (111_320 * Math.cos((lat * Math.PI) / 180)));
 
 /** Records every hook call in order (what the rewards module would see). */
 export class RecordingHooks implements ProofHooks {
@@ -48,7 +51,6 @@ export class ProofsHarness {
   readonly hooks: RecordingHooks;
   readonly gateway = devKeys[3]!;
   readonly authority = devKeys[9]!;
-  private serial = 0;
 
   private constructor(chain: TestChain, hooks: RecordingHooks) {
     this.chain = chain;
@@ -89,13 +91,13 @@ export class ProofsHarness {
     return r;
   }
 
-  async device(sector: 'coverage' | 'storage' | 'compute' | 'sensor', opts: { owner?: Signer; cell?: bigint; hardwareClass?: string; keyType?: 'secp256k1' | 'p256' } = {}): Promise<TestDevice> {
+  async device(sector: 'coverage' | 'storage' | 'compute' | 'sensor', opts: { owner?: Signer; cell?: bigint; hardwareClass?: string; keyType?: 'secp256k1' | 'p256'; key?: DeviceKey } = {}): Promise<TestDevice> {
     const owner = opts.owner ?? devKeys[0]!;
-    const key = generateDeviceKey(opts.keyType ?? 'secp256k1');
+    const key = opts.key ?? generateDeviceKey(opts.keyType ?? 'secp256k1');
     const mk = devManufacturerKeys();
-    const mfr: DeviceKey = opts.keyType === 'p256' ? { keyType: 2, ...mk.p256 } : { keyType: 1, ...mk.secp256k1 };
+    const mfr: DeviceKey = key.keyType === 2 ? { keyType: 2, ...mk.p256 } : { keyType: 1, ...mk.secp256k1 };
     const model = SECTOR_MODEL[sector]!;
-    const sh = serialHash('devmfr', `proofs-${++this.serial}-${Buffer.from(key.publicKey).toString('hex').slice(0, 8)}`);
+    const sh = serialHash('devmfr', `proofs-${Buffer.from(key.publicKey).toString('hex')}`);
     const attestation = attestDevice(mfr, { manufacturerId: 'devmfr', device: key, model, serialHash: sh });
     const r = await this.ok(owner, [M.registerDeviceMsg({
       chainId: 'depin-local-1', owner: owner.address, nonce: this.nextNonce(owner), device: key, manufacturerId: 'devmfr', model, sector,
@@ -125,6 +127,11 @@ export class ProofsHarness {
 
   window(): bigint {
     return this.chain.height / this.params.windowBlocks;
+  }
+
+  /** The window the next block falls in (where a tx delivered now executes). */
+  nextBlockWindow(): bigint {
+    return (this.chain.height + 1n) / this.params.windowBlocks;
   }
 
   /** Empty blocks until the last committed height is `h`. */
@@ -186,3 +193,46 @@ import { CacheKV } from '../../chain/store/cache-kv.ts';
 function queryCtx(chain: TestChain): Context {
   return new Context(new CacheKV(chain.app.store), { chainId: 'depin-local-1', height: chain.height + 1n, time: { seconds: chain.time, nanos: 0 } }, new GasMeter(Infinity), new EventManager(false), 'query');
 }
+
+// ------------------------------------------------------------------ state diff helpers
+
+const PROOFS = Buffer.from('proofs/').toString('hex');
+const proofsTable = (hexKey: string): number | undefined => (hexKey.startsWith(PROOFS) ? parseInt(hexKey.slice(PROOFS.length, PROOFS.length + 2), 16) : undefined);
+
+/** Proofs tables every block may touch: app hash history, window bookkeeping, pruning of
+ * expired window slots. */
+const HOUSEKEEPING = new Set([0x06, 0x1c, 0x1d]);
+
+export interface Change {
+  key: string;
+  table?: number;
+  deleted: boolean;
+}
+
+export function changes(before: Map<string, string>, after: Map<string, string>): Change[] {
+  const keys = new Set([...before.keys(), ...after.keys()]);
+  const out: Change[] = [];
+  for (const k of [...keys].sort()) {
+    if (before.get(k) === after.get(k)) continue;
+    const table = proofsTable(k);
+    if (table !== undefined && HOUSEKEEPING.has(table)) continue;
+    if (table === 0x05 && !after.has(k)) continue; // expired slots pruned
+    out.push({ key: k, table, deleted: !after.has(k) });
+  }
+  return out;
+}
+
+/** Keys a tx with a failed message may change: the signer's balance and account, the fee
+ * collector's balance. */
+export function anteKeys(signer: string): Set<string> {
+  const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
+  const bal = (a: string) => hex(new Uint8Array([...Buffer.from('bank/'), ...balancePrefix(fromBech32(a)), ...Buffer.from('udpin')]));
+  return new Set([bal(signer), bal(moduleAddress('fee_collector')), hex(new Uint8Array([...Buffer.from('auth/'), 0x01, ...fromBech32(signer)]))]);
+}
+
+import { balancePrefix } from '../../modules/bank/keeper.ts';
+import { moduleAddress } from '../../modules/auth/keeper.ts';
+import { fromBech32 } from '../../chain/crypto/address.ts';
+
+/** Proofs tables a recorded verdict writes: counter, record, device index, device state, slot. */
+export const VERDICT_TABLES = new Set([0x01, 0x02, 0x03, 0x04, 0x05]);

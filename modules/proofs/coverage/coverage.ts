@@ -8,9 +8,9 @@
 // distance of the res-11 ancestors within [min, max], RSSI not above the integer free-space bound.
 // At finalization: reciprocity (beaconer witnessed recently, witness beaconed recently), then the
 // valid witnesses are ranked by H(rank seed ‖ witness key) and the first max_witnesses are paid
-// (HIP-15 units); the rest are recorded as not selected. The rank seed mixes the app hash of the
-// block before finalization, which did not exist when the witnesses signed, so neither the
-// proposer's tx order nor the witnesses can choose who is selected.
+// (HIP-15 units); the rest are recorded as not selected. The rank seed is fixed by the beacon
+// (window seed and payload), so the selection depends only on which valid witnesses reported, not
+// on the order or blocks a proposer puts them in.
 import type { Context } from '../../../chain/context.ts';
 import { concat } from '../../devices/payloads.ts';
 import { sha256 } from '../../../chain/crypto/hash.ts';
@@ -187,7 +187,10 @@ function finalizeBeacon(k: ProofsKeeper, ctx: Context, p: Params, beaconId: bigi
   const payloadHex = beacon.inputs.find((x) => x.key === 'payload')?.value ?? '';
   const infoRaw = s.get(keys.beaconByPayload(Buffer.from(payloadHex, 'hex')));
   const info = infoRaw ? decodeInfo(infoRaw) : undefined;
-  const rankSeed = sha256(concat(info?.seed ?? new Uint8Array(32), k.appHashAt(ctx, h - 1n) ?? new Uint8Array(32)));
+  // Rank seed: the beacon's window seed and payload, both fixed before any witness report exists;
+  // the selection is then a function of the set of valid witnesses only, not of the order or the
+  // block in which a proposer includes them.
+  const rankSeed = sha256(concat(info?.seed ?? new Uint8Array(32), Buffer.from(payloadHex, 'hex')));
 
   const candidates: ProofRecord[] = [];
   const prefix = keys.witnessCandidatePrefix(beaconId);
