@@ -101,6 +101,6 @@ export function rankKey(seed: Uint8Array, tag: string, key: Uint8Array): Uint8Ar
   return sha256(concat(seed, lp(tag), key));
 }
 
-export const hex = (b: Uint8Array): string => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('hex');
+export const hex = (b: Uint8Array): string => (b instanceof Uint8Array ? Buffer.from(b.buffer, b.byteOffset, b.byteLength) : Buffer.from(b ?? [])).toString('hex');
 export const equalBytes = (a: Uint8Array, b: Uint8Array): boolean => a.length === b.length && Buffer.compare(a, b) === 0;
 export const compareBytes = (a: Uint8Array, b: Uint8Array): number => Buffer.compare(a, b);

@@ -65,8 +65,8 @@ export function headerFrom(m: Raw): EnvelopeHeader {
     kind: m.kind ?? 0,
     deviceId: u64(m.deviceId),
     window: u64(m.window),
-    seed: m.seed ?? EMPTY,
-    payloadHash: m.payloadHash ?? EMPTY,
+    seed: bytes(m.seed),
+    payloadHash: bytes(m.payloadHash),
     seq: u64(m.seq),
   };
 }
@@ -128,6 +128,9 @@ export interface SensorBatchPayload {
 
 export const EMPTY = new Uint8Array();
 
+/** protobufjs leaves unset bytes fields as its prototype default (not always a Uint8Array). */
+export const bytes = (x: unknown): Uint8Array => (x instanceof Uint8Array ? x : Array.isArray(x) && x.length ? Uint8Array.from(x as number[]) : EMPTY);
+
 // ------------------------------------------------------------------ records
 
 export interface Input {
@@ -170,14 +173,14 @@ export function recordFrom(m: Raw): ProofRecord {
     reason: m.reason ?? 0,
     units: u64(m.units),
     inputs: (m.inputs ?? []).map((x: Raw) => ({ key: x.key ?? '', value: x.value ?? '' })),
-    envelopeHash: m.envelopeHash ?? EMPTY,
+    envelopeHash: bytes(m.envelopeHash),
     seq: u64(m.seq),
     submitter: m.submitter ?? '',
     subject: u64(m.subject),
     submittedHeight: u64(m.submittedHeight),
     challengeId: u64(m.challengeId),
-    seed: m.seed ?? EMPTY,
-    payloadHash: m.payloadHash ?? EMPTY,
+    seed: bytes(m.seed),
+    payloadHash: bytes(m.payloadHash),
   };
 }
 
@@ -243,7 +246,7 @@ export function dataSetFrom(m: Raw): DataSet {
     id: u64(m.id),
     deviceId: u64(m.deviceId),
     owner: m.owner ?? '',
-    pieces: (m.pieces ?? []).map((p: Raw) => ({ root: p.root ?? EMPTY, leafCount: u64(p.leafCount) })),
+    pieces: (m.pieces ?? []).map((p: Raw) => ({ root: bytes(p.root), leafCount: u64(p.leafCount) })),
     totalLeaves: u64(m.totalLeaves),
     period: u64(m.period),
     challengeHeight: u64(m.challengeHeight),
@@ -268,7 +271,7 @@ export interface CheckSide {
   revealed: boolean;
 }
 
-const side = (m: Raw | null | undefined): CheckSide => ({ deviceId: u64(m?.deviceId), commitment: m?.commitment ?? EMPTY, outputHash: m?.outputHash ?? EMPTY, revealed: !!m?.revealed });
+const side = (m: Raw | null | undefined): CheckSide => ({ deviceId: u64(m?.deviceId), commitment: bytes(m?.commitment), outputHash: bytes(m?.outputHash), revealed: !!m?.revealed });
 
 export interface Job {
   id: bigint;
@@ -298,12 +301,12 @@ export function jobFrom(m: Raw): Job {
   return {
     id: u64(m.id),
     tenant: m.tenant ?? '',
-    tenantKey: m.tenantKey ?? EMPTY,
+    tenantKey: bytes(m.tenantKey),
     providerDeviceId: u64(m.providerDeviceId),
     deposit: amount(m.deposit),
     remaining: amount(m.remaining),
     pricePerUnit: amount(m.pricePerUnit),
-    specHash: m.specHash ?? EMPTY,
+    specHash: bytes(m.specHash),
     createdHeight: u64(m.createdHeight),
     checkWindow: u64(m.checkWindow),
     status: m.status ?? 0,
@@ -345,10 +348,10 @@ export function disputeFrom(m: Raw): Dispute {
     id: u64(m.id),
     jobId: u64(m.jobId),
     committee: [...(m.committee ?? [])],
-    votes: (m.votes ?? []).map((v: Raw) => ({ verifier: v.verifier ?? '', outputHash: v.outputHash ?? EMPTY })),
+    votes: (m.votes ?? []).map((v: Raw) => ({ verifier: v.verifier ?? '', outputHash: bytes(v.outputHash) })),
     deadline: u64(m.deadline),
     status: m.status ?? 0,
-    agreedHash: m.agreedHash ?? EMPTY,
+    agreedHash: bytes(m.agreedHash),
     resolvedHeight: u64(m.resolvedHeight),
   };
 }
@@ -377,7 +380,7 @@ export function challengeFrom(m: Raw): Challenge {
     challenger: m.challenger ?? '',
     proofId: u64(m.proofId),
     evidenceKind: m.evidenceKind ?? 0,
-    evidenceHash: m.evidenceHash ?? EMPTY,
+    evidenceHash: bytes(m.evidenceHash),
     bond: amount(m.bond),
     status: m.status ?? 0,
     detail: m.detail ?? '',
