@@ -14,6 +14,7 @@ import { formatRfc3339 } from '../../chain/genesis.ts';
 import { parseCoins, formatCoins } from '../../chain/coins.ts';
 import { isValidAddress } from '../../chain/crypto/address.ts';
 import { devicesCommands } from './devices-cli.ts';
+import { proofsCommands } from './proofs-cli.ts';
 
 const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const DEV_HOME = join(REPO_ROOT, '.depind');
@@ -227,13 +228,9 @@ const commands: Record<string, Command> = {
   },
 };
 
-// Devices and fee grant commands live in their own file; they share this file's helpers.
-Object.assign(commands, devicesCommands({
-  defaultHome,
-  usageError: (m) => new UsageError(m),
-  print,
-  defaultNode: DEFAULT_NODE,
-}));
+// Devices, fee grant and proofs commands live in their own files; they share this file's helpers.
+const cliHelpers = { defaultHome, usageError: (m: string) => new UsageError(m), print, defaultNode: DEFAULT_NODE };
+Object.assign(commands, devicesCommands(cliHelpers), proofsCommands(cliHelpers));
 
 function help(): string {
   const lines = Object.entries(commands).map(([name, c]) => `  ${name.padEnd(38)} ${c.summary}`);
