@@ -11,11 +11,12 @@ import { sha256 } from '../../chain/crypto/hash.ts';
 import { prefixEnd, type KVStore } from '../../chain/store/kv.ts';
 import type { Coin } from '../../chain/coins.ts';
 import type { BankKeeperI } from '../bank/keeper.ts';
-import type { DevicesKeeperI } from '../devices/keeper.ts';
+import type { DevicesKeeperI, Activity } from '../devices/keeper.ts';
+import { VERIFY_GAS, verifySignature, type DeviceKeyType } from '../devices/keys.ts';
 import type { Device } from '../devices/types.ts';
 import { u64be } from '../devices/payloads.ts';
 import type { ProofHooks, ProofOutcome } from './hooks.ts';
-import { KIND_NAMES, KIND_SECTOR, STATUS, reasonName } from './reasons.ts';
+import { KIND, KIND_NAMES, KIND_SECTOR, STATUS, reasonName } from './reasons.ts';
 import {
   ErrInvalidEnvelope, ErrWrongChainId, ErrUnsupportedVersion, ErrUnknownKind, ErrUnknownDevice, ErrWrongSector, ErrDeviceInactive,
   ErrDeviceBanned, ErrPayloadHash, ErrInvalidSignature, ErrStaleSequence, ErrSeedNotAvailable, ErrSeedExpired, ErrSeedMismatch,
@@ -23,9 +24,9 @@ import {
 } from './errors.ts';
 import { DENOM, coinAmount, paramsFrom, type Params } from './params.ts';
 import { K, keys, COUNTERS, STORE_PREFIX, readU64 } from './store-keys.ts';
-import { PROOF_DOMAIN, PROTOCOL_VERSION, windowSeed, challengeSeed, windowOf, windowStart, seedSourceHeight, equalBytes, hex } from './envelope.ts';
+import { PROTOCOL_VERSION, signedBytes, windowSeed, challengeSeed, windowOf, windowStart, seedSourceHeight, equalBytes, hex } from './envelope.ts';
 import {
-  EnvelopeHeaderCodec, ProofRecordCodec, DeviceProofStateCodec, ProviderBondCodec, VerifierCodec, ParamsCodec, encode, headerFrom, recordFrom,
+  EnvelopeHeaderCodec, ProofRecordCodec, DeviceProofStateCodec, ProviderBondCodec, VerifierCodec, ParamsCodec, encode, encodeRecord, encodeDeviceState, headerFrom, recordFrom,
   deviceStateFrom, bondFrom, bondTo, verifierFrom, verifierTo,
   type EnvelopeHeader, type EnvelopeMsg, type ProofRecord, type DeviceProofState, type ProviderBond, type Verifier, type Input,
 } from './types.ts';
@@ -36,6 +37,8 @@ export const MODULE_NAME = 'proofs';
  * method the devices authority uses; fraud challenges ban through it). */
 export interface DevicesDep extends DevicesKeeperI {
   ban(ctx: Context, type: number, target: string, reason: number, evidence: Uint8Array, duration: bigint): bigint;
+  /** activity() for a device record already read (saves decoding it again per envelope). */
+  activityOf(ctx: Context, d: Device): Activity;
 }
 
 export type Bank = Pick<BankKeeperI, 'balance' | 'sendCoinsFromAccountToModule' | 'sendCoinsFromModuleToAccount' | 'burnCoins'>;
@@ -88,6 +91,35 @@ const enc = new TextEncoder();
 export const PRUNE_PER_BLOCK = 20_000;
 
 export const input = (key: string, value: string | number | bigint | boolean): Input => ({ key, value: String(value) });
+
+/** Kinds whose slot is just (device, kind, window): tracked in DeviceProofState.windows. */
+const SUBJECTLESS = new Set<number>([KIND.BEACON, KIND.AVAILABILITY, KIND.SENSOR_BATCH]);
+const MASK_BITS = 64n;
+const MASK_ALL = (1n << MASK_BITS) - 1n;
+
+/** Marks `window` used for `kind`; false if it already was. Windows more than 64 before the
+ * latest are refused too (they are long past any seed lifetime, which is at most 16 windows). */
+export function claimWindow(state: DeviceProofState, kind: number, window: bigint): boolean {
+  let w = state.windows.find((x) => x.kind === kind);
+  if (!w) {
+    w = { kind, lastWindow: window, mask: 0n };
+    state.windows.push(w);
+    state.windows.sort((a, b) => a.kind - b.kind);
+    return true;
+  }
+  if (window > w.lastWindow) {
+    const shift = window - w.lastWindow;
+    w.mask = shift >= MASK_BITS ? 0n : ((w.mask << shift) | (1n << (shift - 1n))) & MASK_ALL;
+    w.lastWindow = window;
+    return true;
+  }
+  if (window === w.lastWindow) return false;
+  const back = w.lastWindow - window - 1n;
+  if (back >= MASK_BITS) return false;
+  if ((w.mask >> back) & 1n) return false;
+  w.mask |= 1n << back;
+  return true;
+}
 
 export class ProofsKeeper {
   readonly devices: DevicesDep;
@@ -155,11 +187,23 @@ export class ProofsKeeper {
     const h = ctx.block.height;
     if (h < 2n) return; // the first block's previous state is genesis; seeds start later
     const s = this.store(ctx);
+    const p = this.params(ctx);
+    // Only the heights a seed comes from: window seed sources (w·W − L) and scheduled PDP
+    // challenge heights. Nothing is written in other blocks.
+    const prev = h - 1n;
+    const windowSource = (prev + p.seedDelayBlocks) % p.windowBlocks === 0n;
+    let challenge = false;
+    const cp = keys.challengeAtPrefix(prev);
+    for (const _ of s.iterator(cp, prefixEnd(cp))) {
+      challenge = true;
+      break;
+    }
+    if (!windowSource && !challenge) return;
     // Without a header app hash (in-process tools that do not pass one) the seed is still a
     // deterministic function of the chain, just a predictable one.
     const appHash = ctx.block.lastAppHash && ctx.block.lastAppHash.length > 0 ? ctx.block.lastAppHash : sha256(enc.encode(`depin/proofs/v1/no-app-hash/${h - 1n}`));
     s.set(keys.appHash(h - 1n), Uint8Array.from(appHash));
-    const keep = this.appHashHistory(this.params(ctx));
+    const keep = this.appHashHistory(p);
     if (h - 1n > keep) {
       const cutoff = h - 1n - keep;
       const start = Uint8Array.of(K.appHash);
@@ -211,11 +255,11 @@ export class ProofsKeeper {
 
   deviceState(ctx: Context, device: bigint): DeviceProofState {
     const raw = this.store(ctx).get(keys.deviceState(device));
-    return raw ? deviceStateFrom(DeviceProofStateCodec.decode(raw)) : { lastSeq: 0n, lastBeaconHeight: 0n, lastWitnessHeight: 0n };
+    return raw ? deviceStateFrom(DeviceProofStateCodec.decode(raw)) : { lastSeq: 0n, lastBeaconHeight: 0n, lastWitnessHeight: 0n, windows: [] };
   }
 
   setDeviceState(ctx: Context, device: bigint, s: DeviceProofState): void {
-    this.store(ctx).set(keys.deviceState(device), encode(DeviceProofStateCodec, s));
+    this.store(ctx).set(keys.deviceState(device), encodeDeviceState(s));
   }
 
   getRecord(ctx: Context, id: bigint): ProofRecord | undefined {
@@ -224,13 +268,17 @@ export class ProofsKeeper {
   }
 
   saveRecord(ctx: Context, r: ProofRecord): void {
-    this.store(ctx).set(keys.record(r.id), encode(ProofRecordCodec, r));
+    this.store(ctx).set(keys.record(r.id), encodeRecord(r));
   }
 
   /** A new record (id assigned, indexed by device); not yet saved. */
   newRecord(ctx: Context, fields: Omit<ProofRecord, 'id' | 'height' | 'submittedHeight' | 'challengeId' | 'status' | 'valid' | 'reason' | 'units' | 'inputs'>): ProofRecord {
     const id = this.nextId(ctx, COUNTERS.proof);
-    this.store(ctx).set(keys.byDevice(fields.deviceId, id), ONE);
+    const s = this.store(ctx);
+    s.set(keys.byDevice(fields.deviceId, id), ONE);
+    // First proof of this height window: remember its id (records are pruned by window).
+    const w = windowOf(ctx.block.height, this.params(ctx).windowBlocks);
+    if (!s.has(keys.windowFirstId(w))) s.set(keys.windowFirstId(w), u64be(id));
     return { ...fields, id, height: ctx.block.height, submittedHeight: ctx.block.height, challengeId: 0n, status: STATUS.PENDING, valid: false, reason: 0, units: 0n, inputs: [] };
   }
 
@@ -298,7 +346,7 @@ export class ProofsKeeper {
     if (!device) throw ErrUnknownDevice.wrap(`device ${header.deviceId}`);
     if (device.sector !== header.sector) throw ErrWrongSector.wrap(`device ${device.id} is in sector ${device.sector}, not ${header.sector}`);
     if (opts.requireActive) {
-      const a = this.devices.activity(ctx, device.id);
+      const a = this.devices.activityOf(ctx, device);
       if (!a.active) {
         if (a.reason === 'banned' || a.reason === 'manufacturer_banned') throw ErrDeviceBanned.wrap(`device ${device.id}: ${a.reason}`);
         throw ErrDeviceInactive.wrap(`device ${device.id}: ${a.reason}`);
@@ -306,7 +354,10 @@ export class ProofsKeeper {
     }
     if (env.signature.length !== 64) throw ErrInvalidSignature.wrap('signatures are 64 bytes r ‖ s');
     if (header.payloadHash.length !== 32 || !equalBytes(sha256(env.payload), header.payloadHash)) throw ErrPayloadHash;
-    if (!this.devices.verifyDeviceSignature(ctx, device.id, PROOF_DOMAIN, env.header, env.signature)) {
+    // What DevicesKeeperI.verifyDeviceSignature does (same gas, same verified-signature cache),
+    // with the device record already in hand.
+    ctx.gasMeter.consume(VERIFY_GAS[device.pubkey.keyType as DeviceKeyType] ?? 1000, 'device signature');
+    if (!verifySignature(device.pubkey.keyType, device.pubkey.key, signedBytes(ctx.block.chainId, env.header), env.signature)) {
       throw ErrInvalidSignature.wrap(`device ${device.id}'s key did not sign this envelope for chain ${ctx.block.chainId}`);
     }
     return { header, device, handler, payload: handler.decode(env.payload) };
@@ -321,17 +372,23 @@ export class ProofsKeeper {
     const seed = handler.seed(this, ctx, p, header, payload);
     if (header.seed.length !== 32 || !equalBytes(seed, header.seed)) throw ErrSeedMismatch.wrap(`window ${header.window}: expected seed ${hex(seed)}`);
     const subject = handler.subject(header, payload);
-    const slot = keys.slot(header.window, device.id, header.kind, subject);
     const s = this.store(ctx);
-    const used = s.get(slot);
-    if (used) throw ErrDuplicateProof.wrap(`device ${device.id}, ${KIND_NAMES[header.kind]}, window ${header.window}, subject ${subject}: proof ${readU64(used)}`);
+    // One proof per (device, kind, window, subject): kinds without a subject keep the windows they
+    // used in the device's state (written anyway for the sequence); the others use a slot key.
+    const slot = SUBJECTLESS.has(header.kind) ? undefined : keys.slot(header.window, device.id, header.kind, subject);
+    if (slot) {
+      const used = s.get(slot);
+      if (used) throw ErrDuplicateProof.wrap(`device ${device.id}, ${KIND_NAMES[header.kind]}, window ${header.window}, subject ${subject}: proof ${readU64(used)}`);
+    } else if (!claimWindow(state, header.kind, header.window)) {
+      throw ErrDuplicateProof.wrap(`device ${device.id}, ${KIND_NAMES[header.kind]}, window ${header.window}`);
+    }
 
     state.lastSeq = header.seq;
     const record = this.newRecord(ctx, {
       deviceId: device.id, sector: header.sector, kind: header.kind, window: header.window, envelopeHash: sha256(env.header), seq: header.seq, submitter, subject,
       seed: header.seed, payloadHash: header.payloadHash,
     });
-    s.set(slot, u64be(record.id));
+    if (slot) s.set(slot, u64be(record.id));
     const j = handler.verify(this, ctx, { header, payload, device, record, state, params: p });
     this.setDeviceState(ctx, device.id, state);
     if (j.pending) {
@@ -456,15 +513,20 @@ export class ProofsKeeper {
       const cutoff = current - p.seedLifetimeWindows - 1n;
       this.pruneRange(ctx, Uint8Array.of(K.slot), keys.slotWindowPrefix(cutoff), PRUNE_PER_BLOCK);
     }
-    // Records: ids are assigned in height order; windowFirstId maps a window to its first id.
-    if (h % p.windowBlocks === 0n) s.set(keys.windowFirstId(current), u64be(this.peekId(ctx, COUNTERS.proof)));
+    // Records: ids are assigned in height order; windowFirstId maps a window to its first id
+    // (written with the window's first proof). Records below the first id of the oldest retained
+    // window go, a bounded number per block.
     if (p.recordRetentionWindows > 0n && current > p.recordRetentionWindows) {
       const oldWindow = current - p.recordRetentionWindows;
-      const raw = s.get(keys.windowFirstId(oldWindow));
-      if (raw) {
-        const below = readU64(raw);
-        const cursorRaw = s.get(Uint8Array.of(K.pruneCursor));
-        let cursor = cursorRaw ? readU64(cursorRaw) : 1n;
+      let below: bigint | undefined;
+      for (const [, v] of s.iterator(keys.windowFirstId(oldWindow), prefixEnd(Uint8Array.of(K.windowFirstId)))) {
+        below = readU64(v);
+        break;
+      }
+      below ??= this.peekId(ctx, COUNTERS.proof);
+      const cursorRaw = s.get(Uint8Array.of(K.pruneCursor));
+      let cursor = cursorRaw ? readU64(cursorRaw) : 1n;
+      if (cursor < below) {
         let n = 0;
         while (cursor < below && n < PRUNE_PER_BLOCK) {
           const r = this.getRecord(ctx, cursor);

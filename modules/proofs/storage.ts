@@ -72,6 +72,7 @@ export function createDataSet(k: ProofsKeeper, ctx: Context, owner: string, devi
   };
   saveDataSet(k, ctx, d);
   k.store(ctx).set(keys.dataSetDeadline(d.deadlineHeight, id), Uint8Array.of(1));
+  k.store(ctx).set(keys.challengeAt(challengeHeight, id), Uint8Array.of(1));
   if (ctx.events.enabled) {
     ctx.events.emit(event('data_set_created', { data_set_id: id.toString(), device_id: deviceId.toString(), owner, pieces: String(pieces.length), total_leaves: total.toString(), challenge_height: challengeHeight.toString() }));
   }
@@ -84,6 +85,7 @@ export function deleteDataSet(k: ProofsKeeper, ctx: Context, owner: string, id: 
   if (d.owner !== owner) throw ErrNotOwner.wrap(`data set ${id} belongs to ${d.owner}`);
   if (d.status !== DS_ACTIVE) throw ErrInvalidField.wrap(`data set ${id} is not active`);
   k.store(ctx).delete(keys.dataSetDeadline(d.deadlineHeight, id));
+  k.store(ctx).delete(keys.challengeAt(d.challengeHeight, id));
   d.status = DS_DELETED;
   saveDataSet(k, ctx, d);
   if (ctx.events.enabled) ctx.events.emit(event('data_set_deleted', { data_set_id: id.toString(), owner }));
@@ -93,12 +95,14 @@ export function deleteDataSet(k: ProofsKeeper, ctx: Context, owner: string, id: 
 function advance(k: ProofsKeeper, ctx: Context, p: Params, d: DataSet): void {
   const s = k.store(ctx);
   s.delete(keys.dataSetDeadline(d.deadlineHeight, d.id));
+  s.delete(keys.challengeAt(d.challengeHeight, d.id));
   d.period += 1n;
   d.challengeHeight += p.provingPeriodBlocks;
   // After a long halt, skip periods that are already past (never schedule a seed that exists).
   while (d.challengeHeight < ctx.block.height) d.challengeHeight += p.provingPeriodBlocks;
   d.deadlineHeight = d.challengeHeight + p.challengeWindowBlocks;
   s.set(keys.dataSetDeadline(d.deadlineHeight, d.id), Uint8Array.of(1));
+  s.set(keys.challengeAt(d.challengeHeight, d.id), Uint8Array.of(1));
 }
 
 /** A fault for the current period (missed or wrong proof); returns the inputs to record. */
@@ -120,6 +124,7 @@ function terminateIfFaulty(k: ProofsKeeper, ctx: Context, p: Params, d: DataSet)
   if (d.consecutiveFaults < BigInt(p.maxConsecutiveFaults)) return false;
   d.status = DS_TERMINATED;
   k.store(ctx).delete(keys.dataSetDeadline(d.deadlineHeight, d.id));
+  k.store(ctx).delete(keys.challengeAt(d.challengeHeight, d.id));
   if (ctx.events.enabled) ctx.events.emit(event('data_set_terminated', { data_set_id: d.id.toString(), device_id: d.deviceId.toString(), consecutive_faults: d.consecutiveFaults.toString() }));
   return true;
 }

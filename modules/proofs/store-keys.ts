@@ -38,6 +38,7 @@ export const K = {
   pruneCursor: 0x1d,
   unbonding: 0x1e,
   fraudFund: 0x1f,
+  challengeAt: 0x20,
 } as const;
 
 const b = (p: number, ...parts: Uint8Array[]) => concat(Uint8Array.of(p), ...parts);
@@ -71,6 +72,8 @@ export const keys = {
   eventId: (id: Uint8Array) => b(K.eventId, id),
   eventExpiry: (window: bigint, id: Uint8Array) => b(K.eventExpiry, u64be(window), id),
   windowFirstId: (window: bigint) => b(K.windowFirstId, u64be(window)),
+  challengeAtPrefix: (height: bigint) => b(K.challengeAt, u64be(height)),
+  challengeAt: (height: bigint, set: bigint) => b(K.challengeAt, u64be(height), u64be(set)),
   /** kind 1 = provider bond (id = device), 2 = verifier (id = address bytes). */
   unbonding: (height: bigint, kind: number, id: Uint8Array) => b(K.unbonding, u64be(height), Uint8Array.of(kind), id),
 };

@@ -97,3 +97,34 @@ test('verified-signature cache: exact triples only, bounded, oldest evicted firs
   assert.equal(c.has(...t(1)), false);
   assert.equal(c.has(...t(4)), true);
 });
+
+test('fast record encoders give exactly the canonical bytes', async () => {
+  const { encodeRecord, encodeDeviceState, ProofRecordCodec, DeviceProofStateCodec, recordFrom, deviceStateFrom } = await import('./types.ts');
+  const { encodeCanonical } = await import('../../chain/codec/proto-json.ts');
+  const base = { id: 7n, deviceId: 3n, sector: 1, kind: 2, window: 9n, height: 100n, status: 2, valid: true, reason: 0, units: 221_955n, inputs: [{ key: 'rssi_dbm10', value: '-1050' }, { key: 'x', value: '' }], envelopeHash: sha256(new Uint8Array([1])), seq: 4n, submitter: 'depin1xyz', subject: 2n ** 63n + 5n, submittedHeight: 99n, challengeId: 0n, seed: new Uint8Array(), payloadHash: sha256(new Uint8Array([2])) };
+  for (const r of [base, { ...base, valid: false, reason: 115, units: 0n, inputs: [], submitter: '', subject: 0n }]) {
+    const fast = encodeRecord(r);
+    assert.deepEqual(Buffer.from(fast), Buffer.from(encodeCanonical(ProofRecordCodec.type, r as never)));
+    assert.deepEqual(recordFrom(ProofRecordCodec.decode(fast)), { ...r, inputs: r.inputs.map((x) => ({ ...x })) });
+  }
+  const st = { lastSeq: 12n, lastBeaconHeight: 0n, lastWitnessHeight: 44n, windows: [{ kind: 1, lastWindow: 5n, mask: (1n << 63n) | 3n }, { kind: 6, lastWindow: 0n, mask: 0n }] };
+  assert.deepEqual(Buffer.from(encodeDeviceState(st)), Buffer.from(encodeCanonical(DeviceProofStateCodec.type, st as never)));
+  assert.deepEqual(deviceStateFrom(DeviceProofStateCodec.decode(encodeDeviceState(st))), st);
+});
+
+test('claimWindow: one proof per (kind, window), in any order within 64 windows', async () => {
+  const { claimWindow } = await import('./keeper.ts');
+  const st = { lastSeq: 0n, lastBeaconHeight: 0n, lastWitnessHeight: 0n, windows: [] as { kind: number; lastWindow: bigint; mask: bigint }[] };
+  assert.equal(claimWindow(st, 6, 10n), true);
+  assert.equal(claimWindow(st, 6, 10n), false);
+  assert.equal(claimWindow(st, 1, 10n), true, 'another kind');
+  assert.equal(claimWindow(st, 6, 12n), true);
+  assert.equal(claimWindow(st, 6, 11n), true, 'an older, unused window');
+  assert.equal(claimWindow(st, 6, 11n), false);
+  assert.equal(claimWindow(st, 6, 10n), false, 'still remembered after moving on');
+  assert.equal(claimWindow(st, 6, 80n), true);
+  assert.equal(claimWindow(st, 6, 12n), false, 'beyond 64 windows back: refused');
+  assert.equal(claimWindow(st, 6, 79n), true);
+  assert.equal(claimWindow(st, 6, 16n), true, 'exactly 64 back is still tracked');
+  assert.equal(claimWindow(st, 6, 16n), false);
+});
