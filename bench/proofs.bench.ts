@@ -84,7 +84,7 @@ interface BenchDevice {
 }
 
 /** Devices of every sector imported at genesis (registered and located), gateway accounts funded. */
-function benchGenesis(o: ProofsBenchOptions, params: Params) {
+export function benchGenesis(o: ProofsBenchOptions, params: Params) {
   const gateways = Array.from({ length: o.gateways }, (_, i) => accountAddress(publicKeyCreate(benchKey(i))));
   const g = makeGenesis({ chainId: CHAIN, genesisTime: '2026-11-24T00:00:00Z', validator: devValidatorKey(), moniker: 'bench', balances: gateways.map((address) => ({ address, amount: 10n ** 15n })) });
   const devices: Record<Sector, BenchDevice[]> = { sensor: [], compute: [], coverage: [], storage: [] };
@@ -114,7 +114,7 @@ function benchGenesis(o: ProofsBenchOptions, params: Params) {
   return { genesis: g, devices, gateways };
 }
 
-function benchParams(windowBlocks: bigint): Params {
+export function benchParams(windowBlocks: bigint): Params {
   return {
     ...devParams(''),
     windowBlocks,
@@ -144,7 +144,7 @@ interface Round {
   proofs: number;
 }
 
-function sectorRound(sector: Sector, devs: BenchDevice[], window: bigint, seed: Uint8Array, extra: { dataSets?: bigint[]; challengeSeed?: Uint8Array } = {}): Round {
+export function sectorRound(sector: Sector, devs: BenchDevice[], window: bigint, seed: Uint8Array, extra: { dataSets?: bigint[]; challengeSeed?: Uint8Array } = {}): Round {
   const ctx = (d: BenchDevice, w = window, s = seed): P.EnvelopeContext => ({ chainId: CHAIN, deviceId: d.id, window: w, seed: s, seq: ++d.seq });
   if (sector === 'sensor') {
     return { phases: [devs.map((d) => P.sensorBatch(d.key, ctx(d), { readingCount: 60n, readingsRoot: sha256(u64be(d.id)), cell: d.cell, eventId: sha256(new TextEncoder().encode(`ev-${d.id}-${window}`)) }))], proofs: devs.length };
@@ -170,7 +170,7 @@ function u64be(n: bigint): Uint8Array {
   return b;
 }
 
-interface Gateway {
+export interface Gateway {
   key: Uint8Array;
   address: string;
   accountNumber: bigint;
@@ -178,7 +178,7 @@ interface Gateway {
 }
 
 /** Splits envelopes into txs of `per` envelopes, round-robin over the gateways (sequences rise). */
-function proofTxs(envs: EnvelopeMsg[], per: number, gateways: Gateway[]): Uint8Array[] {
+export function proofTxs(envs: EnvelopeMsg[], per: number, gateways: Gateway[]): Uint8Array[] {
   const out: Uint8Array[] = [];
   for (let i = 0, g = 0; i < envs.length; i += per, g = (g + 1) % gateways.length) {
     const gw = gateways[g]!;

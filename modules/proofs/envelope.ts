@@ -86,7 +86,9 @@ export function receiptBytes(chainId: string, jobId: bigint, window: bigint, uni
 /** PDP challenge i of a data set: SHA-256(domain ‖ seed ‖ set ‖ i) mod total leaves (as PDP). */
 export function pdpChallengeIndex(seed: Uint8Array, dataSetId: bigint, i: number, totalLeaves: bigint): bigint {
   const h = sha256(concat(PDP_DOMAIN, seed, u64be(dataSetId), u64be(BigInt(i))));
-  return BigInt('0x' + Buffer.from(h).toString('hex')) % totalLeaves;
+  const v = new DataView(h.buffer, h.byteOffset, 32);
+  const n = (v.getBigUint64(0) << 192n) | (v.getBigUint64(8) << 128n) | (v.getBigUint64(16) << 64n) | v.getBigUint64(24);
+  return n % totalLeaves;
 }
 
 /** Spot-check draw of a job in [0, 10000): selected when below spot_check_bps. */

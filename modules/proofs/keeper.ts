@@ -272,12 +272,12 @@ export class ProofsKeeper {
   }
 
   /** A new record (id assigned, indexed by device); not yet saved. */
-  newRecord(ctx: Context, fields: Omit<ProofRecord, 'id' | 'height' | 'submittedHeight' | 'challengeId' | 'status' | 'valid' | 'reason' | 'units' | 'inputs'>): ProofRecord {
+  newRecord(ctx: Context, fields: Omit<ProofRecord, 'id' | 'height' | 'submittedHeight' | 'challengeId' | 'status' | 'valid' | 'reason' | 'units' | 'inputs'>, p: Params = this.params(ctx)): ProofRecord {
     const id = this.nextId(ctx, COUNTERS.proof);
     const s = this.store(ctx);
     s.set(keys.byDevice(fields.deviceId, id), ONE);
     // First proof of this height window: remember its id (records are pruned by window).
-    const w = windowOf(ctx.block.height, this.params(ctx).windowBlocks);
+    const w = windowOf(ctx.block.height, p.windowBlocks);
     if (!s.has(keys.windowFirstId(w))) s.set(keys.windowFirstId(w), u64be(id));
     return { ...fields, id, height: ctx.block.height, submittedHeight: ctx.block.height, challengeId: 0n, status: STATUS.PENDING, valid: false, reason: 0, units: 0n, inputs: [] };
   }
@@ -387,7 +387,7 @@ export class ProofsKeeper {
     const record = this.newRecord(ctx, {
       deviceId: device.id, sector: header.sector, kind: header.kind, window: header.window, envelopeHash: sha256(env.header), seq: header.seq, submitter, subject,
       seed: header.seed, payloadHash: header.payloadHash,
-    });
+    }, p);
     if (slot) s.set(slot, u64be(record.id));
     const j = handler.verify(this, ctx, { header, payload, device, record, state, params: p });
     this.setDeviceState(ctx, device.id, state);

@@ -27,9 +27,17 @@ export function verifyPath(root: Uint8Array, leafCount: bigint, index: bigint, l
   if (path.length !== treeDepth(leafCount) || leaf.length !== LEAF_BYTES) return 'path_length';
   let h = leaf;
   let i = index;
+  const buf = new Uint8Array(64);
   for (const sibling of path) {
     if (sibling.length !== 32) return 'path_length';
-    h = (i & 1n) === 0n ? node(h, sibling) : node(sibling, h);
+    if ((i & 1n) === 0n) {
+      buf.set(h, 0);
+      buf.set(sibling, 32);
+    } else {
+      buf.set(sibling, 0);
+      buf.set(h, 32);
+    }
+    h = sha256(buf);
     i >>= 1n;
   }
   return Buffer.compare(h, root) === 0 ? 'ok' : 'root_mismatch';
