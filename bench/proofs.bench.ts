@@ -18,7 +18,7 @@
 // Run: npx node bench/proofs.bench.ts [--quick]
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { tmpdir, loadavg } from 'node:os';
 import { join } from 'node:path';
 import http from 'node:http';
 import * as h3 from 'h3-js';
@@ -563,7 +563,8 @@ async function recoveryId(digest: Hex, sig: Uint8Array, address: Address): Promi
 
 export async function runProofsBench(opts: Partial<ProofsBenchOptions> = {}): Promise<Record<string, number>> {
   const o: ProofsBenchOptions = { devices: 2_000, batch: 50, gateways: 200, anvilProofs: 2_000, rpc: true, anvil: true, ...opts };
-  console.log(`\n# proofs: verified proofs per second per sector on one node (${machine()})`);
+  const load = () => loadavg().map((x) => x.toFixed(1)).join(' ');
+  console.log(`\n# proofs: verified proofs per second per sector on one node (${machine()}; load average ${load()} — other processes share these 2 cores, so wall-clock rates move with them; main-thread CPU µs per proof is the steadier figure)`);
   const keys = Array.from({ length: 256 }, (_, i) => benchKey(i));
   const pubs = keys.map((k) => publicKeyCreate(k));
   const digests = keys.map((_, i) => sha256(new TextEncoder().encode(`m${i}`)));
@@ -588,7 +589,7 @@ export async function runProofsBench(opts: Partial<ProofsBenchOptions> = {}): Pr
       if (rpc[s]!.single !== undefined) result[`${s}.rpc.single`] = rpc[s]!.single!;
     }
   }
-  console.log(`gas per proof on the EVM: ${fmt(evm.gasPerProof)} (no checks), ${fmt(evm.gasSigned)} with the device signature`);
+  console.log(`gas per proof on the EVM: ${fmt(evm.gasPerProof)} (no checks), ${fmt(evm.gasSigned)} with the device signature; load average at the end ${load()}`);
   return result;
 }
 
