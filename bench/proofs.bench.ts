@@ -17,7 +17,7 @@
 //     then evm_mine), tx/s and gas per proof.
 // Run: npx node bench/proofs.bench.ts [--quick]
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir, loadavg } from 'node:os';
 import { join } from 'node:path';
 import http from 'node:http';
@@ -204,7 +204,11 @@ function queryCtx(app: App): Context {
   return new Context(new CacheKV(app.store), { chainId: CHAIN, height: BigInt(app.store.version) + 1n, time: { seconds: 0n, nanos: 0 } }, new GasMeter(Infinity), new EventManager(false), 'query');
 }
 
+/** Wall ms spent admitting (signature worker + CheckTx) and producing blocks, summed over calls. */
+const phase = { admit: 0, blocks: 0 };
+
 async function admitAndCommit(node: DepinNode, txs: Uint8Array[]): Promise<void> {
+  const t0 = performance.now();
   const admitted: Promise<{ result: { code: number; log: string } }>[] = [];
   for (let i = 0; i < txs.length; i += 50) {
     for (const tx of txs.slice(i, i + 50)) admitted.push(node.mempool.addAsync(tx));
@@ -212,10 +216,26 @@ async function admitAndCommit(node: DepinNode, txs: Uint8Array[]): Promise<void>
   }
   const bad = (await Promise.all(admitted)).find((r) => r.result.code !== 0);
   if (bad) throw new Error(`CheckTx failed: ${bad.result.log}`);
+  const t1 = performance.now();
   while (node.mempool.size() > 0) await node.produceBlock();
+  phase.admit += t1 - t0;
+  phase.blocks += performance.now() - t1;
 }
 
-interface InProcRow { single: number; batched: number; mainUsSingle: number; mainUsBatched: number; gasSingle: number; gasBatched: number }
+interface InProcRow {
+  single: number;
+  batched: number;
+  mainUsSingle: number;
+  mainUsBatched: number;
+  procUsSingle: number;
+  procUsBatched: number;
+  gasSingle: number;
+  gasBatched: number;
+}
+
+/** Proofs/s two dedicated cores would sustain at the measured CPU costs (derived, not measured):
+ * the main thread is one core; the whole process (signature worker, indexer, GC, LevelDB) two. */
+export const cpuCeiling = (mainUs: number, procUs: number) => Math.min(1e6 / mainUs, 2e6 / procUs);
 
 async function inProcess(o: ProofsBenchOptions): Promise<Record<string, InProcRow>> {
   const params = benchParams(50n);
@@ -235,6 +255,26 @@ async function inProcess(o: ProofsBenchOptions): Promise<Record<string, InProcRo
   const thread = () => {
     const u = process.threadCpuUsage();
     return u.user + u.system;
+  };
+  const proc = () => {
+    const u = process.cpuUsage();
+    return u.user + u.system;
+  };
+  const details: string[] = [];
+  // CPU µs per kind of thread (MainThread, WorkerThread = signature and index workers, V8Worker =
+  // GC and compiler helpers, libuv-worker = LevelDB I/O), from /proc/self/task.
+  const kinds = () => {
+    const m = new Map<string, number>();
+    for (const tid of readdirSync('/proc/self/task')) {
+      try {
+        const comm = readFileSync(`/proc/self/task/${tid}/comm`, 'utf8').trim();
+        const f = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+        m.set(comm, (m.get(comm) ?? 0) + ((Number(f[11]) + Number(f[12])) / 100) * 1e6);
+      } catch {
+        // thread exited
+      }
+    }
+    return m;
   };
 
   // Storage: bond the provider and open one data set per proof (one PDP proof per set and period).
@@ -258,9 +298,9 @@ async function inProcess(o: ProofsBenchOptions): Promise<Record<string, InProcRo
 
   const out: Record<string, InProcRow> = {};
   console.log(`\n## in-process node (LevelDB, 1 signature worker, indexer thread): ${fmt(o.devices)} devices per sector and shape, window ${window}`);
-  console.log('sector   | proofs | 1 envelope/tx: proofs/s (main-thread µs, gas per proof) | gateway x' + o.batch + ': proofs/s (main-thread µs, gas per proof)');
+  console.log('sector   | proofs | 1 envelope/tx: proofs/s measured (CPU µs per proof: main thread / whole process; ceiling on 2 dedicated cores; gas per proof) | gateway x' + o.batch + ': same');
   for (const sector of SECTORS) {
-    const row = { single: 0, batched: 0, mainUsSingle: 0, mainUsBatched: 0, gasSingle: 0, gasBatched: 0 };
+    const row: InProcRow = { single: 0, batched: 0, mainUsSingle: 0, mainUsBatched: 0, procUsSingle: 0, procUsBatched: 0, gasSingle: 0, gasBatched: 0 };
     for (const shape of ['single', 'batched'] as const) {
       const half = shape === 'single' ? 0 : 1;
       const devs = sector === 'storage' ? devices.storage : devices[sector].slice(half * o.devices, (half + 1) * o.devices);
@@ -269,24 +309,36 @@ async function inProcess(o: ProofsBenchOptions): Promise<Record<string, InProcRo
       const per = shape === 'single' ? 1 : sector === 'storage' ? Math.min(o.batch, 25) : o.batch;
       const phaseTxs = round.phases.map((envs) => proofTxs(envs, per, gws));
       const first = proofs.peekId(queryCtx(node.app), COUNTERS.proof);
-      let cpu = 0;
       let wall = 0;
+      let mainCpu = 0;
+      let procCpu = 0;
+      phase.admit = 0;
+      phase.blocks = 0;
+      const k0 = kinds();
+      const measure = async (fn: () => Promise<void>) => {
+        const c0 = thread();
+        const p0 = proc();
+        const t0 = performance.now();
+        await fn();
+        wall += performance.now() - t0;
+        mainCpu += thread() - c0;
+        procCpu += proc() - p0;
+      };
       const gas: number[] = [];
       for (const [i, txs] of phaseTxs.entries()) {
         // Gas per proof of this shape: the phase's first tx simulated on committed state (not timed).
         gas.push(Number(node.app.simulate(txs[0]!).gasUsed) / Math.min(per, round.phases[i]!.length));
-        const c0 = thread();
-        const t0 = performance.now();
-        await admitAndCommit(node, txs);
-        cpu += thread() - c0;
-        wall += performance.now() - t0;
+        await measure(() => admitAndCommit(node, txs));
       }
+      // Coverage verdicts are final once the beacons' witness window closes (end blocks count).
+      if (sector === 'coverage') await measure(async () => {
+        for (let i = 0n; i <= params.witnessWindowBlocks; i++) await node.produceBlock();
+      });
       row[shape === 'single' ? 'gasSingle' : 'gasBatched'] = Math.round(gas.reduce((a, b) => a + b, 0) / gas.length);
-      const c0 = thread() - cpu;
-      const t0 = performance.now() - wall;
-      if (sector === 'coverage') for (let i = 0n; i <= params.witnessWindowBlocks; i++) await node.produceBlock();
-      const dt = (performance.now() - t0) / 1000;
-      const mainUs = (thread() - c0) / round.proofs;
+      const dt = wall / 1000;
+      const mainUs = mainCpu / round.proofs;
+      const byKind = [...kinds()].map(([k, v]) => [k, (v - (k0.get(k) ?? 0)) / round.proofs] as const).filter(([, v]) => v >= 1).sort((a, b) => b[1] - a[1]);
+      details.push(`${sector}/${shape}: wall ${wall.toFixed(0)} ms (admission ${phase.admit.toFixed(0)}, blocks ${phase.blocks.toFixed(0)}), process CPU ${(procCpu / 1000).toFixed(0)} ms = ${(procCpu / 10 / wall).toFixed(0)}% of one core; CPU per proof by thread: ${byKind.map(([k, v]) => `${k} ${v.toFixed(0)} µs`).join(', ')}`);
       const ctx = queryCtx(node.app);
       const last = proofs.peekId(ctx, COUNTERS.proof);
       let valid = 0;
@@ -297,10 +349,13 @@ async function inProcess(o: ProofsBenchOptions): Promise<Record<string, InProcRo
       if (Number(last - first) !== round.proofs || valid !== round.proofs) throw new Error(`${sector}/${shape}: ${valid} valid of ${last - first} recorded, expected ${round.proofs}`);
       row[shape] = round.proofs / dt;
       row[shape === 'single' ? 'mainUsSingle' : 'mainUsBatched'] = mainUs;
+      row[shape === 'single' ? 'procUsSingle' : 'procUsBatched'] = procCpu / round.proofs;
     }
     out[sector] = row;
-    console.log(`${sector.padEnd(8)} | ${fmt(sector === 'coverage' ? 2 * o.devices : o.devices).padStart(6)} | ${fmt(row.single).padStart(8)} (${row.mainUsSingle.toFixed(0)} µs, ${fmt(row.gasSingle)} gas) | ${fmt(row.batched).padStart(8)} (${row.mainUsBatched.toFixed(0)} µs, ${fmt(row.gasBatched)} gas)`);
+    const cell = (tps: number, main: number, procUs: number, gas: number) => `${fmt(tps).padStart(6)} (${main.toFixed(0)} / ${procUs.toFixed(0)} µs; ${fmt(cpuCeiling(main, procUs))}/s; ${fmt(gas)} gas)`;
+    console.log(`${sector.padEnd(8)} | ${fmt(sector === 'coverage' ? 2 * o.devices : o.devices).padStart(6)} | ${cell(row.single, row.mainUsSingle, row.procUsSingle, row.gasSingle)} | ${cell(row.batched, row.mainUsBatched, row.procUsBatched, row.gasBatched)}`);
   }
+  console.log(details.map((d) => `  ${d}`).join('\n'));
   await node.stop();
   rmSync(home, { recursive: true, force: true });
   return out;
@@ -353,7 +408,7 @@ async function overRpc(o: ProofsBenchOptions): Promise<Record<string, { batched:
   };
   const out: Record<string, { batched: number; single?: number }> = {};
   try {
-    await waitHeight(1n);
+    await waitHeight(2n);
     const gws: Gateway[] = [];
     for (const [i, address] of gateways.entries()) {
       const any = QueryAccountResponse.decode(await abci('/cosmos.auth.v1beta1.Query/Account', QueryAccountRequest.encode({ address }))).account;
@@ -578,12 +633,15 @@ export async function runProofsBench(opts: Partial<ProofsBenchOptions> = {}): Pr
   const rpc = o.rpc ? await overRpc(o) : undefined;
   const evm = o.anvil ? await onAnvil(o.anvilProofs) : { gasPerProof: 0, gasSigned: 0, automineTps: 0, automineHeight: 0, batchedIngestTps: 0, batchedMineTps: 0, batchedTps: 0 };
   console.log(`\n# summary (proofs/s; anvil: proof tx/s)`);
-  console.log(`sector   | in-process 1/tx | in-process x${o.batch} | RPC 1/tx | RPC x${o.batch} | anvil automine | anvil batched`);
+  console.log(`sector   | in-process 1/tx | in-process x${o.batch} | CPU ceiling 1/tx | CPU ceiling x${o.batch} | RPC 1/tx | RPC x${o.batch} | anvil automine | anvil batched`);
   const result: Record<string, number> = { verify, evmGas: evm.gasPerProof, evmGasSigned: evm.gasSigned, evmAutomine: evm.automineTps, evmBatched: evm.batchedTps };
   for (const s of SECTORS) {
-    console.log(`${s.padEnd(8)} | ${fmt(inproc[s]!.single).padStart(15)} | ${fmt(inproc[s]!.batched).padStart(13)} | ${rpc?.[s]?.single === undefined ? '       -' : fmt(rpc[s]!.single!).padStart(8)} | ${rpc ? fmt(rpc[s]!.batched).padStart(6) : '     -'} | ${fmt(evm.automineTps).padStart(14)} | ${fmt(evm.batchedTps).padStart(13)}`);
+    const r = inproc[s]!;
+    console.log(`${s.padEnd(8)} | ${fmt(r.single).padStart(15)} | ${fmt(r.batched).padStart(13)} | ${fmt(cpuCeiling(r.mainUsSingle, r.procUsSingle)).padStart(16)} | ${fmt(cpuCeiling(r.mainUsBatched, r.procUsBatched)).padStart(14)} | ${rpc?.[s]?.single === undefined ? '       -' : fmt(rpc[s]!.single!).padStart(8)} | ${rpc ? fmt(rpc[s]!.batched).padStart(6) : '     -'} | ${fmt(evm.automineTps).padStart(14)} | ${fmt(evm.batchedTps).padStart(13)}`);
     result[`${s}.inproc.single`] = inproc[s]!.single;
     result[`${s}.inproc.batched`] = inproc[s]!.batched;
+    result[`${s}.ceiling.single`] = cpuCeiling(r.mainUsSingle, r.procUsSingle);
+    result[`${s}.ceiling.batched`] = cpuCeiling(r.mainUsBatched, r.procUsBatched);
     if (rpc) {
       result[`${s}.rpc.batched`] = rpc[s]!.batched;
       if (rpc[s]!.single !== undefined) result[`${s}.rpc.single`] = rpc[s]!.single!;

@@ -9,7 +9,7 @@ import protobuf from 'protobufjs';
 import { root } from '../chain/codec/proto.ts';
 import { sha256 } from '../chain/crypto/hash.ts';
 import { signDigest } from '../chain/crypto/secp256k1.ts';
-import { concat } from '../modules/devices/payloads.ts';
+import { concat, u64be } from '../modules/devices/payloads.ts';
 import {
   PROTOCOL_VERSION, encodeHeader, signedBytes, beaconPayload, puzzleChallenge, leadingZeroBits, receiptBytes, pdpChallengeIndex,
 } from '../modules/proofs/envelope.ts';
@@ -170,7 +170,7 @@ export function readingsRoot(readings: readonly Uint8Array[]): Uint8Array {
 export function sensorBatch(device: Signer, c: EnvelopeContext, b: { readings?: readonly Uint8Array[]; readingCount?: bigint; readingsRoot?: Uint8Array; cell: bigint; eventId?: Uint8Array }): EnvelopeMsg {
   const root = b.readingsRoot ?? readingsRoot(b.readings ?? []);
   const count = b.readingCount ?? BigInt(b.readings?.length ?? 0);
-  const eventId = b.eventId ?? sha256(concat(new TextEncoder().encode('depin/sensor-event'), root, new Uint8Array(new BigUint64Array([c.deviceId, c.window]).buffer)));
+  const eventId = b.eventId ?? sha256(concat(new TextEncoder().encode('depin/sensor-event'), root, u64be(c.deviceId), u64be(c.window)));
   return signEnvelopeOf(device, KIND.SENSOR_BATCH, c, encode(SensorBatchPayloadCodec, { readingCount: count, readingsRoot: root, cell: b.cell, eventId }));
 }
 

@@ -296,10 +296,17 @@ export class ProofsKeeper {
     if (inputs) r.inputs = inputs;
     this.saveRecord(ctx, r);
     if (ctx.events.enabled) {
-      ctx.events.emit(event('proof_verdict', {
-        proof_id: r.id.toString(), device_id: r.deviceId.toString(), kind: KIND_NAMES[r.kind] ?? String(r.kind), sector: String(r.sector), window: r.window.toString(),
-        valid: String(r.valid), reason: String(r.reason), reason_name: reasonName(r.reason), units: r.units.toString(), submitter: r.submitter,
-      }));
+      // Indexed: what tx_search and the indexer filter on (proof, device, kind, validity, reason);
+      // the rest rides along unindexed (every indexed attribute is an index entry per proof).
+      const idx = (key: string, value: string) => ({ key, value, index: true });
+      const plain = (key: string, value: string) => ({ key, value, index: false });
+      ctx.events.emit({
+        type: 'proof_verdict',
+        attributes: [
+          idx('proof_id', r.id.toString()), idx('device_id', r.deviceId.toString()), idx('kind', KIND_NAMES[r.kind] ?? String(r.kind)), idx('valid', String(r.valid)),
+          idx('reason', String(r.reason)), plain('reason_name', reasonName(r.reason)), plain('window', r.window.toString()), plain('units', r.units.toString()),
+        ],
+      });
     }
     this.hooks.afterProofVerdict(ctx, this.outcome(r));
   }
@@ -395,7 +402,10 @@ export class ProofsKeeper {
       record.inputs = j.inputs;
       this.saveRecord(ctx, record);
       if (ctx.events.enabled) {
-        ctx.events.emit(event('proof_pending', { proof_id: record.id.toString(), device_id: device.id.toString(), kind: KIND_NAMES[header.kind]!, window: header.window.toString(), submitter }));
+        ctx.events.emit({
+          type: 'proof_pending',
+          attributes: [{ key: 'proof_id', value: record.id.toString(), index: true }, { key: 'device_id', value: device.id.toString(), index: true }, { key: 'kind', value: KIND_NAMES[header.kind]!, index: false }],
+        });
       }
     } else this.finalize(ctx, record, j.reason, j.units, j.inputs);
     return { proofId: record.id, status: record.status, valid: record.valid, reason: record.reason, units: record.units };
