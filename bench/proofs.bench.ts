@@ -369,7 +369,7 @@ async function overRpc(o: ProofsBenchOptions): Promise<Record<string, { batched:
   const home = mkdtempSync(join(tmpdir(), 'depind-proofs-rpc-'));
   depindSync(['init', '--dev', '--home', home, '--overwrite']);
   writeFileSync(join(home, 'config', 'genesis.json'), JSON.stringify(genesis));
-  const proc = spawn(process.execPath, [DEPIND, 'start', '--home', home, '--rpc.laddr', '127.0.0.1:0', '--rest.laddr', '', '--block-time', '300'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const proc = spawn(process.execPath, [DEPIND, 'start', '--home', home, '--rpc.laddr', '127.0.0.1:0', '--rest.laddr', '', '--block-time', '200'], { stdio: ['ignore', 'pipe', 'pipe'] });
   let outText = '';
   proc.stderr!.on('data', (d) => (outText += d));
   const url = await new Promise<URL>((resolve, reject) => {
@@ -414,13 +414,16 @@ async function overRpc(o: ProofsBenchOptions): Promise<Record<string, { batched:
       const any = QueryAccountResponse.decode(await abci('/cosmos.auth.v1beta1.Query/Account', QueryAccountRequest.encode({ address }))).account;
       gws.push({ key: benchKey(i), address, accountNumber: u64(BaseAccount.decode(any.value).accountNumber as never), sequence: 0n });
     }
-    const send = async (txs: Uint8Array[]) => {
-      let next = 0;
+    const send = async (txs: Uint8Array[], lanes = 8) => {
       let rejected = 0;
       let first = '';
-      const worker = async () => {
-        while (next < txs.length) {
-          const chunk = txs.slice(next, next + 50);
+      // 8 lanes in flight; tx i (gateway i mod G, G a multiple of 8) goes to lane i mod 8, so one
+      // gateway's txs stay in sequence order (the mempool admits an account's txs in order).
+      if (gws.length % lanes !== 0) throw new Error(`gateways must be a multiple of ${lanes}`);
+      const worker = async (lane: number) => {
+        const mine = txs.filter((_, i) => i % lanes === lane);
+        for (let next = 0; next < mine.length; ) {
+          const chunk = mine.slice(next, next + 50);
           next += chunk.length;
           const reqs = chunk.map((tx, i) => `{"jsonrpc":"2.0","id":${i},"method":"broadcast_tx_sync","params":{"tx":"${Buffer.from(tx).toString('base64')}"}}`);
           const res = (await post(`[${reqs.join(',')}]`)) as { error?: unknown; result?: { code: number; log: string } }[];
@@ -432,7 +435,7 @@ async function overRpc(o: ProofsBenchOptions): Promise<Record<string, { batched:
           }
         }
       };
-      await Promise.all(Array.from({ length: 8 }, worker));
+      await Promise.all(Array.from({ length: lanes }, (_, lane) => worker(lane)));
       if (rejected) throw new Error(`${rejected} txs rejected, first: ${first}`);
       // Drained from the mempool = committed (the node removes txs when their block commits).
       for (;;) {
@@ -450,7 +453,7 @@ async function overRpc(o: ProofsBenchOptions): Promise<Record<string, { batched:
       const msgs = Array.from({ length: Math.min(50, nSets - i) }, () => ({ typeUrl: '/depin.proofs.v1.MsgCreateDataSet', value: Msgs.CreateDataSet.encode({ owner: owner.address, deviceId: storage.id, pieces: [{ root: PIECE.root, leafCount: PIECE.leafCount }] }) }));
       setup.push(signTx({ messages: msgs, fee: [{ denom: 'udpin', amount: '200000' }], gasLimit: 20_000_000n }, { privateKey: owner.key, chainId: CHAIN, accountNumber: owner.accountNumber, sequence: owner.sequence++ }));
     }
-    await send(setup);
+    await send(setup, 1); // one account: in order
     const sets = Array.from({ length: nSets }, (_, i) => BigInt(i + 1));
     await waitHeight(params.windowBlocks + 2n);
     const h = await height();
@@ -458,7 +461,7 @@ async function overRpc(o: ProofsBenchOptions): Promise<Record<string, { batched:
     const seedRes = Q.Seed[1].decode(await abci(queryPath('Seed'), Q.Seed[0].encode({ window, height: 0n }))) as { seed: Uint8Array; available: boolean };
     if (!seedRes.available) throw new Error(`no seed for window ${window}`);
     const dsRes = Q.DataSet[1].decode(await abci(queryPath('DataSet'), Q.DataSet[0].encode({ id: 1n }))) as { challengeSeed: Uint8Array };
-    console.log(`\n## over JSON-RPC to a depind process (300 ms blocks; batches of 50 broadcast_tx_sync, 8 requests in flight; load generator on the same 2 cores), window ${window}`);
+    console.log(`\n## over JSON-RPC to a depind process (200 ms blocks; batches of 50 broadcast_tx_sync, 8 requests in flight; load generator on the same 2 cores), window ${window}`);
     console.log('sector   | proofs | 1 envelope/tx proofs/s | gateway x' + o.batch + ' proofs/s');
     for (const sector of SECTORS) {
       const row: { batched: number; single?: number } = { batched: 0 };
@@ -653,5 +656,5 @@ export async function runProofsBench(opts: Partial<ProofsBenchOptions> = {}): Pr
 
 if (import.meta.url === `file://${process.argv[1]}`) {
   const quick = process.argv.includes('--quick');
-  await runProofsBench({ ...(quick ? { devices: 400, anvilProofs: 400, gateways: 50 } : {}), rpc: !process.argv.includes('--no-rpc'), anvil: !process.argv.includes('--no-anvil') });
+  await runProofsBench({ ...(quick ? { devices: 400, anvilProofs: 400, gateways: 48 } : {}), rpc: !process.argv.includes('--no-rpc'), anvil: !process.argv.includes('--no-anvil') });
 }
