@@ -85,6 +85,16 @@ async function register(specs: { sector: 'coverage' | 'storage' | 'compute' | 's
   return ids.map((id, i) => ({ id, key: keys[i]!, seq: 0n, cell: specs[i]!.cell }));
 }
 
+/** A data set's current challenge seed, once it exists (polled: see ctxFor). */
+async function challengeSeedOf(id: bigint): Promise<{ seed: Uint8Array; challenges: bigint[]; period: bigint }> {
+  for (let i = 0; i < 200; i++) {
+    const q = await proofs.dataSet(id);
+    if (q.challengeSeed?.length) return { seed: Uint8Array.from(q.challengeSeed), challenges: q.challenges, period: BigInt(q.dataSet.period ?? 0n) };
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`no challenge seed for data set ${id}`);
+}
+
 /** Envelope context for the window the next block falls in (waiting past a boundary if close). */
 async function ctxFor(d: Dev, window?: bigint): Promise<P.EnvelopeContext> {
   await waitHeight(W); // window 0 has no seed (its source height would precede the chain)
@@ -94,7 +104,13 @@ async function ctxFor(d: Dev, window?: bigint): Promise<P.EnvelopeContext> {
     h = await height();
   }
   const w = window ?? (h + 1n) / W;
-  const s = await proofs.seed(w);
+  // The RPC height can run one block ahead of the committed state queries read (a block is stored
+  // before it is executed): wait for the seed itself.
+  let s = await proofs.seed(w);
+  for (let i = 0; !s.available && i < 50; i++) {
+    await new Promise((r) => setTimeout(r, 100));
+    s = await proofs.seed(w);
+  }
   assert.equal(s.available, true, `seed of window ${w} at height ${h}`);
   d.seq += 1n;
   return { chainId, deviceId: d.id, window: w, seed: Uint8Array.from(s.seed), seq: d.seq };
@@ -194,23 +210,20 @@ test('storage and compute over CosmJS: PDP answers paid, a wrong leaf recorded; 
   assert.equal((await proofs.job(jobId)).remaining, '995000');
 
   // Storage: wait for the challenge seed, answer from the pieces.
-  const ds = (await proofs.dataSet(dsId)).dataSet;
-  await waitHeight(BigInt(ds.challengeHeight) + 1n);
-  const q = await proofs.dataSet(dsId);
-  const seed = Uint8Array.from(q.challengeSeed);
+  const q = await challengeSeedOf(dsId);
+  const seed = q.seed;
   const answers = P.pdpAnswers(pieces, seed, dsId, Number(params.challengesPerProof));
   assert.deepEqual(q.challenges.map((x: bigint) => x), answers.map((_, i) => P.pdpChallengeIndex(seed, dsId, i, 73n)));
   st.seq += 1n;
-  const good = P.pdpProof(st.key, { chainId, deviceId: st.id, window: 0n, seed, seq: st.seq }, dsId, answers);
+  const good = P.pdpProof(st.key, { chainId, deviceId: st.id, window: q.period, seed, seq: st.seq }, dsId, answers);
   const rs = ok(await submit([good]));
   assert.deepEqual([verdicts(rs)[0]!.kind, verdicts(rs)[0]!.valid], ['storage/pdp', 'true']);
   // Next period: a wrong leaf is recorded (and is that period's fault).
-  const ds1 = (await proofs.dataSet(dsId)).dataSet;
-  await waitHeight(BigInt(ds1.challengeHeight) + 1n);
-  const seed1 = Uint8Array.from((await proofs.dataSet(dsId)).challengeSeed);
-  const wrong = P.pdpAnswers(pieces, seed1, dsId, Number(params.challengesPerProof)).map((a, i) => (i === 0 ? { ...a, leaf: randomBytes(32) } : a));
+  const q1 = await challengeSeedOf(dsId);
+  assert.equal(q1.period, 1n);
+  const wrong = P.pdpAnswers(pieces, q1.seed, dsId, Number(params.challengesPerProof)).map((a, i) => (i === 0 ? { ...a, leaf: randomBytes(32) } : a));
   st.seq += 1n;
-  const rw = ok(await submit([P.pdpProof(st.key, { chainId, deviceId: st.id, window: 1n, seed: seed1, seq: st.seq }, dsId, wrong)]));
+  const rw = ok(await submit([P.pdpProof(st.key, { chainId, deviceId: st.id, window: 1n, seed: q1.seed, seq: st.seq }, dsId, wrong)]));
   assert.deepEqual([verdicts(rw)[0]!.reason_name, verdicts(rw)[0]!.units], ['pdp_root_mismatch', '0']);
   assert.equal((await proofs.dataSet(dsId)).dataSet.faults, 1n);
 });
