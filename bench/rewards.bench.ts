@@ -6,7 +6,7 @@
 import { RewardsHarness } from '../test/helpers/rewards-harness.ts';
 import { rewardsGenesis, fleet } from '../test/helpers/rewards-fixtures.ts';
 import { devKeys } from '../test/helpers/inproc.ts';
-import { UNIT } from '../modules/rewards/proof-hooks.ts';
+import { UNIT } from '../modules/proofs/hooks.ts';
 import { EPOCH_DONE } from '../modules/rewards/types.ts';
 import { machine, fmt } from './machine.ts';
 

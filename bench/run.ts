@@ -6,6 +6,7 @@ import { runStakingBench } from './staking.bench.ts';
 import { runAnchorBench } from './anchor.bench.ts';
 import { runTestnetBench } from './testnet.bench.ts';
 import { runDashboardBench } from './dashboard.bench.ts';
+import { runProofsBench } from './proofs.bench.ts';
 import { machine, fmt } from './machine.ts';
 
 console.log(`depin-chain benchmarks on ${machine()}`);
@@ -16,6 +17,7 @@ const t = await runThroughputBench({ accounts: 2000, txsPerAccount: 15, inFlight
 // connections are read back in any order while the node executes a block), which CheckTx refuses.
 const tb = await runThroughputBench({ accounts: 4000, txsPerAccount: 12, inFlight: 16, blockTimeMs: 500, batch: 50 });
 const np = await runNodePipelineBench(6, 4000);
+const pr = await runProofsBench();
 const a = await runAnchorBench();
 // 4 validators as processes, with the single-validator figure for the same load in the same run.
 const net = await runTestnetBench({ accounts: 2000, txsPerAccount: 10, blockTimeMs: 500, batch: 50, compareSingle: true });
@@ -24,6 +26,7 @@ console.log(`\n# summary`);
 console.log(`4 validators (BFT, libp2p, 4 processes on this machine): ${fmt(net.tps!)} tx/s vs ${fmt(net.singleTps!)} tx/s single-validator; finality p50 ${net.p50!.toFixed(0)} ms, p99 ${net.p99!.toFixed(0)} ms; block interval ${net.blockIntervalMs!.toFixed(0)} ms`);
 console.log(`node pipeline in-process: main thread ${np.admit!.toFixed(0)} + ${np.block!.toFixed(0)} µs/tx (admission + block), whole process ${np.total!.toFixed(0)} µs/tx`);
 console.log(`end-to-end with JSON-RPC batches of 50: ${fmt(tb.tps!)} tx/s = ${((100 * tb.tps!) / p.verify!).toFixed(0)}% of raw verify; p50 ${tb.p50!.toFixed(0)} ms, p99 ${tb.p99!.toFixed(0)} ms`);
+console.log(`proofs over JSON-RPC, gateway batches of 50: sensor ${fmt(pr['sensor.rpc.batched']!)}, compute ${fmt(pr['compute.rpc.batched']!)}, coverage ${fmt(pr['coverage.rpc.batched']!)}, storage ${fmt(pr['storage.rpc.batched']!)} proofs/s; 1 envelope per tx: sensor ${fmt(pr['sensor.rpc.single']!)} proofs/s; EVM baseline (anvil) ${fmt(pr.evmAutomine!)} tx/s automine, ${fmt(pr.evmBatched!)} tx/s batched, ${fmt(pr.evmGas!)} gas per proof`);
 console.log(`end-to-end ${fmt(t.tps!)} tx/s = ${((100 * t.tps!) / p.verify!).toFixed(0)}% of one core's raw secp256k1 verify rate (${fmt(p.verify!)}/s); p50 ${t.p50!.toFixed(0)} ms, p99 ${t.p99!.toFixed(0)} ms`);
 await runStakingBench();
 const gas = (x: bigint) => fmt(Number(x));

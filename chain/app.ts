@@ -23,6 +23,7 @@ import type { GenesisDoc } from './genesis.ts';
 import { parseRfc3339 } from './genesis.ts';
 import { txHash } from './tx/tx-hash.ts';
 import type { Any } from './tx/types.ts';
+import { verifiedSignatures } from './crypto/sig-cache.ts';
 
 const TxMsgData = codec<{ data: unknown[]; msgResponses: Any[] }>('cosmos.base.abci.v1beta1.TxMsgData');
 const SimulateRequest = codec<{ txBytes: Uint8Array }>('cosmos.tx.v1beta1.SimulateRequest');
@@ -263,6 +264,8 @@ export class App {
   private pendingTime: Timestamp | undefined;
   private readonly sigCache = new SignatureCache(500_000);
   private readonly decoded = new DecodeCache(200_000);
+  /** Message-level signature jobs handed out by signatureJobs(), until reported verified. */
+  private readonly msgJobs = new WeakMap<DecodedTx, SignatureJob[]>();
 
   private constructor(store: MerkleStore, wiring: AppWiring, opts: AppOptions) {
     this.store = store;
@@ -390,15 +393,34 @@ export class App {
   signatureJobs(tx: DecodedTx): { jobs: SignatureJob[]; accountNumbers: bigint[] } | undefined {
     if (!this.signatureJobsFn) return undefined;
     const ctx = this.ctx(this.checkState, new GasMeter(Infinity), new EventManager(), 'check');
+    let out: { jobs: SignatureJob[]; accountNumbers: bigint[] } | undefined;
     try {
-      return this.signatureJobsFn(ctx, tx);
+      out = this.signatureJobsFn(ctx, tx);
     } catch {
       return undefined;
     }
+    // Signatures inside messages (MsgDef.signatureJobs), verified in the same batch.
+    const extra: SignatureJob[] = [];
+    for (const m of tx.msgs) {
+      if (!m.def.signatureJobs) continue;
+      try {
+        extra.push(...m.def.signatureJobs(ctx, m.value));
+      } catch {
+        // advisory only: the handler verifies whatever is not in the cache
+      }
+    }
+    if (!out || extra.length === 0) return out;
+    this.msgJobs.set(tx, extra);
+    return { jobs: [...out.jobs, ...extra], accountNumbers: out.accountNumbers };
   }
 
   markSignaturesVerified(tx: DecodedTx, accountNumbers: bigint[]): void {
     this.sigCache.add(tx, accountNumbers);
+    const extra = this.msgJobs.get(tx);
+    if (extra) {
+      for (const j of extra) verifiedSignatures.add(j.pubkey, j.digest, j.sig);
+      this.msgJobs.delete(tx);
+    }
   }
 
   // ---------------------------------------------------------------- block execution

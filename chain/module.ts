@@ -3,6 +3,7 @@
 // wiring time (see chain/app-builder wiring in node or tests).
 import type { Codec } from './codec/proto.ts';
 import type { Context } from './context.ts';
+import type { SignatureTriple } from './crypto/sig-cache.ts';
 
 export interface MsgDef<T = any> {
   /** Type URL, "/" + full protobuf name, e.g. /cosmos.bank.v1beta1.MsgSend. */
@@ -14,6 +15,11 @@ export interface MsgDef<T = any> {
   signers(msg: T): string[];
   /** Stateless checks (SDK ValidateBasic): run in CheckTx before any state is read. */
   validateBasic?(msg: T): void;
+  /** Signatures the message carries besides the tx's own (e.g. device-signed proofs), computed
+   * against check state, so the node verifies them ahead of CheckTx on its signature workers; on
+   * success they enter the verified-signature cache (chain/crypto/sig-cache.ts) that the module's
+   * own verification consults. Optional, advisory: results and gas do not depend on it. */
+  signatureJobs?(ctx: Context, msg: T): SignatureTriple[];
   /** Executes the message; returns the encoded response. Throws SdkError on failure. */
   handle(ctx: Context, msg: T): Uint8Array;
 }

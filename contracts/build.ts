@@ -13,7 +13,7 @@ export const CONTRACTS_DIR = dirname(fileURLToPath(import.meta.url));
 export const ARTIFACTS_DIR = join(CONTRACTS_DIR, 'artifacts');
 export const SOLC_VERSION = '0.8.37';
 /** Contracts with a deployable artifact (SmtVerifier is an internal library, inlined). */
-export const CONTRACTS = ['DepinAnchor', 'RewardClaimVerifier'] as const;
+export const CONTRACTS = ['DepinAnchor', 'RewardClaimVerifier', 'ProofRegistry'] as const;
 
 export const SETTINGS = {
   // Verification and submission run often; deployment once.

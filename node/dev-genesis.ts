@@ -23,6 +23,8 @@ import { defaultSlashingGenesis } from '../modules/slashing/module.ts';
 import type { AnchorGenesis } from '../modules/anchor/module.ts';
 import { defaultRewardsGenesis } from '../modules/rewards/module.ts';
 import { devParams as rewardsDevParams } from '../modules/rewards/params.ts';
+import { defaultProofsGenesis } from '../modules/proofs/module.ts';
+import { devParams as proofsDevParams } from '../modules/proofs/params.ts';
 
 export const DEV_CHAIN_ID = 'depin-local-1';
 export const DEV_ACCOUNTS = 10;
@@ -146,6 +148,7 @@ export function makeGenesis(opts: {
       slashing,
       feegrant: { allowances: [] },
       devices: defaultDevicesGenesis(),
+      proofs: defaultProofsGenesis(),
       rewards: defaultRewardsGenesis(),
       // The validator set the anchor contract starts with (and, until staking, the anchor module's
       // validator source): the genesis validators above, by consensus key and power.
@@ -195,5 +198,7 @@ export function devGenesis(): GenesisDoc {
   g.app_state.devices = defaultDevicesGenesis({ ...DEVICES_PARAMS, authority: balances[DEV_DEVICES_AUTHORITY_INDEX]!.address }, [devManufacturer()]);
   // Rewards: 30-block epochs, one oracle is a quorum, dev account 9 is the authority (README).
   g.app_state.rewards = defaultRewardsGenesis(rewardsDevParams(balances[DEV_DEVICES_AUTHORITY_INDEX]!.address));
+  // Proofs: the same authority; short windows (README "Parameters": development values).
+  g.app_state.proofs = defaultProofsGenesis(proofsDevParams(balances[DEV_DEVICES_AUTHORITY_INDEX]!.address));
   return g;
 }

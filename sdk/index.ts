@@ -9,3 +9,4 @@ export * from './rewards.ts';
 export * from './fees.ts';
 export * from './location.ts';
 export * from './dev.ts';
+export * from './proofs.ts';

@@ -29,8 +29,8 @@ function messagesOf(service: string): string[] {
   });
 }
 
-/** Every message of the depin Msg services and of cosmos.feegrant.v1beta1. */
-export const DEPIN_MSG_TYPES: string[] = [...messagesOf('depin.devices.v1.Msg'), ...messagesOf('depin.rewards.v1.Msg'), ...messagesOf('cosmos.feegrant.v1beta1.Msg')];
+/** Every message of the depin Msg services (devices, proofs, rewards) and of cosmos.feegrant.v1beta1. */
+export const DEPIN_MSG_TYPES: string[] = [...messagesOf('depin.devices.v1.Msg'), ...messagesOf('depin.proofs.v1.Msg'), ...messagesOf('depin.rewards.v1.Msg'), ...messagesOf('cosmos.feegrant.v1beta1.Msg')];
 
 export const depinTypes: [string, GeneratedType][] = DEPIN_MSG_TYPES.map((n) => ['/' + n, generatedType(n)]);
 

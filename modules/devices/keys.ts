@@ -6,6 +6,7 @@ import { createPublicKey, verify as nodeVerify, type KeyObject } from 'node:cryp
 import { base58 } from '@scure/base';
 import { sha256 } from '../../chain/crypto/hash.ts';
 import { isValidPublicKey, verifyDigest } from '../../chain/crypto/secp256k1.ts';
+import { verifiedSignatures } from '../../chain/crypto/sig-cache.ts';
 
 export const KEY_TYPE_SECP256K1 = 1;
 export const KEY_TYPE_P256 = 2;
@@ -71,8 +72,18 @@ export function isLowS(keyType: DeviceKeyType, sig: Uint8Array): boolean {
  * 64-byte signature; anything malformed is simply invalid. */
 export function verifySignature(keyType: number, key: Uint8Array, message: Uint8Array, sig: Uint8Array): boolean {
   if (keyType !== KEY_TYPE_SECP256K1 && keyType !== KEY_TYPE_P256) return false;
+  if (keyType === KEY_TYPE_SECP256K1) {
+    // Triples the node's signature workers (or an earlier CheckTx) already verified are answered
+    // from memory: same result, same gas (charged by the caller), no second ECDSA. Only low-S
+    // signatures ever verify, so a cached triple is low-S.
+    const digest = sha256(message);
+    if (verifiedSignatures.has(key, digest, sig)) return true;
+    if (!isLowS(keyType, sig)) return false;
+    const ok = verifyDigest(sig, digest, key);
+    if (ok) verifiedSignatures.add(key, digest, sig);
+    return ok;
+  }
   if (!isLowS(keyType, sig)) return false;
-  if (keyType === KEY_TYPE_SECP256K1) return verifyDigest(sig, sha256(message), key);
   const k = key.length === 33 ? p256Key(key) : undefined;
   if (!k) return false;
   try {

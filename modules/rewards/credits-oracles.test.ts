@@ -12,7 +12,7 @@ import { rewardsGenesis, fleet } from '../../test/helpers/rewards-fixtures.ts';
 import { codec } from '../../chain/codec/proto.ts';
 import { moduleAddress } from '../auth/keeper.ts';
 import { ORACLE_BONDS } from './keeper.ts';
-import { UNIT } from './proof-hooks.ts';
+import { UNIT } from '../proofs/hooks.ts';
 import type { Params } from './types.ts';
 
 const [alice, bob] = [devKeys[0]!, devKeys[1]!];

@@ -11,7 +11,7 @@ import { moduleAddress } from '../auth/keeper.ts';
 import type { DevicesKeeperI } from '../devices/keeper.ts';
 import type { Device } from '../devices/types.ts';
 import { cellToParent } from '../devices/h3.ts';
-import type { ProofHooks, ProofOutcome } from './proof-hooks.ts';
+import type { ProofHooks, ProofOutcome } from '../proofs/hooks.ts';
 import { STORE_PREFIX, K, keys, readU64, u64be } from './keys.ts';
 import { BPS } from './params.ts';
 import { aggregatePrice, deviates, weightedMedian } from './oracle.ts';

@@ -20,7 +20,7 @@ import { MODULE_NAME } from './keeper.ts';
 import { checkInvariants } from './invariants.ts';
 import { scheduledEmission } from './math.ts';
 import { keys } from './keys.ts';
-import { UNIT } from './proof-hooks.ts';
+import { UNIT } from '../proofs/hooks.ts';
 import { R, EPOCH_DONE, type Params } from './types.ts';
 
 const [alice, bob, carol] = [devKeys[0]!, devKeys[1]!, devKeys[2]!];

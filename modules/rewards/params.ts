@@ -3,7 +3,7 @@
 import { fromBech32 } from '../../chain/crypto/address.ts';
 import { ErrInvalidField } from './errors.ts';
 import type { Params } from './types.ts';
-import { SECTOR } from './proof-hooks.ts';
+import { SECTOR } from '../proofs/hooks.ts';
 
 export const BPS = 10_000n;
 export const PPM = 1_000_000n;

@@ -14,7 +14,7 @@ import { devKeys } from '../../test/helpers/inproc.ts';
 import { RewardsHarness, msg } from '../../test/helpers/rewards-harness.ts';
 import { rewardsGenesis, fleet } from '../../test/helpers/rewards-fixtures.ts';
 import { codec } from '../../chain/codec/proto.ts';
-import { UNIT } from './proof-hooks.ts';
+import { UNIT } from '../proofs/hooks.ts';
 import { BPS, PPM } from './params.ts';
 import { EPOCH_DONE, type DeviceEpoch, type EpochSummary, type Params } from './types.ts';
 

@@ -8,7 +8,7 @@ import { devKeys } from '../../test/helpers/inproc.ts';
 import { RewardsHarness, msg } from '../../test/helpers/rewards-harness.ts';
 import { rewardsGenesis, cellNear, AUTHORITY, type DeviceSpec } from '../../test/helpers/rewards-fixtures.ts';
 import { moduleAddress as moduleAddressOf } from '../auth/keeper.ts';
-import { UNIT } from './proof-hooks.ts';
+import { UNIT } from '../proofs/hooks.ts';
 import { Q, type Params } from './types.ts';
 
 const [alice, bob, carol] = [devKeys[0]!, devKeys[1]!, devKeys[2]!];

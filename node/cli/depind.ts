@@ -17,6 +17,7 @@ import { formatDec, parseDec } from '../../chain/dec.ts';
 import { devicesCommands } from './devices-cli.ts';
 import { DEV_ANCHOR_CONFIG } from '../anchor/config.ts';
 import { rewardsCommands } from './rewards-cli.ts';
+import { proofsCommands } from './proofs-cli.ts';
 
 const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const DEV_HOME = join(REPO_ROOT, '.depind');
@@ -688,9 +689,9 @@ function bankBalanceKey(address: string, denom: string): Uint8Array {
   return Uint8Array.from([...Buffer.from('bank/'), 0x02, addr.length, ...addr, ...Buffer.from(denom)]);
 }
 
-// Devices and fee grant commands live in their own file; they share this file's helpers.
+// Devices, fee grant, proofs and rewards commands live in their own files; they share this file's helpers.
 const cliHelpers = { defaultHome, usageError: (m: string) => new UsageError(m), print, defaultNode: DEFAULT_NODE };
-Object.assign(commands, devicesCommands(cliHelpers), rewardsCommands(cliHelpers));
+Object.assign(commands, devicesCommands(cliHelpers), proofsCommands(cliHelpers), rewardsCommands(cliHelpers));
 
 function help(): string {
   const lines = Object.entries(commands).map(([name, c]) => `  ${name.padEnd(38)} ${c.summary}`);

@@ -4,6 +4,7 @@ import type { RestRoute } from '../../chain/rest-route.ts';
 import { cosmosRoutes } from './cosmos-routes.ts';
 import { feegrantRoutes } from '../../modules/feegrant/rest.ts';
 import { devicesRoutes } from '../../modules/devices/rest.ts';
+import { proofsRoutes } from '../../modules/proofs/rest.ts';
 import { rewardsRoutes } from '../../modules/rewards/rest.ts';
 import type { HandlerRoute } from './handler-route.ts';
 import { cosmosNodeRoutes } from './cosmos-node-routes.ts';
@@ -11,7 +12,7 @@ import { depinRoutes, type RestObservers } from './depin-routes.ts';
 import { buildMethods } from '../rpc/methods.ts';
 import type { DepinNode } from '../node.ts';
 
-export const restRoutes: RestRoute[] = [...cosmosRoutes, ...feegrantRoutes, ...devicesRoutes, ...rewardsRoutes];
+export const restRoutes: RestRoute[] = [...cosmosRoutes, ...feegrantRoutes, ...devicesRoutes, ...proofsRoutes, ...rewardsRoutes];
 
 /** The node-answered routes for a running node (`rpcAddress`: what node_info reports). */
 export function nodeRestRoutes(node: DepinNode, obs: RestObservers = {}, rpcAddress = node.config.rpcListen): HandlerRoute[] {

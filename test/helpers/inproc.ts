@@ -88,7 +88,8 @@ export class TestChain {
   async block(txs: Uint8Array[]): Promise<TxResult[]> {
     this.height += 1n;
     this.time += this.blockSeconds;
-    const r = this.app.finalizeBlock({ height: this.height, time: { seconds: this.time, nanos: 0 }, txs });
+    // The header's app hash of the previous block, as the node passes it (seeds come from it).
+    const r = this.app.finalizeBlock({ height: this.height, time: { seconds: this.time, nanos: 0 }, txs, lastAppHash: this.app.info().lastBlockAppHash });
     await this.app.commit();
     return r.txResults;
   }

@@ -8,7 +8,7 @@ import { root, codec } from '../../chain/codec/proto.ts';
 import type { AppModule, MsgDef } from '../../chain/module.ts';
 import type { Context } from '../../chain/context.ts';
 import { ErrInvalidRequest } from '../../chain/errors.ts';
-import type { ProofHooks, ProofOutcome } from '../../modules/rewards/proof-hooks.ts';
+import type { ProofHooks, ProofOutcome } from '../../modules/proofs/hooks.ts';
 import type { DepinKeepers } from '../../modules/depin-app.ts';
 import type { Any } from '../../chain/tx/types.ts';
 

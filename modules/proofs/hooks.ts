@@ -1,6 +1,6 @@
-// Identical copy of the proofs <-> rewards contract (/work/notes/proofs-rewards-contract.md).
-// The proofs module owns it (modules/proofs/hooks.ts); the lead deletes this copy at merge time
-// and points rewards' imports at proofs' file.
+// The interface between the proofs module (owner of this file) and the rewards module, exactly as
+// agreed in notes/proofs-rewards-contract.md: proofs calls these for every verdict and every
+// reversal, inside the tx or end block that produced them (same store branch, deterministic order).
 import type { Context } from '../../chain/context.ts';
 
 /** Sectors, as the devices module numbers them. */
@@ -32,3 +32,9 @@ export interface ProofHooks {
    *  balance if already distributed). `penaltyUnits` adds withholding on top (0n for none). */
   afterProofReversed(ctx: Context, o: ProofOutcome, challenger: string, penaltyUnits: bigint): void;
 }
+
+/** Hooks that do nothing (a proofs keeper built without rewards, e.g. in a module's own tests). */
+export const NOOP_PROOF_HOOKS: ProofHooks = {
+  afterProofVerdict() {},
+  afterProofReversed() {},
+};

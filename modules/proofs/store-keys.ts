@@ -1,0 +1,90 @@
+// Store layout of the proofs module (prefix "proofs/"); README "State" documents each table.
+// Queue keys start with a big-endian height or window so end block pops them with one range scan.
+import { concat, u64be } from '../devices/payloads.ts';
+import { fromBech32 } from '../../chain/crypto/address.ts';
+
+export const STORE_PREFIX = new TextEncoder().encode('proofs/');
+
+export const K = {
+  params: 0x00,
+  nextProofId: 0x01,
+  record: 0x02,
+  byDevice: 0x03,
+  deviceState: 0x04,
+  slot: 0x05,
+  appHash: 0x06,
+  beaconByPayload: 0x07,
+  witnessCandidate: 0x08,
+  beaconFinalize: 0x09,
+  providerBond: 0x0a,
+  providerIndex: 0x0b,
+  verifier: 0x0c,
+  nextDataSetId: 0x0d,
+  dataSet: 0x0e,
+  dataSetDeadline: 0x0f,
+  nextJobId: 0x10,
+  job: 0x11,
+  jobCheck: 0x12,
+  jobDeadline: 0x13,
+  nextDisputeId: 0x14,
+  dispute: 0x15,
+  disputeDeadline: 0x16,
+  nextChallengeId: 0x17,
+  challenge: 0x18,
+  challengeDeadline: 0x19,
+  eventId: 0x1a,
+  eventExpiry: 0x1b,
+  windowFirstId: 0x1c,
+  pruneCursor: 0x1d,
+  unbonding: 0x1e,
+  fraudFund: 0x1f,
+  challengeAt: 0x20,
+} as const;
+
+const b = (p: number, ...parts: Uint8Array[]) => concat(Uint8Array.of(p), ...parts);
+const addr = (a: string) => fromBech32(a);
+
+export const keys = {
+  record: (id: bigint) => b(K.record, u64be(id)),
+  byDevicePrefix: (device: bigint) => b(K.byDevice, u64be(device)),
+  byDevice: (device: bigint, id: bigint) => b(K.byDevice, u64be(device), u64be(id)),
+  deviceState: (device: bigint) => b(K.deviceState, u64be(device)),
+  slotWindowPrefix: (window: bigint) => b(K.slot, u64be(window)),
+  slot: (window: bigint, device: bigint, kind: number, subject: bigint) => b(K.slot, u64be(window), u64be(device), Uint8Array.of(kind), u64be(subject)),
+  appHash: (height: bigint) => b(K.appHash, u64be(height)),
+  beaconByPayload: (payload: Uint8Array) => b(K.beaconByPayload, payload),
+  witnessCandidatePrefix: (beacon: bigint) => b(K.witnessCandidate, u64be(beacon)),
+  witnessCandidate: (beacon: bigint, witness: bigint) => b(K.witnessCandidate, u64be(beacon), u64be(witness)),
+  beaconFinalize: (height: bigint, beacon: bigint) => b(K.beaconFinalize, u64be(height), u64be(beacon)),
+  providerBond: (device: bigint) => b(K.providerBond, u64be(device)),
+  providerIndexPrefix: (sector: number) => b(K.providerIndex, Uint8Array.of(sector)),
+  providerIndex: (sector: number, device: bigint) => b(K.providerIndex, Uint8Array.of(sector), u64be(device)),
+  verifier: (address: string) => b(K.verifier, addr(address)),
+  dataSet: (id: bigint) => b(K.dataSet, u64be(id)),
+  dataSetDeadline: (height: bigint, id: bigint) => b(K.dataSetDeadline, u64be(height), u64be(id)),
+  job: (id: bigint) => b(K.job, u64be(id)),
+  jobCheck: (window: bigint, id: bigint) => b(K.jobCheck, u64be(window), u64be(id)),
+  jobDeadline: (height: bigint, id: bigint) => b(K.jobDeadline, u64be(height), u64be(id)),
+  dispute: (id: bigint) => b(K.dispute, u64be(id)),
+  disputeDeadline: (height: bigint, id: bigint) => b(K.disputeDeadline, u64be(height), u64be(id)),
+  challenge: (id: bigint) => b(K.challenge, u64be(id)),
+  challengeDeadline: (height: bigint, id: bigint) => b(K.challengeDeadline, u64be(height), u64be(id)),
+  eventId: (id: Uint8Array) => b(K.eventId, id),
+  eventExpiry: (window: bigint, id: Uint8Array) => b(K.eventExpiry, u64be(window), id),
+  windowFirstId: (window: bigint) => b(K.windowFirstId, u64be(window)),
+  challengeAtPrefix: (height: bigint) => b(K.challengeAt, u64be(height)),
+  challengeAt: (height: bigint, set: bigint) => b(K.challengeAt, u64be(height), u64be(set)),
+  /** kind 1 = provider bond (id = device), 2 = verifier (id = address bytes). */
+  unbonding: (height: bigint, kind: number, id: Uint8Array) => b(K.unbonding, u64be(height), Uint8Array.of(kind), id),
+};
+
+/** Counter keys. */
+export const COUNTERS = {
+  proof: Uint8Array.of(K.nextProofId),
+  dataSet: Uint8Array.of(K.nextDataSetId),
+  job: Uint8Array.of(K.nextJobId),
+  dispute: Uint8Array.of(K.nextDisputeId),
+  challenge: Uint8Array.of(K.nextChallengeId),
+};
+
+export const readU64 = (v: Uint8Array, offset = 0): bigint => new DataView(v.buffer, v.byteOffset + offset, 8).getBigUint64(0);
