@@ -94,7 +94,7 @@ test('dashboard: live height, a CosmJS-registered device in the table, on its pa
   assert.match(locText, new RegExp(cell));
   const [clat, clng] = h3.cellToLatLng(cell);
   assert.match(locText, new RegExp(`${clat.toFixed(5)}, ${clng.toFixed(5)}`));
-  assert.match(await page.locator('#device-proofs').innerText(), /proofs module is not part of this chain yet/);
+  assert.match(await page.locator('#device-proofs').innerText(), /No proofs recorded for this device yet/);
   assert.match(await page.locator('#device-earnings').innerText(), /No earnings recorded for this device yet/);
   assert.match(await page.locator('#device-locations').innerText(), new RegExp(cell));
   await page.screenshot({ path: join(ARTIFACTS, 'dashboard-device.png'), fullPage: true });

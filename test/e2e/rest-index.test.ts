@@ -206,7 +206,7 @@ test('depin index endpoints agree with the devices module\'s ABCI queries and sa
     await new Promise((r) => setTimeout(r, 25));
   }
   const st = await get('/depin/indexer/v1/status');
-  assert.deepEqual([st.body.sources.devices, st.body.sources.proofs, st.body.sources.earnings], [true, false, true]);
+  assert.deepEqual([st.body.sources.devices, st.body.sources.proofs, st.body.sources.earnings], [true, true, true]);
   // Empty-but-honest views of the modules not merged yet.
   const proofs = await get(`/depin/indexer/v1/devices/${regs[0]!.id}/proofs`);
   assert.deepEqual(proofs.body.proofs, []);

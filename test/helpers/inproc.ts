@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Level } from 'level';
 import { openDepinApp, type DepinKeepers, type DepinAppExtras } from '../../modules/depin-app.ts';
-import { devGenesis } from '../../node/dev-genesis.ts';
+import { devGenesis, NO_ANCHOR_PARAMS } from '../../node/dev-genesis.ts';
 import { deriveKey, cosmosHdPath, DEV_MNEMONIC, type DerivedKey } from '../../node/keys/hd.ts';
 import type { App, TxResult } from '../../chain/app.ts';
 import type { GenesisDoc } from '../../chain/genesis.ts';
@@ -48,6 +48,19 @@ export interface TxOptions {
   memo?: string;
 }
 
+/**
+ * The dev genesis without the chain's periodic work: no Ethereum checkpoints (anchoring off) and
+ * reward epochs that never close in a test's lifetime. A module's test then sees only what its
+ * own txs and blocks do ("a refused tx changes nothing but fee and sequence" is exact). Tests of
+ * anchoring and rewards pass their own genesis.
+ */
+export function isolatedDevGenesis(): GenesisDoc {
+  const g = devGenesis();
+  (g.app_state.anchor as { params: unknown }).params = NO_ANCHOR_PARAMS;
+  (g.app_state.rewards as { params: { epoch_blocks: string } }).params.epoch_blocks = '1000000000';
+  return g;
+}
+
 export class TestChain {
   readonly app: App;
   readonly keepers: DepinKeepers;
@@ -66,7 +79,7 @@ export class TestChain {
     this.time = BigInt(Date.parse(genesis.genesis_time) / 1000);
   }
 
-  static async open(genesis: GenesisDoc = devGenesis(), extras: DepinAppExtras = {}): Promise<TestChain> {
+  static async open(genesis: GenesisDoc = isolatedDevGenesis(), extras: DepinAppExtras = {}): Promise<TestChain> {
     const dir = mkdtempSync(join(tmpdir(), 'depin-inproc-'));
     const db = new Level<Uint8Array, Uint8Array>(dir, { keyEncoding: 'view', valueEncoding: 'view' });
     await db.open();

@@ -5,7 +5,8 @@ import * as h3 from 'h3-js';
 import { TestChain, devKeys, type Signer } from './inproc.ts';
 import type { TxResult } from '../../chain/app.ts';
 import type { Any } from '../../chain/tx/types.ts';
-import { devManufacturerKeys, devGenesis } from '../../node/dev-genesis.ts';
+import { devManufacturerKeys } from '../../node/dev-genesis.ts';
+import { isolatedDevGenesis } from './inproc.ts';
 import { depinRegistry } from '../../sdk/registry.ts';
 import { generateDeviceKey, type DeviceKey } from '../../sdk/device-key.ts';
 import { attestDevice, serialHash } from '../../sdk/envelope.ts';
@@ -59,7 +60,7 @@ export class ProofsHarness {
 
   /** `tweak` adjusts the proofs params of the dev genesis (dev values otherwise). */
   static async open(tweak: (p: Params) => Partial<Params> = () => ({})): Promise<ProofsHarness> {
-    const g: GenesisDoc = devGenesis();
+    const g: GenesisDoc = isolatedDevGenesis();
     const section = g.app_state.proofs as { params: Record<string, unknown> };
     const base = paramsFrom(messageFromJson(ParamsCodec.type, section.params as never) ?? {});
     const params = { ...base, ...tweak(base) };
