@@ -1,5 +1,6 @@
 // What a benchmark ran on, printed next to every figure.
 import { cpus, totalmem } from 'node:os';
+import { readdirSync, readFileSync } from 'node:fs';
 
 export function machine(): string {
   const c = cpus();
@@ -26,3 +27,22 @@ export function percentile(sorted: number[], p: number): number {
 }
 
 export const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
+
+/**
+ * CPU µs used so far per kind of thread of process `pid` (default: this one), from
+ * /proc/<pid>/task: MainThread, WorkerThread (signature and index workers), V8Worker (GC and
+ * compiler helpers), libuv-worker (LevelDB I/O).
+ */
+export function threadCpuByKind(pid: number | 'self' = 'self'): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const tid of readdirSync(`/proc/${pid}/task`)) {
+    try {
+      const comm = readFileSync(`/proc/${pid}/task/${tid}/comm`, 'utf8').trim();
+      const f = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+      out.set(comm, (out.get(comm) ?? 0) + ((Number(f[11]) + Number(f[12])) / 100) * 1e6); // utime + stime, USER_HZ = 100
+    } catch {
+      // thread exited
+    }
+  }
+  return out;
+}

@@ -4,13 +4,13 @@
 // committed tx on the main thread (thread CPU time, so other load on the machine does not count)
 // and in the rest of the process (workers, GC helpers, LevelDB threads).
 // Run: npx node bench/node-pipeline.bench.ts [blocks] [txsPerBlock]
-import { mkdtempSync, rmSync, writeFileSync, readdirSync, readFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DepinNode } from '../node/node.ts';
 import { benchGenesis, benchSend } from './pipeline.bench.ts';
 import { depindSync } from '../test/helpers/devnet.ts';
-import { machine, fmt } from './machine.ts';
+import { machine, fmt, threadCpuByKind } from './machine.ts';
 
 export async function runNodePipelineBench(blocks = 6, perBlock = 4000): Promise<Record<string, number>> {
   console.log(`\n# node pipeline in-process: ${blocks} blocks x ${fmt(perBlock)} MsgSends, admission in groups of 50 (${machine()})`);
@@ -29,22 +29,7 @@ export async function runNodePipelineBench(blocks = 6, perBlock = 4000): Promise
     const u = process.cpuUsage();
     return u.user + u.system;
   };
-  // CPU seconds per kind of thread (WorkerThread = signature and index workers, V8Worker = GC and
-  // compiler helpers, libuv-worker = LevelDB I/O), from /proc/self/task.
-  const kinds = () => {
-    const out = new Map<string, number>();
-    for (const tid of readdirSync('/proc/self/task')) {
-      try {
-        const comm = readFileSync(`/proc/self/task/${tid}/comm`, 'utf8').trim();
-        const f = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-        out.set(comm, (out.get(comm) ?? 0) + ((Number(f[11]) + Number(f[12])) / 100) * 1e6);
-      } catch {
-        // thread exited
-      }
-    }
-    return out;
-  };
-  const k0 = kinds();
+  const k0 = threadCpuByKind();
   let mainAdmit = 0;
   let mainBlock = 0;
   let total = 0;
@@ -73,7 +58,7 @@ export async function runNodePipelineBench(blocks = 6, perBlock = 4000): Promise
   const admit = mainAdmit / n;
   const block = mainBlock / n;
   const other = (total - mainAdmit - mainBlock) / n;
-  const k1 = kinds();
+  const k1 = threadCpuByKind();
   const byKind = [...k1].filter(([k]) => k !== 'MainThread').map(([k, v]) => [k, (v - (k0.get(k) ?? 0)) / n] as const).filter(([, v]) => v >= 1).sort((a, b) => b[1] - a[1]);
   console.log(`other threads by kind: ${byKind.map(([k, v]) => `${k} ${v.toFixed(0)} µs/tx`).join(', ')}`);
   console.log(`main thread: admission ${admit.toFixed(1)} µs/tx + block ${block.toFixed(1)} µs/tx = ${(admit + block).toFixed(1)} µs/tx; other threads ${other.toFixed(1)} µs/tx; whole process ${(total / n).toFixed(1)} µs/tx`);

@@ -17,7 +17,7 @@
 //     then evm_mine), tx/s and gas per proof.
 // Run: npx node bench/proofs.bench.ts [--quick]
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync, readdirSync, readFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir, loadavg } from 'node:os';
 import { join } from 'node:path';
 import http from 'node:http';
@@ -51,7 +51,7 @@ import { startAnvil, anvilBinary, type Anvil } from '../node/anchor/anvil.ts';
 import { ethClients } from '../node/anchor/anchor-contract.ts';
 import { proofRegistryAbi, proofRegistryBytecode } from '../contracts/artifacts/index.ts';
 import { benchKey } from './pipeline.bench.ts';
-import { machine, opsPerSec, fmt } from './machine.ts';
+import { machine, opsPerSec, fmt, threadCpuByKind } from './machine.ts';
 import { execFileSync } from 'node:child_process';
 
 const CHAIN = 'depin-bench-1';
@@ -261,21 +261,6 @@ async function inProcess(o: ProofsBenchOptions): Promise<Record<string, InProcRo
     return u.user + u.system;
   };
   const details: string[] = [];
-  // CPU µs per kind of thread (MainThread, WorkerThread = signature and index workers, V8Worker =
-  // GC and compiler helpers, libuv-worker = LevelDB I/O), from /proc/self/task.
-  const kinds = () => {
-    const m = new Map<string, number>();
-    for (const tid of readdirSync('/proc/self/task')) {
-      try {
-        const comm = readFileSync(`/proc/self/task/${tid}/comm`, 'utf8').trim();
-        const f = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-        m.set(comm, (m.get(comm) ?? 0) + ((Number(f[11]) + Number(f[12])) / 100) * 1e6);
-      } catch {
-        // thread exited
-      }
-    }
-    return m;
-  };
 
   // Storage: bond the provider and open one data set per proof (one PDP proof per set and period).
   const storage = devices.storage[0]!;
@@ -314,7 +299,7 @@ async function inProcess(o: ProofsBenchOptions): Promise<Record<string, InProcRo
       let procCpu = 0;
       phase.admit = 0;
       phase.blocks = 0;
-      const k0 = kinds();
+      const k0 = threadCpuByKind();
       const measure = async (fn: () => Promise<void>) => {
         const c0 = thread();
         const p0 = proc();
@@ -337,7 +322,7 @@ async function inProcess(o: ProofsBenchOptions): Promise<Record<string, InProcRo
       row[shape === 'single' ? 'gasSingle' : 'gasBatched'] = Math.round(gas.reduce((a, b) => a + b, 0) / gas.length);
       const dt = wall / 1000;
       const mainUs = mainCpu / round.proofs;
-      const byKind = [...kinds()].map(([k, v]) => [k, (v - (k0.get(k) ?? 0)) / round.proofs] as const).filter(([, v]) => v >= 1).sort((a, b) => b[1] - a[1]);
+      const byKind = [...threadCpuByKind()].map(([k, v]) => [k, (v - (k0.get(k) ?? 0)) / round.proofs] as const).filter(([, v]) => v >= 1).sort((a, b) => b[1] - a[1]);
       details.push(`${sector}/${shape}: wall ${wall.toFixed(0)} ms (admission ${phase.admit.toFixed(0)}, blocks ${phase.blocks.toFixed(0)}), process CPU ${(procCpu / 1000).toFixed(0)} ms = ${(procCpu / 10 / wall).toFixed(0)}% of one core; CPU per proof by thread: ${byKind.map(([k, v]) => `${k} ${v.toFixed(0)} µs`).join(', ')}`);
       const ctx = queryCtx(node.app);
       const last = proofs.peekId(ctx, COUNTERS.proof);

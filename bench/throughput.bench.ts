@@ -3,7 +3,7 @@
 // counted when committed (NewBlock events over the websocket). Reports tx/s and p50/p99
 // broadcast-to-commit latency. The load generator runs on the same 2-core machine.
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync, readFileSync, readdirSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import http from 'node:http';
@@ -11,7 +11,7 @@ import { WebSocket } from 'ws';
 import { sha256 } from '../chain/crypto/hash.ts';
 import { benchGenesis, benchSend } from './pipeline.bench.ts';
 import { depindSync, DEPIND } from '../test/helpers/devnet.ts';
-import { machine, percentile, fmt } from './machine.ts';
+import { machine, percentile, fmt, threadCpuByKind } from './machine.ts';
 
 export interface ThroughputOptions {
   accounts: number;
@@ -104,21 +104,8 @@ export async function runThroughputBench(o: ThroughputOptions): Promise<Record<s
     const f = readFileSync(`/proc/${proc.pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
     return (Number(f[11]) + Number(f[12])) / 100; // utime + stime in clock ticks (USER_HZ = 100)
   };
-  // The same, per kind of thread (MainThread, WorkerThread = signature and index workers,
-  // V8Worker = GC and compiler helpers, libuv-worker = LevelDB I/O), from /proc/<pid>/task.
-  const threadCpu = () => {
-    const out = new Map<string, number>();
-    for (const tid of readdirSync(`/proc/${proc.pid}/task`)) {
-      try {
-        const comm = readFileSync(`/proc/${proc.pid}/task/${tid}/comm`, 'utf8').trim();
-        const f = readFileSync(`/proc/${proc.pid}/task/${tid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-        out.set(comm, (out.get(comm) ?? 0) + (Number(f[11]) + Number(f[12])) / 100);
-      } catch {
-        // thread exited
-      }
-    }
-    return out;
-  };
+  // The same, per kind of thread (µs), from /proc/<pid>/task.
+  const threadCpu = () => threadCpuByKind(proc.pid!);
   const threads0 = threadCpu();
   const cpu0 = nodeCpu();
   const self0 = process.cpuUsage();
@@ -166,7 +153,7 @@ export async function runThroughputBench(o: ThroughputOptions): Promise<Record<s
   console.log(`committed ${fmt(committed)} txs in ${seconds.toFixed(2)} s = ${fmt(tps)} tx/s; largest block ${fmt(Math.max(0, ...blockSizes))} txs`);
   console.log(`broadcast-to-commit latency: p50 ${percentile(latencies, 50).toFixed(0)} ms, p99 ${percentile(latencies, 99).toFixed(0)} ms`);
   console.log(`CPU per committed tx: node ${fmt((nodeCpuSeconds * 1e6) / committed)} µs (all threads), load generator ${fmt((loadCpuSeconds * 1e6) / committed)} µs; ${(nodeCpuSeconds + loadCpuSeconds).toFixed(1)} CPU-s of ${(2 * seconds).toFixed(1)} available on 2 cores`);
-  const perThread = [...threads1].map(([k, v]) => [k, ((v - (threads0.get(k) ?? 0)) * 1e6) / committed] as const).filter(([, v]) => v >= 1).sort((a, b) => b[1] - a[1]);
+  const perThread = [...threads1].map(([k, v]) => [k, (v - (threads0.get(k) ?? 0)) / committed] as const).filter(([, v]) => v >= 1).sort((a, b) => b[1] - a[1]);
   console.log(`  node CPU per tx by thread: ${perThread.map(([k, v]) => `${k} ${fmt(v)} µs`).join(', ')}`);
   if (committed < total - rejected) throw new Error(`only ${committed}/${total - rejected} txs committed within 60 s`);
   return { tps, p50: percentile(latencies, 50), p99: percentile(latencies, 99), ingest };

@@ -21,9 +21,13 @@ export interface PageResponse {
 export const DEFAULT_LIMIT = 100n;
 export const MAX_LIMIT = 1000n;
 
-/** Pages through entries under `prefix`, returning the mapped values and the page response.
- * `next_key` is relative to the prefix, as in the SDK. */
-export function paginate<T>(store: KVReader, prefix: Bytes, req: PageRequest | null | undefined, map: (key: Bytes, value: Bytes) => T): { items: T[]; page: PageResponse } {
+/**
+ * Pages through entries under `prefix`, returning the mapped values and the page response.
+ * `next_key` is relative to the prefix, as in the SDK. With `filtered`, `map` may return
+ * undefined to skip an entry (the SDK's FilteredPaginate): offsets, limits and totals then count
+ * only the entries kept, so `map` runs on every entry scanned; otherwise only on the page's.
+ */
+export function paginate<T>(store: KVReader, prefix: Bytes, req: PageRequest | null | undefined, map: (key: Bytes, value: Bytes) => T | undefined, opts: { filtered?: boolean } = {}): { items: T[]; page: PageResponse } {
   const key = req?.key && req.key.length > 0 ? req.key : undefined;
   const offset = u64(req?.offset);
   if (key && offset > 0n) throw ErrInvalidRequest.wrap('paginate: invalid request, either offset or key is expected, got both');
@@ -50,6 +54,11 @@ export function paginate<T>(store: KVReader, prefix: Bytes, req: PageRequest | n
   let seen = 0n;
   for (const [k, v] of store.iterator(start, end, reverse)) {
     const rel = k.subarray(prefix.length);
+    let item: T | undefined;
+    if (opts.filtered) {
+      item = map(rel, v);
+      if (item === undefined) continue;
+    }
     if (seen < offset) {
       seen++;
       continue;
@@ -60,7 +69,7 @@ export function paginate<T>(store: KVReader, prefix: Bytes, req: PageRequest | n
       seen++;
       continue;
     }
-    items.push(map(rel, v));
+    items.push(opts.filtered ? item! : map(rel, v)!);
     seen++;
   }
   return { items, page: { nextKey, total: countTotal ? seen.toString() : '0' } };

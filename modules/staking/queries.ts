@@ -4,9 +4,9 @@ import type { QueryDef } from '../../chain/module.ts';
 import type { Context } from '../../chain/context.ts';
 import { ErrInvalidRequest } from '../../chain/errors.ts';
 import { decToWire } from '../../chain/dec.ts';
-import { u64 } from '../../chain/codec/proto.ts';
-import { prefixEnd, type Bytes, type KVReader } from '../../chain/store/kv.ts';
-import { DEFAULT_LIMIT, MAX_LIMIT, type PageRequest, type PageResponse } from '../../chain/pagination.ts';
+import { paginate as paginateAll } from '../../chain/pagination.ts';
+import type { Bytes, KVReader } from '../../chain/store/kv.ts';
+import type { PageRequest } from '../../chain/pagination.ts';
 import { StakingKeeper, accountOf, valoperOf, ubdToProto, ubdFromProto } from './keeper.ts';
 import { STORE, VALIDATOR, DELEGATION, DELEGATION_BY_VAL, UBD, UBD_BY_VAL, key } from './keys.ts';
 import { validatorAddress, delegatorAddress } from './msgs.ts';
@@ -17,55 +17,6 @@ import { paramsToMsg } from './params.ts';
 import * as T from './types.ts';
 
 const dec = new TextDecoder();
-
-/**
- * Pagination over the keys under `prefix` like chain/pagination.ts, except that `map` may return
- * undefined to skip an entry (the SDK's FilteredPaginate): offsets, limits and totals count only
- * the entries kept.
- */
-export function paginateFiltered<T>(store: KVReader, prefix: Bytes, req: PageRequest | null | undefined, map: (key: Bytes, value: Bytes) => T | undefined): { items: T[]; page: PageResponse } {
-  const pageKey = req?.key && req.key.length > 0 ? req.key : undefined;
-  const offset = u64(req?.offset);
-  if (pageKey && offset > 0n) throw ErrInvalidRequest.wrap('paginate: invalid request, either offset or key is expected, got both');
-  let limit = u64(req?.limit);
-  if (limit === 0n) limit = DEFAULT_LIMIT;
-  if (limit > MAX_LIMIT) limit = MAX_LIMIT;
-  const reverse = !!req?.reverse;
-  const countTotal = !!req?.countTotal && !pageKey;
-  const full = (k: Bytes) => {
-    const out = new Uint8Array(prefix.length + k.length);
-    out.set(prefix, 0);
-    out.set(k, prefix.length);
-    return out;
-  };
-  let start: Bytes | undefined = prefix;
-  let end: Bytes | undefined = prefixEnd(prefix);
-  if (pageKey) {
-    if (reverse) end = prefixEnd(full(pageKey)) ?? end;
-    else start = full(pageKey);
-  }
-  const items: T[] = [];
-  let nextKey: Uint8Array = new Uint8Array();
-  let seen = 0n;
-  for (const [k, v] of store.iterator(start, end, reverse)) {
-    const rel = k.subarray(prefix.length);
-    const item = map(rel, v);
-    if (item === undefined) continue;
-    if (seen < offset) {
-      seen++;
-      continue;
-    }
-    if (BigInt(items.length) >= limit) {
-      if (!nextKey.length) nextKey = Uint8Array.from(rel);
-      if (!countTotal) break;
-      seen++;
-      continue;
-    }
-    items.push(item);
-    seen++;
-  }
-  return { items, page: { nextKey, total: countTotal ? seen.toString() : '0' } };
-}
 
 /** A key of this module's table in the whole store (what pagination iterates). */
 const storeKey = (table: number, ...parts: Uint8Array[]) => {
@@ -100,7 +51,7 @@ export function stakingQueries(keeper: StakingKeeper): QueryDef[] {
         status = BOND_STATUS_NAMES.indexOf(req.status as (typeof BOND_STATUS_NAMES)[number]);
         if (status <= 0) throw ErrInvalidRequest.wrap(`invalid validator status ${req.status}`);
       }
-      const { items, page } = paginateFiltered(ctx.store, storeKey(VALIDATOR), req.pagination, (_k, raw) => {
+      const { items, page } = paginate(ctx.store, storeKey(VALIDATOR), req.pagination, (_k, raw) => {
         const v = decodeValidator(raw);
         return status < 0 || v.status === status ? toProto(v) : undefined;
       });
@@ -110,7 +61,7 @@ export function stakingQueries(keeper: StakingKeeper): QueryDef[] {
     q('ValidatorDelegations', T.QueryValidatorDelegationsRequest, (ctx, req) => {
       const v = mustValidator(ctx, req.validatorAddr);
       const val = validatorAddress(req.validatorAddr);
-      const { items, page } = paginateFiltered(ctx.store, storeKey(DELEGATION_BY_VAL, val), req.pagination, (del) => {
+      const { items, page } = paginate(ctx.store, storeKey(DELEGATION_BY_VAL, val), req.pagination, (del) => {
         const shares = keeper.delegationShares(ctx, del, val)!;
         return delegationResponse(ctx, del, val, shares, v);
       });
@@ -118,7 +69,7 @@ export function stakingQueries(keeper: StakingKeeper): QueryDef[] {
     }),
     q('ValidatorUnbondingDelegations', T.QueryValidatorUnbondingDelegationsRequest, (ctx, req) => {
       const val = validatorAddress(req.validatorAddr);
-      const { items, page } = paginateFiltered(ctx.store, storeKey(UBD_BY_VAL, val), req.pagination, (del) => ubdToProto(keeper.unbondingDelegation(ctx, del, val)!));
+      const { items, page } = paginate(ctx.store, storeKey(UBD_BY_VAL, val), req.pagination, (del) => ubdToProto(keeper.unbondingDelegation(ctx, del, val)!));
       return T.QueryValidatorUnbondingDelegationsResponse.encode({ unbondingResponses: items, pagination: page });
     }),
     q('Delegation', T.QueryDelegationRequest, (ctx, req) => {
@@ -137,17 +88,17 @@ export function stakingQueries(keeper: StakingKeeper): QueryDef[] {
     }),
     q('DelegatorDelegations', T.QueryDelegatorDelegationsRequest, (ctx, req) => {
       const del = delegatorAddress(req.delegatorAddr);
-      const { items, page } = paginateFiltered(ctx.store, storeKey(DELEGATION, del), req.pagination, (val, v) => delegationResponse(ctx, del, val, BigInt(dec.decode(v))));
+      const { items, page } = paginate(ctx.store, storeKey(DELEGATION, del), req.pagination, (val, v) => delegationResponse(ctx, del, val, BigInt(dec.decode(v))));
       return T.QueryDelegatorDelegationsResponse.encode({ delegationResponses: items, pagination: page });
     }),
     q('DelegatorUnbondingDelegations', T.QueryDelegatorUnbondingDelegationsRequest, (ctx, req) => {
       const del = delegatorAddress(req.delegatorAddr);
-      const { items, page } = paginateFiltered(ctx.store, storeKey(UBD, del), req.pagination, (_val, raw) => ubdToProto(ubdFromProto(UbdCodec.decode(raw))));
+      const { items, page } = paginate(ctx.store, storeKey(UBD, del), req.pagination, (_val, raw) => ubdToProto(ubdFromProto(UbdCodec.decode(raw))));
       return T.QueryDelegatorUnbondingDelegationsResponse.encode({ unbondingResponses: items, pagination: page });
     }),
     q('DelegatorValidators', T.QueryDelegatorValidatorsRequest, (ctx, req) => {
       const del = delegatorAddress(req.delegatorAddr);
-      const { items, page } = paginateFiltered(ctx.store, storeKey(DELEGATION, del), req.pagination, (val) => {
+      const { items, page } = paginate(ctx.store, storeKey(DELEGATION, del), req.pagination, (val) => {
         const v = keeper.validatorByBytes(ctx, val);
         return v ? toProto(v) : undefined;
       });
@@ -165,4 +116,11 @@ export function stakingQueries(keeper: StakingKeeper): QueryDef[] {
     }),
     q('Params', T.QueryParamsRequest, (ctx) => T.QueryParamsResponse.encode({ params: paramsToMsg(keeper.params(ctx)) })),
   ];
+}
+
+
+/** Pagination where `map` may skip entries (the SDK's FilteredPaginate): validators filtered by
+ * status, delegations whose validator is gone. */
+function paginate<T>(store: KVReader, prefix: Bytes, req: PageRequest | null | undefined, map: (key: Bytes, value: Bytes) => T | undefined) {
+  return paginateAll(store, prefix, req, map, { filtered: true });
 }

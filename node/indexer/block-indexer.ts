@@ -4,7 +4,7 @@
 // that block writes wait for, so an answer and the height it reports as "as of" always agree.
 import type { AbstractLevel } from 'abstract-level';
 import { TxIndexer, DEFAULT_INDEX_EXCLUDE, TX_INDEX_FORMAT, type IndexedTxRecord } from './tx-indexer.ts';
-import { readBlockEvents, resultsAppHash } from './views/event-reader.ts';
+import { readBlockEvents, resultsAppHash } from '../store/results-codec.ts';
 import { BlockWriter, ReadCache, ViewReader, ViewWriter, viewPrefix, PageRequestError, cat, u64, str, jsonBytes, parseJson, type DB, type PageRequest } from './views/kv.ts';
 import { VIEWS } from './views/registry.ts';
 import type { BlockSummary, QueryContext, View, ViewEvent } from './views/view.ts';

@@ -4,7 +4,7 @@
 // data: the index is rebuilt from the block store when a view's version changes.
 //
 // Adding a view for a module = one file exporting a `View` + one line in registry.ts.
-import type { ViewEvent } from './event-reader.ts';
+import type { ViewEvent } from '../../store/results-codec.ts';
 import { PageRequestError, u64, type ViewReader, type ViewWriter } from './kv.ts';
 
 export type { ViewEvent };

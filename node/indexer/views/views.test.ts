@@ -13,7 +13,7 @@ import { BlockIndexer } from '../block-indexer.ts';
 import { encodeBlockResults, type EncodableTxResult } from '../../store/results-codec.ts';
 import { event, type Event } from '../../../chain/events.ts';
 import { cellToParent } from '../../../modules/devices/h3.ts';
-import { readBlockEvents } from './event-reader.ts';
+import { readBlockEvents } from '../../store/results-codec.ts';
 import { ancestorKeys } from './coverage.ts';
 import { sha256 } from '../../../chain/crypto/hash.ts';
 
