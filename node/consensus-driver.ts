@@ -16,6 +16,7 @@
 import { appendFileSync, existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { sha256 } from '../chain/crypto/hash.ts';
+import { txHash } from '../chain/tx/tx-hash.ts';
 import type { Timestamp } from '../chain/context.ts';
 import { DurableConsensus } from './consensus/durable-consensus.ts';
 import { ConsensusWal, FileWalStorage, MemoryWalStorage } from './consensus/wal.ts';
@@ -99,7 +100,7 @@ export function stripTxs(bytes: Uint8Array): Uint8Array {
 /** The compact form of stored or built block bytes (tx hashes from the txs). */
 export function compactFromBytes(bytes: Uint8Array, txs: readonly Uint8Array[], origin: string): Uint8Array {
   const hashes = new Uint8Array(32 * txs.length);
-  txs.forEach((tx, i) => hashes.set(sha256(tx), 32 * i));
+  txs.forEach((tx, i) => hashes.set(txHash(tx), 32 * i));
   return encodeCompactBlock({ skeleton: stripTxs(bytes), txHashes: hashes, origin });
 }
 

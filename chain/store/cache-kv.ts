@@ -23,6 +23,10 @@ export class CacheKV implements KVStore {
   // kept up to date by set/delete.
   private readonly local = new Map<string, Entry>();
   private sorted: BTree<string, Entry> | undefined;
+  // Keys written since the sorted index was last brought up to date. Writes only append here; the
+  // next iteration merges them. (Maintaining the B-tree on every write made every tx of a block
+  // pay string-compare inserts once any begin-block hook had iterated the block's branch.)
+  private unsorted: string[] = [];
 
   constructor(parent: KVReader) {
     this.parent = parent;
@@ -54,7 +58,7 @@ export class CacheKV implements KVStore {
 
   setS(k: string, value: Bytes): void {
     this.local.set(k, value);
-    this.sorted?.set(k, value);
+    if (this.sorted !== undefined) this.unsorted.push(k);
   }
 
   delete(key: Bytes): void {
@@ -63,7 +67,7 @@ export class CacheKV implements KVStore {
 
   deleteS(k: string): void {
     this.local.set(k, null);
-    this.sorted?.set(k, null);
+    if (this.sorted !== undefined) this.unsorted.push(k);
   }
 
   /** Number of locally written keys (sets and deletes). */
@@ -74,7 +78,7 @@ export class CacheKV implements KVStore {
   /** The local writes in ascending key order (undefined value = delete). */
   writes(): Write[] {
     const out: Write[] = [];
-    if (this.sorted !== undefined) {
+    if (this.sorted !== undefined && this.unsorted.length === 0) {
       this.sorted.forEachPair((k, v) => void out.push([fromLatin1(k), v ?? undefined]));
       return out;
     }
@@ -102,6 +106,7 @@ export class CacheKV implements KVStore {
   discard(): void {
     this.local.clear();
     this.sorted = undefined;
+    this.unsorted = [];
   }
 
   private index(): BTree<string, Entry> {
@@ -109,6 +114,9 @@ export class CacheKV implements KVStore {
       const keys = [...this.local.keys()].sort();
       this.sorted = new BTree<string, Entry>(undefined, byString);
       for (const k of keys) this.sorted.set(k, this.local.get(k)!);
+    } else if (this.unsorted.length > 0) {
+      for (const k of this.unsorted) this.sorted.set(k, this.local.get(k)!);
+      this.unsorted = [];
     }
     return this.sorted;
   }

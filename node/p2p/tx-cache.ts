@@ -2,7 +2,7 @@
 // A proposer must keep serving its block's txs after they leave its mempool (on commit), while
 // slower validators are still reconstructing the block; the tx fetch server looks here after the
 // mempool.
-import { sha256 } from '../../chain/crypto/hash.ts';
+import { txHash } from '../../chain/tx/tx-hash.ts';
 import { hex } from './wire.ts';
 
 export class RecentTxCache {
@@ -17,7 +17,7 @@ export class RecentTxCache {
   /** Adds txs; `hashes` (32-byte sha256 each, same order) saves rehashing when the caller has them. */
   add(txs: readonly Uint8Array[], hashes?: readonly Uint8Array[]): void {
     txs.forEach((tx, i) => {
-      const k = hex(hashes?.[i] ?? sha256(tx));
+      const k = hex(hashes?.[i] ?? txHash(tx));
       if (this.txs.has(k)) return;
       this.txs.set(k, tx);
       this.bytes += tx.length;
