@@ -195,8 +195,9 @@ export async function runDashboardBench(opts: { devices?: number; epochs?: numbe
     const blockEvents: Event[] = [
       event('credits_minted', { buyer: owners[0]!, burned: `${burned}udpin`, credits: `${burned}udc`, price: '1000000', median: '1000000' }),
       event('rewards_epoch_closed', { epoch: String(e), scheduled: String(minted), reemission: '0', breaker_clipped: '0', minted: String(minted), credits_burned: String(burned) }),
-      event('rewards_epoch_distributed', { epoch: String(e), minted: String(minted), paid: String(paid.reduce((a, b) => a + b, 0n)), unallocated: '0', withheld: '0' }),
-      ...fleet.map((d, i) => event('rewards_device_paid', { device_id: String(d), epoch: String(e), amount: String(paid[i]) })),
+      event('rewards_epoch_distributed', { epoch: String(e), minted: String(minted), paid: String(paid.reduce((a, b) => a + b, 0n)), unallocated: '0', withheld: '0', demand_paid: '0', subsidy_to_revenue_ppm: burned ? String((minted * 1_000_000n) / burned) : '0', revenue_zero: String(burned === 0n) }),
+      // the attributes modules/rewards/distribution.ts emits per device record
+      ...fleet.map((d, i) => event('rewards_device_paid', { device_id: String(d), epoch: String(e), owner: owners[i % owners.length]!, amount: String(paid[i]), demand: '0', proof: String(paid[i]), withheld: '0', units: '1000000', weighted_units: '1000000' })),
     ];
     await index(verdicts, blockEvents);
   }

@@ -4,11 +4,16 @@ pragma solidity 0.8.37;
 import {DepinAnchor} from "./DepinAnchor.sol";
 
 /// @title Example consumer: pay out device rewards proven against an anchored checkpoint
-/// @notice The chain keeps, per device, a CUMULATIVE reward record (as Helium's lazy distributor
+/// @notice The chain keeps a CUMULATIVE reward record per record id (as Helium's lazy distributor
 /// does): store key `keyPrefix ‖ deviceId`, value (44 bytes, big-endian)
 ///   u64 epoch ‖ u128 cumulativeAmount ‖ bytes20 beneficiary
+/// `deviceId` is the record id as opaque bytes. depin-chain's rewards module keeps one record per
+/// (device, owner) ledger: keyPrefix = "rewards/" ‖ 0x13, id = u64be device id ‖ 20 owner bytes,
+/// epoch = the last epoch that credited the ledger, cumulative = earned − clawed back, beneficiary
+/// = the owner (modules/rewards/anchor-record.ts). So a transferred device's earlier rewards stay
+/// with the earlier owner, under another id.
 /// Anyone may submit a record with its proof against any anchored checkpoint; the contract credits
-/// the beneficiary with the part of the cumulative amount not yet paid for that device.
+/// the beneficiary with the part of the cumulative amount not yet paid for that record id.
 ///
 /// Replay protection is keyed by canonical data only — (keccak256(deviceId), epoch), decoded from
 /// the proven record — never by proof bytes or checkpoint number, so the same record proven again

@@ -282,10 +282,25 @@ function payRecord(k: RewardsKeeper, ctx: Context, s: EpochSummary, st: ModuleSt
     const l = k.ledger(ctx, rec.deviceId, rec.owner);
     const before = claimableOf(l);
     l.earned += rec.earned;
+    l.lastCreditedEpoch = e;
     k.setLedger(ctx, l, before);
     st.totalEarned += rec.earned;
   }
   k.saveRecord(ctx, rec);
+  if (ctx.events.enabled) {
+    // One per device record (device, owner) of the epoch, paid or not: the index's earnings view.
+    // Indexed: device, epoch, owner; the breakdown rides along (ABCI DeviceEpoch has all of it).
+    const idx = (key: string, value: string) => ({ key, value, index: true });
+    const plain = (key: string, value: string) => ({ key, value, index: false });
+    ctx.events.emit({
+      type: 'rewards_device_paid',
+      attributes: [
+        idx('device_id', rec.deviceId.toString()), idx('epoch', e.toString()), idx('owner', rec.owner), plain('amount', rec.earned.toString()),
+        plain('demand', (rec.demandReward + rec.sectorDemandReward).toString()), plain('proof', rec.proofReward.toString()), plain('withheld', withheld.toString()),
+        plain('units', rec.units.toString()), plain('weighted_units', rec.weightedUnits.toString()),
+      ],
+    });
+  }
   sp.demandPaid += rec.demandReward + rec.sectorDemandReward;
   sp.proofPaid += rec.proofReward;
   sp.withheld += withheld;
@@ -320,6 +335,7 @@ function finish(k: RewardsKeeper, ctx: Context, s: EpochSummary, st: ModuleState
   st.nextDistribution = s.epoch + 1n < st.currentEpoch ? s.epoch + 1n : 0n;
   ctx.events.emit(event('rewards_epoch_distributed', {
     epoch: s.epoch.toString(), minted: s.minted.toString(), paid: s.paid.toString(), unallocated: unallocated.toString(), withheld: s.withheld.toString(),
+    demand_paid: demandPaid.toString(), subsidy_to_revenue_ppm: s.subsidyToRevenuePpm.toString(), revenue_zero: String(s.revenueZero),
   }));
 }
 

@@ -3,7 +3,9 @@
 //             no balance negative
 //  rewards    rewards module balance = sum over ledgers of (earned - claimed - clawed back)
 //             + for every epoch still distributing: minted - paid so far
-//  ledgers    claimed + clawed back <= earned, every amount >= 0; sums = the module totals
+//  ledgers    claimed + clawed back <= earned, every amount >= 0; sums = the module totals;
+//             one anchor record per credited ledger, equal to (last credited epoch,
+//             earned − clawed back, owner), and no other
 //  oracles    oracle_bonds module balance = sum of bonds = state.oracle_bonds
 //  credits    sum of credit balances = credits supply = minted - spent; no balance negative
 //  emission   per epoch: minted = scheduled + reemission - breaker_clipped
@@ -22,11 +24,13 @@ import { moduleAddress } from '../auth/keeper.ts';
 import { SUPPLY_PREFIX, BALANCES_PREFIX } from '../bank/keeper.ts';
 import { MODULE_NAME, ORACLE_BONDS, DENOM, claimableOf, type RewardsKeeper } from './keeper.ts';
 import { K } from './keys.ts';
+import { anchorRecordOf } from './anchor-record.ts';
 import { scheduledEmission } from './math.ts';
 import { R, EPOCH_DISTRIBUTING, EPOCH_DONE, type EpochSummary } from './types.ts';
 
 const dec = new TextDecoder();
 const enc = new TextEncoder();
+const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
 
 export interface InvariantOptions {
   /** Also require each epoch's scheduled emission to equal schedule(t) of the current params
@@ -81,8 +85,11 @@ function rewardsInvariants(ctx: Context, k: RewardsKeeper, fail: (m: string) => 
   let claimed = 0n;
   let clawed = 0n;
   let owed = 0n;
+  const records = new Map<string, string>();
   for (const [, v] of k.scan(ctx, Uint8Array.of(K.ledger))) {
     const l = R.Ledger.decode(v);
+    const rec = anchorRecordOf(l);
+    if (rec) records.set(hex(rec.key), hex(rec.value));
     neg('earned', l.earned);
     neg('claimed', l.claimed);
     neg('clawed back', l.clawedBack);
@@ -95,6 +102,15 @@ function rewardsInvariants(ctx: Context, k: RewardsKeeper, fail: (m: string) => 
   if (earned !== st.totalEarned) fail(`rewards: sum of ledgers earned ${earned} != total_earned ${st.totalEarned}`);
   if (claimed !== st.totalClaimed) fail(`rewards: sum of ledgers claimed ${claimed} != total_claimed ${st.totalClaimed}`);
   if (clawed !== st.totalClawedBack) fail(`rewards: sum of ledgers clawed back ${clawed} != total_clawed_back ${st.totalClawedBack}`);
+  // anchor records: exactly one per credited ledger, equal to what the ledger says
+  let stored = 0;
+  for (const [key, v] of k.scan(ctx, Uint8Array.of(K.anchorRecord))) {
+    stored++;
+    const want = records.get(hex(key));
+    if (want === undefined) fail(`rewards: anchor record ${hex(key)} has no credited ledger`);
+    else if (want !== hex(v)) fail(`rewards: anchor record ${hex(key)} is ${hex(v)}, its ledger says ${want}`);
+  }
+  if (stored !== records.size) fail(`rewards: ${records.size} credited ledgers but ${stored} anchor records`);
 
   // epochs
   let inFlight = 0n;

@@ -13,6 +13,7 @@ import type { Device } from '../devices/types.ts';
 import { cellToParent } from '../devices/h3.ts';
 import type { ProofHooks, ProofOutcome } from '../proofs/hooks.ts';
 import { STORE_PREFIX, K, keys, readU64, u64be } from './keys.ts';
+import { anchorRecordOf } from './anchor-record.ts';
 import { BPS } from './params.ts';
 import { aggregatePrice, deviates, weightedMedian } from './oracle.ts';
 import { max, min, portion, seniorityPpm, trustPpm, weighted } from './math.ts';
@@ -153,6 +154,12 @@ export class RewardsKeeper implements ProofHooks {
    * crosses zero (`before`: the claimable balance before this change). */
   setLedger(ctx: Context, l: Ledger, before: bigint): void {
     this.put(ctx, keys.ledger(l.deviceId, l.owner), R.Ledger, l);
+    // The anchorable claim record follows the ledger (a claim leaves it as it is: not rewritten).
+    const rec = anchorRecordOf(l);
+    if (rec) {
+      const old = this.store(ctx).get(rec.key);
+      if (!old || !bytesEqual(old, rec.value)) this.store(ctx).set(rec.key, rec.value);
+    }
     const now = claimableOf(l);
     if (now > 0n && before <= 0n) this.store(ctx).set(keys.pending(l.owner, l.deviceId), ONE);
     else if (now <= 0n && before > 0n) this.store(ctx).delete(keys.pending(l.owner, l.deviceId));
@@ -660,3 +667,9 @@ export class RewardsKeeper implements ProofHooks {
 }
 
 export const claimableOf = (l: Ledger): bigint => l.earned - l.claimed - l.clawedBack;
+
+function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}

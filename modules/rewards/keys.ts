@@ -23,6 +23,7 @@ export const K = {
   oraclePosts: 0x10, //    u64 epoch | oracle -> u64 accepted posts
   judgment: 0x11, //       u64 judge height | oracle -> PendingJudgment
   unbonding: 0x12, //      u64 release height | oracle -> 1
+  anchorRecord: 0x13, //   u64 device | owner (20 bytes) -> 44-byte claim record (anchor-record.ts)
 } as const;
 
 export function u64be(n: bigint): Uint8Array {

@@ -42,7 +42,7 @@ export function defaultRewardsGenesis(params: Params = DEFAULT_PARAMS): RewardsG
   return { params: R.Params.toJson(params) };
 }
 
-const ledgerView = (l: Ledger) => ({ deviceId: l.deviceId, owner: l.owner, earned: l.earned, claimed: l.claimed, clawedBack: l.clawedBack, claimable: claimableOf(l) });
+const ledgerView = (l: Ledger) => ({ deviceId: l.deviceId, owner: l.owner, earned: l.earned, claimed: l.claimed, clawedBack: l.clawedBack, claimable: claimableOf(l), lastCreditedEpoch: l.lastCreditedEpoch });
 
 export function rewardsModule(keeper: RewardsKeeper): AppModule {
   const def = <M>(name: MsgName, signer: (m: M) => string, validateBasic: (m: M) => void, handle: (ctx: Context, m: M) => object): MsgDef<M> => {

@@ -72,6 +72,15 @@ test('per-device breakdown: units, reason codes, density / trust / seniority, tw
     assert.equal(s.unallocated, s.minted - s.paid);
     assert.ok(s.unallocated > 0n && s.unallocated < 10n, `only rounding dust is unallocated here: ${s.unallocated}`);
 
+    // the same figures as block events, for the index: one rewards_device_paid per device record
+    // (the unlocated device included, with 0), and the epoch's demand paid and subsidy ratio
+    const attrs = (type: string) => h.chain.lastBlockEvents.filter((e) => e.type === type).map((e) => Object.fromEntries(e.attributes.map((a) => [a.key, a.value])));
+    assert.deepEqual(attrs('rewards_device_paid').map((a) => [a.device_id, a.epoch, a.amount, a.proof, a.demand, a.units]),
+      expected.map((x, i) => [String(i + 1), '1', x.toString(), x.toString(), '0', [3n, 1n, 2n, 4n, 5n][i]! * UNIT + '']));
+    assert.deepEqual(h.chain.lastBlockEvents.find((e) => e.type === 'rewards_device_paid')!.attributes.filter((a) => a.index).map((a) => a.key), ['device_id', 'epoch', 'owner']);
+    const [dist] = attrs('rewards_epoch_distributed');
+    assert.deepEqual([dist!.paid, dist!.demand_paid, dist!.subsidy_to_revenue_ppm, dist!.revenue_zero], [s.paid.toString(), '0', '0', 'true']);
+
     const r1 = h.record(1n, 1n);
     assert.deepEqual(r1.reasons, [{ reason: 3, count: 1n }, { reason: 7, count: 2n }]);
     assert.equal(r1.proofsValid, 1n);

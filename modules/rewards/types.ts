@@ -324,6 +324,8 @@ export interface Ledger {
   earned: bigint;
   claimed: bigint;
   clawedBack: bigint;
+  /** The last epoch whose payout credited this ledger: the epoch of its anchor record. */
+  lastCreditedEpoch: bigint;
 }
 
 export interface DeviceState {

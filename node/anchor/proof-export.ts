@@ -1,4 +1,5 @@
-// Proof export (the SDK function behind `depind query anchor proof`): for a store key, the value,
+// Proof export (the SDK functions behind `depind query anchor proof` and `depind query rewards
+// anchor-proof`): for a store key, the value,
 // its Merkle proof and the acknowledged checkpoint it is anchored in, checked locally and ready to
 // pass to DepinAnchor.verifyState(number, key, value, proof) (verifyAbsence for an absent key) or
 // to a consumer such as RewardClaimVerifier.claim. Works over CometBFT JSON-RPC (any node) or
@@ -8,6 +9,8 @@ import type { App } from '../../chain/app.ts';
 import { decodeProof, verifyProof } from '../../chain/store/proof.ts';
 import { Q, queryPath, checkpointInfoFromMsg, paramsFromMsg, STATUS, STATUS_NAME, type CheckpointInfo } from '../../modules/anchor/types.ts';
 import { depinAnchorAbi } from './anchor-contract.ts';
+import { ANCHOR_RECORD_KEY_PREFIX, anchorRecordId, anchorRecordKey, decodeAnchorRecord, type AnchorRecord } from '../../modules/rewards/anchor-record.ts';
+import { toBech32, ACCOUNT_PREFIX } from '../../chain/crypto/address.ts';
 
 export interface AbciResult {
   code: number;
@@ -118,5 +121,51 @@ export function proofJson(p: AnchoredProof) {
     contract: p.contract,
     eth_chain_id: p.ethChainId.toString(),
     call: { function: call.functionName, args: call.args.map((a) => (typeof a === 'bigint' ? a.toString() : a)) },
+  };
+}
+
+// ------------------------------------------------------------------ rewards' anchorable claim records
+
+export interface RewardRecordProof extends AnchoredProof {
+  deviceId: bigint;
+  owner: string;
+  /** RewardClaimVerifier's `deviceId` argument: u64be device id ‖ 20 owner bytes. */
+  recordId: Uint8Array;
+  /** RewardClaimVerifier's `keyPrefix`: "rewards/" ‖ 0x13. */
+  keyPrefix: Uint8Array;
+  /** undefined: no record at the checkpoint's height (the ledger was never credited by then). */
+  record: AnchorRecord | undefined;
+}
+
+/**
+ * The rewards module's claim record of (device, owner) at an acknowledged checkpoint
+ * (modules/rewards/anchor-record.ts), with its proof, verified locally against the checkpoint's
+ * root: what DepinAnchor.verifyState and RewardClaimVerifier.claim take.
+ */
+export async function exportRewardRecord(q: AbciQuery, deviceId: bigint, owner: string, opts: { checkpoint?: bigint } = {}): Promise<RewardRecordProof> {
+  if (deviceId <= 0n) throw new Error('device id must be positive');
+  const key = anchorRecordKey(deviceId, owner);
+  const p = await exportProof(q, key, opts);
+  return { ...p, deviceId, owner, recordId: anchorRecordId(deviceId, owner), keyPrefix: ANCHOR_RECORD_KEY_PREFIX, record: p.value ? decodeAnchorRecord(p.value) : undefined };
+}
+
+/** RewardClaimVerifier.claim(checkpointNumber, deviceId, record, proof) for a present record. */
+export function rewardClaimCall(p: RewardRecordProof) {
+  if (!p.value) throw new Error(`no reward record for device ${p.deviceId} / ${p.owner} at checkpoint ${p.checkpoint.checkpoint.number}`);
+  return { functionName: 'claim' as const, args: [p.checkpoint.checkpoint.number, h(p.recordId), h(p.value), h(p.proof)] as const };
+}
+
+/** JSON for the CLI: the proof, the decoded record and the consumer call. */
+export function rewardRecordJson(p: RewardRecordProof) {
+  return {
+    ...proofJson(p),
+    device_id: p.deviceId.toString(),
+    owner: p.owner,
+    key_prefix: h(p.keyPrefix),
+    record_id: h(p.recordId),
+    record: p.record
+      ? { epoch: p.record.epoch.toString(), cumulative: p.record.cumulative.toString(), beneficiary: h(p.record.beneficiary), beneficiary_address: toBech32(ACCOUNT_PREFIX, p.record.beneficiary) }
+      : null,
+    claim_call: p.record ? { contract: 'RewardClaimVerifier', function: 'claim', args: rewardClaimCall(p).args.map((a) => (typeof a === 'bigint' ? a.toString() : a)) } : null,
   };
 }

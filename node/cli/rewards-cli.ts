@@ -1,7 +1,8 @@
 // depind commands of the rewards module: `tx rewards claim|mint-credits|spend-credits|
 // register-oracle|unbond-oracle|post-price` (signed with a keyring key through CosmJS and the SDK
 // registry) and `query rewards params|epoch|epochs|device|device-history|claimable|prices|oracles|
-// credits|totals|schedule` (ABCI queries printed as the Cosmos JSON of the response, like REST).
+// credits|totals|schedule` (ABCI queries printed as the Cosmos JSON of the response, like REST);
+// `query rewards anchor-proof` exports a reward record with its proof for Ethereum.
 import { Keyring } from '../keys/keyring.ts';
 import { isValidAddress } from '../../chain/crypto/address.ts';
 import { encodeCanonical, messageToJson } from '../../chain/codec/proto-json.ts';
@@ -173,6 +174,21 @@ export function rewardsCommands(h: CliHelpers): Record<string, CliCommand> {
       },
     },
     'query rewards totals': { usage: 'depind query rewards totals [--node URL]', summary: 'Module totals: minted, paid, unallocated, earned, claimed, credits supply, oracle bonds, module balance', options: { ...common, ...client }, run: ({ values }) => query(values, 'Totals', {}) },
+    'query rewards anchor-proof': {
+      usage: 'depind query rewards anchor-proof DEVICE_ID OWNER [--checkpoint N] [--eth-rpc URL] [--node URL]',
+      summary: 'The (device, owner) reward record provable on Ethereum: value, Merkle proof, acknowledged checkpoint and the RewardClaimVerifier.claim arguments (--eth-rpc: also ask DepinAnchor.verifyState)',
+      options: { ...common, ...client, checkpoint: { type: 'string' }, 'eth-rpc': { type: 'string' } },
+      async run({ values, positionals }) {
+        const deviceId = id(positionals, 0);
+        const owner = positionals[1];
+        if (!owner || !isValidAddress(owner)) throw h.usageError('OWNER must be a depin1... address (the owner the device earned under)');
+        const { rpcQuery, exportRewardRecord, rewardRecordJson, verifyOnEthereum } = await import('../anchor/proof-export.ts');
+        const p = await exportRewardRecord(rpcQuery(values.node as string), deviceId, owner, { checkpoint: values.checkpoint ? uint(values.checkpoint as string, '--checkpoint') : undefined });
+        const out: Record<string, unknown> = { ...rewardRecordJson(p), verified_locally: true };
+        if (values['eth-rpc']) out.verified_on_ethereum = await verifyOnEthereum(p, values['eth-rpc'] as string);
+        h.print(out, 'json');
+      },
+    },
     'query rewards schedule': {
       usage: 'depind query rewards schedule [--from EPOCH] [--count N] [--node URL]',
       summary: 'The published emission schedule per epoch',

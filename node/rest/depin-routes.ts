@@ -236,7 +236,7 @@ export function depinRoutes(node: DepinRestNode, obs: RestObservers = {}): Handl
         for (const u of units.epochs) rows.set(u.epoch, { epoch: u.epoch, valid: u.valid, invalid: u.invalid, units: u.units, reversed_units: u.reversed_units, paid: '0' });
         for (const p of paid.epochs) {
           const r = rows.get(p.epoch) ?? { epoch: p.epoch, valid: 0, invalid: 0, units: '0', reversed_units: '0' };
-          rows.set(p.epoch, { ...r, paid: p.amount, demand: p.demand, proof: p.proof });
+          rows.set(p.epoch, { ...r, paid: p.amount, demand: p.demand, proof: p.proof, withheld: p.withheld, weighted_units: p.weighted_units, owners: p.owners });
         }
         const epochs = [...rows.values()].sort((x, y) => (BigInt(x.epoch as string) < BigInt(y.epoch as string) ? -1 : 1));
         if (ctx.page.reverse) epochs.reverse();

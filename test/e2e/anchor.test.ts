@@ -158,9 +158,10 @@ test('an exported proof verifies in DepinAnchor on Ethereum; tampered ones do no
   assert.equal(cli.verified_on_ethereum, true);
   assert.equal(cli.call.function, 'verifyState');
 
-  // Consumer contract path. No module writes reward records yet (rewards is another issue), so the
-  // 44-byte value is a genesis balance of denom "devicereward": key prefix = the owner's balance
-  // prefix, device id = the denom. RewardClaimVerifier decodes it as epoch ‖ cumulative ‖ beneficiary.
+  // Consumer contract path with an arbitrary key prefix: the 44-byte value is a genesis balance of
+  // denom "devicereward" (key prefix = the owner's balance prefix, record id = the denom), so this
+  // test needs no epoch to pass. The rewards module's real records (prefix "rewards/" 0x13) are
+  // claimed in test/e2e/depin-flow.test.ts.
   const rec = await exportProof(q(), balanceKey(recordOwner, RECORD_DENOM));
   assert.equal(Buffer.from(rec.value!).toString(), RECORD_AMOUNT);
   const owner = fromBech32(recordOwner);

@@ -2,10 +2,11 @@
 // depind. The page loads from the node alone (any request elsewhere fails the test), the height
 // climbs live over the node's event stream, a device registered meanwhile through unmodified
 // CosmJS + the SDK registry shows up in the open devices table without a reload, its page shows
-// its location, and the coverage map shows its hexagon and lists it when clicked. Proofs and
-// earnings: the proofs and rewards modules are not part of the chain yet, so the pages must say
-// so (the honest empty state) — replace that part once they are merged. Screenshots go to
-// test-artifacts/.
+// its location (and the honest empty state: no proofs, no earnings yet), and the coverage map
+// shows its hexagon and lists it when clicked. A sensor device whose gateway submitted an invalid
+// and a valid batch, once its reward epoch is paid, shows its proofs table with reason codes and
+// its earnings chart (reward units and DPIN paid, as the index's REST answers). Short epochs and
+// windows in this test's genesis. Screenshots go to test-artifacts/.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync } from 'node:fs';
@@ -15,9 +16,12 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 import { SigningStargateClient, GasPrice } from '@cosmjs/stargate';
 import { DirectSecp256k1HdWallet } from '@cosmjs/proto-signing';
 import { makeCosmoshubPath } from '@cosmjs/amino';
-import { startDevnet, DEV_MNEMONIC, REPO, type Devnet } from '../helpers/devnet.ts';
+import { readFileSync, writeFileSync, rmSync } from 'node:fs';
+import { startDevnet, makeHome, DEV_MNEMONIC, REPO, type Devnet } from '../helpers/devnet.ts';
 import { registerDevice } from '../helpers/register-device.ts';
-import { depinRegistry, DevicesClient, cellToString } from '../../sdk/index.ts';
+import { SensorGateway, readings } from '../helpers/sensor-gateway.ts';
+import { depinRegistry, DevicesClient, ProofsClient, cellToString } from '../../sdk/index.ts';
+import { readingsRoot } from '../../sdk/proofs.ts';
 
 // Browser globals used inside page callbacks (the project's tsconfig has no DOM lib).
 declare const document: any;
@@ -37,7 +41,15 @@ const skip = existsSync(CHROMIUM) ? false : `Chromium not found at ${CHROMIUM} (
 
 before(async () => {
   if (skip) return;
-  net = await startDevnet({ blockTimeMs: 300 });
+  // 20-block reward epochs and 6-block proof windows (dev genesis: 30 and 20): an epoch is paid
+  // a few seconds after the proofs.
+  const home = makeHome();
+  const gPath = join(home, 'config', 'genesis.json');
+  const genesis = JSON.parse(readFileSync(gPath, 'utf8'));
+  genesis.app_state.rewards.params.epoch_blocks = '20';
+  genesis.app_state.proofs.params.window_blocks = '6';
+  writeFileSync(gPath, JSON.stringify(genesis, null, 2));
+  net = await startDevnet({ home, blockTimeMs: 250 });
   browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
   page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
   const origin = new URL(net.rest).origin;
@@ -53,6 +65,7 @@ after(async () => {
   if (net) {
     await net.stop();
     net.cleanup();
+    rmSync(net.home, { recursive: true, force: true }); // a home passed in is not the helper's to remove
   }
 });
 
@@ -125,4 +138,65 @@ test('dashboard: live height, a CosmJS-registered device in the table, on its pa
 
   assert.deepEqual(foreign, [], 'every request goes to the node');
   assert.deepEqual(pageErrors, []);
+});
+
+test('dashboard: a sensor device with proofs and a paid epoch shows its proofs table with reason codes and its earnings chart', { skip }, async () => {
+  const wallet = await DirectSecp256k1HdWallet.fromMnemonic(DEV_MNEMONIC, { prefix: 'depin', hdPaths: [makeCosmoshubPath(3), makeCosmoshubPath(6)] });
+  const [{ address: owner }, { address: gatewayAddr }] = await wallet.getAccounts();
+  const client = await SigningStargateClient.connectWithSigner(net.rpc, wallet, { registry: depinRegistry(), gasPrice: GasPrice.fromString('0.025udpin'), broadcastPollIntervalMs: 100 });
+  const devices = await DevicesClient.connect(net.rpc);
+  const proofs = await ProofsClient.connect(net.rpc);
+  const api = async (path: string) => (await fetch(`${net.rest}/depin/indexer/v1/${path}`)).json() as Promise<any>;
+  let id = 0n;
+  try {
+    const reg = await registerDevice(client, devices, owner!, { sector: 'sensor', lat: 59.3293, lng: 18.0686 }); // Stockholm
+    id = reg.id;
+    // The gateway submits two windows: 721 readings (720 allowed: invalid, 401), then an honest batch.
+    const gw = new SensorGateway(client, gatewayAddr!, proofs, await client.getChainId(), 6n);
+    const dev = { id, key: reg.device, cell: reg.cell! };
+    const w1 = await gw.nextWindow();
+    const bad = await gw.submit(dev, w1, { readingCount: 721n, readingsRoot: readingsRoot(readings(8, 'dash')) });
+    assert.equal(bad.verdict.reason, '401');
+    const good = await gw.submit(dev, await gw.nextWindow(w1), { readings: readings(8, 'dash-2') });
+    assert.equal(good.verdict.valid, 'true');
+    // Wait until the index shows the valid proof's epoch paid.
+    const paid = await (async () => {
+      for (let i = 0; i < 300; i++) {
+        const e = await api(`devices/${id}/earnings`);
+        const row = e.epochs?.find((r: any) => r.valid > 0 && r.paid !== '0');
+        if (row) return { row, totals: e.totals };
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      throw new Error('no paid epoch in the index');
+    })();
+    const shownProofs = (await api(`devices/${id}/proofs`)).proofs as any[];
+    assert.deepEqual(shownProofs.map((p) => [p.reason, p.reason_name]), [[0, 'valid'], [401, 'sensor_too_many_readings']]);
+
+    await page.goto(`${net.rest}/#/device/${id}`);
+    await page.waitForSelector('body[data-ready=true][data-page=devices]');
+    // Proofs table: newest first, verdict badges, reason code and name, epoch.
+    await page.waitForSelector('#device-proofs table tbody tr');
+    const rows = await page.locator('#device-proofs table tbody tr').evaluateAll((trs) => trs.map((tr) => [...(tr as any).children].map((td: any) => td.textContent.trim())));
+    assert.equal(rows.length, 2);
+    assert.deepEqual(rows.map((r) => [r[1], r[2], r[4], r[5]]), [
+      [good.verdict.proof_id, 'sensor/batch', 'valid', '0 valid'],
+      [bad.verdict.proof_id, 'sensor/batch', 'invalid', '401 sensor_too_many_readings'],
+    ]);
+    assert.match(await page.locator('#device-quality').innerText(), /Invalid proofs\s+1[\s\S]*reason 401\s+1\s+sensor_too_many_readings/i);
+    // Earnings chart: a bar of reward units per epoch, and the DPIN paid as a point on its own axis.
+    const bars = await page.locator('#device-earnings svg rect title').allTextContents();
+    assert.ok(bars.includes(`${paid.row.epoch}: ${Number(paid.row.units) / 1e6}`), `unit bars: ${bars.join(', ')}`);
+    const points = await page.locator('#device-earnings svg circle.line-point title').allTextContents();
+    assert.ok(points.includes(`${paid.row.epoch}: ${Number(paid.row.paid) / 1e6}`), `DPIN paid points: ${points.join(', ')}`);
+    assert.match(await page.locator('#device-earnings').innerText(), /DPIN paid[\s\S]*earned in total/);
+    assert.ok(BigInt(paid.totals.earned) >= BigInt(paid.row.paid));
+    await page.locator('#device-earnings').scrollIntoViewIfNeeded();
+    await page.screenshot({ path: join(ARTIFACTS, 'dashboard-device-proofs-earnings.png'), fullPage: true });
+    assert.deepEqual(foreign, [], 'every request goes to the node');
+    assert.deepEqual(pageErrors, []);
+  } finally {
+    client.disconnect();
+    devices.disconnect();
+    proofs.disconnect();
+  }
 });

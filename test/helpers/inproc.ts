@@ -9,6 +9,7 @@ import { openDepinApp, type DepinKeepers, type DepinAppExtras } from '../../modu
 import { devGenesis, NO_ANCHOR_PARAMS } from '../../node/dev-genesis.ts';
 import { deriveKey, cosmosHdPath, DEV_MNEMONIC, type DerivedKey } from '../../node/keys/hd.ts';
 import type { App, TxResult } from '../../chain/app.ts';
+import type { Event } from '../../chain/events.ts';
 import type { GenesisDoc } from '../../chain/genesis.ts';
 import type { Codec } from '../../chain/codec/proto.ts';
 import { codec, u64, u64Field } from '../../chain/codec/proto.ts';
@@ -69,6 +70,8 @@ export class TestChain {
   /** Block time in seconds; each block advances it by `blockSeconds`. */
   time: bigint;
   blockSeconds = 5n;
+  /** Begin/end-block events of the last block (finalize-block events). */
+  lastBlockEvents: Event[] = [];
   private readonly closeFn: () => Promise<void>;
 
   private constructor(app: App, keepers: DepinKeepers, genesis: GenesisDoc, close: () => Promise<void>) {
@@ -104,6 +107,7 @@ export class TestChain {
     // The header's app hash of the previous block, as the node passes it (seeds come from it).
     const r = this.app.finalizeBlock({ height: this.height, time: { seconds: this.time, nanos: 0 }, txs, lastAppHash: this.app.info().lastBlockAppHash });
     await this.app.commit();
+    this.lastBlockEvents = r.events;
     return r.txResults;
   }
 

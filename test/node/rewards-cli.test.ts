@@ -11,7 +11,7 @@ const run = (args: string[]) => spawnSync(process.execPath, [DEPIND, ...args], {
 const COMMANDS = [
   'tx rewards claim', 'tx rewards mint-credits', 'tx rewards spend-credits', 'tx rewards register-oracle', 'tx rewards unbond-oracle', 'tx rewards post-price',
   'query rewards params', 'query rewards epoch', 'query rewards epochs', 'query rewards device', 'query rewards device-history', 'query rewards claimable',
-  'query rewards prices', 'query rewards oracles', 'query rewards credits', 'query rewards totals', 'query rewards schedule',
+  'query rewards prices', 'query rewards oracles', 'query rewards credits', 'query rewards totals', 'query rewards schedule', 'query rewards anchor-proof',
 ];
 
 test('every rewards command is listed and has --help; usage errors exit 2', () => {
@@ -28,6 +28,9 @@ test('every rewards command is listed and has --help; usage errors exit 2', () =
   assert.match(bad.stderr, /missing the signing key name/);
   const badAddr = run(['query', 'rewards', 'claimable', 'nope']);
   assert.equal(badAddr.status, 2, badAddr.stderr);
+  const noOwner = run(['query', 'rewards', 'anchor-proof', '1']);
+  assert.equal(noOwner.status, 2, noOwner.stderr);
+  assert.match(noOwner.stderr, /OWNER must be a depin1\.\.\. address/);
 });
 
 test('prices: USD decimals or micro-USD, exact', () => {

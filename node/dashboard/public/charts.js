@@ -49,6 +49,12 @@ export function barChart({ bars, line, height = 220, width = 900, yLabel = '', l
     const maxL = sameAxis ? maxY : nice(Math.max(0, ...line.map((p) => p.y)));
     const pts = line.map((p, i) => `${pad.l + i * bw + bw / 2},${pad.t + h - (h * Math.max(0, p.y)) / maxL}`).join(' ');
     svg.append(el('polyline', { points: pts, fill: 'none', stroke: lineColor, 'stroke-width': 2 }));
+    // a dot per point: a single epoch's value is visible too, and hovering shows it
+    line.forEach((p, i) => {
+      const c = el('circle', { cx: pad.l + i * bw + bw / 2, cy: pad.t + h - (h * Math.max(0, p.y)) / maxL, r: 3.5, fill: lineColor, class: 'line-point' });
+      c.append(el('title', {}, `${p.x}: ${p.y}`));
+      svg.append(c);
+    });
     if (!sameAxis) for (let i = 0; i <= 4; i++) svg.append(el('text', { x: pad.l + w + 6, y: pad.t + h - (h * i) / 4 + 4, fill: lineColor, 'font-size': 11 }, fmtShort((maxL * i) / 4)));
     if (lineLabel) svg.append(el('text', { x: width - 4, y: 12, 'text-anchor': 'end', fill: lineColor, 'font-size': 11 }, lineLabel));
   }

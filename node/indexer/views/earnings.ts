@@ -1,11 +1,10 @@
 // Earnings view: what each device was paid per reward epoch (udpin, split into demand and proof
-// parts when the event says so) and in total, and what each owner claimed. Built from the rewards
-// module's events:
-//   `rewards_device_paid{device_id, epoch, amount, owner?, units?, demand?, proof?}` — one per
-//   device paid in an epoch's distribution (amounts in udpin, "123" or "123udpin");
-//   `rewards_claimed{owner, amount}`.
-// Until the rewards module is merged (and emits the per-device event) the view is empty; per-epoch
-// reward *units* per device are already kept by the proofs view from proof verdicts.
+// parts) and in total, and what each owner claimed. Built from the rewards module's events:
+//   `rewards_device_paid{device_id, epoch, owner, amount, demand, proof, withheld, units,
+//   weighted_units}` — one per device record (device, owner) of an epoch, emitted by the
+//   distribution's PAY phase (modules/rewards/distribution.ts payRecord), amounts in udpin;
+//   a device transferred mid-epoch has two records, summed here;
+//   `rewards_claimed{owner, amount: "<n>udpin"}`.
 import { cat, str, u64, u8, type PageRequest, type ViewWriter } from './kv.ts';
 import { attrBig, coinAmount, epochBounds, type BlockSummary, type QueryContext, type View, type ViewEvent } from './view.ts';
 import { parseId } from './devices.ts';
@@ -15,11 +14,16 @@ export const CLAIMED_EVENT = 'rewards_claimed';
 
 export interface DeviceEpochEarning {
   epoch: string;
-  /** udpin paid for this epoch. */
+  /** udpin credited for this epoch (earned = demand + proof − withheld). */
   amount: string;
   demand: string;
   proof: string;
+  withheld: string;
+  /** Verified proof units (fixed point, 1 unit = 1,000,000) and after trust × seniority. */
   units: string;
+  weighted_units: string;
+  /** Owners the device earned under in this epoch (more than one after a transfer). */
+  owners: string[];
   height: string;
 }
 
@@ -50,16 +54,22 @@ async function apply(w: ViewWriter, events: readonly ViewEvent[], _s: BlockSumma
       const epoch = attrBig(e, 'epoch');
       const amount = amountAttr(e.attrs.amount);
       const key = [t(T.devEpoch), u64(device), u64(epoch)];
-      const row = (await w.getJson<DeviceEpochEarning>(...key)) ?? { epoch: epoch.toString(), amount: '0', demand: '0', proof: '0', units: '0', height: '0' };
-      row.amount = (BigInt(row.amount) + amount).toString();
-      row.demand = (BigInt(row.demand) + amountAttr(e.attrs.demand)).toString();
-      row.proof = (BigInt(row.proof) + amountAttr(e.attrs.proof)).toString();
-      row.units = (BigInt(row.units) + (e.attrs.units ? attrBig(e, 'units') : 0n)).toString();
+      const prev = await w.getJson<DeviceEpochEarning>(...key);
+      const row = prev ?? { epoch: epoch.toString(), amount: '0', demand: '0', proof: '0', withheld: '0', units: '0', weighted_units: '0', owners: [], height: '0' };
+      const plus = (a: string, attr: string) => (BigInt(a) + amountAttr(e.attrs[attr])).toString();
+      row.amount = plus(row.amount, 'amount');
+      row.demand = plus(row.demand, 'demand');
+      row.proof = plus(row.proof, 'proof');
+      row.withheld = plus(row.withheld, 'withheld');
+      row.units = plus(row.units, 'units');
+      row.weighted_units = plus(row.weighted_units, 'weighted_units');
+      const owner = e.attrs.owner ?? '';
+      if (owner && !row.owners.includes(owner)) row.owners.push(owner);
       row.height = w.height.toString();
       w.putJson(row, ...key);
       const tot = (await w.getJson<DeviceEarningTotals>(t(T.total), u64(device))) ?? { earned: '0', epochs: 0, last_epoch: '0' };
       tot.earned = (BigInt(tot.earned) + amount).toString();
-      if (BigInt(row.amount) === amount) tot.epochs++; // first payment of this epoch
+      if (!prev) tot.epochs++; // the device's first record of this epoch
       if (epoch > BigInt(tot.last_epoch)) tot.last_epoch = epoch.toString();
       w.putJson(tot, t(T.total), u64(device));
     } else if (e.type === CLAIMED_EVENT) {
@@ -84,7 +94,7 @@ async function owner(ctx: QueryContext, p: Record<string, string | undefined>) {
 
 export const earningsView: View = {
   name: 'earnings',
-  version: 1,
+  version: 2,
   events: [DEVICE_PAID_EVENT, CLAIMED_EVENT],
   apply,
   queries: { device, owner: (ctx, p) => owner(ctx, p) },

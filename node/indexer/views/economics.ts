@@ -1,7 +1,9 @@
 // Economics view: per reward epoch, what was emitted against what demand burned (the
 // subsidy-to-revenue question), and running totals. Consumes the rewards module's
-//   `rewards_epoch_closed{epoch, scheduled, reemission, minted, credits_burned, breaker_clipped?}`,
-//   `rewards_epoch_distributed{epoch, minted, paid, unallocated, withheld, demand_paid?, subsidy_to_revenue_ppm?}`,
+//   `rewards_epoch_closed{epoch, scheduled, reemission, breaker_clipped, minted, credits_burned}`,
+//   `rewards_epoch_distributed{epoch, minted, paid, unallocated, withheld, demand_paid,
+//   subsidy_to_revenue_ppm, revenue_zero}` (the module's own ratio, taken as is: subsidy =
+//   minted − demand paid, revenue = udpin burned for credits in the epoch; null when revenue_zero),
 //   `credits_minted{burned: "<n>udpin", credits}` (data credits bought by burning udpin),
 //   `rewards_claimed{amount}`,
 // and the devices module's fees (registration and location fees are burned): data that exists
@@ -48,7 +50,10 @@ const zeroEpoch = (e: bigint): EpochEconomics => ({
   epoch: e.toString(), closed_height: '0', distributed_height: '0', scheduled: '0', reemission: '0', minted: '0', credits_burned: '0', paid: '0', unallocated: '0', withheld: '0', demand_paid: '0', subsidy_to_revenue_ppm: null,
 });
 
-function ratio(e: EpochEconomics, given: string | undefined): string | null {
+/** The module's ratio when the event carries it (null when it says revenue was zero); else the
+ * same formula over the row (a closed epoch before its distribution event). */
+function ratio(e: EpochEconomics, given: string | undefined, revenueZero?: string): string | null {
+  if (revenueZero === 'true') return null;
   if (given !== undefined && given !== '') return given;
   const revenue = BigInt(e.credits_burned);
   if (revenue === 0n) return null;
@@ -99,7 +104,7 @@ async function apply(w: ViewWriter, events: readonly ViewEvent[], _s: BlockSumma
         row.unallocated = amount(e.attrs.unallocated).toString();
         row.withheld = amount(e.attrs.withheld).toString();
         if (e.attrs.demand_paid) row.demand_paid = amount(e.attrs.demand_paid).toString();
-        row.subsidy_to_revenue_ppm = ratio(row, e.attrs.subsidy_to_revenue_ppm);
+        row.subsidy_to_revenue_ppm = ratio(row, e.attrs.subsidy_to_revenue_ppm, e.attrs.revenue_zero);
         w.putJson(row, t(T.epoch), u64(ep));
         const x = await tot();
         x.paid = plus(x.paid, BigInt(row.paid));
@@ -125,7 +130,7 @@ async function totals(ctx: QueryContext) {
 
 export const economicsView: View = {
   name: 'economics',
-  version: 1,
+  version: 2,
   events: ['device_registered', 'device_location_asserted', 'credits_minted', 'rewards_claimed', 'rewards_epoch_closed', 'rewards_epoch_distributed'],
   apply,
   queries: { epochs, totals: (ctx) => totals(ctx) },

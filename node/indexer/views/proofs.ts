@@ -2,12 +2,13 @@
 // first) and aggregated per device and epoch (valid / invalid / reward units: the service-quality
 // and "why did my rewards drop" answers), per epoch for the network, and by reason.
 //
-// Consumes (see node/indexer/README.md): `proof_verdict{proof_id, device_id, kind, window, valid,
-// reason, reason_name?, units, sector?, epoch?}` — what the proofs branch's keeper.finalize emits,
-// the fields of ProofOutcome (notes/proofs-rewards-contract.md) — `proof_reversed{proof_id,
-// device_id, units?, challenger?}` and `rewards_epoch_closed{epoch}` (the reward epoch a verdict
-// falls in, when the verdict carries no `epoch`). Until the proofs module is merged no such event
-// exists and the view is empty.
+// Consumes (see node/indexer/README.md): `proof_verdict{proof_id, device_id, kind, valid, reason,
+// reason_name, window, units}` — what the proofs module's keeper.finalize emits; the sector is
+// the kind's prefix ("sensor/batch" → sensor) — `proof_reversed{proof_id, device_id, challenge_id,
+// challenger, units}` and `rewards_epoch_closed{epoch}`. A verdict carries no epoch: it falls in
+// the reward epoch after the last one closed (epochs count from 1), which is how the rewards
+// module books it (its hooks run before its end block closes the epoch, and the index reads tx
+// events, then end-block events, in the app's order).
 import { cat, u32, u64, u8, readU32, readU64, type PageRequest, type ViewWriter } from './kv.ts';
 import { attrBig, epochBounds, type BlockSummary, type QueryContext, type View, type ViewEvent } from './view.ts';
 import { parseId } from './devices.ts';
@@ -68,7 +69,9 @@ const enc = new TextEncoder();
 const emptyEpoch = (epoch: bigint): EpochProofs => ({ epoch: epoch.toString(), valid: 0, invalid: 0, units: '0', reversed_units: '0' });
 
 async function apply(w: ViewWriter, events: readonly ViewEvent[], summary: BlockSummary): Promise<void> {
-  let state = (await w.getJson<{ current_epoch: string }>(t(T.state))) ?? { current_epoch: '0' };
+  // Reward epochs count from 1 (the rewards genesis opens epoch 1); a chain started from an
+  // exported genesis mid-way is off until its first rewards_epoch_closed.
+  let state = (await w.getJson<{ current_epoch: string }>(t(T.state))) ?? { current_epoch: '1' };
   // Every per-device key this block will read, in one batch read.
   const epochGuess = BigInt(state.current_epoch);
   await w.prefetch(events.filter((e) => e.type === PROOF_VERDICT_EVENT).flatMap((e) => {
@@ -214,7 +217,7 @@ async function outcomes(ctx: QueryContext) {
 
 export const proofsView: View = {
   name: 'proofs',
-  version: 1,
+  version: 2,
   events: [PROOF_VERDICT_EVENT, PROOF_REVERSED_EVENT, EPOCH_CLOSED_EVENT],
   apply,
   queries: { device: deviceProofs, quality: deviceQuality, device_epochs: deviceEpochs, epochs: networkEpochs, outcomes: (ctx) => outcomes(ctx) },

@@ -202,45 +202,60 @@ test('coverage view: parents restrict the cells, one cell with its children, den
   });
 });
 
-test('proofs, economics and checkpoints views from their modules\' events', async () => {
+test('proofs, earnings, economics and checkpoints views from their modules\' events', async () => {
   await withIndex(async (ix) => {
     const verdict = (proof: number, device: number, valid: boolean, reason: number, units: bigint, name = '') =>
-      // the attributes the proofs branch's keeper.finalize emits (no sector: it comes from the kind)
+      // the attributes the proofs module's keeper.finalize emits (no sector: it comes from the kind)
       event('proof_verdict', { proof_id: String(proof), device_id: String(device), kind: 'coverage/beacon', valid: String(valid), reason: String(reason), reason_name: name, window: '3', units: units.toString() });
+    // what the rewards module's distribution emits (modules/rewards/distribution.ts)
+    const paid = (device: number, epoch: number, owner: string, amount: bigint, demand: bigint, proof: bigint, units: bigint) =>
+      event('rewards_device_paid', { device_id: String(device), epoch: String(epoch), owner, amount: amount.toString(), demand: demand.toString(), proof: proof.toString(), withheld: (demand + proof - amount).toString(), units: units.toString(), weighted_units: units.toString() });
     await block(ix, 1n, [[reg(1, 'o')]]);
     const s2 = await block(ix, 2n, [[verdict(1, 1, true, 0, 2_000_000n)], [verdict(2, 1, false, 115, 0n, 'witness_too_far')]]);
     assert.deepEqual(s2.proofs?.map((p) => [p.outcome, p.reason, p.count]).sort(), [['invalid', 'witness_too_far', 1], ['valid', 'valid', 1]]);
-    await block(ix, 3n, [[verdict(3, 1, true, 0, 1_000_000n)]], [event('rewards_epoch_closed', { epoch: '0', scheduled: '1000', reemission: '0', breaker_clipped: '0', minted: '1000', credits_burned: '400' })]);
-    await block(ix, 4n, [[verdict(4, 1, false, 115, 0n, 'witness_too_far')], [event('proof_reversed', { proof_id: '3', device_id: '1', challenger: 'c', penalty_units: '0' })], [event('credits_minted', { buyer: 'b', burned: '250udpin', credits: '25udc' })]], [
-      event('rewards_epoch_distributed', { epoch: '0', minted: '1000', paid: '900', unallocated: '100', withheld: '0' }),
-      event('rewards_device_paid', { device_id: '1', epoch: '0', amount: '900udpin', units: '3000000' }),
+    // epoch 1 closes in block 3's end block, after that block's verdicts (proofs' end block, then rewards')
+    await block(ix, 3n, [[verdict(3, 1, true, 0, 1_000_000n)], [event('credits_minted', { buyer: 'b', burned: '400udpin', credits: '800udc', price: '2000000', median: '2000000' })]], [
+      event('rewards_epoch_closed', { epoch: '1', scheduled: '1000', reemission: '0', breaker_clipped: '0', minted: '1000', credits_burned: '400' }),
+    ]);
+    await block(ix, 4n, [[verdict(4, 1, false, 115, 0n, 'witness_too_far')], [event('proof_reversed', { proof_id: '3', device_id: '1', challenge_id: '1', challenger: 'c', units: '1000000' })], [event('credits_minted', { buyer: 'b', burned: '250udpin', credits: '25udc' })]], [
+      paid(1, 1, 'o', 700n, 200n, 600n, 3_000_000n),
+      paid(1, 1, 'o2', 200n, 0n, 200n, 1_000_000n), // the device changed hands mid-epoch: a second record
+      event('rewards_epoch_distributed', { epoch: '1', minted: '1000', paid: '900', unallocated: '100', withheld: '100', demand_paid: '200', subsidy_to_revenue_ppm: '2000000', revenue_zero: 'false' }),
     ]);
     const proofs = ((await ix.query('proofs.device', { id: '1' })).result as any).proofs;
     assert.ok(proofs.every((p: any) => p.sector === 'coverage' && p.kind === 'coverage/beacon' && p.window === '3'));
-    assert.deepEqual(proofs.map((p: any) => [p.proof_id, p.epoch, p.valid, p.reason_name, p.reversed]), [['4', '1', false, 'witness_too_far', false], ['3', '0', true, 'valid', true], ['2', '0', false, 'witness_too_far', false], ['1', '0', true, 'valid', false]]);
+    assert.deepEqual(proofs.map((p: any) => [p.proof_id, p.epoch, p.valid, p.reason_name, p.reversed]), [['4', '2', false, 'witness_too_far', false], ['3', '1', true, 'valid', true], ['2', '1', false, 'witness_too_far', false], ['1', '1', true, 'valid', false]]);
     const q = (await ix.query('proofs.quality', { id: '1' })).result as any;
     assert.deepEqual([q.summary.valid, q.summary.invalid, q.summary.reversed, q.summary.units], [2, 2, 1, '3000000']);
     assert.equal(q.valid_ratio_ppm, '500000');
     assert.deepEqual(q.reasons.map((r: any) => [r.reason, r.reason_name, r.count]), [[0, 'valid', '2'], [115, 'witness_too_far', '2']]);
     const epochs = ((await ix.query('proofs.device_epochs', { id: '1' })).result as any).epochs;
-    assert.deepEqual(epochs.map((e: any) => [e.epoch, e.valid, e.invalid, e.units, e.reversed_units]), [['0', 2, 1, '3000000', '1000000'], ['1', 0, 1, '0', '0']]);
+    assert.deepEqual(epochs.map((e: any) => [e.epoch, e.valid, e.invalid, e.units, e.reversed_units]), [['1', 2, 1, '3000000', '1000000'], ['2', 0, 1, '0', '0']]);
     const out = (await ix.query('proofs.outcomes', {})).result as any;
-    assert.deepEqual([out.valid, out.invalid, out.current_epoch], ['2', '2', '1']);
+    assert.deepEqual([out.valid, out.invalid, out.current_epoch], ['2', '2', '2']);
 
     const earn = (await ix.query('earnings.device', { id: '1' })).result as any;
-    assert.deepEqual([earn.totals.earned, earn.epochs[0].amount, earn.epochs[0].units], ['900', '900', '3000000']);
+    assert.deepEqual([earn.totals.earned, earn.totals.epochs, earn.totals.last_epoch], ['900', 1, '1']);
+    assert.deepEqual(earn.epochs.map((e: any) => [e.epoch, e.amount, e.demand, e.proof, e.withheld, e.units, e.owners]), [['1', '900', '200', '800', '100', '4000000', ['o', 'o2']]]);
     const eco = (await ix.query('economics.epochs', {})).result as any;
-    assert.deepEqual([eco.epochs[0].minted, eco.epochs[0].paid, eco.epochs[0].credits_burned, eco.epochs[0].subsidy_to_revenue_ppm], ['1000', '900', '400', '2500000']);
+    assert.deepEqual([eco.epochs[0].epoch, eco.epochs[0].minted, eco.epochs[0].paid, eco.epochs[0].credits_burned, eco.epochs[0].demand_paid, eco.epochs[0].subsidy_to_revenue_ppm], ['1', '1000', '900', '400', '200', '2000000']);
     const tot = ((await ix.query('economics.totals', {})).result as any).totals;
-    assert.deepEqual([tot.minted, tot.credits_burned, tot.device_fees_burned, tot.paid], ['1000', '250', '1000000', '900']);
+    assert.deepEqual([tot.minted, tot.credits_burned, tot.device_fees_burned, tot.paid], ['1000', '650', '1000000', '900']);
+    // an epoch without revenue has no ratio (null), as the module says
+    await block(ix, 5n, [], [
+      event('rewards_epoch_closed', { epoch: '2', scheduled: '1000', reemission: '0', breaker_clipped: '0', minted: '1000', credits_burned: '0' }),
+      event('rewards_epoch_distributed', { epoch: '2', minted: '1000', paid: '100', unallocated: '900', withheld: '0', demand_paid: '0', subsidy_to_revenue_ppm: '0', revenue_zero: 'true' }),
+    ]);
+    const e2 = ((await ix.query('economics.epochs', { from_epoch: '2', to_epoch: '2' })).result as any).epochs[0];
+    assert.deepEqual([e2.epoch, e2.subsidy_to_revenue_ppm], ['2', null]);
 
     const cp = (n: number, type: string, attrs: Record<string, string> = {}) => event(type, { number: String(n), ...attrs });
-    await block(ix, 5n, [], [cp(1, 'checkpoint_created', { height: '4', state_root: 'aa' })]);
-    await block(ix, 6n, [[cp(1, 'checkpoint_confirmed', { signed_power: '10', total_power: '10' })]], [cp(1, 'checkpoint_signed', { signed_power: '10', total_power: '10', submitter: 'v1' })]);
-    const s7 = await block(ix, 7n, [[cp(1, 'checkpoint_acknowledged', { height: '4', state_root: 'aa', eth_tx_hash: '0xabc', eth_block_number: '12' })]]);
-    assert.deepEqual(s7.checkpoint, { number: 1n, height: 4n, ackedAt: 7n });
+    await block(ix, 6n, [], [cp(1, 'checkpoint_created', { height: '4', state_root: 'aa' })]);
+    await block(ix, 7n, [[cp(1, 'checkpoint_confirmed', { signed_power: '10', total_power: '10' })]], [cp(1, 'checkpoint_signed', { signed_power: '10', total_power: '10', submitter: 'v1' })]);
+    const s7 = await block(ix, 8n, [[cp(1, 'checkpoint_acknowledged', { height: '4', state_root: 'aa', eth_tx_hash: '0xabc', eth_block_number: '12' })]]);
+    assert.deepEqual(s7.checkpoint, { number: 1n, height: 4n, ackedAt: 8n });
     const latest = (await ix.query('checkpoints.latest', {})).result as any;
-    assert.deepEqual([latest.last_acknowledged.status, latest.last_acknowledged.eth_tx_hash, latest.last_acknowledged.confirmations, latest.lag_blocks], ['acknowledged', '0xabc', 1, '3']);
+    assert.deepEqual([latest.last_acknowledged.status, latest.last_acknowledged.eth_tx_hash, latest.last_acknowledged.confirmations, latest.lag_blocks], ['acknowledged', '0xabc', 1, '4']);
   });
 });
 
