@@ -9,8 +9,10 @@ import { rewardsRoutes } from '../../modules/rewards/rest.ts';
 import type { HandlerRoute } from './handler-route.ts';
 import { cosmosNodeRoutes } from './cosmos-node-routes.ts';
 import { depinRoutes, type RestObservers } from './depin-routes.ts';
+import { simulationRoutes } from './simulation-routes.ts';
 import { buildMethods } from '../rpc/methods.ts';
 import type { DepinNode } from '../node.ts';
+import { join } from 'node:path';
 
 export const restRoutes: RestRoute[] = [...cosmosRoutes, ...feegrantRoutes, ...devicesRoutes, ...proofsRoutes, ...rewardsRoutes];
 
@@ -24,5 +26,5 @@ export function nodeRestRoutes(node: DepinNode, obs: RestObservers = {}, rpcAddr
       return !!(node as { catchingUp?: boolean }).catchingUp;
     },
   });
-  return [...cosmos, ...depinRoutes(node, obs)];
+  return [...cosmos, ...depinRoutes(node, obs), ...simulationRoutes(join(node.home, 'simulations'))];
 }

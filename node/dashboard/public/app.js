@@ -3,6 +3,7 @@
 // refreshes the current page (at most every 1.5 s). Pages show the height their data is as of,
 // and an explicit "no data yet" where a view's source module is not part of this chain yet.
 import { barChart, fmtShort } from './charts.js';
+import { simulationPage } from './simulation.js';
 
 const API = '/depin/indexer/v1';
 const $main = document.getElementById('main');
@@ -409,6 +410,7 @@ const routes = [
   [/^#\/device\/([0-9]+)$/, 'devices', (root, m) => devicePage(root, m[1])],
   [/^#\/map$/, 'map', (root, _m, params) => mapPage(root, params)],
   [/^#\/economics$/, 'economics', (root) => economicsPage(root)],
+  [/^#\/simulation$/, 'simulation', (root, _m, params) => simulationPage(root, params, { h, api, card, table, empty, dpin, num })],
 ];
 
 async function route() {
