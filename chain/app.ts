@@ -90,6 +90,8 @@ export interface AppOptions {
   minGasPrice?: string;
   /** Largest tx accepted, in bytes (consensus rule: also enforced in finalizeBlock). */
   maxTxBytes?: number;
+  /** The Merkle store's node cache (MerkleStoreOptions.cacheNodes). */
+  storeCacheNodes?: number;
 }
 
 export interface AnteOptions {
@@ -282,7 +284,7 @@ export class App {
   }
 
   static async open(db: AbstractLevel<any, any, any>, wiring: AppWiring, opts: AppOptions = {}): Promise<App> {
-    return new App(await MerkleStore.open(db), wiring, opts);
+    return new App(await MerkleStore.open(db, opts.storeCacheNodes === undefined ? {} : { cacheNodes: opts.storeCacheNodes }), wiring, opts);
   }
 
   info(): { lastBlockHeight: bigint; lastBlockAppHash: Uint8Array; chainId: string } {

@@ -4,6 +4,7 @@ import { readFileSync, existsSync, writeFileSync, mkdirSync } from 'node:fs';
 import { join, dirname } from 'node:path';
 import { DEFAULT_P2P_CONFIG, type P2PConfig } from './p2p/p2p-config.ts';
 import type { AnchorConfig } from './anchor/config.ts';
+import { DEFAULT_CACHE_NODES } from '../chain/store/merkle-store.ts';
 
 export interface NodeConfig {
   moniker: string;
@@ -30,6 +31,9 @@ export interface NodeConfig {
   mempool: { maxTxs: number; maxBytes: number; maxTxBytes: number; cacheSize: number };
   /** Worker threads verifying tx signatures ahead of CheckTx (0: verify on the main thread). */
   sigVerifyWorkers: number;
+  /** The state store: decoded Merkle nodes kept in memory (chain/store/merkle-store.ts
+   * DEFAULT_CACHE_NODES; ~280 bytes each once the state is big enough to fill it). */
+  store: { cacheNodes: number };
   /** Limits on what one block takes from the mempool. */
   block: { maxTxs: number; maxBytes: number };
   /** libp2p: listen addresses, persistent/bootstrap peers, limits (node/p2p/p2p-config.ts). */
@@ -78,6 +82,7 @@ export const DEFAULT_CONFIG: NodeConfig = {
   consensus: DEFAULT_CONSENSUS_CONFIG,
   mempool: { maxTxs: 100_000, maxBytes: 512 * 1024 * 1024, maxTxBytes: 128 * 1024, cacheSize: 100_000 },
   sigVerifyWorkers: 1,
+  store: { cacheNodes: DEFAULT_CACHE_NODES },
   block: { maxTxs: 20_000, maxBytes: 21 * 1024 * 1024 },
   p2p: DEFAULT_P2P_CONFIG,
 };
@@ -112,6 +117,7 @@ export function loadConfig(home: string): NodeConfig {
     ...user,
     mempool: { ...DEFAULT_CONFIG.mempool, ...user.mempool },
     block: { ...DEFAULT_CONFIG.block, ...user.block },
+    store: { ...DEFAULT_CONFIG.store, ...user.store },
     p2p: { ...DEFAULT_CONFIG.p2p, ...user.p2p },
     consensus: { ...DEFAULT_CONFIG.consensus, ...user.consensus },
   };

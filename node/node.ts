@@ -146,7 +146,7 @@ export class DepinNode {
       throw new Error(`cannot open ${join(paths.data, 'chain.db')}: ${cause?.message ?? (err as Error).message}`);
     }
     const stateDb = db.sublevel<Uint8Array, Uint8Array>('state', { keyEncoding: 'view', valueEncoding: 'view' });
-    const { app, keepers } = await openDepinApp(stateDb, { minGasPrice: config.minGasPrice, maxTxBytes: config.mempool.maxTxBytes });
+    const { app, keepers } = await openDepinApp(stateDb, { minGasPrice: config.minGasPrice, maxTxBytes: config.mempool.maxTxBytes, storeCacheNodes: config.store.cacheNodes });
     const blocks = await BlockStore.open(db);
     const valsets = await ValidatorSetStore.open(db);
     const evidence = await EvidencePool.open(db, evidenceParams(genesis.consensus_params));
