@@ -9,8 +9,7 @@ import { devKeys, TestChain } from '../../test/helpers/inproc.ts';
 import { ProofDriver } from '../../test/helpers/proof-driver.ts';
 import { formatRfc3339 } from '../../chain/genesis.ts';
 import { RewardsHarness, msg } from '../../test/helpers/rewards-harness.ts';
-import { rewardsGenesis, fleet } from '../../test/helpers/rewards-fixtures.ts';
-import { codec } from '../../chain/codec/proto.ts';
+import { rewardsGenesis, fleet, transferDevice, FLAT_REWARDS } from '../../test/helpers/rewards-fixtures.ts';
 import { fromBech32 } from '../../chain/crypto/address.ts';
 import { decodeProof, verifyProof } from '../../chain/store/proof.ts';
 import { UNIT } from '../proofs/hooks.ts';
@@ -19,15 +18,8 @@ import { ANCHOR_RECORD_KEY_PREFIX, anchorRecordId, anchorRecordKey, decodeAnchor
 import type { Params } from './types.ts';
 
 const [alice, bob, carol] = [devKeys[0]!, devKeys[1]!, devKeys[2]!];
-const MsgTransferDevice = codec<any>('depin.devices.v1.MsgTransferDevice');
-const transfer = (from: typeof alice, id: bigint, to: string) => ({ typeUrl: MsgTransferDevice.typeUrl, value: MsgTransferDevice.encode({ owner: from.address, deviceId: id.toString(), newOwner: to }) });
-
-const FLAT: Partial<Params> = {
-  epochBlocks: 5n, initialEpochEmission: 1_000_000n, decayBps: 0, decayIntervalEpochs: 0n, tailEpochEmission: 0n, reemissionCap: 0n,
-  breakerThreshold: 10n ** 15n, validatorsBps: 0, oraclesBps: 0, verifiersBps: 0, treasuryBps: 0,
-  sectorShares: [{ sector: 1, bps: 10_000 }, { sector: 2, bps: 0 }, { sector: 3, bps: 0 }, { sector: 4, bps: 0 }],
-  locationSectors: [], seniorityBasePpm: 1_000_000n, seniorityMaxPpm: 1_000_000n, downtimeGraceEpochs: 2, fraudWithholdEpochs: 0,
-};
+const transfer = transferDevice;
+const FLAT: Partial<Params> = { ...FLAT_REWARDS, fraudWithholdEpochs: 0 };
 
 test('anchor record layout: key "rewards/" 0x13 u64 device owner20; value u64 epoch u128 cumulative bytes20 beneficiary, strict length', () => {
   const owner = fromBech32(alice.address);

@@ -9,9 +9,8 @@ import assert from 'node:assert/strict';
 import { devKeys, TestChain, diffDumps } from '../../test/helpers/inproc.ts';
 import { formatRfc3339 } from '../../chain/genesis.ts';
 import { RewardsHarness, msg } from '../../test/helpers/rewards-harness.ts';
-import { rewardsGenesis, fleet, type DeviceSpec } from '../../test/helpers/rewards-fixtures.ts';
+import { rewardsGenesis, fleet, transferDevice, FLAT_REWARDS, type DeviceSpec } from '../../test/helpers/rewards-fixtures.ts';
 import { ProofDriver } from '../../test/helpers/proof-driver.ts';
-import { codec } from '../../chain/codec/proto.ts';
 import { CacheKV } from '../../chain/store/cache-kv.ts';
 import { Context } from '../../chain/context.ts';
 import { GasMeter } from '../../chain/gas.ts';
@@ -24,15 +23,8 @@ import { UNIT } from '../proofs/hooks.ts';
 import { R, EPOCH_DONE, type Params } from './types.ts';
 
 const [alice, bob, carol] = [devKeys[0]!, devKeys[1]!, devKeys[2]!];
-const MsgTransferDevice = codec<any>('depin.devices.v1.MsgTransferDevice');
-const transfer = (from: typeof alice, id: bigint, to: string) => ({ typeUrl: MsgTransferDevice.typeUrl, value: MsgTransferDevice.encode({ owner: from.address, deviceId: id.toString(), newOwner: to }) });
-
-const FLAT: Partial<Params> = {
-  epochBlocks: 5n, initialEpochEmission: 1_000_000n, decayBps: 0, decayIntervalEpochs: 0n, tailEpochEmission: 0n, reemissionCap: 0n,
-  breakerThreshold: 10n ** 15n, validatorsBps: 0, oraclesBps: 0, verifiersBps: 0, treasuryBps: 0,
-  sectorShares: [{ sector: 1, bps: 10_000 }, { sector: 2, bps: 0 }, { sector: 3, bps: 0 }, { sector: 4, bps: 0 }],
-  locationSectors: [], seniorityBasePpm: 1_000_000n, seniorityMaxPpm: 1_000_000n, downtimeGraceEpochs: 2, fraudWithholdEpochs: 2,
-};
+const transfer = transferDevice;
+const FLAT = FLAT_REWARDS;
 
 test('a long run follows the schedule to the unit: 3,000 one-block epochs, halving every 250 with a tail, supply grows by exactly what was paid', async () => {
   const params: Partial<Params> = {

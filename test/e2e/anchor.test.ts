@@ -6,22 +6,22 @@
 // never sent a transaction that reverted.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync, writeFileSync, rmSync, mkdtempSync } from 'node:fs';
+import { rmSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { parseEventLogs, getAddress, type Hex } from 'viem';
 import { mnemonicToAccount } from 'viem/accounts';
 import { startAnvil, ANVIL_MNEMONIC, type Anvil } from '../../node/anchor/anvil.ts';
-import { ethClients, deployDepinAnchor, deployRewardClaimVerifier, depinAnchorAbi, rewardClaimVerifierAbi, revertName, type EthClients } from '../../node/anchor/anchor-contract.ts';
-import { genesisAnchorSet } from '../../node/anchor/dev-ethereum.ts';
+import { ethClients, deployRewardClaimVerifier, depinAnchorAbi, rewardClaimVerifierAbi, revertName, type EthClients } from '../../node/anchor/anchor-contract.ts';
 import { rpcQuery, anchorQuery, exportProof, verifyOnEthereum } from '../../node/anchor/proof-export.ts';
 import { checkpointInfoFromMsg, STATUS, type CheckpointInfo } from '../../modules/anchor/types.ts';
 import { DEV_ANCHOR_CONTRACT } from '../../node/dev-genesis.ts';
 import { devValidatorKey } from '../../node/dev-genesis.ts';
 import { fromBech32 } from '../../chain/crypto/address.ts';
 import { deriveKey, cosmosHdPath, DEV_MNEMONIC } from '../../node/keys/hd.ts';
-import { makeHome, startDevnet, rpcCall, height, DEPIND, type Devnet } from '../helpers/devnet.ts';
+import { startAnchoredDevnet } from '../helpers/anchored-devnet.ts';
+import { rpcCall, height, DEPIND, type Devnet } from '../helpers/devnet.ts';
 
 const INTERVAL = 8n;
 const relayerAccount = mnemonicToAccount(ANVIL_MNEMONIC, { addressIndex: 1 }).address;
@@ -67,21 +67,14 @@ before(async () => {
   dir = mkdtempSync(join(tmpdir(), 'depin-anchor-e2e-'));
   anvil = await startAnvil({ chainId: 31337n, stateFile: join(dir, 'anvil-state.json') });
   eth = ethClients(anvil.url, anvil.chainId);
-  const home = makeHome({ anchoring: true });
-  const gPath = join(home, 'config', 'genesis.json');
-  const genesis = JSON.parse(readFileSync(gPath, 'utf8'));
-  genesis.app_state.anchor.params.checkpoint_interval = INTERVAL.toString();
-  genesis.app_state.anchor.params.ack_timeout = '8';
-  genesis.app_state.bank.balances.push({ address: recordOwner, coins: [{ denom: RECORD_DENOM, amount: RECORD_AMOUNT }] });
-  writeFileSync(gPath, JSON.stringify(genesis, null, 2));
-  const cPath = join(home, 'config', 'node.json');
-  const config = JSON.parse(readFileSync(cPath, 'utf8'));
-  config.anchor = { ...config.anchor, pollMs: 200, maxBackoffMs: 1000, ethConfirmations: 1 };
-  writeFileSync(cPath, JSON.stringify(config, null, 2));
-  // The dev genesis names anvil's first CREATE address: deploy the contract for this genesis there.
-  const { address } = await deployDepinAnchor(eth, genesis.chain_id, genesisAnchorSet(genesis));
-  assert.equal(address.toLowerCase(), DEV_ANCHOR_CONTRACT);
-  net = await startDevnet({ home, blockTimeMs: 200, extraArgs: ['--eth-rpc', anvil.url, '--anchor-contract', DEV_ANCHOR_CONTRACT] });
+  ({ net } = await startAnchoredDevnet({
+    eth, ethRpc: anvil.url, blockTimeMs: 200,
+    editGenesis: (genesis) => {
+      genesis.app_state.anchor.params.checkpoint_interval = INTERVAL.toString();
+      genesis.app_state.anchor.params.ack_timeout = '8';
+      genesis.app_state.bank.balances.push({ address: recordOwner, coins: [{ denom: RECORD_DENOM, amount: RECORD_AMOUNT }] });
+    },
+  }));
 });
 
 after(async () => {

@@ -10,8 +10,6 @@
 // RewardClaimVerifier (deployed here), with a replay and a tampered record refused.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { getAddress, parseEventLogs, type Hex } from 'viem';
@@ -19,15 +17,15 @@ import { SigningStargateClient, GasPrice, type DeliverTxResponse } from '@cosmjs
 import { DirectSecp256k1HdWallet } from '@cosmjs/proto-signing';
 import { makeCosmoshubPath } from '@cosmjs/amino';
 import { startAnvil, type Anvil } from '../../node/anchor/anvil.ts';
-import { ethClients, deployDepinAnchor, deployRewardClaimVerifier, depinAnchorAbi, rewardClaimVerifierAbi, revertName, type EthClients } from '../../node/anchor/anchor-contract.ts';
-import { genesisAnchorSet } from '../../node/anchor/dev-ethereum.ts';
+import { ethClients, deployRewardClaimVerifier, depinAnchorAbi, rewardClaimVerifierAbi, revertName, type EthClients } from '../../node/anchor/anchor-contract.ts';
 import { rpcQuery, anchorQuery, exportRewardRecord, rewardClaimCall, verifyOnEthereum } from '../../node/anchor/proof-export.ts';
 import { checkpointInfoFromMsg, STATUS } from '../../modules/anchor/types.ts';
 import { Q as RQ, queryPath as rewardsPath } from '../../modules/rewards/types.ts';
 import { ANCHOR_RECORD_KEY_PREFIX, anchorRecordId, encodeAnchorRecord } from '../../modules/rewards/anchor-record.ts';
 import { DEV_ANCHOR_CONTRACT } from '../../node/dev-genesis.ts';
 import { fromBech32 } from '../../chain/crypto/address.ts';
-import { makeHome, startDevnet, DEPIND, DEV_MNEMONIC, type Devnet } from '../helpers/devnet.ts';
+import { startAnchoredDevnet } from '../helpers/anchored-devnet.ts';
+import { DEPIND, DEV_MNEMONIC, type Devnet } from '../helpers/devnet.ts';
 import { registerDevice } from '../helpers/register-device.ts';
 import { SensorGateway, readings, type SensorDevice } from '../helpers/sensor-gateway.ts';
 import { depinRegistry, DevicesClient, RewardsClient, ProofsClient, registerOracleMsg, postPriceMsg, mintCreditsMsg, spendCreditsMsg, claimRewardsMsg } from '../../sdk/index.ts';
@@ -85,22 +83,15 @@ const gwHeight = async () => BigInt(await client.getHeight());
 before(async () => {
   anvil = await startAnvil({ chainId: 31337n });
   eth = ethClients(anvil.url, anvil.chainId);
-  const home = makeHome({ anchoring: true });
-  const gPath = join(home, 'config', 'genesis.json');
-  const genesis = JSON.parse(readFileSync(gPath, 'utf8'));
-  genesis.app_state.anchor.params.checkpoint_interval = CHECKPOINT_INTERVAL.toString();
-  genesis.app_state.anchor.params.ack_timeout = '20';
-  genesis.app_state.rewards.params.epoch_blocks = EPOCH_BLOCKS.toString();
-  genesis.app_state.proofs.params.window_blocks = WINDOW_BLOCKS.toString();
-  writeFileSync(gPath, JSON.stringify(genesis, null, 2));
-  const cPath = join(home, 'config', 'node.json');
-  const config = JSON.parse(readFileSync(cPath, 'utf8'));
-  config.anchor = { ...config.anchor, pollMs: 200, maxBackoffMs: 1000, ethConfirmations: 1 };
-  writeFileSync(cPath, JSON.stringify(config, null, 2));
-  // The dev genesis names anvil's first CREATE address: deploy the anchor for this genesis there.
-  const { address } = await deployDepinAnchor(eth, genesis.chain_id, genesisAnchorSet(genesis));
-  assert.equal(address.toLowerCase(), DEV_ANCHOR_CONTRACT);
-  net = await startDevnet({ home, blockTimeMs: BLOCK_MS, extraArgs: ['--eth-rpc', anvil.url, '--anchor-contract', DEV_ANCHOR_CONTRACT] });
+  ({ net } = await startAnchoredDevnet({
+    eth, ethRpc: anvil.url, blockTimeMs: BLOCK_MS,
+    editGenesis: (genesis) => {
+      genesis.app_state.anchor.params.checkpoint_interval = CHECKPOINT_INTERVAL.toString();
+      genesis.app_state.anchor.params.ack_timeout = '20';
+      genesis.app_state.rewards.params.epoch_blocks = EPOCH_BLOCKS.toString();
+      genesis.app_state.proofs.params.window_blocks = WINDOW_BLOCKS.toString();
+    },
+  }));
   const wallet = await DirectSecp256k1HdWallet.fromMnemonic(DEV_MNEMONIC, { prefix: 'depin', hdPaths: [3, 4, 5, 6].map((i) => makeCosmoshubPath(i)) });
   [owner, oracle, buyer, gateway] = (await wallet.getAccounts()).map((a) => a.address) as [string, string, string, string];
   client = await SigningStargateClient.connectWithSigner(net.rpc, wallet, { registry: depinRegistry(), gasPrice: GasPrice.fromString('0.025udpin'), broadcastPollIntervalMs: 100 });

@@ -11,6 +11,20 @@ import * as DT from '../../modules/devices/types.ts';
 import { R, type Params } from '../../modules/rewards/types.ts';
 import { devParams } from '../../modules/rewards/params.ts';
 import { devKeys } from './inproc.ts';
+import { codec } from '../../chain/codec/proto.ts';
+
+const MsgTransferDevice = codec<any>('depin.devices.v1.MsgTransferDevice');
+
+/** A MsgTransferDevice from the device's owner to a new owner. */
+export const transferDevice = (from: { address: string }, id: bigint, to: string) => ({ typeUrl: MsgTransferDevice.typeUrl, value: MsgTransferDevice.encode({ owner: from.address, deviceId: id.toString(), newOwner: to }) });
+
+/** Flat emission into sector 1 only, no side shares, no seniority ramp: every udpin is easy to follow. */
+export const FLAT_REWARDS: Partial<Params> = {
+  epochBlocks: 5n, initialEpochEmission: 1_000_000n, decayBps: 0, decayIntervalEpochs: 0n, tailEpochEmission: 0n, reemissionCap: 0n,
+  breakerThreshold: 10n ** 15n, validatorsBps: 0, oraclesBps: 0, verifiersBps: 0, treasuryBps: 0,
+  sectorShares: [{ sector: 1, bps: 10_000 }, { sector: 2, bps: 0 }, { sector: 3, bps: 0 }, { sector: 4, bps: 0 }],
+  locationSectors: [], seniorityBasePpm: 1_000_000n, seniorityMaxPpm: 1_000_000n, downtimeGraceEpochs: 2, fraudWithholdEpochs: 2,
+};
 
 export interface DeviceSpec {
   owner: string;
