@@ -607,9 +607,9 @@ export class Behaviours {
     for (const b of sim.pop.buyers) {
       const own = b.selfDealer ? b.owner!.devices.filter((d) => d.located && d.id > 0n && !d.banned) : [];
       const picks = b.selfDealer ? own.slice(0, 4) : [0, 1, 2].map(() => targets[sim.rng.int(0, targets.length - 1)]!);
-      for (const d of picks) {
+      for (const [pi, d] of picks.entries()) {
         const amount = b.selfDealer ? 2_000_000_000n : BigInt(sim.rng.int(1, 50)) * 10_000_000n;
-        const eventId = derive(sim.cfg.seed, 'spend', BigInt(b.index) * 1_000_000_000n + h * 1000n + d.id);
+        const eventId = derive(sim.cfg.seed, 'spend', BigInt(b.index) * 1_000_000_000n + h * 1000n + BigInt(pi));
         const attempt = b.selfDealer ? sim.tracker.attempt('self_dealing_buyer', 'own_devices', h, `buyer ${b.index}`, 'caught', 'spends credits on its own devices to collect demand rewards') : undefined;
         this.tx(b.account, [RW.spendCreditsMsg(b.account.address, { deviceId: d.id }, amount, eventId)], 300_000n, {
           what: `spend credits on device ${d.id}`, honest: !b.selfDealer, actor: `buyer ${b.index}`, attempt,

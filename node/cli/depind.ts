@@ -307,6 +307,18 @@ const commands: Record<string, Command> = {
       console.log(`start each with: depind start --home <home>   (or all four: npm run testnet)`);
     },
   },
+  simulate: {
+    usage: 'depind simulate [options] (sim/README.md)',
+    summary: 'Seeded simulation of a DePIN network (honest and cheating devices, buyers, oracles, validators) on the real state machine in-process',
+    options: { help: common.help, ...(await import('../../sim/cli.ts')).SIMULATE_OPTIONS },
+    async run({ values }) {
+      const { runSimulate, reportOk } = await import('../../sim/cli.ts');
+      const r = await runSimulate(values).catch((err) => {
+        throw err instanceof Error && /config|must be|unknown sector/.test(err.message) ? new UsageError(err.message) : err;
+      });
+      if (!reportOk(r)) process.exitCode = 1;
+    },
+  },
   'keys add': {
     usage: 'depind keys add NAME [--recover] [--mnemonic "words..."] [--index I] [--home DIR]',
     summary: 'Create a key (or recover one from a mnemonic, read from --mnemonic or stdin) in the test keyring',
