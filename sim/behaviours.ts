@@ -15,11 +15,13 @@ import * as RW from '../sdk/rewards.ts';
 import type { EncodeObject } from '../sdk/messages.ts';
 import { KIND, STATUS } from '../modules/proofs/reasons.ts';
 import { getDataSet } from '../modules/proofs/storage.ts';
+import { getJob, getDispute } from '../modules/proofs/compute.ts';
 import { difficultyBits } from '../modules/proofs/compute.ts';
 import { leadingZeroBits, puzzleChallenge, pdpChallengeIndex } from '../modules/proofs/envelope.ts';
 import { fsplLowerBoundDb10 } from '../modules/proofs/coverage/fspl.ts';
 import { concat, u64be } from '../modules/devices/payloads.ts';
 import { MFR_REVOKED } from '../modules/devices/types.ts';
+import { DISPUTE_OPEN } from '../modules/proofs/types.ts';
 import { K as RK } from '../modules/rewards/keys.ts';
 import { R } from '../modules/rewards/types.ts';
 import { canonicalVoteSignBytes, signDigestOf } from '../node/consensus/sign-bytes.ts';
@@ -40,6 +42,9 @@ const REG_PER_BLOCK = 600;
 /** Oracle price: 1 DPIN = $0.50 (micro-USD per DPIN). */
 const PRICE = 500_000n;
 const READINGS = 60n;
+const JOB_DEPOSIT = 200n * DPIN;
+const JOB_PRICE = 100_000n;
+const RECEIPT_UNITS = 10n;
 
 type FakeVariant = 'unknown_manufacturer' | 'revoked_manufacturer' | 'forged_attestation' | 'garbage_attestation' | 'stolen_attestation' | 'cloned_key';
 const FAKE_VARIANTS: FakeVariant[] = ['unknown_manufacturer', 'revoked_manufacturer', 'forged_attestation', 'garbage_attestation', 'stolen_attestation', 'cloned_key'];
@@ -77,6 +82,14 @@ export class Behaviours {
   private readonly spendInfo = new Map<number, { deviceId: bigint; owner: string; epoch: bigint; burned?: bigint }>();
   private readonly recentEvents: Uint8Array[] = [];
   private attackerNonce = [0n, 0n];
+  private readonly jobDevice = new Map<bigint, SimDevice>();
+  private readonly lazyJobs = new Map<bigint, Attempt>();
+  /** Spot-check attempts of lazy providers by device (primary or secondary side). */
+  private readonly lazyChecks = new Map<bigint, Attempt[]>();
+  private readonly checkQueue: { jobId: bigint; window: bigint; primary?: SimDevice; secondary?: SimDevice; phase: 'commit' | 'reveal' }[] = [];
+  private readonly nextChecks: { jobId: bigint; window: bigint; primary?: SimDevice; secondary?: SimDevice; phase: 'commit' | 'reveal' }[] = [];
+  private readonly voteQueue: { disputeId: bigint; verifier: string; jobId: bigint; window: bigint; at: bigint }[] = [];
+  readonly spotCheckStats = { drawn: 0, skipped: 0, disputes: 0, resolved: 0 };
   private fakeDone = 0;
   readonly challenges: Record<number, ChallengeStats> = { 1: { filed: 0, upheld: 0, rejected: 0, refused: 0 }, 2: { filed: 0, upheld: 0, rejected: 0, refused: 0 }, 3: { filed: 0, upheld: 0, rejected: 0, refused: 0 } };
   private readonly challengeKind = new Map<bigint, number>();
@@ -105,7 +118,7 @@ export class Behaviours {
 
   /** Last setup height: the locations (and bonds, data sets) of the last registration batch. */
   setupEnd(): bigint {
-    return this.base + this.REG_START + BigInt(this.regBatches.length);
+    return this.base + this.REG_START + BigInt(this.regBatches.length) + 1n;
   }
 
   private get p() {
@@ -134,6 +147,7 @@ export class Behaviours {
     const r = Number(s - this.REG_START);
     if (r >= 0 && r < this.regBatches.length) this.register(this.regBatches[r]!, h);
     if (r >= 1 && r <= this.regBatches.length) this.locate(this.regBatches[r - 1]!);
+    if (r >= 2 && r <= this.regBatches.length + 1) this.createJobs(this.regBatches[r - 2]!, h);
     if (r >= 0 && r <= this.regBatches.length) this.fakeDevices(h, r);
     // Storage providers answer their data sets' proving periods from creation on.
     for (const d of this.storageDevices) if (d.located && !d.banned && d.id > 0n) this.storageWork(d, h);
@@ -307,8 +321,11 @@ export class Behaviours {
       if (seed && d.slot === off) this.windowWork(d, w, seed, h);
     }
     this.challengesAndResolutions();
+    this.spotChecks();
     const E = this.sim.params.rewards.epochBlocks;
     const eoff = h % E;
+    // Demand grows: each epoch honest buyers burn 100 DPIN x epoch for credits (revenue).
+    if (eoff === 3n % E) for (const b of this.sim.pop.buyers) if (!b.selfDealer) this.tx(b.account, [RW.mintCreditsMsg(b.account.address, 100n * DPIN * (h / E))], 300_000n, { what: 'mint credits', actor: `buyer ${b.index}` });
     if (eoff === 5n % E) this.spendCredits(h);
     if (eoff === 9n % E) this.claims(h / E);
     this.equivocate(h);
@@ -321,6 +338,7 @@ export class Behaviours {
       case 'honest': {
         const env = this.honestEnvelope(d, w, seed);
         if (env) sim.submitHonest(env);
+        if (d.job) sim.submitHonest(this.receiptFor(d, w, seed, this.trueOutput(d.job.jobId, w)));
         return;
       }
       case 'witness_ring': {
@@ -372,6 +390,13 @@ export class Behaviours {
         return;
       }
       case 'lazy_compute': {
+        if (b.variant === 'job') {
+          // Works the puzzle, but returns made-up outputs to its tenant (who cannot tell).
+          const s = this.honestEnvelope(d, w, seed, true);
+          if (s) sim.submitOwn(s);
+          if (d.job) sim.submitOwn(this.receiptFor(d, w, seed, this.lazyOutput(d.job.jobId, w)));
+          return;
+        }
         const c = sim.ec(d, w, seed);
         const nonce = derive(sim.cfg.seed, 'lazy', d.id * 100000n + w).subarray(0, 8);
         const bits = difficultyBits(this.p, d.hardwareClass);
@@ -573,6 +598,82 @@ export class Behaviours {
     sim.submitOwn({ env: P.pdpProof(d.key, sim.ec(d, s.period, seed), s.dataSetId, answers), device: d, kind: KIND.PDP, window: s.period, attempt: a });
   }
 
+  /** Each bonded compute provider gets a job from an honest buyer (a tenant key signs receipts). */
+  private createJobs(owners: Owner[], h: bigint): void {
+    const sim = this.sim;
+    const tenants = sim.pop.buyers.filter((b) => !b.selfDealer);
+    for (const o of owners) {
+      for (const d of o.devices) {
+        if (d.sector !== 'compute' || !d.provider || d.id === 0n) continue;
+        const b = tenants[d.index % tenants.length]!;
+        const spec = derive(sim.cfg.seed, 'job-spec', d.id);
+        const lazy = d.behaviour.kind === 'lazy_compute';
+        this.tx(b.account, [P.createJobMsg(b.account.address, d.id, b.tenantPub, udpin(JOB_DEPOSIT), JOB_PRICE, spec)], 300_000n, {
+          what: `create a job for device ${d.id}`, actor: `buyer ${b.index}`,
+          onOk: (r, height) => {
+            const ev = r.events.find((e) => e.type === 'job_created');
+            if (!ev) return;
+            d.job = { jobId: BigInt(attrs(ev).job_id!), tenant: b, specHash: spec, pricePerUnit: JOB_PRICE };
+            this.jobDevice.set(d.job.jobId, d);
+            if (lazy) {
+              const a = sim.tracker.attempt('lazy_compute', 'job', height, `device ${d.id}`, 'chance', 'returns made-up outputs; caught only if its seeded spot check selects the job (spot_check_bps)');
+              this.lazyJobs.set(d.job.jobId, a);
+            }
+          },
+        });
+      }
+    }
+    void h;
+  }
+
+  private checkWindowOf(jobId: bigint): bigint {
+    return getJob(this.sim.chain.keepers.proofs, this.sim.chain.readCtx(), jobId)?.checkWindow ?? 0n;
+  }
+
+  private trueOutput(jobId: bigint, w: bigint): Uint8Array {
+    return derive(this.sim.cfg.seed, 'job-output', jobId * 1_000_000n + w);
+  }
+
+  private lazyOutput(jobId: bigint, w: bigint): Uint8Array {
+    return derive(this.sim.cfg.seed, 'lazy-output', jobId * 1_000_000n + w);
+  }
+
+  private outputOf(d: SimDevice, jobId: bigint, w: bigint): Uint8Array {
+    return d.behaviour.kind === 'lazy_compute' ? this.lazyOutput(jobId, w) : this.trueOutput(jobId, w);
+  }
+
+  private receiptFor(d: SimDevice, w: bigint, seed: Uint8Array, output: Uint8Array): Sub {
+    const j = d.job!;
+    const sig = P.signReceipt(j.tenant.tenantKey, this.sim.chain.chainId, j.jobId, w, RECEIPT_UNITS, output);
+    return { env: P.receipt(d.key, this.sim.ec(d, w, seed), { jobId: j.jobId, units: RECEIPT_UNITS, outputHash: output, tenantSignature: sig }), device: d, kind: KIND.RECEIPT, window: w };
+  }
+
+  /** Spot checks: both providers' owners commit, then reveal, the output of the check window. */
+  private spotChecks(): void {
+    const sim = this.sim;
+    for (const c of this.checkQueue.splice(0)) {
+      for (const d of [c.primary, c.secondary]) {
+        if (!d || d.banned) continue;
+        const out = this.outputOf(d, c.jobId, c.window);
+        const salt = derive(sim.cfg.seed, 'salt', c.jobId * 1_000_000n + d.id);
+        const msg = c.phase === 'commit' ? P.commitResultMsg(d.owner.account.address, c.jobId, d.id, P.resultCommitment(out, salt)) : P.revealResultMsg(d.owner.account.address, c.jobId, d.id, out, salt);
+        this.tx(d.owner.account, [msg], 400_000n, { what: `${c.phase} spot-check result of job ${c.jobId}`, honest: d.honest, actor: `device ${d.id}` });
+      }
+      if (c.phase === 'commit') this.nextChecks.push({ ...c, phase: 'reveal' });
+    }
+    this.checkQueue.push(...this.nextChecks.splice(0));
+    // Committee members vote one block apart and only while the dispute is open (a quorum closes it).
+    const h = sim.chain.height + 1n;
+    const due = this.voteQueue.filter((v) => v.at <= h);
+    this.voteQueue.splice(0, this.voteQueue.length, ...this.voteQueue.filter((v) => v.at > h));
+    const ctx = due.length ? sim.chain.readCtx() : undefined;
+    for (const v of due) {
+      const acc = sim.pop.verifiers.find((x) => x.address === v.verifier);
+      const open = getDispute(sim.chain.keepers.proofs, ctx!, v.disputeId)?.status === DISPUTE_OPEN;
+      if (acc && open) this.tx(acc, [P.voteDisputeMsg(acc.address, v.disputeId, this.trueOutput(v.jobId, v.window))], 400_000n, { what: `vote on dispute ${v.disputeId}`, actor: 'verifier' });
+    }
+  }
+
   private challengesAndResolutions(): void {
     const sim = this.sim;
     const pop = sim.pop;
@@ -608,12 +709,16 @@ export class Behaviours {
       const own = b.selfDealer ? b.owner!.devices.filter((d) => d.located && d.id > 0n && !d.banned) : [];
       const picks = b.selfDealer ? own.slice(0, 4) : [0, 1, 2].map(() => targets[sim.rng.int(0, targets.length - 1)]!);
       for (const [pi, d] of picks.entries()) {
-        const amount = b.selfDealer ? 2_000_000_000n : BigInt(sim.rng.int(1, 50)) * 10_000_000n;
+        const amount = b.selfDealer ? 250_000_000n : BigInt(sim.rng.int(1, 50)) * 10_000_000n;
         const eventId = derive(sim.cfg.seed, 'spend', BigInt(b.index) * 1_000_000_000n + h * 1000n + BigInt(pi));
-        const attempt = b.selfDealer ? sim.tracker.attempt('self_dealing_buyer', 'own_devices', h, `buyer ${b.index}`, 'caught', 'spends credits on its own devices to collect demand rewards') : undefined;
+        // A self-dealer's spend is an attempt once the chain accepted it (the cap, not a refusal, is
+        // what neutralises it; a refused spend is reported as a disagreement below).
         this.tx(b.account, [RW.spendCreditsMsg(b.account.address, { deviceId: d.id }, amount, eventId)], 300_000n, {
-          what: `spend credits on device ${d.id}`, honest: !b.selfDealer, actor: `buyer ${b.index}`, attempt,
-          onOk: (r) => this.onSpend(r, b, d, amount, attempt),
+          what: `spend credits on device ${d.id}`, honest: !b.selfDealer, actor: `buyer ${b.index}`,
+          onOk: (r) => this.onSpend(r, b, d, amount, b.selfDealer ? sim.tracker.attempt('self_dealing_buyer', 'own_devices', h, `buyer ${b.index}`, 'caught', 'spends credits on its own devices to collect demand rewards') : undefined),
+          onFail: (r) => {
+            if (b.selfDealer) sim.tracker.unexpected.push(`self-dealer ${b.index}'s spend refused (${r.codespace}/${r.code}: ${r.log}): the simulation under-funded it`);
+          },
         });
       }
     }
@@ -709,6 +814,12 @@ export class Behaviours {
         } else if (d.honest && !v.valid) sim.tracker.penalise(h, `device ${d.id}`, `honest storage period ${v.window} recorded invalid ${v.reason}`);
       }
     }
+    if (v.kind === 'compute/check' && d) {
+      const list = this.lazyChecks.get(d.id);
+      const att = list?.shift();
+      if (att) sim.tracker.resolve(att, v.valid ? 'escaped' : 'caught', v.valid ? 'spot check passed' : `recorded invalid: ${v.reason} (spot check)`);
+      if (d.honest && !v.valid) sim.tracker.penalise(h, `device ${d.id}`, `honest spot check recorded invalid ${v.reason}`);
+    }
     if (!v.valid || !sub || !d) return;
     if (sub.kind === KIND.SENSOR_BATCH && d.honest) {
       const ev = P.envelopeBytes(sub.env);
@@ -746,6 +857,40 @@ export class Behaviours {
         if (k && a.status !== 'upheld' && a.status !== 'UPHELD') this.challenges[k]!.rejected++;
         break;
       }
+      case 'spot_check_selected': {
+        const a = attrs(e);
+        const jobId = BigInt(a.job_id!);
+        const primary = this.sim.deviceById.get(BigInt(a.primary!));
+        const secondary = this.sim.deviceById.get(BigInt(a.secondary!));
+        this.spotCheckStats.drawn++;
+        const window = this.checkWindowOf(jobId);
+        for (const d of [primary, secondary]) {
+          if (d?.behaviour.kind !== 'lazy_compute') continue;
+          const att = d === primary ? this.lazyJobs.get(jobId) : this.sim.tracker.attempt('lazy_compute', 'job', h, `device ${d.id}`, 'caught', `drawn as second provider of job ${jobId}: reveals a made-up output`);
+          if (!att) continue;
+          if (d === primary) att.expect = 'caught';
+          (this.lazyChecks.get(d.id) ?? this.lazyChecks.set(d.id, []).get(d.id)!).push(att);
+        }
+        this.checkQueue.push({ jobId, window, primary, secondary, phase: 'commit' });
+        break;
+      }
+      case 'spot_check_skipped': {
+        const a = attrs(e);
+        this.spotCheckStats.skipped++;
+        const att = this.lazyJobs.get(BigInt(a.job_id!));
+        if (att) this.sim.tracker.resolve(att, 'escaped', `not spot-checked: ${a.reason}`);
+        break;
+      }
+      case 'dispute_opened': {
+        const a = attrs(e);
+        this.spotCheckStats.disputes++;
+        const jobId = BigInt(a.job_id!);
+        (a.committee ?? '').split(',').filter(Boolean).forEach((v, i) => this.voteQueue.push({ disputeId: BigInt(a.dispute_id!), verifier: v, jobId, window: this.checkWindowOf(jobId), at: h + 1n + BigInt(i) }));
+        break;
+      }
+      case 'dispute_resolved':
+        this.spotCheckStats.resolved++;
+        break;
       case 'storage_fault':
       case 'data_set_terminated': {
         const d = this.sim.deviceById.get(BigInt(attrs(e).device_id ?? '0'));

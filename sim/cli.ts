@@ -39,7 +39,16 @@ export function configFromOptions(values: Record<string, unknown>): Partial<SimC
 
 /** A one-line progress bar on a TTY (redrawn in place), nothing otherwise. */
 export function progressBar(stream: NodeJS.WriteStream = process.stderr): (p: SimProgress) => void {
-  if (!stream.isTTY) return () => {};
+  if (!stream.isTTY) {
+    // Not a terminal (a log file): one line per tenth of the run.
+    let shown = -1;
+    return (p) => {
+      const tenth = Math.floor((p.total ? p.done / p.total : 1) * 10);
+      if (tenth === shown && p.phase !== 'final') return;
+      shown = tenth;
+      stream.write(`${tenth * 10}% ${p.phase} height ${p.height} txs ${p.txs} verdicts ${p.verdicts} ${(p.elapsedMs / 1000).toFixed(0)}s\n`);
+    };
+  }
   return (p) => {
     const width = 30;
     const frac = p.total ? p.done / p.total : 1;

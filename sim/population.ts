@@ -65,7 +65,7 @@ const VARIANTS: Record<SectorName, Behaviour[]> = {
     { kind: 'forged_proof', variant: 'forged_signature' }, { kind: 'forged_proof', variant: 'tampered_payload' }, { kind: 'forged_proof', variant: 'guessed_seed' },
   ],
   compute: [
-    { kind: 'lazy_compute', variant: 'puzzle' },
+    { kind: 'lazy_compute', variant: 'puzzle' }, { kind: 'lazy_compute', variant: 'job' },
     { kind: 'replayed_proof', variant: 'replay' }, { kind: 'replayed_proof', variant: 'duplicate_slot' }, { kind: 'replayed_proof', variant: 'expired_window' },
     { kind: 'forged_proof', variant: 'forged_signature' }, { kind: 'forged_proof', variant: 'wrong_chain' }, { kind: 'forged_proof', variant: 'future_window' },
   ],

@@ -49,6 +49,7 @@ export interface SimReport {
   };
   frauds: FraudLine[];
   challenges: Record<string, ChallengeStats>;
+  spotChecks: { drawn: number; skipped: number; disputes: number; resolved: number };
   honest: { devices: number; penalised: number; penalties: { height: string; actor: string; what: string }[]; invalidByReason: Record<string, number>; validByKind: Record<string, number> };
   rewardPerHonestDevice: Record<string, { devices: number; earnedUdpin: string; perDeviceUdpin: string }>;
   selfDealing: { spends: number; burnedUdpin: string; demandRewardUdpin: string };
@@ -137,6 +138,7 @@ export function buildReport(sim: Simulation): SimReport {
     },
     frauds,
     challenges: Object.fromEntries(Object.entries(sim.behaviours.challenges).map(([kk, v]) => [({ 1: 'equivocation', 2: 'location_conflict', 3: 'arbitrated' } as Record<string, string>)[kk]!, v])),
+    spotChecks: { ...sim.behaviours.spotCheckStats },
     honest: {
       devices: pop.devices.filter((d) => d.honest).length,
       penalised: t.penalties.length,
@@ -176,13 +178,14 @@ export function formatSummary(r: SimReport): string {
   L.push('fraud                         attempted   caught  escaped  pending  (expected escapes)');
   for (const f of r.frauds) L.push(`${f.title.padEnd(30)}${String(f.attempted).padStart(9)}${String(f.caught).padStart(9)}${String(f.escaped).padStart(9)}${String(f.pending).padStart(9)}  (${f.expectedEscapes})`);
   L.push(`challenges: ${Object.entries(r.challenges).map(([k, v]) => `${k} filed ${v.filed} upheld ${v.upheld} refused ${v.refused}`).join('; ')}`);
+  L.push(`spot checks: ${r.spotChecks.drawn} drawn, ${r.spotChecks.skipped} skipped, ${r.spotChecks.disputes} disputes (${r.spotChecks.resolved} resolved by the committee)`);
   L.push(`self-dealing: ${r.selfDealing.spends} spends, ${dpin(r.selfDealing.burnedUdpin)} DPIN burned, ${dpin(r.selfDealing.demandRewardUdpin)} DPIN demand reward back`);
   L.push('');
   L.push(`honest devices wrongly penalised: ${r.honest.penalised}${r.honest.penalised ? '  <-- MUST BE ZERO' : ''}`);
   for (const p of r.honest.penalties.slice(0, 5)) L.push(`  height ${p.height} ${p.actor}: ${p.what}`);
   L.push(`honest invalid verdicts (earn nothing, no penalty): ${Object.entries(r.honest.invalidByReason).map(([k, v]) => `${k} ${v}`).join(', ') || 'none'}`);
   L.push(`reward per honest device: ${Object.entries(r.rewardPerHonestDevice).map(([s, v]) => `${s} ${dpin(v.perDeviceUdpin)} DPIN (${v.devices})`).join(', ')}`);
-  const ratios = r.epochs.map((e) => (e.subsidyToRevenuePpm === null ? '-' : (Number(e.subsidyToRevenuePpm) / 1e6).toFixed(1)));
+  const ratios = r.epochs.map((e) => (e.subsidyToRevenuePpm === null ? '-' : (Number(e.subsidyToRevenuePpm) / 1e6).toFixed(2)));
   L.push(`subsidy-to-revenue by epoch: ${ratios.join(' ') || 'no closed epoch'}`);
   L.push(`supply    ${dpin(r.supply.start)} -> ${dpin(r.supply.end)} DPIN (rewards minted ${dpin(r.supply.mintedByRewards)})`);
   L.push(`invariants: ${r.invariants.checks} checks, ${r.invariants.violationCount} violations; ${r.invariants.reverified} accepted proofs re-verified, ${r.invariants.reverifyFailures.length} failures`);

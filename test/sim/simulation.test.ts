@@ -18,7 +18,8 @@ async function run(cfg: Parameters<typeof Simulation.create>[0]): Promise<{ repo
 }
 
 test('a seeded network of 240 devices: every cheat kind is caught by the chain, no honest device penalised, invariants hold', async () => {
-  const { report: r, sim } = await run({ seed: 11, devices: 240, blocks: 60, cheatersPpm: 250_000 });
+  // Half the compute jobs spot-checked (the builder's knob), so lazy job providers meet disputes.
+  const { report: r, sim } = await run({ seed: 11, devices: 240, blocks: 60, cheatersPpm: 250_000, proofsParams: { spotCheckBps: 5_000 } });
   try {
     assert.equal(r.invariants.violationCount, 0, r.invariants.violations.join('\n'));
     assert.deepEqual(r.invariants.reverifyFailures, []);
@@ -38,6 +39,9 @@ test('a seeded network of 240 devices: every cheat kind is caught by the chain, 
     assert.ok(by.forged_proof!.variants.forged_signature!.how.some((h) => h.includes('proofs/11')));
     assert.ok(by.fake_device!.variants.cloned_key!.how.some((h) => h.includes('devices/7')));
     assert.ok(by.equivocating_validator!.variants.double_precommit!.how.some((h) => h.includes('tombstoned')));
+    assert.ok(by.lazy_compute!.variants.job!.caught > 0 && r.spotChecks.disputes > 0 && r.spotChecks.resolved === r.spotChecks.disputes, JSON.stringify(r.spotChecks));
+    assert.ok(by.replayed_proof!.variants.copied_batch!.how.some((h) => h.includes('sensor_duplicate_event')));
+    assert.ok(by.storage_dropper!.variants.garbage!.how.some((h) => h.includes('pdp_root_mismatch')));
     assert.ok(r.challenges.equivocation!.upheld > 0 && r.challenges.location_conflict!.upheld > 0);
     for (const s of ['coverage', 'storage', 'compute', 'sensor']) assert.ok(BigInt(r.rewardPerHonestDevice[s]!.perDeviceUdpin) > 0n, `${s} honest devices earned nothing`);
     assert.ok(r.epochs.length >= 2);
