@@ -21,18 +21,18 @@ import { leadingZeroBits, puzzleChallenge, pdpChallengeIndex } from '../modules/
 import { fsplLowerBoundDb10 } from '../modules/proofs/coverage/fspl.ts';
 import { concat, u64be } from '../modules/devices/payloads.ts';
 import { MFR_REVOKED } from '../modules/devices/types.ts';
-import { DISPUTE_OPEN } from '../modules/proofs/types.ts';
+import { DISPUTE_OPEN, BeaconPayloadCodec } from '../modules/proofs/types.ts';
 import { K as RK } from '../modules/rewards/keys.ts';
 import { R } from '../modules/rewards/types.ts';
-import { canonicalVoteSignBytes, signDigestOf } from '../node/consensus/sign-bytes.ts';
+import { canonicalVoteSignBytes } from '../node/consensus/sign-bytes.ts';
 import { makeDuplicateVoteEvidence, verifyDuplicateVoteEvidence } from '../node/consensus/evidence.ts';
 import { SIGNED_MSG_TYPE_PRECOMMIT, type Vote } from '../node/consensus/types.ts';
 import type { TxResult } from '../chain/app.ts';
 import { attrs, type BlockOutcome, type SimAccount } from './chain.ts';
-import { RADIO, separation } from './geo.ts';
+import { CITIES, RADIO, separation } from './geo.ts';
 import { derive } from './random.ts';
 import { serialHashOf } from './population.ts';
-import type { Attempt, Buyer, Owner, SimDevice, SimValidator } from './actors.ts';
+import type { Attempt, Owner, SimDevice, SimValidator } from './actors.ts';
 import type { Simulation, Sub, Tag, Verdict } from './simulation.ts';
 
 const DPIN = 1_000_000n;
@@ -145,9 +145,9 @@ export class Behaviours {
     if (s >= 2n && s % 10n === 2n) this.postPrices();
     if (s === 3n) for (const b of pop.buyers) this.tx(b.account, [RW.mintCreditsMsg(b.account.address, (b.selfDealer ? 20_000n : 50_000n) * DPIN)], 300_000n, { what: 'mint credits', honest: !b.selfDealer });
     const r = Number(s - this.REG_START);
-    if (r >= 0 && r < this.regBatches.length) this.register(this.regBatches[r]!, h);
+    if (r >= 0 && r < this.regBatches.length) this.register(this.regBatches[r]!);
     if (r >= 1 && r <= this.regBatches.length) this.locate(this.regBatches[r - 1]!);
-    if (r >= 2 && r <= this.regBatches.length + 1) this.createJobs(this.regBatches[r - 2]!, h);
+    if (r >= 2 && r <= this.regBatches.length + 1) this.createJobs(this.regBatches[r - 2]!);
     if (r >= 0 && r <= this.regBatches.length) this.fakeDevices(h, r);
     // Storage providers answer their data sets' proving periods from creation on.
     for (const d of this.storageDevices) if (d.located && !d.banned && d.id > 0n) this.storageWork(d, h);
@@ -182,7 +182,7 @@ export class Behaviours {
     });
   }
 
-  private register(owners: Owner[], h: bigint): void {
+  private register(owners: Owner[]): void {
     const chainId = this.sim.chain.chainId;
     for (const o of owners) {
       const msgs = o.devices.map((d) => {
@@ -205,7 +205,6 @@ export class Behaviours {
         },
       });
     }
-    void h;
   }
 
   private locate(owners: Owner[]): void {
@@ -486,7 +485,7 @@ export class Behaviours {
   private honestEnvelope(d: SimDevice, w: bigint, seed: Uint8Array, always = false, variant = 0n): Sub | undefined {
     const sim = this.sim;
     if (d.sector === 'storage') {
-      // Storage devices have no window proof: their "honest" envelope for replay/forgery is a sensor-free PDP-less stand-in: the last PDP.
+      // Storage has no window proof: its proofs follow the data set's proving periods (storageWork).
       return undefined;
     }
     if (d.sector === 'coverage' && !always && variant === 0n && w > sim.opStart / this.p.windowBlocks && !sim.rng.chancePpm(sim.cfg.beaconPpm)) return undefined;
@@ -495,11 +494,9 @@ export class Behaviours {
     if (!env) return undefined;
     const kind = d.sector === 'coverage' ? KIND.BEACON : d.sector === 'compute' ? KIND.AVAILABILITY : KIND.SENSOR_BATCH;
     const sub: Sub = { env, device: d, kind, window: w };
-    if (kind === KIND.BEACON) sub.beaconPayload = this.lastBeaconPayload;
+    if (kind === KIND.BEACON) sub.beaconPayload = BeaconPayloadCodec.decode(env.payload).payload;
     return sub;
   }
-
-  private lastBeaconPayload: Uint8Array | undefined;
 
   private envelopeFor(d: SimDevice, c: P.EnvelopeContext, w: bigint, variant = 0n): P.EnvelopeMsg | undefined {
     const sim = this.sim;
@@ -511,9 +508,7 @@ export class Behaviours {
       case 'coverage': {
         const region = regionOf(d);
         const r = RADIO[region]!;
-        const b = P.beacon(d.key, c, { ...r, region, localEntropy: derive(sim.cfg.seed, 'entropy', d.id * 100000n + w * 10n + variant).subarray(0, 4) });
-        this.lastBeaconPayload = b.payload;
-        return b.envelope;
+        return P.beacon(d.key, c, { ...r, region, localEntropy: derive(sim.cfg.seed, 'entropy', d.id * 100000n + w * 10n + variant).subarray(0, 4) }).envelope;
       }
       default:
         return undefined;
@@ -599,7 +594,7 @@ export class Behaviours {
   }
 
   /** Each bonded compute provider gets a job from an honest buyer (a tenant key signs receipts). */
-  private createJobs(owners: Owner[], h: bigint): void {
+  private createJobs(owners: Owner[]): void {
     const sim = this.sim;
     const tenants = sim.pop.buyers.filter((b) => !b.selfDealer);
     for (const o of owners) {
@@ -623,7 +618,6 @@ export class Behaviours {
         });
       }
     }
-    void h;
   }
 
   private checkWindowOf(jobId: bigint): bigint {
@@ -715,7 +709,7 @@ export class Behaviours {
         // what neutralises it; a refused spend is reported as a disagreement below).
         this.tx(b.account, [RW.spendCreditsMsg(b.account.address, { deviceId: d.id }, amount, eventId)], 300_000n, {
           what: `spend credits on device ${d.id}`, honest: !b.selfDealer, actor: `buyer ${b.index}`,
-          onOk: (r) => this.onSpend(r, b, d, amount, b.selfDealer ? sim.tracker.attempt('self_dealing_buyer', 'own_devices', h, `buyer ${b.index}`, 'caught', 'spends credits on its own devices to collect demand rewards') : undefined),
+          onOk: (r) => this.onSpend(r, d, amount, b.selfDealer ? sim.tracker.attempt('self_dealing_buyer', 'own_devices', h, `buyer ${b.index}`, 'caught', 'spends credits on its own devices to collect demand rewards') : undefined),
           onFail: (r) => {
             if (b.selfDealer) sim.tracker.unexpected.push(`self-dealer ${b.index}'s spend refused (${r.codespace}/${r.code}: ${r.log}): the simulation under-funded it`);
           },
@@ -724,7 +718,7 @@ export class Behaviours {
     }
   }
 
-  private onSpend(r: TxResult, b: Buyer, d: SimDevice, amount: bigint, attempt: Attempt | undefined): void {
+  private onSpend(r: TxResult, d: SimDevice, amount: bigint, attempt: Attempt | undefined): void {
     const ev = r.events.find((e) => e.type === 'credits_spent');
     if (!ev) return;
     const a = attrs(ev);
@@ -735,7 +729,6 @@ export class Behaviours {
       this.buyerSpends.credits += amount;
       this.buyerSpends.count++;
     }
-    void b;
   }
 
   private claims(epoch: bigint): void {
@@ -763,7 +756,6 @@ export class Behaviours {
       const vote = (tag: string): Vote => {
         const blockId = { hash: sha256(new TextEncoder().encode(`${tag}/${vh}`)), partSetHeader: { total: 1, hash: sha256(new TextEncoder().encode(`parts/${tag}/${vh}`)) } };
         const sig = v.key.sign(canonicalVoteSignBytes(sim.chain.chainId, SIGNED_MSG_TYPE_PRECOMMIT, vh, 0, blockId, time));
-        void signDigestOf;
         return { type: SIGNED_MSG_TYPE_PRECOMMIT, height: vh, round: 0, blockId, timestamp: time, validatorAddress: v.key.address, validatorIndex: idx, signature: sig };
       };
       const ev = makeDuplicateVoteEvidence(vote('a'), vote('b'), set);
@@ -822,8 +814,6 @@ export class Behaviours {
     }
     if (!v.valid || !sub || !d) return;
     if (sub.kind === KIND.SENSOR_BATCH && d.honest) {
-      const ev = P.envelopeBytes(sub.env);
-      void ev;
       const payload = sub.env.payload;
       // The event id is the last 32 bytes of the canonical payload (field 4).
       this.recentEvents.push(payload.subarray(payload.length - 32));
@@ -959,11 +949,7 @@ export class Behaviours {
   }
 }
 
+/** The LoRaWAN region of the city a device asserts (coverage devices radio in its band). */
 function regionOf(d: SimDevice): number {
-  return d.place.city >= 0 ? regionOfCity(d.place.city) : 1;
-}
-
-import { CITIES } from './geo.ts';
-function regionOfCity(c: number): number {
-  return CITIES[c]!.region;
+  return CITIES[d.place.city]!.region;
 }

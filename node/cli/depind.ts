@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // depind: the depin-chain node and its command-line client.
 import { parseArgs } from 'node:util';
+import { SIMULATE_OPTIONS, SIMULATE_USAGE } from '../../sim/options.ts';
 import { existsSync, readFileSync } from 'node:fs';
 import { join, dirname, resolve } from 'node:path';
 import { homedir } from 'node:os';
@@ -308,9 +309,9 @@ const commands: Record<string, Command> = {
     },
   },
   simulate: {
-    usage: 'depind simulate [options] (sim/README.md)',
+    usage: SIMULATE_USAGE,
     summary: 'Seeded simulation of a DePIN network (honest and cheating devices, buyers, oracles, validators) on the real state machine in-process',
-    options: { help: common.help, ...(await import('../../sim/cli.ts')).SIMULATE_OPTIONS },
+    options: { help: common.help, ...SIMULATE_OPTIONS },
     async run({ values }) {
       const { runSimulate, reportOk } = await import('../../sim/cli.ts');
       const r = await runSimulate(values).catch((err) => {
