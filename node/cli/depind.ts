@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // depind: the depin-chain node and its command-line client.
 import { parseArgs } from 'node:util';
+import { SIMULATE_OPTIONS, SIMULATE_USAGE } from '../../sim/options.ts';
 import { existsSync, readFileSync } from 'node:fs';
 import { join, dirname, resolve } from 'node:path';
 import { homedir } from 'node:os';
@@ -305,6 +306,18 @@ const commands: Record<string, Command> = {
       console.log(`wrote ${out.nodes.length} homes for chain ${values['chain-id']} in ${resolve(values.output as string)}`);
       for (const n of out.nodes) console.log(`  ${n.name.padEnd(6)} ${n.validator ? 'validator' : 'full node'}  home ${n.home}  rpc http://${n.rpc}  p2p ${n.p2p}`);
       console.log(`start each with: depind start --home <home>   (or all four: npm run testnet)`);
+    },
+  },
+  simulate: {
+    usage: SIMULATE_USAGE,
+    summary: 'Seeded simulation of a DePIN network (honest and cheating devices, buyers, oracles, validators) on the real state machine in-process',
+    options: { help: common.help, ...SIMULATE_OPTIONS },
+    async run({ values }) {
+      const { runSimulate, reportOk } = await import('../../sim/cli.ts');
+      const r = await runSimulate(values).catch((err) => {
+        throw err instanceof Error && /config|must be|unknown sector/.test(err.message) ? new UsageError(err.message) : err;
+      });
+      if (!reportOk(r)) process.exitCode = 1;
     },
   },
   'keys add': {
