@@ -1,7 +1,7 @@
 // `depind simulate` / `npm run simulate`: runs a seeded simulation, shows a progress bar on a TTY,
 // prints the summary and writes the JSON report and the chart (SVG and a self-contained HTML page).
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { cpus, loadavg } from 'node:os';
 import { Simulation, type SimProgress } from './simulation.ts';
 import { formatSummary, renderHtml, renderSvg, reportJson, type SimReport } from './report.ts';
@@ -63,7 +63,7 @@ export async function runSimulate(values: Record<string, unknown>): Promise<SimR
     await sim.close();
   }
   const wall = performance.now() - t0;
-  const out = resolve(String(values.out ?? 'simulation-report.json'));
+  const out = resolve(String(values.out ?? (values.home ? join(String(values.home), 'simulations', reportName(report)) : 'simulation-report.json')));
   const chart = resolve(String(values.chart ?? out.replace(/\.json$/, '') + '.svg'));
   const machine = { cpus: cpus().length, cpu: cpus()[0]?.model ?? '', loadavg: loadavg().map((x) => Math.round(x * 100) / 100), node: process.version, wallMs: Math.round(wall) };
   mkdirSync(dirname(out), { recursive: true });
@@ -75,6 +75,11 @@ export async function runSimulate(values: Record<string, unknown>): Promise<SimR
   console.log(`whole run ${(wall / 1000).toFixed(1)} s wall on ${machine.cpus} x ${machine.cpu} (load ${machine.loadavg.join(' ')}), ${process.version}`);
   console.log(`report ${out}\nchart  ${chart} (and .html)`);
   return report;
+}
+
+/** The report's file name under a node home's simulations/ (the dashboard lists them). */
+export function reportName(r: SimReport): string {
+  return `seed-${r.seed}-${r.network.devices}-devices-${r.throughput.blocks}-blocks.json`;
 }
 
 /** The run passed: no invariant violation, no failed re-verification, export -> import identical,

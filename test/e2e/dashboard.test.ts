@@ -5,8 +5,9 @@
 // its location (and the honest empty state: no proofs, no earnings yet), and the coverage map
 // shows its hexagon and lists it when clicked. A sensor device whose gateway submitted an invalid
 // and a valid batch, once its reward epoch is paid, shows its proofs table with reason codes and
-// its earnings chart (reward units and DPIN paid, as the index's REST answers). Short epochs and
-// windows in this test's genesis. Screenshots go to test-artifacts/.
+// its earnings chart (reward units and DPIN paid, as the index's REST answers). A simulation
+// report in the node's home shows on the Simulation page with the report's figures. Short epochs
+// and windows in this test's genesis. Screenshots go to test-artifacts/.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync } from 'node:fs';
@@ -22,6 +23,9 @@ import { registerDevice } from '../helpers/register-device.ts';
 import { SensorGateway, readings } from '../helpers/sensor-gateway.ts';
 import { depinRegistry, DevicesClient, ProofsClient, cellToString } from '../../sdk/index.ts';
 import { readingsRoot } from '../../sdk/proofs.ts';
+import { Simulation } from '../../sim/simulation.ts';
+import { reportJson, type SimReport } from '../../sim/report.ts';
+import { reportName } from '../../sim/cli.ts';
 
 // Browser globals used inside page callbacks (the project's tsconfig has no DOM lib).
 declare const document: any;
@@ -199,4 +203,41 @@ test('dashboard: a sensor device with proofs and a paid epoch shows its proofs t
     devices.disconnect();
     proofs.disconnect();
   }
+});
+
+test('dashboard: a simulation report written into the node home (depind simulate --home) on the Simulation page: fraud caught by kind, honest penalties, rewards by sector, subsidy-to-revenue', { skip }, async () => {
+  // A small seeded run of the real state machine (the simulator's own test checks its verdicts);
+  // written where `depind simulate --home` writes it.
+  const sim = await Simulation.create({ seed: 3, devices: 120, blocks: 40, cheatersPpm: 250_000 });
+  let report: SimReport;
+  try {
+    report = await sim.run();
+  } finally {
+    await sim.close();
+  }
+  mkdirSync(join(net.home, 'simulations'), { recursive: true });
+  writeFileSync(join(net.home, 'simulations', reportName(report)), reportJson(report));
+  const attempted = report.frauds.reduce((a, f) => a + f.attempted, 0);
+  const caught = report.frauds.reduce((a, f) => a + f.caught, 0);
+  assert.ok(attempted > 0 && report.epochs.length > 0, 'the run attempted fraud and closed an epoch');
+
+  await page.goto(`${net.rest}/#/simulation`);
+  await page.waitForSelector('body[data-ready=true][data-page=simulation]');
+  await page.waitForSelector('#simulation-fraud-chart svg');
+  assert.equal(await page.locator('#simulation-select').inputValue(), reportName(report), 'the newest report is selected');
+  assert.equal(await page.locator('[data-fraud-attempted]').getAttribute('data-fraud-attempted'), String(attempted));
+  assert.equal(await page.locator('[data-fraud-caught]').getAttribute('data-fraud-caught'), String(caught));
+  assert.equal(await page.locator('[data-honest-penalised]').getAttribute('data-honest-penalised'), '0');
+  // One bar (attempted) and one point (caught) per fraud kind, with the report's numbers.
+  const bars = await page.locator('#simulation-fraud-chart svg rect title').allTextContents();
+  const points = await page.locator('#simulation-fraud-chart svg circle.line-point title').allTextContents();
+  assert.deepEqual(bars, report.frauds.map((f) => `${f.kind}: ${f.attempted}`));
+  assert.deepEqual(points, report.frauds.map((f) => `${f.kind}: ${f.caught}`));
+  const rewardBars = await page.locator('#simulation-reward-chart svg rect title').allTextContents();
+  assert.deepEqual(rewardBars, Object.entries(report.rewardPerHonestDevice).map(([s, v]) => `${s}: ${Number(BigInt(v.perDeviceUdpin)) / 1e6}`));
+  const ratio = await page.locator('#simulation-ratio-chart svg rect title').allTextContents();
+  assert.equal(ratio.length, report.epochs.length, 'a bar per epoch');
+  await page.screenshot({ path: join(ARTIFACTS, 'dashboard-simulation.png'), fullPage: true });
+  assert.deepEqual(foreign, [], 'every request goes to the node');
+  assert.deepEqual(pageErrors, []);
 });

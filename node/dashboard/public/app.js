@@ -57,7 +57,7 @@ function table(columns, rows, onClick) {
   return h('table', {},
     h('thead', {}, h('tr', {}, columns.map((c) => h('th', { class: c.num ? 'num' : '' }, c.label)))),
     h('tbody', {}, rows.map((r) => h('tr', { class: onClick ? 'clickable' : '', onclick: onClick ? () => onClick(r) : undefined, dataset: r.__data || {} },
-      columns.map((c) => h('td', { class: `${c.num ? 'num' : ''} ${c.mono ? 'mono' : ''}` }, c.render ? c.render(r) : r[c.key]))))));
+      columns.map((c) => h('td', { class: `${c.num ? 'num' : ''} ${c.mono ? 'mono' : ''} ${c.wrap ? 'wrap' : ''}` }, c.render ? c.render(r) : r[c.key]))))));
 }
 
 let h3Promise;

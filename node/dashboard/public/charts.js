@@ -16,7 +16,7 @@ const nice = (v) => {
 };
 
 /**
- * bars: [{x: label, y: number, color?}], line?: [{x, y}] drawn against its own axis.
+ * bars: [{x, y: number, label?, color?}] (label: the axis text, x by default; titles show x), line?: [{x, y}] drawn against its own axis.
  * Returns an <svg>. Labels thin out to about 12 along the x axis.
  */
 export function barChart({ bars, line, height = 220, width = 900, yLabel = '', lineLabel = '', barColor = '#4fc3f7', lineColor = '#ffb74d', sameAxis = false }) {
@@ -42,7 +42,7 @@ export function barChart({ bars, line, height = 220, width = 900, yLabel = '', l
   const every = Math.max(1, Math.ceil(n / 12));
   bars.forEach((b, i) => {
     if (i % every) return;
-    svg.append(el('text', { x: pad.l + i * bw + bw / 2, y: height - 8, 'text-anchor': 'middle', fill: '#8494a5', 'font-size': 11 }, String(b.x)));
+    svg.append(el('text', { x: pad.l + i * bw + bw / 2, y: height - 8, 'text-anchor': 'middle', fill: '#8494a5', 'font-size': 11 }, String(b.label ?? b.x)));
   });
   if (yLabel) svg.append(el('text', { x: 4, y: 12, fill: sameAxis ? barColor : '#8494a5', 'font-size': 11 }, yLabel));
   if (line && line.length) {
@@ -66,5 +66,6 @@ export function fmtShort(v) {
   if (a >= 1e9) return `${+(v / 1e9).toFixed(1)}G`;
   if (a >= 1e6) return `${+(v / 1e6).toFixed(1)}M`;
   if (a >= 1e3) return `${+(v / 1e3).toFixed(1)}k`;
+  if (a > 0 && a < 0.1) return `${+v.toPrecision(2)}`; // small ratios keep two significant digits
   return `${+v.toFixed(2)}`;
 }

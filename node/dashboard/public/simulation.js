@@ -68,7 +68,7 @@ function renderReport(body, r, name, { h, card, table, empty, dpin, num }) {
 
   const fraudChart = frauds.length
     ? h('div', { class: 'chart', id: 'simulation-fraud-chart' }, barChart({
-      bars: frauds.map((f) => ({ x: f.kind, y: f.attempted, color: '#ef9a9a' })),
+      bars: frauds.map((f) => ({ x: f.kind, label: f.kind.split('_')[0], y: f.attempted, color: '#ef9a9a' })),
       line: frauds.map((f) => ({ x: f.kind, y: f.caught })),
       yLabel: 'attempted (bars)', lineLabel: 'caught (points)', sameAxis: true,
     }))
@@ -77,7 +77,7 @@ function renderReport(body, r, name, { h, card, table, empty, dpin, num }) {
     { label: 'Fraud', render: (f) => f.title ?? f.kind },
     { label: 'Attempted', key: 'attempted', num: true }, { label: 'Caught', key: 'caught', num: true },
     { label: 'Escaped', render: (f) => `${f.escaped}${f.expectedEscapes ? ` (${f.expectedEscapes} expected)` : ''}`, num: true },
-    { label: 'Pending', key: 'pending', num: true }, { label: 'Caught by', render: (f) => f.caughtBy ?? '' },
+    { label: 'Pending', key: 'pending', num: true }, { label: 'Caught by', render: (f) => f.caughtBy ?? '', wrap: true },
   ], frauds);
 
   const ratioChart = epochs.length
@@ -102,6 +102,6 @@ function renderReport(body, r, name, { h, card, table, empty, dpin, num }) {
     h('h2', {}, 'Fraud attempted vs caught, by kind'), fraudChart, fraudTable,
     h('h2', {}, 'Reward per honest device, by sector'), rewardChart, rewardTable,
     h('h2', {}, 'Emission and subsidy-to-revenue per epoch'), ratioChart,
-    problems.length ? h('div', {}, h('h2', {}, 'Problems'), h('ul', { class: 'error' }, problems.slice(0, 50).map((p) => h('li', {}, p)))) : null,
+    ...(problems.length ? [h('div', {}, h('h2', {}, 'Problems'), h('ul', { class: 'error' }, problems.slice(0, 50).map((p) => h('li', {}, p))))] : []),
   );
 }
