@@ -349,7 +349,10 @@ async function inProcess(o: ProofsBenchOptions): Promise<Record<string, InProcRo
 // ------------------------------------------------------------------ over RPC
 
 async function overRpc(o: ProofsBenchOptions): Promise<Record<string, { batched: number; single?: number }>> {
-  const params = benchParams(20n);
+  // Witnesses get 25 blocks (5 s) after their beacon (mainnet-like: the dev genesis gives a
+  // minute): with one envelope per tx, thousands of witness txs take seconds to send, and a
+  // 2-block window made the first beacons final before their witnesses arrived (reason 118).
+  const params = { ...benchParams(20n), witnessWindowBlocks: 25n };
   const { genesis, devices, gateways } = benchGenesis({ ...o, devices: o.devices * 2 }, params);
   const home = mkdtempSync(join(tmpdir(), 'depind-proofs-rpc-'));
   depindSync(['init', '--dev', '--home', home, '--overwrite']);
@@ -463,8 +466,9 @@ async function overRpc(o: ProofsBenchOptions): Promise<Record<string, { batched:
         // Spot check that the proofs are recorded and valid (coverage: after finalization).
         if (sector === 'coverage') await waitHeight((await height()) + params.witnessWindowBlocks + 1n);
         for (const d of devs.slice(0, 20)) {
-          const page = Q.ProofsByDevice[1].decode(await abci(queryPath('ProofsByDevice'), Q.ProofsByDevice[0].encode({ deviceId: d.id, pagination: { limit: 1n } }))) as { proofs: { valid: boolean; status: number }[] };
-          if (!page.proofs[0]?.valid || page.proofs[0].status !== STATUS.FINAL) throw new Error(`${sector}: device ${d.id}'s proof is not recorded valid`);
+          const page = Q.ProofsByDevice[1].decode(await abci(queryPath('ProofsByDevice'), Q.ProofsByDevice[0].encode({ deviceId: d.id, pagination: { limit: 1n } }))) as { proofs: { valid: boolean; status: number; reason?: number; kind?: number }[] };
+          const p = page.proofs[0];
+          if (!p?.valid || p.status !== STATUS.FINAL) throw new Error(`${sector}: device ${d.id}'s proof is not recorded valid and final: ${p ? `valid ${p.valid}, status ${p.status}, reason ${p.reason}, kind ${p.kind}` : 'no proof'} (height ${await height()})`);
         }
       }
       out[sector] = row;
