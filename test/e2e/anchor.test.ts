@@ -21,7 +21,7 @@ import { devValidatorKey } from '../../node/dev-genesis.ts';
 import { fromBech32 } from '../../chain/crypto/address.ts';
 import { deriveKey, cosmosHdPath, DEV_MNEMONIC } from '../../node/keys/hd.ts';
 import { startAnchoredDevnet } from '../helpers/anchored-devnet.ts';
-import { rpcCall, height, DEPIND, type Devnet } from '../helpers/devnet.ts';
+import { rpcCall, height, DEPIND, untilValue, type Devnet } from '../helpers/devnet.ts';
 
 const INTERVAL = 8n;
 const relayerAccount = mnemonicToAccount(ANVIL_MNEMONIC, { addressIndex: 1 }).address;
@@ -41,15 +41,7 @@ function balanceKey(address: string, denom: string): Uint8Array {
   return Uint8Array.from([...Buffer.from('bank/'), 0x02, a.length, ...a, ...Buffer.from(denom)]);
 }
 
-async function until<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = 40_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn().catch(() => undefined);
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}\n${net?.output().slice(-3000)}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
+const until = <T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = 40_000): Promise<T> => untilValue(what, fn, net, timeoutMs);
 
 async function checkpoint(n: bigint): Promise<CheckpointInfo | undefined> {
   try {

@@ -25,7 +25,7 @@ import { ANCHOR_RECORD_KEY_PREFIX, anchorRecordId, encodeAnchorRecord } from '..
 import { DEV_ANCHOR_CONTRACT } from '../../node/dev-genesis.ts';
 import { fromBech32 } from '../../chain/crypto/address.ts';
 import { startAnchoredDevnet } from '../helpers/anchored-devnet.ts';
-import { DEPIND, DEV_MNEMONIC, type Devnet } from '../helpers/devnet.ts';
+import { DEPIND, DEV_MNEMONIC, untilValue, type Devnet } from '../helpers/devnet.ts';
 import { registerDevice } from '../helpers/register-device.ts';
 import { SensorGateway, readings, type SensorDevice } from '../helpers/sensor-gateway.ts';
 import { depinRegistry, DevicesClient, RewardsClient, ProofsClient, registerOracleMsg, postPriceMsg, mintCreditsMsg, spendCreditsMsg, claimRewardsMsg } from '../../sdk/index.ts';
@@ -56,7 +56,6 @@ const phase = (name: string) => {
   timings.push([name, now - mark]);
   mark = now;
 };
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const attr = (r: DeliverTxResponse, type: string, key: string) => r.events.find((e) => e.type === type)?.attributes.find((a) => a.key === key)?.value;
 const ok = async (from: string, msgs: { typeUrl: string; value: Record<string, unknown> }[]) => {
   const r = await client.signAndBroadcast(from, msgs, 'auto');
@@ -68,15 +67,7 @@ const rest = async (path: string) => {
   assert.equal(r.status, 200, `${path}: ${r.status}`);
   return (await r.json()) as any;
 };
-async function until<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = 40_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn().catch(() => undefined);
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}\n${net?.output().slice(-2000)}`);
-    await sleep(100);
-  }
-}
+const until = <T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = 40_000): Promise<T> => untilValue(what, fn, net, timeoutMs);
 const balance = async (a: string) => BigInt((await client.getBalance(a, 'udpin')).amount);
 const gwHeight = async () => BigInt(await client.getHeight());
 

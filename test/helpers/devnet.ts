@@ -118,3 +118,15 @@ export async function waitForHeight(url: string, h: bigint, timeoutMs = 30_000):
     await new Promise((r) => setTimeout(r, 50));
   }
 }
+
+/** Polls `fn` every 100 ms until it gives a value (errors count as "not yet"); on timeout the
+ * error carries the tail of the node's output. */
+export async function untilValue<T>(what: string, fn: () => Promise<T | undefined>, net: Devnet | undefined, timeoutMs = 40_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await fn().catch(() => undefined);
+    if (v !== undefined) return v;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}\n${net?.output().slice(-3000)}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
