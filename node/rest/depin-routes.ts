@@ -319,7 +319,8 @@ export function depinRoutes(node: DepinRestNode, obs: RestObservers = {}): Handl
   }
 
   // ---------------------------------------------------------------- live: server-sent events
-  const clients = new Set<ServerResponse>();
+  // Each client is a sink taking one block message (JSON): SSE responses and websockets alike.
+  const clients = new Set<(json: string) => void>();
   const MAX_CLIENTS = 256;
   const message = (height: bigint, extra: Record<string, unknown> = {}) => {
     const s = obs.stats?.get(height);
@@ -331,12 +332,13 @@ export function depinRoutes(node: DepinRestNode, obs: RestObservers = {}): Handl
   let unsubscribe: (() => void) | undefined;
   const ensureSubscribed = () => {
     unsubscribe ??= node.indexer.onBlockIndexed((summary) => {
-      const data = `event: block\ndata: ${message(summary.height, { proofs: summary.proofs?.reduce((a, p) => a + p.count, 0) ?? 0 })}\n\n`;
-      for (const res of clients) res.write(data);
+      const json = message(summary.height, { proofs: summary.proofs?.reduce((a, p) => a + p.count, 0) ?? 0 });
+      for (const send of clients) send(json);
     });
   };
+  const sseClients = new Set<ServerResponse>();
   const heartbeat = setInterval(() => {
-    for (const res of clients) res.write(': keep-alive\n\n');
+    for (const res of sseClients) res.write(': keep-alive\n\n');
   }, 15_000);
   heartbeat.unref();
   routes.push({
@@ -352,9 +354,33 @@ export function depinRoutes(node: DepinRestNode, obs: RestObservers = {}): Handl
       res.writeHead(200, { 'Content-Type': 'text/event-stream', 'Cache-Control': 'no-cache', Connection: 'keep-alive', 'X-Accel-Buffering': 'no' });
       res.write('retry: 2000\n\n');
       ensureSubscribed();
-      clients.add(res);
-      void node.indexer.lastHeight().then((h) => res.write(`event: block\ndata: ${message(h)}\n\n`));
-      req.on('close', () => clients.delete(res));
+      const send = (json: string) => res.write(`event: block\ndata: ${json}\n\n`);
+      clients.add(send);
+      sseClients.add(res);
+      void node.indexer.lastHeight().then((h) => send(message(h)));
+      req.on('close', () => {
+        clients.delete(send);
+        sseClients.delete(res);
+      });
+    },
+  });
+  routes.push({
+    path: `${PREFIX}/websocket`,
+    summary: 'Websocket: the same block messages as the stream, one JSON text message {type: "block", indexed_height, node_height, time, txs, mempool_size, proofs} per indexed block (the dashboard\'s live feed)',
+    tag: 'depin.indexer',
+    websocket(ws) {
+      if (clients.size >= MAX_CLIENTS) {
+        ws.close(1013, 'too many stream clients');
+        return;
+      }
+      ensureSubscribed();
+      const send = (json: string) => {
+        if (ws.readyState === ws.OPEN) ws.send(`{"type":"block",${json.slice(1)}`);
+      };
+      clients.add(send);
+      void node.indexer.lastHeight().then((h) => send(message(h)));
+      ws.on('close', () => clients.delete(send));
+      ws.on('error', () => clients.delete(send));
     },
   });
   return routes;

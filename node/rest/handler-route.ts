@@ -1,6 +1,7 @@
 // A REST route answered by node code (block store, index, views) rather than by one ABCI query.
 // The same table drives routing and the OpenAPI document (openapi.ts).
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { WebSocket } from 'ws';
 import type { PageRequest } from '../indexer/views/kv.ts';
 
 export interface QueryParamDoc {
@@ -45,6 +46,8 @@ export interface HandlerRoute {
   raw?(req: IncomingMessage, res: ServerResponse, ctx: HandlerContext): void;
   /** Content type documented for raw routes. */
   produces?: string;
+  /** A websocket endpoint: the server upgrades GET requests with `Upgrade: websocket` on this path. */
+  websocket?(ws: WebSocket, req: IncomingMessage): void;
 }
 
 /** An error with its HTTP status and gRPC code (the Cosmos REST error body). */

@@ -97,7 +97,10 @@ export function openApiDocument(routes: { abci: readonly RestRoute[]; handlers: 
         tags: [r.tag],
         parameters: [...pathParams(r.path), ...query.map(param)],
         responses: {
-          200: r.raw
+          ...(r.websocket ? { 101: { description: 'Switching Protocols: a websocket of JSON text messages' } } : {}),
+          200: r.websocket
+            ? { description: 'not served: this path only upgrades to a websocket (426 without Upgrade)' }
+            : r.raw
             ? { description: 'stream', content: { [r.produces ?? 'text/event-stream']: { schema: { type: 'string' } } } }
             : { description: 'OK', content: { 'application/json': { schema: r.response ?? { type: 'object' } } } },
           400: ERROR, 404: ERROR,

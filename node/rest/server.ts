@@ -7,6 +7,7 @@
 // {code, message, details} with an HTTP status.
 import { createServer, type IncomingMessage, type ServerResponse, type Server } from 'node:http';
 import { gzip } from 'node:zlib';
+import { WebSocketServer } from 'ws';
 import { camelCase, encodeCanonical, messageToJson } from '../../chain/codec/proto-json.ts';
 import { paginationFrom, type RestRoute } from '../../chain/rest-route.ts';
 import type { QueryRequest, QueryResult } from '../../chain/app.ts';
@@ -45,6 +46,7 @@ const compile = (path: string) => {
 export class RestServer {
   readonly app: Queryable;
   readonly http: Server;
+  private readonly wss: WebSocketServer;
   readonly cors: string[];
   private readonly routes: Compiled[];
   private readonly site: StaticSite | undefined;
@@ -62,6 +64,17 @@ export class RestServer {
     this.routes.sort((a, b) => b.literal - a.literal);
     this.http = createServer((req, res) => this.handle(req, res));
     this.http.keepAliveTimeout = 65_000;
+    // Websocket routes (the dashboard's live feed): upgrade only on their paths.
+    this.wss = new WebSocketServer({ noServer: true, maxPayload: 64 * 1024 });
+    this.http.on('upgrade', (req, socket, head) => {
+      const m = this.match(new URL(req.url ?? '/', 'http://x').pathname.replace(/\/+$/, ''));
+      const route = m?.c.kind === 'handler' ? m.c.route : undefined;
+      if (!route?.websocket) {
+        socket.destroy();
+        return;
+      }
+      this.wss.handleUpgrade(req, socket, head, (ws) => route.websocket!(ws, req));
+    });
   }
 
   /** Every route, for `GET /` and the OpenAPI document. */
@@ -85,6 +98,8 @@ export class RestServer {
   }
 
   async close(): Promise<void> {
+    for (const ws of this.wss.clients) ws.terminate(); // upgraded sockets are no longer the HTTP server's
+    this.wss.close();
     this.http.closeAllConnections();
     await new Promise<void>((r) => this.http.close(() => r()));
   }
@@ -208,6 +223,9 @@ export class RestServer {
       return this.send(req, res, e.status, { code: e.grpc, message: e.message, details: [] });
     }
     const ctx = { params, query, page };
+    if (route.websocket && !route.raw && !route.handle) {
+      return this.send(req, res, 426, { code: GRPC.invalidArgument, message: 'this is a websocket endpoint: connect with Upgrade: websocket', details: [] });
+    }
     if (route.raw) {
       this.headers(req, res);
       return route.raw(req, res, ctx);

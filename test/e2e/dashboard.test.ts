@@ -1,6 +1,6 @@
 // The dashboard in a real browser: Debian's Chromium driven by playwright-core against a real
 // depind. The page loads from the node alone (any request elsewhere fails the test), the height
-// climbs live over the node's event stream, a device registered meanwhile through unmodified
+// climbs live over the node's websocket, a device registered meanwhile through unmodified
 // CosmJS + the SDK registry shows up in the open devices table without a reload, its page shows
 // its location (and the honest empty state: no proofs, no earnings yet), and the coverage map
 // shows its hexagon and lists it when clicked. A sensor device whose gateway submitted an invalid
@@ -84,6 +84,7 @@ test('dashboard: live height, a CosmJS-registered device in the table, on its pa
   await page.waitForFunction((h) => Number(document.getElementById('height')!.textContent) >= h + 3, h0, { timeout: 15_000 });
   assert.ok((await heightOnPage()) >= h0 + 3);
   assert.match((await page.locator('#live-dot').getAttribute('class'))!, /\bon\b/);
+  assert.equal(await page.locator('body').getAttribute('data-live'), 'websocket', 'live over the node\'s websocket');
   assert.match(await page.locator('#overview-cards').innerText(), /VALIDATORS\s+1/i);
 
   // Open the devices table, then register a device with a location through CosmJS.

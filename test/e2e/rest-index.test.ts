@@ -4,6 +4,7 @@
 // index is then deleted and rebuilt from the block store, and answers the same.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { WebSocket } from 'ws';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import * as h3 from 'h3-js';
@@ -257,6 +258,35 @@ test('metrics scrape and parse; queue times; OpenAPI lists every route', async (
   assert.equal(Object.keys(doc.paths).length, routes.length);
   assert.ok(doc.paths['/depin/indexer/v1/devices'].get.parameters.some((p: any) => p.name === 'pagination.key'));
   assert.ok(doc.components.schemas['cosmos.bank.v1beta1.QueryAllBalancesResponse']);
+});
+
+test('the websocket sends every indexed block as JSON {type: "block", ...}; a plain GET there is 426', async () => {
+  const ws = new WebSocket(`${net.rest.replace(/^http/, 'ws')}/depin/indexer/v1/websocket`);
+  const heights: bigint[] = [];
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`got ${heights.length} messages in 4 s`)), 4000);
+    ws.on('message', (m) => {
+      const d = JSON.parse(String(m));
+      assert.equal(d.type, 'block');
+      assert.ok(BigInt(d.node_height) >= BigInt(d.indexed_height));
+      heights.push(BigInt(d.indexed_height));
+      if (heights.length >= 5) {
+        clearTimeout(timer);
+        resolve();
+      }
+    });
+    ws.on('error', reject);
+  });
+  ws.close();
+  for (let i = 2; i < heights.length; i++) assert.equal(heights[i], heights[i - 1]! + 1n, 'one message per block, in order');
+  const plain = await fetch(`${net.rest}/depin/indexer/v1/websocket`);
+  assert.equal(plain.status, 426);
+  // Unknown paths do not upgrade.
+  const stray = new WebSocket(`${net.rest.replace(/^http/, 'ws')}/depin/indexer/v1/status`);
+  await new Promise<void>((resolve) => {
+    stray.on('error', () => resolve());
+    stray.on('open', () => assert.fail('a non-websocket route upgraded'));
+  });
 });
 
 test('the stream sends every indexed block; a deleted index is rebuilt from the block store and answers the same', async () => {

@@ -99,7 +99,10 @@ function live() {
       } catch { /* node down */ }
     }, 2000);
   };
-  const connect = () => {
+  // Server-sent events: the fallback where a websocket cannot be opened (a proxy that refuses
+  // upgrades); polling where neither works.
+  const connectSse = () => {
+    document.body.dataset.live = 'sse';
     es = new EventSource(`${API}/stream`);
     es.addEventListener('block', (ev) => {
       dot.className = 'dot on';
@@ -107,7 +110,29 @@ function live() {
     });
     es.onerror = () => {
       dot.className = 'dot off';
-      if (es.readyState === EventSource.CLOSED) startPolling();
+      if (es.readyState === EventSource.CLOSED) {
+        document.body.dataset.live = 'polling';
+        startPolling();
+      }
+    };
+  };
+  // The node's websocket: one JSON message per indexed block; reconnects after a drop.
+  let opened = false;
+  const connect = () => {
+    const ws = new WebSocket(`${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}${API}/websocket`);
+    ws.onopen = () => {
+      opened = true;
+      document.body.dataset.live = 'websocket';
+      dot.className = 'dot on';
+    };
+    ws.onmessage = (ev) => {
+      const d = JSON.parse(ev.data);
+      if (d.type === 'block') onBlock(d);
+    };
+    ws.onclose = () => {
+      dot.className = 'dot off';
+      if (opened) setTimeout(connect, 2000); // the node restarted or the network dropped
+      else connectSse(); // never opened: this path cannot upgrade
     };
   };
   connect();
