@@ -9,10 +9,10 @@ import { Router } from './router.ts';
 import type { AppModule, ValidatorUpdate } from './module.ts';
 import { TxDecoder, type DecodedTx } from './tx/decode.ts';
 import { codec } from './codec/proto.ts';
-import { MerkleStore } from './store/merkle-store.ts';
+import { MerkleStore, TreeWalkLimitError } from './store/merkle-store.ts';
 import { CacheKV } from './store/cache-kv.ts';
 import { GasKV } from './store/gas-kv.ts';
-import type { Bytes, KVReader, KVStore } from './store/kv.ts';
+import { compareBytes, type Bytes, type KVReader, type KVStore } from './store/kv.ts';
 import { encodeProof } from './store/proof.ts';
 import { fromLatin1 } from './store/smt-hash.ts';
 import { parseGasPrice, type GasPrice } from './coins.ts';
@@ -124,10 +124,13 @@ export interface AppWiring {
   signatureJobs?: SignatureJobs;
 }
 
-/** Store reads at a past height: point lookups walk that version's Merkle tree. */
+/** Store reads at a past height: point lookups walk that version's Merkle tree; range scans read
+ * the version's entries once (MerkleStore.entriesAt, a bounded walk of its whole tree) and are
+ * then served from them by binary search. */
 class HistoricalReader implements KVStore {
   readonly merkle: MerkleStore;
   readonly version: number;
+  private entries: [Bytes, Bytes][] | undefined;
   constructor(store: MerkleStore, version: number) {
     this.merkle = store;
     this.version = version;
@@ -144,8 +147,31 @@ class HistoricalReader implements KVStore {
   hasS(key: string) {
     return this.getS(key) !== undefined;
   }
-  iterator(): IterableIterator<[Bytes, Bytes]> {
-    throw ErrInvalidRequest.wrap(`range queries are only served at the latest height; height ${this.version} supports point queries only`);
+  *iterator(start: Bytes | undefined, end: Bytes | undefined, reverse = false): IterableIterator<[Bytes, Bytes]> {
+    if (!this.entries) {
+      try {
+        this.entries = this.merkle.entriesAt(this.version);
+      } catch (err) {
+        if (err instanceof TreeWalkLimitError) throw ErrInvalidRequest.wrap(err.message);
+        throw err;
+      }
+    }
+    const e = this.entries;
+    // First index with key >= k (e.length when none).
+    const lowerBound = (k: Bytes) => {
+      let lo = 0;
+      let hi = e.length;
+      while (lo < hi) {
+        const mid = (lo + hi) >>> 1;
+        if (compareBytes(e[mid]![0], k) < 0) lo = mid + 1;
+        else hi = mid;
+      }
+      return lo;
+    };
+    const from = start ? lowerBound(start) : 0;
+    const to = end ? lowerBound(end) : e.length;
+    if (reverse) for (let i = to - 1; i >= from; i--) yield e[i]!;
+    else for (let i = from; i < to; i++) yield e[i]!;
   }
   set(): void {
     throw ErrInvalidRequest.wrap('queries are read-only');

@@ -8,6 +8,7 @@ import { verifyProof, encodeProof, decodeProof } from './proof.ts';
 import type { Write } from './kv.ts';
 import { decodeNode } from './smt-node.ts';
 import { withTempStore, referenceRoot, hex, modelEntries, iterEntries } from './test-helpers.ts';
+import { TreeWalkLimitError } from './merkle-store.ts';
 
 const enc = (s: string) => new TextEncoder().encode(s);
 const lat = (b: Uint8Array) => Buffer.from(b).toString('latin1');
@@ -59,6 +60,8 @@ test('store = Map model; root = reference root; reads, ranges, history and proof
         }
         for (const h of history) {
           assert.equal(hex(t.store.rootAt(h.version)), hex(h.root));
+          // Every entry of that version, sorted (what range queries at past heights read).
+          assert.deepEqual(iterEntries(t.store.entriesAt(h.version)), modelEntries(h.model), `entriesAt v${h.version}`);
           for (const k of probeKeys) {
             const v = h.model.get(lat(k));
             assert.equal(hex(t.store.getAt(k, h.version)), hex(v), `getAt v${h.version}`);
@@ -72,6 +75,18 @@ test('store = Map model; root = reference root; reads, ranges, history and proof
     }),
     { numRuns: 50 },
   );
+});
+
+test('entriesAt refuses to walk more than its node bound (a past-height range scan cannot take the node down)', async () => {
+  await withTempStore(async (t) => {
+    t.store.stage(Array.from({ length: 50 }, (_, i) => [enc(`k/${i}`), enc(`v${i}`)] as [Uint8Array, Uint8Array]));
+    await t.store.commit(1);
+    t.store.stage([[enc('k/0'), enc('changed')]]);
+    await t.store.commit(2);
+    assert.equal(t.store.entriesAt(1).length, 50);
+    assert.equal(new TextDecoder().decode(t.store.entriesAt(1).find(([k]) => new TextDecoder().decode(k) === 'k/0')![1]), 'v0');
+    assert.throws(() => t.store.entriesAt(1, 10), TreeWalkLimitError);
+  });
 });
 
 test('the root depends only on the final contents, not on order, batching or detours', async () => {

@@ -11,6 +11,7 @@
 import sortedBtree from 'sorted-btree';
 import type { AbstractLevel } from 'abstract-level';
 import type { Bytes, KVReader, Write } from './kv.ts';
+import { compareBytes } from './kv.ts';
 import { type Hash, ZERO, sha, leafHash, internalHash, bit, latin1, fromLatin1 } from './smt-hash.ts';
 import { type Node, type Leaf, type Internal, encodeNode, decodeNode, NodeCache } from './smt-node.ts';
 import type { MerkleProof } from './proof.ts';
@@ -97,6 +98,15 @@ interface Staged {
  * synchronously: with 8,000 devices per sector (~1M nodes) the proofs benchmark's main thread
  * spent 596 µs per sensor proof with 500,000 nodes and 344 µs with all of them cached. */
 export const DEFAULT_CACHE_NODES = 2_000_000;
+
+/** entriesAt's bound: a ~1M-node tree (~500k keys) walks in about a second from the node cache. */
+export const DEFAULT_MAX_WALK_NODES = 1_000_000;
+
+export class TreeWalkLimitError extends Error {
+  constructor(version: number, maxNodes: number) {
+    super(`the state at version ${version} has more than ${maxNodes} tree nodes: too large to scan for a range query at a past height (query the latest height, or point keys)`);
+  }
+}
 
 export interface MerkleStoreOptions {
   /** Upper bound on decoded committed nodes kept in memory (default DEFAULT_CACHE_NODES). */
@@ -436,6 +446,28 @@ export class MerkleStore implements KVReader {
       h = bit(path, depth) === 0 ? n.left : n.right;
     }
     return undefined;
+  }
+
+  /**
+   * Every entry of a past (or the latest) version, sorted by key. The tree places keys by hash, not
+   * order, so this walks the version's whole tree: O(state) node reads, refused (throws) beyond
+   * `maxNodes` visited nodes so an archive query cannot take the node down. Range queries at past
+   * heights are served from it (App's HistoricalReader).
+   */
+  entriesAt(version: number, maxNodes = DEFAULT_MAX_WALK_NODES): [Bytes, Bytes][] {
+    const out: [Bytes, Bytes][] = [];
+    const stack: Hash[] = [this.rootHashAt(version)];
+    let visited = 0;
+    while (stack.length) {
+      const h = stack.pop()!;
+      if (h === ZERO) continue;
+      if (++visited > maxNodes) throw new TreeWalkLimitError(version, maxNodes);
+      const n = this.load(h);
+      if (n.kind === 0) out.push([n.key, n.value]);
+      else stack.push(n.right, n.left);
+    }
+    out.sort((a, b) => compareBytes(a[0], b[0]));
+    return out;
   }
 
   /**
