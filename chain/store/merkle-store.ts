@@ -362,14 +362,16 @@ export class MerkleStore implements KVReader {
   }
 
   /** A committed node by hash: from the cache, else from the DB (synchronously). */
-  private load(h: Hash): Node {
+  /** `cache: false` (whole-tree scans of past versions) reads misses without caching them, so an
+   * archive query cannot evict the live tree's nodes that block execution needs. */
+  private load(h: Hash, cache = true): Node {
     const cached = this.cache.get(h);
     if (cached !== undefined) return cached;
     const raw = this.db.getSync(nodeKey(this.pre, h), VIEW);
     if (raw === undefined) throw new Error(`merkle store: node ${Buffer.from(h, 'latin1').toString('hex')} missing from the database`);
     this.stats.nodeReads++;
     const n = decodeNode(h, raw);
-    this.cache.put(n);
+    if (cache) this.cache.put(n);
     return n;
   }
 
@@ -462,7 +464,7 @@ export class MerkleStore implements KVReader {
       const h = stack.pop()!;
       if (h === ZERO) continue;
       if (++visited > maxNodes) throw new TreeWalkLimitError(version, maxNodes);
-      const n = this.load(h);
+      const n = this.load(h, false);
       if (n.kind === 0) out.push([n.key, n.value]);
       else stack.push(n.right, n.left);
     }
