@@ -1,7 +1,8 @@
 // Signed payloads of the device SDK: manufacturer attestations, registration proofs, and the
 // generic signed envelope (domain ‖ chain id ‖ canonical bytes) that every device proof uses.
 // The byte layouts are the chain's own (modules/devices/payloads.ts), so they cannot drift.
-import { attestationPayload, envelopePayload, registrationPayload, serialHash, lp, u64be, concat, DOMAIN_ATTEST, DOMAIN_REGISTER } from '../modules/devices/payloads.ts';
+import { attestationPayload, envelopePayload, registrationPayload, serialHash, lp, DOMAIN_ATTEST, DOMAIN_REGISTER } from '../modules/devices/payloads.ts';
+import { u64be, concat } from '../chain/codec/bytes.ts';
 import { signMessage, verifyMessage, type DeviceKey } from './device-key.ts';
 
 export { attestationPayload, envelopePayload, registrationPayload, serialHash, lp, u64be, concat, DOMAIN_ATTEST, DOMAIN_REGISTER };

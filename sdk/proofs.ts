@@ -9,7 +9,7 @@ import protobuf from 'protobufjs';
 import { root } from '../chain/codec/proto.ts';
 import { sha256 } from '../chain/crypto/hash.ts';
 import { signDigest } from '../chain/crypto/secp256k1.ts';
-import { concat, u64be } from '../modules/devices/payloads.ts';
+import { concat, u64be } from '../chain/codec/bytes.ts';
 import {
   PROTOCOL_VERSION, encodeHeader, signedBytes, beaconPayload, puzzleChallenge, leadingZeroBits, receiptBytes, pdpChallengeIndex,
 } from '../modules/proofs/envelope.ts';

@@ -19,7 +19,7 @@ import { getJob, getDispute } from '../modules/proofs/compute.ts';
 import { difficultyBits } from '../modules/proofs/compute.ts';
 import { leadingZeroBits, puzzleChallenge, pdpChallengeIndex } from '../modules/proofs/envelope.ts';
 import { fsplLowerBoundDb10 } from '../modules/proofs/coverage/fspl.ts';
-import { concat, u64be } from '../modules/devices/payloads.ts';
+import { concat, u64be } from '../chain/codec/bytes.ts';
 import { MFR_REVOKED } from '../modules/devices/types.ts';
 import { DISPUTE_OPEN, BeaconPayloadCodec } from '../modules/proofs/types.ts';
 import { K as RK } from '../modules/rewards/keys.ts';

@@ -2,7 +2,8 @@
 // configuration generate the same actors, the same transactions and the same final app hash on
 // any machine. Integers only (32-bit PRNG, SHA-256 for keys and byte strings); no Math.random.
 import { sha256 } from '../chain/crypto/hash.ts';
-import { concat, lp, u64be } from '../modules/devices/payloads.ts';
+import { lp } from '../modules/devices/payloads.ts';
+import { concat, u64be } from '../chain/codec/bytes.ts';
 import { Prng } from '../node/consensus/sim/prng.ts';
 
 export class Rng {

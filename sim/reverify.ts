@@ -8,7 +8,7 @@ import { u64 } from '../chain/codec/proto.ts';
 import { verifyDigest, isLowS } from '../chain/crypto/secp256k1.ts';
 import { verifySignature } from '../modules/devices/keys.ts';
 import type { Device } from '../modules/devices/types.ts';
-import { concat } from '../modules/devices/payloads.ts';
+import { concat } from '../chain/codec/bytes.ts';
 import {
   signedBytes, windowSeed, challengeSeed, seedSourceHeight, beaconPayload, puzzleChallenge, leadingZeroBits, receiptBytes, equalBytes, hex,
 } from '../modules/proofs/envelope.ts';

@@ -5,6 +5,7 @@
 // Every encoding here is cross-checked against the contract and against viem in the tests.
 import { keccak_256 } from '@noble/hashes/sha3.js';
 import { isLowS, publicKeyConvert, recoverPublicKey, signDigestRecoverable } from '../crypto/secp256k1.ts';
+import { concat } from '../codec/bytes.ts';
 
 /** A validator as the contract sees it (its set is sorted by `ethAddress`, strictly ascending). */
 export interface AnchorValidator {
@@ -59,16 +60,6 @@ function word(x: bigint | Uint8Array): Uint8Array {
   return w;
 }
 
-function concat(parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
-  }
-  return out;
-}
-
 function need(b: Uint8Array, len: number, what: string): void {
   if (!(b instanceof Uint8Array) || b.length !== len) throw new Error(`${what} must be ${len} bytes`);
 }
@@ -119,7 +110,7 @@ function checkCanonical(validators: readonly AnchorValidator[]): void {
  */
 export function validatorSetHash(validators: readonly AnchorValidator[]): Uint8Array {
   checkCanonical(validators);
-  return keccak256(concat([word(32n), word(BigInt(validators.length)), ...validators.flatMap((v) => [word(v.ethAddress), word(v.power)])]));
+  return keccak256(concat(word(32n), word(BigInt(validators.length)), ...validators.flatMap((v) => [word(v.ethAddress), word(v.power)])));
 }
 
 export function totalPower(validators: readonly AnchorValidator[]): bigint {
@@ -134,7 +125,7 @@ export function hasQuorum(signedPower: bigint, total: bigint): boolean {
 export function domainSeparator(d: AnchorDomain): Uint8Array {
   need(d.contract, 20, 'contract address');
   return keccak256(
-    concat([DOMAIN_TYPEHASH, keccak256(enc.encode(DOMAIN_NAME)), keccak256(enc.encode(DOMAIN_VERSION)), word(d.ethChainId), word(d.contract)]),
+    concat(DOMAIN_TYPEHASH, keccak256(enc.encode(DOMAIN_NAME)), keccak256(enc.encode(DOMAIN_VERSION)), word(d.ethChainId), word(d.contract)),
   );
 }
 
@@ -146,7 +137,7 @@ export function checkpointStructHash(cosmosChainId: string, cp: Checkpoint): Uin
   need(cp.validatorSetHash, 32, 'validator set hash');
   need(cp.nextValidatorSetHash, 32, 'next validator set hash');
   return keccak256(
-    concat([
+    concat(
       CHECKPOINT_TYPEHASH,
       keccak256(enc.encode(cosmosChainId)),
       word(cp.number),
@@ -154,13 +145,13 @@ export function checkpointStructHash(cosmosChainId: string, cp: Checkpoint): Uin
       cp.stateRoot,
       cp.validatorSetHash,
       cp.nextValidatorSetHash,
-    ]),
+    ),
   );
 }
 
 /** The EIP-712 digest DepinAnchor.checkpointDigest computes: keccak256(0x1901 ‖ domain ‖ structHash). */
 export function checkpointDigest(domain: AnchorDomain, cp: Checkpoint): Uint8Array {
-  return keccak256(concat([Uint8Array.of(0x19, 0x01), domainSeparator(domain), checkpointStructHash(domain.cosmosChainId, cp)]));
+  return keccak256(concat(Uint8Array.of(0x19, 0x01), domainSeparator(domain), checkpointStructHash(domain.cosmosChainId, cp)));
 }
 
 /** 65-byte r ‖ s ‖ v (v = 27 + recovery id, s low) with the validator's consensus private key. */
@@ -196,7 +187,7 @@ export function packSignatures(signatures: readonly CheckpointSignature[]): Uint
     need(s.signature, 65, `signature ${i}`);
     if (i > 0 && compareAddresses(sorted[i - 1]!.signer, s.signer) === 0) throw new Error('duplicate signer');
   });
-  return concat(sorted.map((s) => s.signature));
+  return concat(...sorted.map((s) => s.signature));
 }
 
 /** Power of `validators` covered by `signatures` (each must be a member; duplicates count once). */

@@ -4,14 +4,9 @@
 // the round makes a vote from an earlier round unusable after a rotation.
 import { sha256 } from '../../chain/crypto/hash.ts';
 import type { EthTxRef } from './types.ts';
+import { u64be } from '../../chain/codec/bytes.ts';
 
 const PREFIX = new TextEncoder().encode('depin/anchor/ack/v1');
-
-function u64be(x: bigint): Uint8Array {
-  const b = new Uint8Array(8);
-  new DataView(b.buffer).setBigUint64(0, x);
-  return b;
-}
 
 export interface AckSubject {
   cosmosChainId: string;

@@ -16,7 +16,8 @@ import {
   ErrManufacturerExists, ErrBondNotPosted, ErrInvalidField, ErrAppealExists, ErrInvalidStatus, ErrNotDeviceAccount, ErrNotOperator,
 } from './errors.ts';
 import { KEY_TYPE_SECP256K1, VERIFY_GAS, verifySignature, type DeviceKeyType } from './keys.ts';
-import { attestationPayload, envelopePayload, registrationPayload, u64be, concat, RESERVED_DOMAIN_PREFIX } from './payloads.ts';
+import { attestationPayload, envelopePayload, registrationPayload, RESERVED_DOMAIN_PREFIX } from './payloads.ts';
+import { u64be, concat } from '../../chain/codec/bytes.ts';
 import { isValidCell, resolutionOf, cellToString, LOCATION_RESOLUTION } from './h3.ts';
 import { deviceDid, PROOF_SERVICE_ID, PROOF_SERVICE_TYPE } from './did.ts';
 import { BOND_DENOM, optionalCoin, validateRegistration } from './validate.ts';

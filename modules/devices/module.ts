@@ -14,7 +14,7 @@ import { ErrDeviceNotFound, ErrInvalidField, ErrUnknownManufacturer, ErrNotBanne
 import { parseDidKey, KEY_TYPE_SECP256K1, KEY_TYPE_P256 } from './keys.ts';
 import { deviceDid, didDocument, didDocumentMsg } from './did.ts';
 import { isValidCell, resolutionOf, descendantRange, LOCATION_RESOLUTION } from './h3.ts';
-import { u64be, concat } from './payloads.ts';
+import { u64be, concat } from '../../chain/codec/bytes.ts';
 import {
   checkAddress, checkManufacturerId, checkToken, checkPublicKey, checkMetadata, checkServices, checkHash32, checkEndpoint,
   optionalCoin, validateRegistration, BOND_DENOM, LIMITS,

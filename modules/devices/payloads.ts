@@ -9,6 +9,7 @@
 // with 0x0a, so a device key that also signs transactions can never be tricked into signing
 // one for the other.
 import { sha256 } from '../../chain/crypto/hash.ts';
+import { concat, u64be } from '../../chain/codec/bytes.ts';
 
 export const DOMAIN_ATTEST = 'depin/devices/v1/attest';
 export const DOMAIN_REGISTER = 'depin/devices/v1/register';
@@ -25,23 +26,6 @@ export function lp(x: Uint8Array | string): Uint8Array {
   out[0] = b.length >> 8;
   out[1] = b.length & 0xff;
   out.set(b, 2);
-  return out;
-}
-
-export function u64be(n: bigint): Uint8Array {
-  if (n < 0n || n >= 1n << 64n) throw new Error(`${n} is not a uint64`);
-  const b = new Uint8Array(8);
-  new DataView(b.buffer).setBigUint64(0, n);
-  return b;
-}
-
-export function concat(...parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
-  }
   return out;
 }
 

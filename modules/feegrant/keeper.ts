@@ -12,6 +12,7 @@ import type { KVStore } from '../../chain/store/kv.ts';
 import { accept, allowanceFromAny, allowanceToAny, expiresAt, before, type Allowance } from './allowance.ts';
 import { ErrNoAllowance } from './errors.ts';
 import { Grant, type GrantMsg } from './types.ts';
+import { concat } from '../../chain/codec/bytes.ts';
 
 const STORE = new TextEncoder().encode('feegrant/');
 export const GRANT_PREFIX = 0x00;
@@ -22,16 +23,6 @@ function lp(addr: Uint8Array): Uint8Array {
   const out = new Uint8Array(1 + addr.length);
   out[0] = addr.length;
   out.set(addr, 1);
-  return out;
-}
-
-function concat(...parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
-  }
   return out;
 }
 

@@ -5,9 +5,10 @@
 import type { Context } from '../../chain/context.ts';
 import { event } from '../../chain/events.ts';
 import { fromBech32, toBech32, ACCOUNT_PREFIX } from '../../chain/crypto/address.ts';
-import { u64be } from '../devices/payloads.ts';
+import { u64be } from '../../chain/codec/bytes.ts';
 import { DENOM, coinAmount } from './params.ts';
-import { K, keys, readU64 } from './store-keys.ts';
+import { K, keys } from './store-keys.ts';
+import { readU64 } from '../../chain/codec/bytes.ts';
 import { ErrInvalidField, ErrNotOwner, ErrWrongSector, ErrNotBonded, ErrUnbonding } from './errors.ts';
 import type { ProofsKeeper } from './keeper.ts';
 

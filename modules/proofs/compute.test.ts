@@ -11,7 +11,7 @@ import { devKeys, type Signer } from '../../test/helpers/inproc.ts';
 import * as P from '../../sdk/proofs.ts';
 import { randomPrivateKey, publicKeyCreate } from '../../chain/crypto/secp256k1.ts';
 import { sha256 } from '../../chain/crypto/hash.ts';
-import { concat } from '../devices/payloads.ts';
+import { concat } from '../../chain/codec/bytes.ts';
 import { R } from './reasons.ts';
 import { UNIT } from './hooks.ts';
 import { getJob, getDispute } from './compute.ts';

@@ -15,12 +15,13 @@ import { u64 } from '../../chain/codec/proto.ts';
 import { sha256 } from '../../chain/crypto/hash.ts';
 import { verifyDigest, isLowS, isValidPublicKey } from '../../chain/crypto/secp256k1.ts';
 import { prefixEnd } from '../../chain/store/kv.ts';
-import { concat, u64be } from '../devices/payloads.ts';
+import { concat, u64be } from '../../chain/codec/bytes.ts';
 import { DENOM, coinAmount, type Params } from './params.ts';
 import { R, KIND, KIND_SECTOR } from './reasons.ts';
 import { decodePayload, requireBytes } from './decode.ts';
 import { puzzleChallenge, leadingZeroBits, receiptBytes, spotCheckDraw, rankKey, compareBytes, equalBytes, hex, windowOf } from './envelope.ts';
-import { K, keys, COUNTERS, readU64 } from './store-keys.ts';
+import { K, keys, COUNTERS } from './store-keys.ts';
+import { readU64 } from '../../chain/codec/bytes.ts';
 import { input, type KindHandler, type ProofsKeeper, type Judgement } from './keeper.ts';
 import {
   ErrInvalidPayload, ErrInvalidField, ErrNotOwner, ErrJobNotFound, ErrJobState, ErrNotTenant, ErrNotCheckParticipant, ErrCommitmentMismatch,

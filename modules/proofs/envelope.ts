@@ -6,7 +6,8 @@
 // window, seed, payload_hash = SHA-256(payload), seq}. The chain verifies the signature over the
 // header bytes it receives (no re-encoding), then checks payload_hash against the payload.
 import { sha256 } from '../../chain/crypto/hash.ts';
-import { concat, lp, u64be, envelopePayload } from '../devices/payloads.ts';
+import { lp, envelopePayload } from '../devices/payloads.ts';
+import { concat, u64be } from '../../chain/codec/bytes.ts';
 import { EnvelopeHeaderCodec, encode, type EnvelopeHeader } from './types.ts';
 
 export const PROOF_DOMAIN = 'depin/proofs/v1';

@@ -14,7 +14,7 @@ import type { BankKeeperI } from '../bank/keeper.ts';
 import type { DevicesKeeperI, Activity } from '../devices/keeper.ts';
 import { VERIFY_GAS, verifySignature, type DeviceKeyType } from '../devices/keys.ts';
 import type { Device } from '../devices/types.ts';
-import { u64be } from '../devices/payloads.ts';
+import { u64be } from '../../chain/codec/bytes.ts';
 import type { ProofHooks, ProofOutcome } from './hooks.ts';
 import { KIND, KIND_NAMES, KIND_SECTOR, STATUS, reasonName } from './reasons.ts';
 import {
@@ -23,7 +23,8 @@ import {
   ErrDuplicateProof, ErrTooManyEnvelopes, ErrInvalidField, ErrNotAuthority, ErrNotBonded,
 } from './errors.ts';
 import { DENOM, coinAmount, paramsFrom, type Params } from './params.ts';
-import { K, keys, COUNTERS, STORE_PREFIX, readU64 } from './store-keys.ts';
+import { K, keys, COUNTERS, STORE_PREFIX } from './store-keys.ts';
+import { readU64 } from '../../chain/codec/bytes.ts';
 import { PROTOCOL_VERSION, signedBytes, windowSeed, challengeSeed, windowOf, windowStart, seedSourceHeight, equalBytes, hex } from './envelope.ts';
 import {
   EnvelopeHeaderCodec, ProofRecordCodec, DeviceProofStateCodec, ProviderBondCodec, VerifierCodec, ParamsCodec, encode, encodeRecord, encodeDeviceState, headerFrom, recordFrom,

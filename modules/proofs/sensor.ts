@@ -6,7 +6,7 @@
 // device), and one batch per device per window (the envelope slot).
 import type { Context } from '../../chain/context.ts';
 import { u64 } from '../../chain/codec/proto.ts';
-import { u64be } from '../devices/payloads.ts';
+import { u64be, readU64 } from '../../chain/codec/bytes.ts';
 import { R, KIND } from './reasons.ts';
 import { decodePayload } from './decode.ts';
 import { hex } from './envelope.ts';
@@ -46,7 +46,7 @@ export const sensorHandler: KindHandler<SensorBatchPayload> = {
     const s = k.store(ctx);
     const seen = s.get(keys.eventId(b.eventId));
     if (seen) {
-      inputs.push(input('event_first_window', new DataView(seen.buffer, seen.byteOffset, 8).getBigUint64(0)));
+      inputs.push(input('event_first_window', readU64(seen)));
       return fail(R.SENSOR_DUPLICATE_EVENT);
     }
     s.set(keys.eventId(b.eventId), u64be(e.header.window));

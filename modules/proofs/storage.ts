@@ -14,7 +14,8 @@ import { R, KIND, KIND_SECTOR } from './reasons.ts';
 import { decodePayload } from './decode.ts';
 import { pdpChallengeIndex } from './envelope.ts';
 import { treeDepth, verifyPath } from './merkle.ts';
-import { K, keys, COUNTERS, readU64 } from './store-keys.ts';
+import { K, keys, COUNTERS } from './store-keys.ts';
+import { readU64 } from '../../chain/codec/bytes.ts';
 import { input, type KindHandler, type ProofsKeeper, type Judgement } from './keeper.ts';
 import { ErrSeedExpired, ErrSeedNotAvailable, ErrUnknownSubject, ErrInvalidPayload, ErrInvalidField, ErrNotOwner, ErrDataSetNotFound, ErrWrongSector } from './errors.ts';
 import {

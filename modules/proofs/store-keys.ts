@@ -1,6 +1,6 @@
 // Store layout of the proofs module (prefix "proofs/"); README "State" documents each table.
 // Queue keys start with a big-endian height or window so end block pops them with one range scan.
-import { concat, u64be } from '../devices/payloads.ts';
+import { concat, u64be } from '../../chain/codec/bytes.ts';
 import { fromBech32 } from '../../chain/crypto/address.ts';
 
 export const STORE_PREFIX = new TextEncoder().encode('proofs/');
@@ -87,4 +87,3 @@ export const COUNTERS = {
   challenge: Uint8Array.of(K.nextChallengeId),
 };
 
-export const readU64 = (v: Uint8Array, offset = 0): bigint => new DataView(v.buffer, v.byteOffset + offset, 8).getBigUint64(0);

@@ -15,7 +15,8 @@
 // contract sees (its `deviceId` bytes) is `u64be device_id ‖ owner`: a transferred device's earlier
 // rewards stay with the earlier owner, under a different id.
 import { fromBech32 } from '../../chain/crypto/address.ts';
-import { K, STORE_PREFIX, concat, u64be, readU64 } from './keys.ts';
+import { K, STORE_PREFIX } from './keys.ts';
+import { concat, u64be, readU64 } from '../../chain/codec/bytes.ts';
 import type { Ledger } from './types.ts';
 
 export const ANCHOR_RECORD_LENGTH = 44;

@@ -9,7 +9,8 @@
 import type { Context } from '../../chain/context.ts';
 import { event } from '../../chain/events.ts';
 import { toBech32, ACCOUNT_PREFIX } from '../../chain/crypto/address.ts';
-import { K, keys, concat, readU64, u64be } from './keys.ts';
+import { K, keys } from './keys.ts';
+import { concat, readU64, u64be } from '../../chain/codec/bytes.ts';
 import {
   breaker, cellWeight, creditValue, decayStep, demandShare, demandTarget, densityPpm, deviceProofReward, min, periodOf, portion,
   proRata, ratioPpm, reemission, smoothedBurn, splitEmission,

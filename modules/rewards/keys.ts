@@ -1,5 +1,6 @@
 // Store layout of the rewards module (prefix "rewards/"); README "State" lists it.
 import { fromBech32 } from '../../chain/crypto/address.ts';
+import { concat, u64be } from '../../chain/codec/bytes.ts';
 
 export const STORE_PREFIX = new TextEncoder().encode('rewards/');
 
@@ -25,28 +26,6 @@ export const K = {
   unbonding: 0x12, //      u64 release height | oracle -> 1
   anchorRecord: 0x13, //   u64 device | owner (20 bytes) -> 44-byte claim record (anchor-record.ts)
 } as const;
-
-export function u64be(n: bigint): Uint8Array {
-  const b = new Uint8Array(8);
-  new DataView(b.buffer).setBigUint64(0, n);
-  return b;
-}
-
-export function readU64(b: Uint8Array, at = 0): bigint {
-  return new DataView(b.buffer, b.byteOffset + at, 8).getBigUint64(0);
-}
-
-export function concat(...parts: Uint8Array[]): Uint8Array {
-  let n = 0;
-  for (const p of parts) n += p.length;
-  const out = new Uint8Array(n);
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
-  }
-  return out;
-}
 
 const b = (p: number, ...parts: Uint8Array[]) => concat(Uint8Array.of(p), ...parts);
 const addr = (a: string) => fromBech32(a);

@@ -17,6 +17,7 @@ import {
   DEFAULT_SLASHING_PARAMS, DEFAULT_EVIDENCE_PARAMS, paramsFromMsg, paramsToMsg, validateParams, type SlashingParams, type EvidenceParams,
 } from './params.ts';
 import { ErrValidatorTombstoned } from './errors.ts';
+import { concat, u64be } from '../../chain/codec/bytes.ts';
 
 export const STORE = new TextEncoder().encode('slashing/');
 export const PARAMS = 0x00;
@@ -47,20 +48,7 @@ const ONE = Uint8Array.of(1);
 export const consAddrString = (b: Uint8Array): string => toBech32(VALCONS_PREFIX, b);
 
 function key(table: number, ...parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(1 + parts.reduce((n, p) => n + p.length, 0));
-  out[0] = table;
-  let o = 1;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
-  }
-  return out;
-}
-
-function u64be(n: bigint): Uint8Array {
-  const b = new Uint8Array(8);
-  new DataView(b.buffer).setBigUint64(0, n);
-  return b;
+  return concat(Uint8Array.of(table), ...parts);
 }
 
 export function signingInfoToMsg(s: SigningInfo): ValidatorSigningInfoMsg {

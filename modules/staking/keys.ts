@@ -1,6 +1,7 @@
 // Store layout of the staking module (prefix "staking/"). Addresses are 20 raw bytes, so every
 // composite key has fixed-width parts and iterates in (first part, second part) order.
 import { timeKey } from '../../chain/time.ts';
+import { concat } from '../../chain/codec/bytes.ts';
 import type { Timestamp } from '../../chain/context.ts';
 
 export const STORE = new TextEncoder().encode('staking/');
@@ -22,16 +23,7 @@ export const ONE = Uint8Array.of(1);
 const MAX_U64 = (1n << 64n) - 1n;
 
 export function key(table: number, ...parts: Uint8Array[]): Uint8Array {
-  let n = 1;
-  for (const p of parts) n += p.length;
-  const out = new Uint8Array(n);
-  out[0] = table;
-  let o = 1;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
-  }
-  return out;
+  return concat(Uint8Array.of(table), ...parts);
 }
 
 export function powerKey(power: bigint, val: Uint8Array): Uint8Array {

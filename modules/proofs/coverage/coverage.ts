@@ -12,7 +12,7 @@
 // (window seed and payload), so the selection depends only on which valid witnesses reported, not
 // on the order or blocks a proposer puts them in.
 import type { Context } from '../../../chain/context.ts';
-import { concat } from '../../devices/payloads.ts';
+import { concat, readU64 } from '../../../chain/codec/bytes.ts';
 import { sha256 } from '../../../chain/crypto/hash.ts';
 import { prefixEnd } from '../../../chain/store/kv.ts';
 import { event } from '../../../chain/events.ts';
@@ -23,7 +23,7 @@ import { beaconPayload, equalBytes, hex, rankKey, compareBytes } from '../envelo
 import { gridDistance, gridDistanceAt, isLocationCell, SEPARATION_RESOLUTION } from '../grid.ts';
 import { fsplLowerBoundDb10 } from './fspl.ts';
 import { beaconerUnits, witnessUnits } from './hip15.ts';
-import { K, keys, readU64 } from '../store-keys.ts';
+import { K, keys } from '../store-keys.ts';
 import { input, type KindHandler, type ProofsKeeper, type Judgement } from '../keeper.ts';
 import { u64 } from '../../../chain/codec/proto.ts';
 import { BeaconPayloadCodec, WitnessPayloadCodec, type BeaconPayload, type WitnessPayload, type Input, type ProofRecord } from '../types.ts';
