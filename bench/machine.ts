@@ -46,3 +46,15 @@ export function threadCpuByKind(pid: number | 'self' = 'self'): Map<string, numb
   }
   return out;
 }
+
+/** CPU µs used so far by the calling thread. */
+export function threadCpuUs(): number {
+  const u = process.threadCpuUsage();
+  return u.user + u.system;
+}
+
+/** CPU µs used so far by this process (all threads). */
+export function processCpuUs(): number {
+  const u = process.cpuUsage();
+  return u.user + u.system;
+}

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { DepinNode } from '../node/node.ts';
 import { benchGenesis, benchSend } from './pipeline.bench.ts';
 import { depindSync } from '../test/helpers/devnet.ts';
-import { machine, fmt, threadCpuByKind } from './machine.ts';
+import { machine, fmt, threadCpuByKind, threadCpuUs, processCpuUs } from './machine.ts';
 
 export async function runNodePipelineBench(blocks = 6, perBlock = 4000): Promise<Record<string, number>> {
   console.log(`\n# node pipeline in-process: ${blocks} blocks x ${fmt(perBlock)} MsgSends, admission in groups of 50 (${machine()})`);
@@ -21,14 +21,8 @@ export async function runNodePipelineBench(blocks = 6, perBlock = 4000): Promise
   const txs = Array.from({ length: blocks }, (_, b) => Array.from({ length: perBlock }, (_, i) => benchSend(i, BigInt(b), BigInt(i))));
   await node.produceBlock(); // height 1 (empty), so every measured block is a regular one
 
-  const thread = () => {
-    const u = process.threadCpuUsage();
-    return u.user + u.system;
-  };
-  const proc = () => {
-    const u = process.cpuUsage();
-    return u.user + u.system;
-  };
+  const thread = threadCpuUs;
+  const proc = processCpuUs;
   const k0 = threadCpuByKind();
   let mainAdmit = 0;
   let mainBlock = 0;

@@ -20,7 +20,6 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir, loadavg } from 'node:os';
 import { join } from 'node:path';
-import http from 'node:http';
 import * as h3 from 'h3-js';
 import { encodeFunctionData, keccak256, encodeAbiParameters, type Hex, type Address } from 'viem';
 import { mnemonicToAccount } from 'viem/accounts';
@@ -51,7 +50,8 @@ import { startAnvil, anvilBinary, type Anvil } from '../node/anchor/anvil.ts';
 import { ethClients } from '../node/anchor/anchor-contract.ts';
 import { proofRegistryAbi, proofRegistryBytecode } from '../contracts/artifacts/index.ts';
 import { benchKey } from './pipeline.bench.ts';
-import { machine, opsPerSec, fmt, threadCpuByKind } from './machine.ts';
+import { machine, opsPerSec, fmt, threadCpuByKind, threadCpuUs, processCpuUs } from './machine.ts';
+import { rpcPoster } from './rpc-load.ts';
 import { execFileSync } from 'node:child_process';
 
 const CHAIN = 'depin-bench-1';
@@ -252,14 +252,8 @@ async function inProcess(o: ProofsBenchOptions): Promise<Record<string, InProcRo
   };
   const gws: Gateway[] = gateways.map((address, i) => ({ key: benchKey(i), address, accountNumber: accountNumberOf(q, address), sequence: 0n }));
   const proofs = node.keepers.proofs;
-  const thread = () => {
-    const u = process.threadCpuUsage();
-    return u.user + u.system;
-  };
-  const proc = () => {
-    const u = process.cpuUsage();
-    return u.user + u.system;
-  };
+  const thread = threadCpuUs;
+  const proc = processCpuUs;
   const details: string[] = [];
 
   // Storage: bond the provider and open one data set per proof (one PDP proof per set and period).
@@ -368,18 +362,8 @@ async function overRpc(o: ProofsBenchOptions): Promise<Record<string, { batched:
     });
     proc.once('exit', () => reject(new Error(outText)));
   });
-  const agent = new http.Agent({ keepAlive: true, maxSockets: 8 });
-  const post = (body: string) =>
-    new Promise<any>((resolve, reject) => {
-      const req = http.request({ host: url.hostname, port: url.port, method: 'POST', path: '/', agent, headers: { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(body) } }, (res) => {
-        let data = '';
-        res.setEncoding('utf8');
-        res.on('data', (c) => (data += c));
-        res.on('end', () => resolve(JSON.parse(data)));
-      });
-      req.on('error', reject);
-      req.end(body);
-    });
+  const poster = rpcPoster(url, 8);
+  const post = async (body: string): Promise<any> => JSON.parse(await poster.post(body));
   const call = async (method: string, p: Record<string, unknown> = {}) => {
     const r = await post(JSON.stringify({ jsonrpc: '2.0', id: 1, method, params: p }));
     if (r.error) throw new Error(JSON.stringify(r.error));
@@ -475,7 +459,7 @@ async function overRpc(o: ProofsBenchOptions): Promise<Record<string, { batched:
       console.log(`${sector.padEnd(8)} | ${fmt(sector === 'coverage' ? 2 * o.devices : sector === 'storage' ? nSets : o.devices).padStart(6)} | ${row.single === undefined ? '       -' : fmt(row.single).padStart(8)} | ${fmt(row.batched).padStart(8)}`);
     }
   } finally {
-    agent.destroy();
+    poster.close();
     proc.kill('SIGTERM');
     await new Promise((r) => proc.once('exit', r));
     rmSync(home, { recursive: true, force: true });

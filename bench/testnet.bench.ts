@@ -10,14 +10,13 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync, readFileSync } from 'node:fs';
 import { tmpdir, loadavg } from 'node:os';
 import { join } from 'node:path';
-import http from 'node:http';
-import { WebSocket } from 'ws';
 import { sha256 } from '../chain/crypto/hash.ts';
 import { benchGenesis, benchSend } from './pipeline.bench.ts';
 import { runThroughputBench } from './throughput.bench.ts';
 import { DEPIND } from '../test/helpers/devnet.ts';
 import { writeTestnet } from '../node/cli/testnet.ts';
 import { machine, percentile, fmt } from './machine.ts';
+import { rpcPoster, watchCommits } from './rpc-load.ts';
 
 export interface TestnetBenchOptions {
   validators: number;
@@ -86,50 +85,24 @@ export async function runTestnetBench(opts: Partial<TestnetBenchOptions> = {}): 
   let committed = 0;
   let lastCommitAt = 0;
   let maxRound = 0;
-  // Finality: node 0's NewBlockHeader event says the block is committed (stored, executed); its
-  // txs are read with the `block` RPC.
-  const ws = new WebSocket(`ws://${urls[0]!.host}/websocket`);
-  await new Promise((r) => ws.once('open', r));
-  ws.send(JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'subscribe', params: { query: "tm.event='NewBlockHeader'" } }));
-  const seen = new Set<string>();
-  ws.on('message', (raw) => {
-    const msg = JSON.parse(raw.toString());
-    const h: string | undefined = msg.result?.data?.value?.header?.height;
-    if (!h || seen.has(h)) return;
-    seen.add(h);
-    const now = performance.now();
-    blockArrivals.push(now);
-    void fetch(`${urls[0]!.origin}/block?height=${h}`).then((r) => r.json() as Promise<any>).then((b) => {
-      const list: string[] = b.result?.block?.data?.txs ?? [];
-      maxRound = Math.max(maxRound, b.result?.block?.last_commit?.round ?? 0);
-      let mine = 0;
-      for (const t of list) {
-        const hash = Buffer.from(sha256(Buffer.from(t, 'base64'))).toString('hex').toUpperCase();
-        const sent = sentAt.get(hash);
-        if (sent !== undefined) {
-          latencies.push(now - sent);
-          committed++;
-          mine++;
-          lastCommitAt = Math.max(lastCommitAt, now);
-        }
+  // Finality: node 0 announcing the commit (stored, executed).
+  const ws = await watchCommits(urls[0]!, (b) => {
+    maxRound = Math.max(maxRound, b.lastCommitRound);
+    let mine = 0;
+    for (const hash of b.txHashes) {
+      const sent = sentAt.get(hash);
+      if (sent !== undefined) {
+        latencies.push(b.at - sent);
+        committed++;
+        mine++;
+        lastCommitAt = Math.max(lastCommitAt, b.at);
       }
-      if (mine > 0) blockSizes.push(mine);
-    });
+    }
+    if (mine > 0) blockSizes.push(mine);
   });
 
-  const agents = urls.map(() => new http.Agent({ keepAlive: true, maxSockets: o.inFlightPerNode }));
-  const post = (i: number, body: string) =>
-    new Promise<string>((resolve, reject) => {
-      const u = urls[i]!;
-      const req = http.request({ host: u.hostname, port: u.port, method: 'POST', path: '/', agent: agents[i], headers: { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(body) } }, (res) => {
-        let data = '';
-        res.setEncoding('utf8');
-        res.on('data', (c) => (data += c));
-        res.on('end', () => resolve(data));
-      });
-      req.on('error', reject);
-      req.end(body);
-    });
+  const posters = urls.map((u) => rpcPoster(u, o.inFlightPerNode));
+  const post = (i: number, body: string) => posters[i]!.post(body);
   const cpu = (pid: number) => {
     const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
     return (Number(f[11]) + Number(f[12])) / 100;
@@ -168,7 +141,7 @@ export async function runTestnetBench(opts: Partial<TestnetBenchOptions> = {}): 
   const nodeCpuSeconds = nodesCpu() - cpu0;
   const self = process.cpuUsage(self0);
   ws.close();
-  for (const a of agents) a.destroy();
+  for (const p of posters) p.close();
   await Promise.all(procs.map((p) => new Promise<void>((r) => {
     if (p.exitCode !== null) return r();
     p.once('exit', () => r());

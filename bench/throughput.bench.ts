@@ -6,12 +6,11 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import http from 'node:http';
-import { WebSocket } from 'ws';
 import { sha256 } from '../chain/crypto/hash.ts';
 import { benchGenesis, benchSend } from './pipeline.bench.ts';
 import { depindSync, DEPIND } from '../test/helpers/devnet.ts';
 import { machine, percentile, fmt, threadCpuByKind } from './machine.ts';
+import { rpcPoster, watchCommits } from './rpc-load.ts';
 
 export interface ThroughputOptions {
   accounts: number;
@@ -59,45 +58,19 @@ export async function runThroughputBench(o: ThroughputOptions): Promise<Record<s
   let committed = 0;
   let lastCommitAt = 0;
   const blockSizes: number[] = [];
-  // Commit times come from NewBlockHeader events; each new block's txs are then read with the
-  // `block` RPC (lighter for the node than NewBlock events carrying every tx result).
-  const ws = new WebSocket(`ws://${url.host}/websocket`);
-  await new Promise((r) => ws.once('open', r));
-  ws.send(JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'subscribe', params: { query: "tm.event='NewBlockHeader'" } }));
-  const seenHeights = new Set<string>();
-  ws.on('message', (raw) => {
-    const msg = JSON.parse(raw.toString());
-    const h: string | undefined = msg.result?.data?.value?.header?.height;
-    if (!h || seenHeights.has(h)) return;
-    seenHeights.add(h);
-    const now = performance.now();
-    void fetch(`http://${url.host}/block?height=${h}`).then((r) => r.json() as Promise<any>).then((b) => {
-      const txsB64: string[] = b.result?.block?.data?.txs ?? [];
-      blockSizes.push(txsB64.length);
-      for (const t of txsB64) {
-        const hash = Buffer.from(sha256(Buffer.from(t, 'base64'))).toString('hex').toUpperCase();
-        const sent = sentAt.get(hash);
-        if (sent !== undefined) {
-          latencies.push(now - sent);
-          committed++;
-          lastCommitAt = Math.max(lastCommitAt, now);
-        }
+  const ws = await watchCommits(url, (b) => {
+    blockSizes.push(b.txHashes.length);
+    for (const hash of b.txHashes) {
+      const sent = sentAt.get(hash);
+      if (sent !== undefined) {
+        latencies.push(b.at - sent);
+        committed++;
+        lastCommitAt = Math.max(lastCommitAt, b.at);
       }
-    });
+    }
   });
 
-  const agent = new http.Agent({ keepAlive: true, maxSockets: o.inFlight });
-  const post = (body: string) =>
-    new Promise<string>((resolve, reject) => {
-      const req = http.request({ host: url.hostname, port: url.port, method: 'POST', path: '/', agent, headers: { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(body) } }, (res) => {
-        let data = '';
-        res.setEncoding('utf8');
-        res.on('data', (c) => (data += c));
-        res.on('end', () => resolve(data));
-      });
-      req.on('error', reject);
-      req.end(body);
-    });
+  const { post, close: closePoster } = rpcPoster(url, o.inFlight);
 
   // CPU seconds of the node process (all threads) and of this load generator, over the run.
   const nodeCpu = () => {
@@ -140,7 +113,7 @@ export async function runThroughputBench(o: ThroughputOptions): Promise<Record<s
   const self1 = process.cpuUsage(self0);
   const loadCpuSeconds = (self1.user + self1.system) / 1e6;
   ws.close();
-  agent.destroy();
+  closePoster();
   proc.kill('SIGTERM');
   await new Promise((r) => proc.once('exit', r));
   rmSync(home, { recursive: true, force: true });

@@ -3,6 +3,7 @@
 // /metrics). Fed by the node's event bus (committed blocks), the mempool (included txs) and the
 // index (each indexed block's view summary) — no hooks inside block execution.
 import { createServer, type Server } from 'node:http';
+import { listenOn } from '../listen.ts';
 import type { EventBus } from '../event-bus.ts';
 import type { BlockStore } from '../store/block-store.ts';
 import type { Block } from '../store/block-types.ts';
@@ -63,14 +64,7 @@ export async function startObservability(node: ObservedNode, opts: { metricsList
       }
       res.writeHead(path === '/' ? 200 : 404, { 'Content-Type': 'text/plain' }).end('depind metrics: GET /metrics (Prometheus text format)\n');
     });
-    const addr = opts.metricsListen;
-    const i = addr.lastIndexOf(':');
-    await new Promise<void>((resolve, reject) => {
-      server!.once('error', reject);
-      server!.listen(Number(addr.slice(i + 1)), addr.slice(0, i) || '127.0.0.1', () => resolve());
-    });
-    const a = server.address();
-    metricsAddress = typeof a === 'object' && a ? `${a.address}:${a.port}` : addr;
+    metricsAddress = await listenOn(server, opts.metricsListen);
   }
 
   const stats = new ChainStats();

@@ -7,6 +7,7 @@
 // {code, message, details} with an HTTP status.
 import { createServer, type IncomingMessage, type ServerResponse, type Server } from 'node:http';
 import { gzip } from 'node:zlib';
+import { listenOn } from '../listen.ts';
 import { WebSocketServer } from 'ws';
 import { camelCase, encodeCanonical, messageToJson } from '../../chain/codec/proto-json.ts';
 import { paginationFrom, type RestRoute } from '../../chain/rest-route.ts';
@@ -85,16 +86,8 @@ export class RestServer {
     };
   }
 
-  async listen(address: string): Promise<string> {
-    const i = address.lastIndexOf(':');
-    const host = address.slice(0, i) || '127.0.0.1';
-    const port = Number(address.slice(i + 1));
-    await new Promise<void>((resolve, reject) => {
-      this.http.once('error', reject);
-      this.http.listen(port, host, () => resolve());
-    });
-    const a = this.http.address();
-    return typeof a === 'object' && a ? `${a.address}:${a.port}` : address;
+  listen(address: string): Promise<string> {
+    return listenOn(this.http, address);
   }
 
   async close(): Promise<void> {

@@ -2,6 +2,7 @@
 // URI-style GET (/status, /block?height=5) for curl, and /websocket for subscriptions.
 // JSON-RPC errors travel with HTTP 200: CosmJS discards the body of any status >= 400.
 import { createServer, type IncomingMessage, type ServerResponse, type Server } from 'node:http';
+import { listenOn } from '../listen.ts';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { DepinNode } from '../node.ts';
 import { buildMethods, RpcError, type Method, type Params } from './methods.ts';
@@ -50,16 +51,8 @@ export class RpcServer {
     });
   }
 
-  async listen(address: string): Promise<string> {
-    const i = address.lastIndexOf(':');
-    const host = address.slice(0, i) || '127.0.0.1';
-    const port = Number(address.slice(i + 1));
-    await new Promise<void>((resolve, reject) => {
-      this.http.once('error', reject);
-      this.http.listen(port, host, () => resolve());
-    });
-    const a = this.http.address();
-    return typeof a === 'object' && a ? `${a.address}:${a.port}` : address;
+  listen(address: string): Promise<string> {
+    return listenOn(this.http, address);
   }
 
   async close(): Promise<void> {
