@@ -3,7 +3,6 @@
 // job, spot-check, dispute and challenge messages; `query proofs ...` reads verdicts, windows,
 // seeds, data sets and jobs. Transactions are signed with a keyring key through CosmJS.
 import { readFileSync } from 'node:fs';
-import { Keyring } from '../keys/keyring.ts';
 import { parseCoins } from '../../chain/coins.ts';
 import { encodeCanonical, messageToJson } from '../../chain/codec/proto-json.ts';
 import { parseCell } from '../../modules/devices/h3.ts';
@@ -11,6 +10,7 @@ import { parseKeyType } from '../../modules/devices/keys.ts';
 import { Q, queryPath, type QueryName } from '../../modules/proofs/types.ts';
 import type { CliCommand, CliHelpers } from './devices-cli.ts';
 import type * as Sdk from '../../sdk/index.ts';
+import { broadcastSdkTx, moduleCliFlags } from './sdk-tx.ts';
 
 type Values = Record<string, string | boolean | string[] | undefined>;
 
@@ -35,13 +35,9 @@ const oneCoin = (s: unknown) => {
 const EVIDENCE: Record<string, number> = { equivocation: 1, location: 2, 'location-conflict': 2, arbitrated: 3 };
 
 export function proofsCommands(h: CliHelpers): Record<string, CliCommand> {
-  const common = { home: { type: 'string' as const }, help: { type: 'boolean' as const, short: 'h' } };
-  const client = { node: { type: 'string' as const, default: h.defaultNode }, output: { type: 'string' as const, short: 'o', default: 'text' } };
-  const txFlags = { ...common, ...client, gas: { type: 'string' as const, default: 'auto' }, 'gas-prices': { type: 'string' as const, default: '0.025udpin' }, memo: { type: 'string' as const, default: '' } };
-  const txUsage = '[--gas auto|N] [--gas-prices 0.025udpin] [--node URL] [--home DIR] [-o json]';
+  const { common, client, txFlags, txUsage } = moduleCliFlags(h);
   const deviceFlags = { 'device-key': { type: 'string' as const }, 'device-id': { type: 'string' as const }, 'key-type': { type: 'string' as const, default: 'secp256k1' }, window: { type: 'string' as const } };
   const deviceUsage = '--device-key HEX --device-id N [--key-type secp256k1|p256] [--window W]';
-  const sdk = () => import('../../sdk/index.ts');
 
   async function rpc(node: string, method: string, params: Record<string, unknown> = {}): Promise<any> {
     const r = await fetch(node, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ jsonrpc: '2.0', id: 1, method, params }) }).catch((err) => {
@@ -62,36 +58,8 @@ export function proofsCommands(h: CliHelpers): Record<string, CliCommand> {
     return { decoded, json: messageToJson(res.type, decoded as never) };
   }
 
-  async function broadcast(values: Values, keyName: string | undefined, build: (signer: string, s: typeof Sdk) => Sdk.EncodeObject[] | Promise<Sdk.EncodeObject[]>): Promise<void> {
-    if (!keyName) throw h.usageError('missing the signing key name');
-    const s = await sdk();
-    const { DirectSecp256k1Wallet } = await import('@cosmjs/proto-signing');
-    const { SigningStargateClient, GasPrice, calculateFee } = await import('@cosmjs/stargate');
-    const kr = new Keyring((values.home as string) ?? h.defaultHome(false));
-    const wallet = await DirectSecp256k1Wallet.fromKey(kr.privateKey(keyName), 'depin');
-    const [account] = await wallet.getAccounts();
-    const gasPrice = GasPrice.fromString(values['gas-prices'] as string);
-    const c = await SigningStargateClient.connectWithSigner(values.node as string, wallet, { registry: s.depinRegistry(), gasPrice, broadcastPollIntervalMs: 300 });
-    try {
-      const msgs = await build(account!.address, s);
-      const fee = values.gas === 'auto' ? 'auto' : calculateFee(Number(values.gas), gasPrice);
-      const res = await c.signAndBroadcast(account!.address, msgs, fee, values.memo as string);
-      if (values.output === 'json') h.print(res, 'json');
-      else {
-        const lines = [`txhash: ${res.transactionHash}`, `height: ${res.height}`, `code: ${res.code}`, `gas: ${res.gasUsed}/${res.gasWanted}`];
-        for (const e of res.events) {
-          if (/^(proof_|beacon_|data_set|storage_|job_|spot_check|result_|dispute|challenge|provider_|verifier_)/.test(e.type)) {
-            lines.push(`${e.type}: ${e.attributes.filter((a) => a.key !== 'msg_index').map((a) => `${a.key}=${a.value}`).join(' ')}`);
-          }
-        }
-        if (res.code) lines.push(`log: ${res.rawLog}`);
-        console.log(lines.join('\n'));
-      }
-      if (res.code !== 0) process.exitCode = 1;
-    } finally {
-      c.disconnect();
-    }
-  }
+  const broadcast = (values: Values, keyName: string | undefined, build: (signer: string, s: typeof Sdk) => Sdk.EncodeObject[] | Promise<Sdk.EncodeObject[]>) =>
+    broadcastSdkTx(h, values, keyName, build, /^(proof_|beacon_|data_set|storage_|job_|spot_check|result_|dispute|challenge|provider_|verifier_)/);
 
   /** Device key, id, window, seed and next sequence for an envelope (from the node's state). */
   async function envelopeContext(values: Values, s: typeof Sdk): Promise<{ key: Sdk.DeviceKey; ctx: Sdk.EnvelopeContext; params: any }> {

@@ -3,13 +3,13 @@
 // registry) and `query rewards params|epoch|epochs|device|device-history|claimable|prices|oracles|
 // credits|totals|schedule` (ABCI queries printed as the Cosmos JSON of the response, like REST);
 // `query rewards anchor-proof` exports a reward record with its proof for Ethereum.
-import { Keyring } from '../keys/keyring.ts';
 import { isValidAddress } from '../../chain/crypto/address.ts';
 import { encodeCanonical, messageToJson } from '../../chain/codec/proto-json.ts';
 import { root } from '../../chain/codec/proto.ts';
 import { SECTORS } from '../../modules/devices/types.ts';
 import { Q, queryPath, type QueryName } from '../../modules/rewards/types.ts';
 import type * as Sdk from '../../sdk/index.ts';
+import { broadcastSdkTx, moduleCliFlags } from './sdk-tx.ts';
 import type { CliCommand, CliHelpers } from './devices-cli.ts';
 
 type Values = Record<string, string | boolean | string[] | undefined>;
@@ -35,39 +35,10 @@ const udpin = (s: string | undefined, what: string): bigint => {
 };
 
 export function rewardsCommands(h: CliHelpers): Record<string, CliCommand> {
-  const common = { home: { type: 'string' as const }, help: { type: 'boolean' as const, short: 'h' } };
-  const client = { node: { type: 'string' as const, default: h.defaultNode }, output: { type: 'string' as const, short: 'o', default: 'text' } };
-  const txFlags = { ...common, ...client, fees: { type: 'string' as const }, 'gas-prices': { type: 'string' as const, default: '0.025udpin' }, memo: { type: 'string' as const, default: '' } };
-  const txUsage = '[--fees 5000udpin | --gas-prices 0.025udpin] [--node URL] [--home DIR] [-o json]';
-  const sdk = () => import('../../sdk/index.ts');
+  const { common, client, txFlags, txUsage } = moduleCliFlags(h);
 
-  async function broadcast(values: Values, keyName: string | undefined, build: (signer: string, s: typeof Sdk) => Sdk.EncodeObject[]): Promise<void> {
-    if (!keyName) throw h.usageError('missing the signing key name');
-    const s = await sdk();
-    const { DirectSecp256k1Wallet } = await import('@cosmjs/proto-signing');
-    const { SigningStargateClient, GasPrice } = await import('@cosmjs/stargate');
-    const kr = new Keyring((values.home as string) ?? h.defaultHome(false));
-    const wallet = await DirectSecp256k1Wallet.fromKey(kr.privateKey(keyName), 'depin');
-    const [account] = await wallet.getAccounts();
-    const c = await SigningStargateClient.connectWithSigner(values.node as string, wallet, { registry: s.depinRegistry(), gasPrice: GasPrice.fromString(values['gas-prices'] as string), broadcastPollIntervalMs: 300 });
-    try {
-      const msgs = build(account!.address, s);
-      const fee = values.fees ? { amount: [{ denom: 'udpin', amount: udpin(values.fees as string, '--fees').toString() }], gas: '400000' } : 'auto';
-      const res = await c.signAndBroadcast(account!.address, msgs, fee, values.memo as string);
-      if (values.output === 'json') h.print(res, 'json');
-      else {
-        const lines = [`txhash: ${res.transactionHash}`, `height: ${res.height}`, `code: ${res.code}`, `gas: ${res.gasUsed}/${res.gasWanted}`];
-        for (const e of res.events) {
-          if (/^(rewards_|credits_|oracle_|price_)/.test(e.type)) lines.push(`${e.type}: ${e.attributes.filter((a) => a.key !== 'msg_index').map((a) => `${a.key}=${a.value}`).join(' ')}`);
-        }
-        if (res.code) lines.push(`log: ${res.rawLog}`);
-        console.log(lines.join('\n'));
-      }
-      if (res.code !== 0) process.exitCode = 1;
-    } finally {
-      c.disconnect();
-    }
-  }
+  const broadcast = (values: Values, keyName: string | undefined, build: (signer: string, s: typeof Sdk) => Sdk.EncodeObject[] | Promise<Sdk.EncodeObject[]>) =>
+    broadcastSdkTx(h, values, keyName, build, /^(rewards_|credits_|oracle_|price_)/);
 
   async function query(values: Values, name: QueryName, request: Record<string, unknown>): Promise<void> {
     const req = Q[name][0].type;
