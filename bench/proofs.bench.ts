@@ -52,6 +52,7 @@ import { proofRegistryAbi, proofRegistryBytecode } from '../contracts/artifacts/
 import { benchKey } from './pipeline.bench.ts';
 import { machine, opsPerSec, fmt, threadCpuByKind, threadCpuUs, processCpuUs } from './machine.ts';
 import { rpcPoster } from './rpc-load.ts';
+import { parseArgs } from 'node:util';
 import { execFileSync } from 'node:child_process';
 
 const CHAIN = 'depin-bench-1';
@@ -71,6 +72,8 @@ export interface ProofsBenchOptions {
   anvilProofs: number;
   rpc: boolean;
   anvil: boolean;
+  /** The in-process node's Merkle node cache (default: the node's, store.cacheNodes). */
+  cacheNodes?: number;
 }
 
 const deviceKey = (sector: string, i: number): DeviceKey => deviceKeyFromPrivate('secp256k1', sha256(new TextEncoder().encode(`proofs-bench-${sector}-${i}`)));
@@ -243,7 +246,7 @@ async function inProcess(o: ProofsBenchOptions): Promise<Record<string, InProcRo
   const home = mkdtempSync(join(tmpdir(), 'depind-proofs-bench-'));
   depindSync(['init', '--dev', '--home', home, '--overwrite']);
   writeFileSync(join(home, 'config', 'genesis.json'), JSON.stringify(genesis));
-  const node = await DepinNode.open({ home, config: { blockTimeMs: 1_000_000 }, log: () => {} });
+  const node = await DepinNode.open({ home, config: { blockTimeMs: 1_000_000, ...(o.cacheNodes ? { store: { cacheNodes: o.cacheNodes } } : {}) }, log: () => {} });
   await node.produceBlock(); // height 1: state to query
   const q = (path: string, data: Uint8Array) => {
     const r = node.app.query({ path, data });
@@ -628,6 +631,12 @@ export async function runProofsBench(opts: Partial<ProofsBenchOptions> = {}): Pr
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
-  const quick = process.argv.includes('--quick');
-  await runProofsBench({ ...(quick ? { devices: 400, anvilProofs: 400, gateways: 48 } : {}), rpc: !process.argv.includes('--no-rpc'), anvil: !process.argv.includes('--no-anvil') });
+  // npx node bench/proofs.bench.ts [--quick] [--no-rpc] [--no-anvil] [--devices N] [--cache-nodes N]
+  const { values } = parseArgs({ options: { quick: { type: 'boolean' }, 'no-rpc': { type: 'boolean' }, 'no-anvil': { type: 'boolean' }, devices: { type: 'string' }, 'cache-nodes': { type: 'string' } } });
+  await runProofsBench({
+    ...(values.quick ? { devices: 400, anvilProofs: 400, gateways: 48 } : {}),
+    ...(values.devices ? { devices: Number(values.devices) } : {}),
+    ...(values['cache-nodes'] ? { cacheNodes: Number(values['cache-nodes']) } : {}),
+    rpc: !values['no-rpc'], anvil: !values['no-anvil'],
+  });
 }

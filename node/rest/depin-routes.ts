@@ -318,22 +318,23 @@ export function depinRoutes(node: DepinRestNode, obs: RestObservers = {}): Handl
     r.handle = (ctx) => cache.get(`${r.path}|${JSON.stringify(ctx.params)}|${ctx.query.toString()}`, () => handle(ctx));
   }
 
-  // ---------------------------------------------------------------- live: server-sent events
-  // Each client is a sink taking one block message (JSON): SSE responses and websockets alike.
-  const clients = new Set<(json: string) => void>();
+  // ---------------------------------------------------------------- live: websocket and server-sent events
+  // Each client is a sink taking one block message: SSE responses and websockets alike.
+  type BlockMessage = Record<string, unknown>;
+  const clients = new Set<(m: BlockMessage) => void>();
   const MAX_CLIENTS = 256;
-  const message = (height: bigint, extra: Record<string, unknown> = {}) => {
+  const message = (height: bigint, extra: Record<string, unknown> = {}): BlockMessage => {
     const s = obs.stats?.get(height);
-    return JSON.stringify({
+    return {
       indexed_height: height.toString(), node_height: node.blocks.height().toString(), time: s ? new Date(s.timeMs).toISOString() : null, txs: s?.txs ?? null,
       mempool_size: node.mempool.size(), ...extra,
-    });
+    };
   };
   let unsubscribe: (() => void) | undefined;
   const ensureSubscribed = () => {
     unsubscribe ??= node.indexer.onBlockIndexed((summary) => {
-      const json = message(summary.height, { proofs: summary.proofs?.reduce((a, p) => a + p.count, 0) ?? 0 });
-      for (const send of clients) send(json);
+      const m = message(summary.height, { proofs: summary.proofs?.reduce((a, p) => a + p.count, 0) ?? 0 });
+      for (const send of clients) send(m);
     });
   };
   const sseClients = new Set<ServerResponse>();
@@ -354,7 +355,7 @@ export function depinRoutes(node: DepinRestNode, obs: RestObservers = {}): Handl
       res.writeHead(200, { 'Content-Type': 'text/event-stream', 'Cache-Control': 'no-cache', Connection: 'keep-alive', 'X-Accel-Buffering': 'no' });
       res.write('retry: 2000\n\n');
       ensureSubscribed();
-      const send = (json: string) => res.write(`event: block\ndata: ${json}\n\n`);
+      const send = (m: BlockMessage) => res.write(`event: block\ndata: ${JSON.stringify(m)}\n\n`);
       clients.add(send);
       sseClients.add(res);
       void node.indexer.lastHeight().then((h) => send(message(h)));
@@ -374,8 +375,8 @@ export function depinRoutes(node: DepinRestNode, obs: RestObservers = {}): Handl
         return;
       }
       ensureSubscribed();
-      const send = (json: string) => {
-        if (ws.readyState === ws.OPEN) ws.send(`{"type":"block",${json.slice(1)}`);
+      const send = (m: BlockMessage) => {
+        if (ws.readyState === ws.OPEN) ws.send(JSON.stringify({ type: 'block', ...m }));
       };
       clients.add(send);
       void node.indexer.lastHeight().then((h) => send(message(h)));
