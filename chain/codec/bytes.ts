@@ -1,10 +1,14 @@
 // Byte helpers every store layout and signed payload uses: big-endian u64 (range-checked:
 // DataView.setBigUint64 would silently wrap a negative or oversized value) and concatenation.
 
+const U64_LIMIT = 1n << 64n;
+
+/** Big-endian u64. Store keys build several of these per access, so it allocates from Node's
+ * buffer pool (a fresh Uint8Array(8) costs its own ArrayBuffer) and writes without a DataView. */
 export function u64be(n: bigint): Uint8Array {
-  if (n < 0n || n >= 1n << 64n) throw new Error(`${n} is not a uint64`);
-  const b = new Uint8Array(8);
-  new DataView(b.buffer).setBigUint64(0, n);
+  if (n < 0n || n >= U64_LIMIT) throw new Error(`${n} is not a uint64`);
+  const b = Buffer.allocUnsafe(8);
+  b.writeBigUInt64BE(n, 0);
   return b;
 }
 

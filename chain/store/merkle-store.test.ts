@@ -214,6 +214,46 @@ test('with a node cache larger than the tree, updates never read nodes from the 
   }, { cacheNodes: 20_000 });
 });
 
+test('staged keys and values are copied: a Buffer from the pool is neither shared nor pinned', async () => {
+  await withTempStore(async (t) => {
+    // Buffer.allocUnsafe serves small sizes from a shared pool slab, and Buffer#slice is a view:
+    // the store must keep its own exact-size copy (protobufjs encodes into such Buffers).
+    const k = Buffer.allocUnsafe(6);
+    k.write('pooled');
+    const v = Buffer.allocUnsafe(5);
+    v.write('first');
+    assert.ok(k.buffer.byteLength > k.length && v.buffer.byteLength > v.length, 'test premise: pooled buffers');
+    t.store.stage([[k, v]]);
+    v.write('XXXXX');
+    k.write('XXXXXX');
+    await t.store.commit(1);
+    const got = t.store.get(enc('pooled'))!;
+    assert.equal(Buffer.from(got).toString(), 'first');
+    assert.equal(got.buffer.byteLength, 5);
+    assert.ok(verifyProof(t.store.rootHash(), enc('pooled'), enc('first'), t.store.prove(enc('pooled'))));
+    assert.equal(hex(t.store.rootHash()), hex(referenceRoot([[enc('pooled'), enc('first')]])));
+  });
+});
+
+test('a node cache smaller than the tree evicts and re-reads, and results do not change', async () => {
+  const run = (cacheNodes: number) => withTempStore(async (t) => {
+    const roots: (string | undefined)[] = [];
+    for (let v = 1; v <= 8; v++) {
+      t.store.stage(Array.from({ length: 200 }, (_, i): Write => [enc(`k${(v * 37 + i * 11) % 1500}`), i % 9 === 0 ? undefined : enc(`v${v}-${i}`)]));
+      await t.store.commit(v);
+      roots.push(hex(t.store.rootHash()));
+    }
+    const vals = Array.from({ length: 1500 }, (_, i) => hex(t.store.getAt(enc(`k${i}`), 5)));
+    return { roots, vals, reads: t.store.stats.nodeReads };
+  }, { cacheNodes });
+  const big = await run(100_000);
+  const small = await run(64);
+  assert.deepEqual(small.roots, big.roots);
+  assert.deepEqual(small.vals, big.vals);
+  assert.equal(big.reads > 0, true, 'past-version reads of superseded nodes come from the DB');
+  assert.ok(small.reads > big.reads, `a 64-node cache must miss more (${small.reads} vs ${big.reads})`);
+});
+
 test('historical reads survive later deletes, reopening and a tiny node cache', async () => {
   await withTempStore(async (t) => {
     for (let v = 1; v <= 6; v++) {

@@ -257,8 +257,10 @@ export class MerkleStore implements KVReader {
       const cur = this.flatMap.get(flat);
       if (value === undefined ? cur === undefined : cur !== undefined && sameBytes(cur, value)) return;
       // Copies: the staged leaves are hashed now and encoded at commit; a caller mutating its
-      // arrays in between must not make the stored node disagree with its hash.
-      ops.push({ flat, key: key.slice(), keyHash: sha(key), value: value?.slice() });
+      // arrays in between must not make the stored node disagree with its hash. Through
+      // Uint8Array's slice, because Buffer's slice is a view: a value encoded into Node's buffer
+      // pool would then keep the whole 64 KiB pool slab alive for as long as it is the latest value.
+      ops.push({ flat, key: copyBytes(key), keyHash: sha(key), value: value === undefined ? undefined : copyBytes(value) });
     });
     this.stats.hashes += ops.length;
     ops.sort((a, b) => byString(a.keyHash, b.keyHash));
@@ -503,3 +505,6 @@ function splitIndex(items: readonly { keyHash: Hash }[], lo: number, hi: number,
   }
   return lo;
 }
+
+/** A copy with its own exact-size memory, even for a Buffer (whose slice() is a view). */
+const copyBytes = (b: Uint8Array): Uint8Array => Uint8Array.prototype.slice.call(b);

@@ -60,23 +60,19 @@ export function decodeNode(hash: Hash, b: Uint8Array): Node {
   throw new Error(`merkle store: corrupt node ${Buffer.from(hash, 'latin1').toString('hex')}`);
 }
 
-interface Entry {
-  node: Node;
-  prev: Entry | null; // towards the most recently used
-  next: Entry | null; // towards the least recently used
-}
-
 /**
- * Committed nodes by hash, bounded, least recently used evicted first: a Map for lookup plus an
- * intrusive doubly linked list for recency (evicting by iterating the Map from the front would
- * rescan deleted slots and go quadratic). The store drops the nodes a commit supersedes, so with
- * capacity above the live tree's node count (about 2 × keys) updates never read from the DB. Only committed (persisted) nodes may be cached: an evicted node is simply
- * re-read from the DB.
+ * Committed nodes by hash, bounded. The store deletes every node a commit supersedes, so below
+ * capacity the cache is exactly the live tree and nothing is evicted. Above it, the oldest
+ * inserted node goes first (FIFO through one long-lived Map iterator, which skips deleted slots
+ * and sees later insertions): in this tree the nodes that stay unchanged longest are the coldest
+ * subtrees, so insertion order is close to recency, and a hit costs one Map lookup with no
+ * per-entry list node to allocate or relink. Only committed (persisted) nodes may be cached: an
+ * evicted node is simply re-read from the DB.
  */
 export class NodeCache {
-  private readonly map = new Map<Hash, Entry>();
-  private head: Entry | null = null;
-  private tail: Entry | null = null;
+  private readonly map = new Map<Hash, Node>();
+  /** Eviction cursor: insertion order, persistent across calls so eviction is O(1) amortised. */
+  private cursor: Iterator<Hash> | undefined;
   readonly capacity: number;
 
   constructor(capacity: number) {
@@ -84,37 +80,17 @@ export class NodeCache {
   }
 
   get(h: Hash): Node | undefined {
-    const e = this.map.get(h);
-    if (e === undefined) return undefined;
-    if (e !== this.head) {
-      this.unlink(e);
-      this.pushHead(e);
-    }
-    return e.node;
+    return this.map.get(h);
   }
 
   put(n: Node): void {
-    const e = this.map.get(n.hash);
-    if (e !== undefined) {
-      this.unlink(e);
-      this.pushHead(e);
-      return;
-    }
-    const fresh: Entry = { node: n, prev: null, next: null };
-    this.map.set(n.hash, fresh);
-    this.pushHead(fresh);
-    if (this.map.size > this.capacity) {
-      const lru = this.tail!;
-      this.unlink(lru);
-      this.map.delete(lru.node.hash);
-    }
+    if (this.map.has(n.hash)) return;
+    this.map.set(n.hash, n);
+    if (this.map.size > this.capacity) this.evictOldest();
   }
 
   /** Drops a node (superseded by a commit: only past versions can still need it). */
   delete(h: Hash): void {
-    const e = this.map.get(h);
-    if (e === undefined) return;
-    this.unlink(e);
     this.map.delete(h);
   }
 
@@ -122,18 +98,16 @@ export class NodeCache {
     return this.map.size;
   }
 
-  private unlink(e: Entry): void {
-    if (e.prev !== null) e.prev.next = e.next;
-    else this.head = e.next;
-    if (e.next !== null) e.next.prev = e.prev;
-    else this.tail = e.prev;
-    e.prev = e.next = null;
-  }
-
-  private pushHead(e: Entry): void {
-    e.next = this.head;
-    if (this.head !== null) this.head.prev = e;
-    this.head = e;
-    if (this.tail === null) this.tail = e;
+  private evictOldest(): void {
+    for (;;) {
+      this.cursor ??= this.map.keys();
+      const r = this.cursor.next();
+      if (r.done) {
+        this.cursor = undefined; // wrapped: start again from the oldest entry
+        continue;
+      }
+      this.map.delete(r.value);
+      return;
+    }
   }
 }
