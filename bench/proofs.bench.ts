@@ -54,6 +54,7 @@ import { machine, opsPerSec, fmt, threadCpuByKind, threadCpuUs, processCpuUs } f
 import { rpcPoster } from './rpc-load.ts';
 import { parseArgs } from 'node:util';
 import { execFileSync } from 'node:child_process';
+import { u64be } from '../chain/codec/bytes.ts';
 
 const CHAIN = 'depin-bench-1';
 const SECTORS = ['sensor', 'compute', 'coverage', 'storage'] as const;
@@ -165,12 +166,6 @@ export function sectorRound(sector: Sector, devs: BenchDevice[], window: bigint,
   const sets = extra.dataSets!;
   const cs = extra.challengeSeed!;
   return { phases: [sets.map((id) => P.pdpProof(d.key, ctx(d, 0n, cs), id, P.pdpAnswers([PIECE], cs, id, 5)))], proofs: sets.length };
-}
-
-function u64be(n: bigint): Uint8Array {
-  const b = new Uint8Array(8);
-  new DataView(b.buffer).setBigUint64(0, n);
-  return b;
 }
 
 export interface Gateway {

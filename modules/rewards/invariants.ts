@@ -27,6 +27,7 @@ import { K } from './keys.ts';
 import { anchorRecordOf } from './anchor-record.ts';
 import { scheduledEmission } from './math.ts';
 import { R, EPOCH_DISTRIBUTING, EPOCH_DONE, type EpochSummary } from './types.ts';
+import { u64be as u64 } from '../../chain/codec/bytes.ts';
 
 const dec = new TextDecoder();
 const enc = new TextEncoder();
@@ -199,10 +200,4 @@ function epochInvariants(ctx: Context, k: RewardsKeeper, s: EpochSummary, fail: 
     }
     if (sum !== sectorsNet) fail(`${e}: device records earned ${sum} != sectors paid ${sectorsNet}`);
   }
-}
-
-function u64(n: bigint): Uint8Array {
-  const b = new Uint8Array(8);
-  new DataView(b.buffer).setBigUint64(0, n);
-  return b;
 }

@@ -8,6 +8,7 @@ import { sha256 } from '../../chain/crypto/hash.ts';
 import { encodeBlockResults, forEachIndexedAttribute, txResultSpans } from '../store/results-codec.ts';
 import type { Event } from '../../chain/events.ts';
 import { parseQuery, matchEvents, matchValue, flattenEvents, type Condition, type Query } from './query.ts';
+import { u64be as u64 } from '../../chain/codec/bytes.ts';
 
 type DB = AbstractLevel<any, Uint8Array, Uint8Array>;
 const VIEW = { keyEncoding: 'view', valueEncoding: 'view' } as const;
@@ -47,12 +48,6 @@ const VERSION = Uint8Array.of(0x56); // 'V' -> format version
 const FORMAT = 2;
 /** Format of the tx index's own keys (block-indexer.ts adds the views' versions). */
 export const TX_INDEX_FORMAT = FORMAT;
-
-function u64(v: bigint): Uint8Array {
-  const b = new Uint8Array(8);
-  new DataView(b.buffer).setBigUint64(0, v);
-  return b;
-}
 
 function cat(...parts: Uint8Array[]): Uint8Array {
   return Buffer.concat(parts);
