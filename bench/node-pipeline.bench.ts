@@ -7,6 +7,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Level } from 'level';
 import { DepinNode } from '../node/node.ts';
 import { benchGenesis, benchSend } from './pipeline.bench.ts';
 import { depindSync } from '../test/helpers/devnet.ts';
@@ -57,8 +58,32 @@ export async function runNodePipelineBench(blocks = 6, perBlock = 4000): Promise
   console.log(`other threads by kind: ${byKind.map(([k, v]) => `${k} ${v.toFixed(0)} µs/tx`).join(', ')}`);
   console.log(`main thread: admission ${admit.toFixed(1)} µs/tx + block ${block.toFixed(1)} µs/tx = ${(admit + block).toFixed(1)} µs/tx; other threads ${other.toFixed(1)} µs/tx; whole process ${(total / n).toFixed(1)} µs/tx`);
   await node.stop();
+  const bytes = await liveBytesByTable(join(home, 'data'));
+  const perTx = (b: number) => `${fmt(b / n)} B`;
+  console.log(`LevelDB live data per committed tx (keys + values after the run, genesis included; compaction rewrites and overwritten values not counted): ${perTx([...bytes.values()].reduce((a, b) => a + b, 0))}`);
+  console.log(`  ${[...bytes].sort((a, b) => b[1] - a[1]).filter(([, b]) => b / n >= 1).map(([t, b]) => `${t} ${perTx(b)}`).join(', ')}`);
   rmSync(home, { recursive: true, force: true });
   return { admit, block, other, total: total / n };
+}
+
+/** Live bytes of the node's two LevelDB databases, by table: chain.db by sublevel (the state
+ * split into tree nodes and flat entries), index.db by record kind (tx-indexer.ts layout). */
+export async function liveBytesByTable(dataDir: string): Promise<Map<string, number>> {
+  const out = new Map<string, number>();
+  const add = (t: string, b: number) => out.set(t, (out.get(t) ?? 0) + b);
+  const chain = new Level<Uint8Array, Uint8Array>(join(dataDir, 'chain.db'), { keyEncoding: 'view', valueEncoding: 'view' });
+  for await (const [k, v] of chain.iterator()) {
+    const end = k[0] === 0x21 ? k.indexOf(0x21, 1) : -1; // sublevel keys: !name!rest
+    const sub = end > 0 ? Buffer.from(k.subarray(1, end)).toString() : 'other';
+    const kind = sub === 'state' ? ({ 0x6e: ' tree nodes', 0x66: ' flat entries' } as Record<number, string>)[k[end + 1]!] ?? ' roots' : '';
+    add(`chain.db ${sub}${kind}`, k.length + v.length);
+  }
+  await chain.close();
+  const index = new Level<Uint8Array, Uint8Array>(join(dataDir, 'index.db'), { keyEncoding: 'view', valueEncoding: 'view' });
+  const kinds: Record<number, string> = { 0x70: 'tx records', 0x78: 'tx by hash', 0x61: 'attribute postings' };
+  for await (const [k, v] of index.iterator()) add(`index.db ${kinds[k[0]!] ?? 'views'}`, k.length + v.length);
+  await index.close();
+  return out;
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) await runNodePipelineBench(Number(process.argv[2] ?? 6), Number(process.argv[3] ?? 4000));

@@ -87,6 +87,7 @@ export async function runTestnetBench(opts: Partial<TestnetBenchOptions> = {}): 
   let maxRound = 0;
   // Finality: node 0 announcing the commit (stored, executed).
   const ws = await watchCommits(urls[0]!, (b) => {
+    blockArrivals.push(b.at);
     maxRound = Math.max(maxRound, b.lastCommitRound);
     let mine = 0;
     for (const hash of b.txHashes) {

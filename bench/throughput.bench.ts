@@ -3,6 +3,7 @@
 // counted when committed (NewBlock events over the websocket). Reports tx/s and p50/p99
 // broadcast-to-commit latency. The load generator runs on the same 2-core machine.
 import { spawn } from 'node:child_process';
+import { parseArgs } from 'node:util';
 import { mkdtempSync, rmSync, writeFileSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -133,6 +134,17 @@ export async function runThroughputBench(o: ThroughputOptions): Promise<Record<s
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
-  await runThroughputBench({ accounts: 2000, txsPerAccount: 15, inFlight: 64, blockTimeMs: 500 });
-  await runThroughputBench({ accounts: 2000, txsPerAccount: 15, inFlight: 8, blockTimeMs: 500, batch: 50 });
+  // npx node bench/throughput.bench.ts [--accounts N --per-account N --in-flight N --batch N --block-ms N]
+  // Without options: the two runs of `npm run bench`. A longer run (e.g. --per-account 36) shows
+  // the steady state, where LevelDB compaction has caught up with the writes.
+  const { values: v } = parseArgs({ options: { accounts: { type: 'string' }, 'per-account': { type: 'string' }, 'in-flight': { type: 'string' }, batch: { type: 'string' }, 'block-ms': { type: 'string' } } });
+  if (Object.keys(v).length === 0) {
+    await runThroughputBench({ accounts: 2000, txsPerAccount: 15, inFlight: 64, blockTimeMs: 500 });
+    await runThroughputBench({ accounts: 4000, txsPerAccount: 12, inFlight: 16, blockTimeMs: 500, batch: 50 });
+  } else {
+    await runThroughputBench({
+      accounts: Number(v.accounts ?? 4000), txsPerAccount: Number(v['per-account'] ?? 12), inFlight: Number(v['in-flight'] ?? 16),
+      blockTimeMs: Number(v['block-ms'] ?? 500), batch: Number(v.batch ?? 50),
+    });
+  }
 }
