@@ -274,7 +274,7 @@ async function list(ctx: QueryContext, p: Record<string, string | undefined>, pa
     const c = classifySearch(p.q);
     if (c.kind === 'id' || c.kind === 'did') {
       let id: bigint | undefined;
-      if (c.kind === 'id') id = BigInt(c.value);
+      if (c.kind === 'id') id = parseId(c.value);
       else {
         const v = await r.get(t(T.did), str(c.value));
         id = v ? readU64(v) : undefined;

@@ -3,6 +3,7 @@
 // read cache of committed values (the indexer thread is the only writer), and Cosmos-style
 // pagination over key ranges for the read side.
 import type { AbstractLevel, AbstractChainedBatch } from 'abstract-level';
+import { u64be as u64, readU64 } from '../../../chain/codec/bytes.ts';
 
 export type DB = AbstractLevel<any, Uint8Array, Uint8Array>;
 export type Batch = AbstractChainedBatch<any, Uint8Array, Uint8Array>;
@@ -22,11 +23,8 @@ export function u32(n: number): Uint8Array {
   return b;
 }
 
-export function u64(n: bigint): Uint8Array {
-  const b = Buffer.allocUnsafe(8);
-  b.writeBigUInt64BE(BigInt.asUintN(64, n), 0);
-  return b;
-}
+// Big-endian u64, range-checked: an out-of-range id must not wrap onto another device's key.
+export { u64, readU64 };
 
 /** A length-prefixed UTF-8 string (so "ab" + x never collides with "a" + y). */
 export function str(s: string): Uint8Array {
@@ -42,7 +40,6 @@ export function cat(...parts: Uint8Array[]): Uint8Array {
   return Buffer.concat(parts);
 }
 
-export const readU64 = (b: Uint8Array, at = 0): bigint => new DataView(b.buffer, b.byteOffset + at, 8).getBigUint64(0);
 export const readU32 = (b: Uint8Array, at = 0): number => new DataView(b.buffer, b.byteOffset + at, 4).getUint32(0);
 
 /** The smallest key greater than every key starting with `p`. */

@@ -96,6 +96,8 @@ test('devices view: rows, indexes, search, history, status and as-of height', as
     const d3 = ((await ix.query('devices.get', { id: '3' })).result as any).device;
     assert.equal(d3.inactive_reason, 'deactivated');
     await assert.rejects(ix.query('devices.list', { sector: 'mining' }), /unknown sector/);
+    // 2^64 + 1 is a 20-digit id: it must be refused, not wrapped onto device 1's key.
+    await assert.rejects(ix.query('devices.list', { q: '18446744073709551617' }), /invalid id/);
     await assert.rejects(ix.query('devices.list', {}, { key: Uint8Array.of(1), offset: 2 }), /either offset or key/);
     await assert.rejects(ix.query('devices.nope', {}), /unknown view query/);
 
