@@ -63,13 +63,15 @@ export class AnchorTxSender {
   private readonly privateKey: Uint8Array;
   private readonly view: AnchorChainView;
   private readonly mempool: Mempool;
+  private readonly submit: (tx: Uint8Array) => Promise<{ hash: string; result: { code: number; log: string } }>;
   private readonly chainId: string;
   private readonly gasPrice: GasPrice;
   private inflight: string | undefined;
 
-  constructor(opts: { view: AnchorChainView; mempool: Mempool; chainId: string; privateKey: Uint8Array; gasPrice: GasPrice }) {
+  constructor(opts: { view: AnchorChainView; mempool: Mempool; submit: AnchorTxSender['submit']; chainId: string; privateKey: Uint8Array; gasPrice: GasPrice }) {
     this.view = opts.view;
     this.mempool = opts.mempool;
+    this.submit = opts.submit;
     this.chainId = opts.chainId;
     this.privateKey = opts.privateKey;
     this.address = accountAddress(publicKeyCreate(opts.privateKey));
@@ -83,7 +85,8 @@ export class AnchorTxSender {
     return false;
   }
 
-  /** Signs `msgs` in one tx with the account's committed sequence and admits it to the mempool. */
+  /** Signs `msgs` in one tx with the account's committed sequence, admits it to the mempool and
+   * gossips it. */
   async send(msgs: Any[], validators: number): Promise<{ hash: string; code: number; log: string }> {
     const acc = this.view.account(this.address);
     if (!acc) throw new Error(`fee account ${this.address} does not exist on chain (fund it first)`);
@@ -92,7 +95,7 @@ export class AnchorTxSender {
       { messages: msgs, fee: [{ denom: this.gasPrice.denom, amount: requiredFee(this.gasPrice, gas).toString() }], gasLimit: gas, memo: 'depind anchor service' },
       { privateKey: this.privateKey, chainId: this.chainId, accountNumber: acc.accountNumber, sequence: acc.sequence },
     );
-    const { hash, result } = await this.mempool.addAsync(tx);
+    const { hash, result } = await this.submit(tx);
     if (result.code === 0) this.inflight = hash;
     return { hash, code: result.code, log: result.log };
   }

@@ -31,6 +31,9 @@ import type { AnchorConfig } from './config.ts';
 export interface AnchorHost {
   readonly app: App;
   readonly mempool: Mempool;
+  /** Admits a tx to the mempool and gossips it to peers (DepinNode.broadcastTx): a confirmation
+   * kept in the local mempool only lands when this validator proposes. */
+  broadcastTx(bytes: Uint8Array): Promise<{ hash: string; result: { code: number; log: string } }>;
   readonly bus: EventBus;
   readonly validatorKey: ValidatorKey | undefined;
   readonly chainId: string;
@@ -82,7 +85,7 @@ export class AnchorService {
     this.params = params;
     this.key = key;
     this.view = new AnchorChainView(host.app);
-    this.sender = new AnchorTxSender({ view: this.view, mempool: host.mempool, chainId: host.chainId, privateKey: feeKey, gasPrice: parseGasPrice(cfg.gasPrice || host.config.minGasPrice) });
+    this.sender = new AnchorTxSender({ view: this.view, mempool: host.mempool, submit: (tx) => host.broadcastTx(tx), chainId: host.chainId, privateKey: feeKey, gasPrice: parseGasPrice(cfg.gasPrice || host.config.minGasPrice) });
     this.domain = { ethChainId: params.ethChainId, contract: params.contract, cosmosChainId: host.chainId };
     this.relayer = new EthRelayer({
       url: cfg.ethRpc, ethChainId: params.ethChainId, contract: getAddress(`0x${hexOf(params.contract)}`), account,

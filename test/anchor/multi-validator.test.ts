@@ -30,6 +30,7 @@ const dirs: string[] = [];
 const services: AnchorService[] = [];
 const keys: ValidatorKey[] = [];
 const logs: string[] = [];
+const broadcasts: number[] = []; // txs each validator's service sent through AnchorHost.broadcastTx
 let producing: Promise<void> = Promise.resolve();
 let stopProducing = false;
 
@@ -80,7 +81,7 @@ before(async () => {
       dirs.push(vhome);
       new Keyring(vhome).add('anchor', { mnemonic: DEV_MNEMONIC, hdPath: cosmosHdPath(5 + i) });
     }
-    const host: AnchorHost = { app: node.app, mempool: node.mempool, bus: node.bus, validatorKey: key, chainId: node.chainId, home: vhome, config: node.config, log: (m) => logs.push(`v${i} ${m}`) };
+    const host: AnchorHost = { app: node.app, mempool: node.mempool, broadcastTx: (b: Uint8Array) => { broadcasts[i] = (broadcasts[i] ?? 0) + 1; return node.mempool.addAsync(b); }, bus: node.bus, validatorKey: key, chainId: node.chainId, home: vhome, config: node.config, log: (m) => logs.push(`v${i} ${m}`) };
     const cfg = anchorConfig({ ethRpc: anvil.url, ethMnemonic: ANVIL_MNEMONIC, ethAccountIndex: 1 + i, feeKey: 'anchor', pollMs: 150, maxBackoffMs: 600, ethConfirmations: 1 });
     const s = AnchorService.create(host, cfg);
     s.start();
@@ -120,6 +121,9 @@ test('four validators: each checkpoint is signed by the set, sent by its designa
   // Eventually every validator's confirmation is on chain (the late ones arrive after the quorum).
   const second = view.checkpoint(2n)!;
   assert.ok(second.validators.filter((v) => v.signature).length >= 3);
+  // Each service sent its txs through the host's broadcast (mempool + tx gossip), not straight
+  // into the local mempool, where another node's proposer would never see them.
+  assert.deepEqual(keys.map((_, i) => (broadcasts[i] ?? 0) > 0), keys.map(() => true));
 });
 
 test("the designated submitter's service is down: its turn times out, the next validator submits, three acknowledge", async () => {
