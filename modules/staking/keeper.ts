@@ -19,7 +19,7 @@ import { moduleAddress } from '../auth/keeper.ts';
 import type { BankKeeperI } from '../bank/keeper.ts';
 import {
   STORE, PARAMS, MIN_SELF_DELEGATION, LAST_POWER, VALIDATOR, BY_CONS, BY_POWER, DELEGATION, DELEGATION_BY_VAL, UBD, UBD_BY_VAL,
-  UBD_QUEUE, VAL_QUEUE, ONE, key, powerKey, ubdQueueKey, valQueueKey,
+  UBD_QUEUE, VAL_QUEUE, ONE, key, powerKey, parsePowerKey, ubdQueueKey, valQueueKey,
 } from './keys.ts';
 import {
   POWER_REDUCTION, consAddress, consensusPower, sharesFromTokens, tokensFromShares, invalidExRate, encodeValidator, decodeValidator, ts, protoTs,
@@ -196,11 +196,7 @@ export class StakingKeeper implements StakingKeeperI {
   setValidator(ctx: Context, v: Validator): void {
     const kv = this.kv(ctx);
     const val = valBytes(v.operator);
-    const prevRaw = kv.get(key(VALIDATOR, val));
-    if (prevRaw) {
-      const prev = decodeValidator(prevRaw);
-      if (StakingKeeper.indexed(prev)) kv.delete(powerKey(consensusPower(prev.tokens), val));
-    }
+    this.unindex(ctx, val);
     kv.set(key(VALIDATOR, val), encodeValidator(v));
     if (StakingKeeper.indexed(v)) kv.set(powerKey(consensusPower(v.tokens), val), ONE);
   }
@@ -212,13 +208,29 @@ export class StakingKeeper implements StakingKeeperI {
     for (const h of this.hooks) h.afterValidatorCreated?.(ctx, v);
   }
 
+  /** Drops the power-index entry of the validator as STORED: callers hand in records they have
+   * already changed (tokens, jailed), whose own power would name a different key. */
+  private unindex(ctx: Context, val: Uint8Array): void {
+    const kv = this.kv(ctx);
+    const prevRaw = kv.get(key(VALIDATOR, val));
+    if (!prevRaw) return;
+    const prev = decodeValidator(prevRaw);
+    if (StakingKeeper.indexed(prev)) kv.delete(powerKey(consensusPower(prev.tokens), val));
+  }
+
   private removeValidator(ctx: Context, v: Validator): void {
     const kv = this.kv(ctx);
     const val = valBytes(v.operator);
-    if (StakingKeeper.indexed(v)) kv.delete(powerKey(consensusPower(v.tokens), val));
+    this.unindex(ctx, val);
     kv.delete(key(VALIDATOR, val));
     kv.delete(key(BY_CONS, consAddress(v)));
     for (const h of this.hooks) h.afterValidatorRemoved?.(ctx, consAddress(v), v.operator);
+  }
+
+  /** The power index, highest power first (ties: lower operator bytes): [operator bytes, power]. */
+  *powerIndex(ctx: Context): Generator<[Uint8Array, bigint]> {
+    const start = Uint8Array.of(BY_POWER);
+    for (const [k] of this.kv(ctx).iterator(start, prefixEnd(start))) yield parsePowerKey(k);
   }
 
   *validators(ctx: Context): Generator<Validator> {
@@ -463,15 +475,13 @@ export class StakingKeeper implements StakingKeeperI {
    * only changes: new or changed powers in power order, then removals (power 0) in address order.
    */
   applyValidatorSetUpdates(ctx: Context): ValidatorUpdate[] {
-    const kv = this.kv(ctx);
     const { maxValidators } = this.params(ctx);
     const last = new Map<string, [Uint8Array, bigint]>();
     for (const [val, power] of this.lastPowers(ctx)) last.set(Buffer.from(val).toString('latin1'), [val, power]);
     const top: Uint8Array[] = [];
-    const start = Uint8Array.of(BY_POWER);
-    for (const [k] of kv.iterator(start, prefixEnd(start))) {
+    for (const [val] of this.powerIndex(ctx)) {
       if (top.length >= maxValidators) break;
-      top.push(k.slice(9));
+      top.push(val);
     }
     const updates: ValidatorUpdate[] = [];
     let toBonded = 0n;

@@ -1,7 +1,7 @@
 // Store layout of the staking module (prefix "staking/"). Addresses are 20 raw bytes, so every
 // composite key has fixed-width parts and iterates in (first part, second part) order.
 import { timeKey } from '../../chain/time.ts';
-import { concat } from '../../chain/codec/bytes.ts';
+import { concat, u64be, readU64 } from '../../chain/codec/bytes.ts';
 import type { Timestamp } from '../../chain/context.ts';
 
 export const STORE = new TextEncoder().encode('staking/');
@@ -26,10 +26,14 @@ export function key(table: number, ...parts: Uint8Array[]): Uint8Array {
   return concat(Uint8Array.of(table), ...parts);
 }
 
+/** Highest power first: the index stores MAX_U64 - power. */
 export function powerKey(power: bigint, val: Uint8Array): Uint8Array {
-  const p = new Uint8Array(8);
-  new DataView(p.buffer).setBigUint64(0, MAX_U64 - power);
-  return key(BY_POWER, p, val);
+  return key(BY_POWER, u64be(MAX_U64 - power), val);
+}
+
+/** [operator bytes, power] of a power-index key. */
+export function parsePowerKey(k: Uint8Array): [Uint8Array, bigint] {
+  return [k.slice(9), MAX_U64 - readU64(k, 1)];
 }
 
 export const ubdQueueKey = (t: Timestamp, del: Uint8Array, val: Uint8Array) => key(UBD_QUEUE, timeKey(t), del, val);

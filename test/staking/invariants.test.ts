@@ -11,6 +11,7 @@ import type { Event } from '../../chain/events.ts';
 import type { Misbehavior, Timestamp, VoteInfo } from '../../chain/context.ts';
 import { moduleAddress } from '../../modules/auth/keeper.ts';
 import { BONDED_POOL, NOT_BONDED_POOL } from '../../modules/staking/keeper.ts';
+import { consensusPower } from '../../modules/staking/validator.ts';
 import type { StakingGenesis } from '../../modules/staking/genesis.ts';
 import type { BankGenesis } from '../../modules/bank/module.ts';
 import {
@@ -114,6 +115,17 @@ function checkInvariants(c: TestChain, expectedSet: Map<string, bigint>, expecte
   }
   assert.equal(balances.get(moduleAddress(BONDED_POOL)) ?? 0n, bonded, 'bonded pool = tokens of bonded validators');
   assert.equal(balances.get(moduleAddress(NOT_BONDED_POOL)) ?? 0n, notBonded, 'not-bonded pool = other validators + unbonding entries');
+
+  // The power index holds exactly the unjailed validators with power > 0, each at its power: a
+  // stale entry names a validator end block cannot load (it halted the chain once).
+  const ctx = c.readCtx();
+  const indexed = [...c.keepers.staking.powerIndex(ctx)].map(([val, power]) => {
+    const v = c.keepers.staking.validatorByBytes(ctx, val);
+    assert.ok(v, `power index entry for a validator that does not exist (${Buffer.from(val).toString('hex')})`);
+    assert.ok(!v.jailed && consensusPower(v.tokens) === power, `power index entry ${power} for ${v.operator} (jailed ${v.jailed}, tokens ${v.tokens})`);
+    return v.operator;
+  });
+  assert.deepEqual(indexed.sort(), validators.filter((v) => !v.jailed && BigInt(v.tokens) / DPIN > 0n).map((v) => v.operator_address).sort(), 'power index = unjailed validators with power');
 
   // The set consensus was told about (updates applied) is the keeper's set, and it is exactly
   // the top MAX_VALIDATORS unjailed validators by power (ties: lower operator address first).

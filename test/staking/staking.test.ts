@@ -132,6 +132,29 @@ test('an unbonding delegation matures exactly at unbonding_time of block time, n
   }
 });
 
+test('a validator created and fully undelegated in one tx is removed with its power-index entry; the chain keeps going', async () => {
+  // The last shares leaving an UNBONDED validator remove it. The removal used to compute the
+  // power-index key from the already-emptied record, leave the old entry behind, and end block
+  // then failed to load that validator: one cheap tx halted the chain.
+  const c = await TestChain.open();
+  try {
+    await c.block();
+    const { tx, block } = await c.exec(1, [createValidatorMsg(1, 25n * DPIN), undelegateMsg(1, 1, 25n * DPIN)]);
+    assert.equal(tx.code, 0, tx.log);
+    assert.deepEqual(block.validatorUpdates, [], 'it never joined the set');
+    assert.deepEqual(c.validators().map((v) => v.operatorAddress), [valoper(0)]);
+    const ctx = c.readCtx();
+    assert.deepEqual([...c.keepers.staking.powerIndex(ctx)].map(([val, power]) => [c.keepers.staking.validatorByBytes(ctx, val)?.operator, power]), [[valoper(0), 10n]]);
+    // The same account can create it again, and blocks go on.
+    const again = await c.exec(1, [createValidatorMsg(1, 25n * DPIN)]);
+    assert.equal(again.tx.code, 0, again.tx.log);
+    await c.block();
+    assert.equal(c.validator(1).tokens, (25n * DPIN).toString());
+  } finally {
+    await c.close();
+  }
+});
+
 test('max_validators: the top N by power, ties broken by operator address; the one pushed out starts unbonding with power 0', async () => {
   const c = await TestChain.open((g) => {
     (g.app_state.staking as { params: { max_validators: number } }).params.max_validators = 3;
