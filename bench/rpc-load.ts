@@ -46,6 +46,10 @@ export async function watchCommits(rpc: URL, onBlock: (b: CommittedBlock) => voi
     void fetch(`http://${rpc.host}/block?height=${h}`).then((r) => r.json() as Promise<any>).then((b) => {
       const txs: string[] = b.result?.block?.data?.txs ?? [];
       onBlock({ height: h, at, txHashes: txs.map((t) => Buffer.from(sha256(Buffer.from(t, 'base64'))).toString('hex').toUpperCase()), lastCommitRound: b.result?.block?.last_commit?.round ?? 0 });
+    }).catch((err: Error) => {
+      // The node stopping mid-fetch must not crash the benchmark (an unhandled rejection would);
+      // a block lost here shows up as txs never counted committed.
+      if (ws.readyState === WebSocket.OPEN) console.error(`block ${h}: ${err.message}`);
     });
   });
   return ws;

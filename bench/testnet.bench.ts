@@ -154,7 +154,8 @@ export async function runTestnetBench(opts: Partial<TestnetBenchOptions> = {}): 
   const seconds = (lastCommitAt - start) / 1000;
   const tps = committed / seconds;
   const ingest = (txs.length / (broadcastDone - start)) * 1000;
-  const during = blockArrivals.filter((t) => t >= start && t <= lastCommitAt);
+  // Block fetches finish in any order: sort the announcement times before taking intervals.
+  const during = blockArrivals.filter((t) => t >= start && t <= lastCommitAt).sort((a, b) => a - b);
   const intervals = during.slice(1).map((t, i) => t - during[i]!).sort((a, b) => a - b);
   console.log(`broadcast ingest: ${fmt(ingest)} tx/s over ${urls.length} nodes (${rejected} rejected${firstError ? `, first: ${firstError}` : ''})`);
   console.log(`committed ${fmt(committed)} txs in ${seconds.toFixed(2)} s = ${fmt(tps)} tx/s; ${blockSizes.length} blocks with txs, median ${fmt(percentile([...blockSizes].sort((a, b) => a - b), 50))} txs, largest ${fmt(Math.max(0, ...blockSizes))}; highest commit round ${maxRound}`);

@@ -24,7 +24,10 @@ export interface NodeConfig {
    * consensus takes (one round trip of proposal, prevotes and precommits when all is well).
    */
   blockTimeMs: number;
-  /** Produce empty blocks (CometBFT create_empty_blocks); when false a height starts once txs arrive. */
+  /** Produce empty blocks (CometBFT create_empty_blocks); when false a height starts once txs
+   * arrive or for a proof block (readyToStartHeight). As on Cosmos SDK chains, slashing records the
+   * last commit's votes every block, so the app hash moves each block and the chain keeps making
+   * proof blocks: the setting only idles a chain whose state stops changing. */
   createEmptyBlocks: boolean;
   /** BFT consensus (node/consensus): round timeouts and gossip, see ConsensusConfig. */
   consensus: ConsensusConfig;
