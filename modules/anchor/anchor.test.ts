@@ -8,6 +8,7 @@ import { checkpointDigest, signCheckpoint, validatorSetHash, type AnchorDomain }
 import { signDigest } from '../../chain/crypto/secp256k1.ts';
 import { sha256 } from '../../chain/crypto/hash.ts';
 import { TestChain, makeValidators, anchorGenesis, confirmMsg, ackMsg, devKeys, type TestValidator } from '../../test/helpers/anchor-chain.ts';
+import type { AnchorGenesis } from './module.ts';
 import { ackDigest } from './ack-digest.ts';
 import { checkpointOf } from './keeper.ts';
 import { STATUS, type CheckpointRecord, type EthTxRef } from './types.ts';
@@ -293,4 +294,21 @@ test('genesis: export and import restore the anchor state byte for byte (same ap
   await assert.rejects(TestChain.open({ ...g, app_state: badStatus }), /unknown status/);
   await c.close();
   await d.close();
+});
+
+test('genesis: a new chain whose anchor.validators differ from the bonded set is refused (the contract deployed with them would refuse checkpoint 1)', async () => {
+  const vals = makeValidators([10n, 20n, 30n]);
+  const g = anchorGenesis(vals, { checkpoint_interval: '2' });
+  const anchor = g.app_state.anchor as AnchorGenesis;
+  const differentPower = structuredClone(g);
+  (differentPower.app_state.anchor as AnchorGenesis).validators = anchor.validators.map((v, i) => (i === 0 ? { ...v, power: '11' } : v));
+  await assert.rejects(TestChain.open(differentPower), /anchor.validators differ from the bonded validator set/);
+  const missingOne = structuredClone(g);
+  (missingOne.app_state.anchor as AnchorGenesis).validators = anchor.validators.slice(1);
+  await assert.rejects(TestChain.open(missingOne), /anchor.validators differ/);
+  // The same set in another order is the same set.
+  const reordered = structuredClone(g);
+  (reordered.app_state.anchor as AnchorGenesis).validators = [...anchor.validators].reverse();
+  const c = await TestChain.open(reordered);
+  await c.close();
 });

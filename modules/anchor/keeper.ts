@@ -56,9 +56,8 @@ export interface AnchorKeeperI {
 export class AnchorKeeper implements AnchorKeeperI {
   private readonly source: AnchorValidatorSource;
 
-  /** `source` defaults to the module's genesis validator set (pre-staking; see validator-source.ts). */
-  constructor(source?: AnchorValidatorSource) {
-    this.source = source ?? { validators: (ctx) => this.genesisValidators(ctx) };
+  constructor(source: AnchorValidatorSource) {
+    this.source = source;
   }
 
   private store(ctx: Context): KVStore {
@@ -104,15 +103,20 @@ export class AnchorKeeper implements AnchorKeeperI {
     return raw ? decodeSet(raw) : undefined;
   }
 
+  /** A canonical set's hash as the contract computes it. */
+  static setHash(set: readonly AnchorMember[]): Uint8Array {
+    return validatorSetHash(set.map((m) => ({ ethAddress: m.ethAddress, power: m.power })));
+  }
+
   /** Stores a canonical set under its contract hash (once) and returns the hash. */
   putValidatorSet(ctx: Context, set: readonly AnchorMember[]): Uint8Array {
-    const hash = validatorSetHash(set.map((m) => ({ ethAddress: m.ethAddress, power: m.power })));
+    const hash = AnchorKeeper.setHash(set);
     const k = setKey(hash);
     if (!this.store(ctx).has(k)) this.store(ctx).set(k, encodeSet(set));
     return hash;
   }
 
-  /** The pre-staking validator source: the set written at genesis. */
+  /** The set genesis gave as `anchor.validators` (the contract's initial set). */
   genesisValidators(ctx: Context): SourceValidator[] {
     const raw = this.store(ctx).get(GENESIS_SET);
     return raw ? decodeSet(raw).map((m) => ({ consensusPubkey: m.consensusPubkey, power: m.power })) : [];

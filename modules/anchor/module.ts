@@ -51,7 +51,7 @@ interface CheckpointJson {
 }
 export interface AnchorGenesis {
   params: { checkpoint_interval: string; eth_chain_id: string; contract: string; ack_timeout: string };
-  /** The pre-staking validator source (and the contract's initial set): consensus keys and powers, as genesis.json `validators`. */
+  /** The contract's initial set (what `depind anchor deploy` deploys with): consensus keys and powers, as genesis.json `validators`. */
   validators: ValidatorJson[];
   /** Export only (absent in a new chain's genesis): the module's full state. */
   last_number?: string;
@@ -217,7 +217,7 @@ export function anchorModule(keeper: AnchorKeeper): AppModule {
       const params = paramsFromJson(g.params);
       keeper.setParams(ctx, params);
       const genesisSet = canonical(validatorsFromJson(g.validators, 'validators'), 'validators');
-      // Written even when empty-handed staking takes over later: the pre-staking source reads it.
+      // Kept for export (and checked below against the bonded set on a new chain).
       if (genesisSet.length) keeper.setGenesisValidators(ctx, genesisSet);
       if (g.checkpoints === undefined && g.validator_sets === undefined) {
         // A new chain: the contract is deployed with the current set, so that set signs checkpoint 1.
@@ -229,6 +229,11 @@ export function anchorModule(keeper: AnchorKeeper): AppModule {
         }
         const hash = current.length ? keeper.putValidatorSet(ctx, current) : new Uint8Array();
         if (anchoringEnabled(params) && !hash.length) throw ErrInvalidGenesis.wrap('anchoring is enabled but there are no validators (anchor.validators)');
+        // `depind anchor deploy` initialises the contract with anchor.validators, while checkpoint 1
+        // is signed by the bonded set: if they differ the contract refuses every checkpoint.
+        if (anchoringEnabled(params) && genesisSet.length && Buffer.compare(AnchorKeeper.setHash(genesisSet), hash) !== 0) {
+          throw ErrInvalidGenesis.wrap('anchor.validators differ from the bonded validator set (staking): the contract deployed with them would refuse checkpoint 1');
+        }
         keeper.setState(ctx, { lastNumber: 0n, lastAcknowledged: 0n, anchoredSetHash: hash });
         return;
       }

@@ -1,7 +1,5 @@
-// Where the anchor module learns the validator set. The staking module will implement
-// AnchorValidatorSource at integration; until then the module uses its own genesis set
-// (anchor.validators in genesis.json, written next to genesis.json `validators` by `depind init`),
-// which never changes: the pre-staking source.
+// Where the anchor module learns the validator set: AnchorValidatorSource, implemented by the
+// staking module's bonded validators (modules/depin-app.ts).
 import type { Context } from '../../chain/context.ts';
 import { sha256, ripemd160 } from '../../chain/crypto/hash.ts';
 import { ethAddress, canonicalValidatorSet } from '../../chain/anchor/checkpoint.ts';

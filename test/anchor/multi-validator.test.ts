@@ -130,7 +130,7 @@ test("the designated submitter's service is down: its turn times out, the next v
   const last = (await acknowledged(2n)).checkpoint;
   // Who will be designated for the next checkpoint (rotations 0): set[(n + 0) mod 4].
   const next = last.number + 1n;
-  const set = view.checkpoint(last.number)!.validators; // same set (pre-staking)
+  const set = view.checkpoint(last.number)!.validators; // same set (no staking changes in this test)
   const down = serviceOf(set[Number(next % 4n)]!.consensusAddress);
   await down.stop();
   const info = await acknowledged(next);
