@@ -146,10 +146,10 @@ export function depinRoutes(node: DepinRestNode, obs: RestObservers = {}): Handl
       path: `${PREFIX}/status`,
       summary: 'Index status: indexed height, node height, views (with any recorded failure) and whether the modules feeding them are part of this chain',
       tag: 'depin.indexer',
-      response: obj({ node_height: { type: 'string' }, views: arr(), sources: { type: 'object', additionalProperties: { type: 'boolean' } } }),
+      response: obj({ chain_id: { type: 'string' }, node_height: { type: 'string' }, views: arr(), sources: { type: 'object', additionalProperties: { type: 'boolean' } } }),
       async handle() {
         const st = await node.indexer.status();
-        return { body: { as_of_height: st.height, node_height: node.blocks.height().toString(), views: st.views, sources: sources() }, height: st.height };
+        return { body: { as_of_height: st.height, chain_id: node.chainId, node_height: node.blocks.height().toString(), views: st.views, sources: sources() }, height: st.height };
       },
     },
     {
