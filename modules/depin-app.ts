@@ -38,7 +38,7 @@ export interface DepinKeepers {
   rewards: RewardsKeeper;
 }
 
-/** `proofHooks`: where proof verdicts go (the rewards module, once merged; no-op until then). */
+/** `proofHooks`: where proof verdicts go instead of the rewards keeper (tests record them). */
 export function createKeepers(extras: DepinAppExtras = {}): DepinKeepers {
   const auth = new AccountKeeper();
   // Module accounts that must not receive plain sends: fees, the staking pools (they must hold

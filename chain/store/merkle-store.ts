@@ -95,8 +95,8 @@ interface Staged {
 /** 2,000,000 decoded nodes: every node of a ~1M-key state (about 2 nodes per key), ~280 bytes
  * each, so up to ~560 MB once the state is that big (the cache fills as the tree grows). Below
  * the live tree's size every changed key reads its path's lower nodes from LevelDB
- * synchronously: with 8,000 devices per sector the proofs benchmark's main thread spends 488 µs
- * per batched sensor proof with 500,000 nodes, 325 µs with this default. */
+ * synchronously: with 8,000 devices per sector the proofs benchmark's main thread spends 433 µs
+ * per batched sensor proof with 500,000 nodes, 343 µs with this default (README.md). */
 export const DEFAULT_CACHE_NODES = 2_000_000;
 
 /** entriesAt's bound: a ~1M-node tree (~500k keys) walks in about a second from the node cache. */

@@ -1,6 +1,6 @@
 // The rewards module in a real App (LevelDB, real txs and end blocks). Verdicts come from the
 // TEST-ONLY proof driver (test/helpers/proof-driver.ts) that calls the ProofHooks where the proofs
-// module will; the invariant checker runs after every block.
+// module does; the invariant checker runs after every block.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as h3 from 'h3-js';

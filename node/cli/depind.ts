@@ -59,6 +59,8 @@ function toPeerMultiaddr(s: string): string {
   if (s.startsWith('/')) return s;
   const m = /^([^@]+)@([^:]+):(\d+)$/.exec(s.trim());
   if (!m) throw new UsageError(`cannot parse peer "${s}" (use PEER_ID@HOST:PORT or a multiaddr with /p2p/PEER_ID)`);
+  // CometBFT users paste node_info.id (40 hex chars); libp2p dials by the peer id instead.
+  if (/^[0-9a-fA-F]{40}$/.test(m[1]!)) throw new UsageError(`peer "${s}": ${m[1]} is a CometBFT node id; use the libp2p peer id from the peer's status (node_info.other.peer_id)`);
   return `${toListenMultiaddr(`${m[2]}:${m[3]}`)}/p2p/${m[1]}`;
 }
 

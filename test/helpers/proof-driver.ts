@@ -1,8 +1,8 @@
-// TEST ONLY: stands in for the proofs module (built on another branch) until the merge. It calls
-// the rewards ProofHooks exactly where proofs will: inside the end block of a real App (queued
+// TEST ONLY: stands in for the proofs module so rewards tests choose verdicts exactly. It calls
+// the rewards ProofHooks where proofs does: inside the end block of a real App (queued
 // verdicts), or inside a real signed transaction (MsgTestVerdicts, a test-only protobuf type
 // registered here at runtime), so a failing tx must leave no verdict behind. Nothing here is
-// wired into the node: the lead replaces it with the real proofs module at merge.
+// wired into the node.
 import protobuf from 'protobufjs';
 import { root, codec } from '../../chain/codec/proto.ts';
 import type { AppModule, MsgDef } from '../../chain/module.ts';

@@ -1,8 +1,9 @@
 // The staking hook, in process with a real LevelDB node: validator updates returned by the app at
 // block H change the set from H+2 (CometBFT), headers commit to the sets (next_validators_hash at
 // H+1), the app sees who signed the last block, the sets survive a restart, invalid updates halt
-// the node, and the app's genesis validators replace genesis.validators. The staking module is
-// not written yet, so the updates are injected around the real app's FinalizeBlock.
+// the node, and the app's genesis validators replace genesis.validators. The updates are injected
+// around the real app's FinalizeBlock, so each case chooses them exactly (test/staking drives the
+// staking module itself).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { rmSync } from 'node:fs';
