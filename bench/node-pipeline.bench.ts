@@ -9,6 +9,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Level } from 'level';
 import { DepinNode } from '../node/node.ts';
+import { STORE_KEY_KINDS } from '../chain/store/merkle-store.ts';
+import { TX_INDEX_KEY_KINDS } from '../node/indexer/tx-indexer.ts';
 import { benchGenesis, benchSend } from './pipeline.bench.ts';
 import { depindSync } from '../test/helpers/devnet.ts';
 import { machine, fmt, threadCpuByKind, threadCpuUs, processCpuUs } from './machine.ts';
@@ -70,17 +72,18 @@ export async function runNodePipelineBench(blocks = 6, perBlock = 4000): Promise
  * split into tree nodes and flat entries), index.db by record kind (tx-indexer.ts layout). */
 export async function liveBytesByTable(dataDir: string): Promise<Map<string, number>> {
   const out = new Map<string, number>();
+  const stateKinds: Record<number, string> = { [STORE_KEY_KINDS.node]: ' tree nodes', [STORE_KEY_KINDS.flat]: ' flat entries', [STORE_KEY_KINDS.root]: ' roots' };
   const add = (t: string, b: number) => out.set(t, (out.get(t) ?? 0) + b);
   const chain = new Level<Uint8Array, Uint8Array>(join(dataDir, 'chain.db'), { keyEncoding: 'view', valueEncoding: 'view' });
   for await (const [k, v] of chain.iterator()) {
     const end = k[0] === 0x21 ? k.indexOf(0x21, 1) : -1; // sublevel keys: !name!rest
     const sub = end > 0 ? Buffer.from(k.subarray(1, end)).toString() : 'other';
-    const kind = sub === 'state' ? ({ 0x6e: ' tree nodes', 0x66: ' flat entries' } as Record<number, string>)[k[end + 1]!] ?? ' roots' : '';
+    const kind = sub === 'state' ? stateKinds[k[end + 1]!] ?? ' other' : '';
     add(`chain.db ${sub}${kind}`, k.length + v.length);
   }
   await chain.close();
   const index = new Level<Uint8Array, Uint8Array>(join(dataDir, 'index.db'), { keyEncoding: 'view', valueEncoding: 'view' });
-  const kinds: Record<number, string> = { 0x70: 'tx records', 0x78: 'tx by hash', 0x61: 'attribute postings' };
+  const kinds: Record<number, string> = { [TX_INDEX_KEY_KINDS.record]: 'tx records', [TX_INDEX_KEY_KINDS.hash]: 'tx by hash', [TX_INDEX_KEY_KINDS.attribute]: 'attribute postings' };
   for await (const [k, v] of index.iterator()) add(`index.db ${kinds[k[0]!] ?? 'views'}`, k.length + v.length);
   await index.close();
   return out;

@@ -28,6 +28,8 @@ const NODE = 0x6e; // 'n' ‖ hash(32)        -> encoded node
 const ROOT = 0x72; // 'r' ‖ u64be version   -> root hash (32 bytes; zeros = empty tree)
 const FLAT = 0x66; // 'f' ‖ key             -> latest value
 const LATEST = Uint8Array.of(0x4c); // 'L'  -> u64be latest version
+/** The first byte of each kind of key the store writes (for tools that measure the DB). */
+export const STORE_KEY_KINDS = { node: NODE, root: ROOT, flat: FLAT } as const;
 
 const byString = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
 

@@ -43,6 +43,8 @@ const dec = new TextDecoder();
 const T_POS = 0x70; // 'p' height(8) index(4) -> TxRecord
 const T_HASH = 0x78; // 'x' hash(32) -> height(8) index(4)
 const T_ATTR = 0x61; // 'a' len key, key, len value, value, height(8) -> u32 BE tx indices
+/** The first byte of each kind of key the tx index writes (views use others). */
+export const TX_INDEX_KEY_KINDS = { record: T_POS, hash: T_HASH, attribute: T_ATTR } as const;
 const LAST = Uint8Array.of(0x4c); // 'L' -> last indexed height
 const VERSION = Uint8Array.of(0x56); // 'V' -> format version
 const FORMAT = 2;
