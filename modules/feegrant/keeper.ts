@@ -56,9 +56,6 @@ export interface FeegrantAccounts {
 
 export class FeegrantKeeper implements FeegrantKeeperI {
   readonly accounts: FeegrantAccounts;
-  /** Time of the last block this node executed: CheckTx and Simulate run without a header, so
-   * they judge expiry against it (as the SDK's check state carries the last header). Node-local
-   * and never used in block execution, so it cannot affect consensus. */
 
   constructor(accounts: FeegrantAccounts) {
     this.accounts = accounts;

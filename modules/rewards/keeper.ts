@@ -7,7 +7,6 @@ import { toBech32, ACCOUNT_PREFIX } from '../../chain/crypto/address.ts';
 import { event } from '../../chain/events.ts';
 import { prefixEnd, type KVStore } from '../../chain/store/kv.ts';
 import type { BankKeeperI } from '../bank/keeper.ts';
-import { moduleAddress } from '../auth/keeper.ts';
 import type { DevicesKeeperI } from '../devices/keeper.ts';
 import type { Device } from '../devices/types.ts';
 import { cellToParent } from '../devices/h3.ts';
@@ -41,9 +40,7 @@ export const MAX_PRICE = 1_000_000_000_000_000n; // micro-USD per DPIN ($10^9 pe
 export const ONE = Uint8Array.of(1);
 export const SECTORS = [1, 2, 3, 4] as const;
 
-type Bank = Pick<BankKeeperI, 'balance' | 'sendCoinsFromAccountToModule' | 'sendCoinsFromModuleToAccount' | 'mintCoins' | 'burnCoins'> & {
-  sendCoinsFromModuleToModule(ctx: Context, fromModule: string, toModule: string, coins: readonly { denom: string; amount: bigint }[]): void;
-};
+type Bank = Pick<BankKeeperI, 'balance' | 'sendCoinsFromAccountToModule' | 'sendCoinsFromModuleToAccount' | 'sendCoinsFromModuleToModule' | 'mintCoins' | 'burnCoins'>;
 
 export interface ModuleAccounts {
   getOrCreateModuleAccount(ctx: Context, name: string, permissions?: string[]): unknown;
@@ -661,10 +658,6 @@ export class RewardsKeeper implements ProofHooks {
     return { amount: total, claims, more };
   }
 
-  /** The module account that holds minted, not yet claimed rewards. */
-  moduleAccount(): string {
-    return moduleAddress(MODULE_NAME);
-  }
 }
 
 export const claimableOf = (l: Ledger): bigint => l.earned - l.claimed - l.clawedBack;

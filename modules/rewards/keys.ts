@@ -38,7 +38,6 @@ export const keys = {
   deviceEpoch: (e: bigint, d: bigint, owner: string) => b(K.deviceEpoch, u64be(e), u64be(d), addr(owner)),
   cellPrefix: (e: bigint) => b(K.cell, u64be(e)),
   cell: (e: bigint, sector: number, cell: bigint) => b(K.cell, u64be(e), Uint8Array.of(sector), u64be(cell)),
-  proofPrefix: (e: bigint) => b(K.proof, u64be(e)),
   proof: (e: bigint, id: bigint) => b(K.proof, u64be(e), u64be(id)),
   ledgerPrefix: (d: bigint) => b(K.ledger, u64be(d)),
   ledger: (d: bigint, owner: string) => b(K.ledger, u64be(d), addr(owner)),
