@@ -417,7 +417,7 @@ async function economicsPage(root) {
       tbl.replaceChildren(table([
         { label: 'Epoch', key: 'epoch', num: true }, { label: 'Emitted', render: (r) => dpin(r.minted, 2), num: true }, { label: 'Demand burn', render: (r) => dpin(r.credits_burned, 2), num: true },
         { label: 'Paid', render: (r) => dpin(r.paid, 2), num: true }, { label: 'Unallocated', render: (r) => dpin(r.unallocated, 2), num: true },
-        { label: 'Subsidy / revenue', render: (r) => (r.subsidy_to_revenue_ppm === null ? 'no revenue' : (Number(r.subsidy_to_revenue_ppm) / 1e6).toFixed(2)), num: true },
+        { label: 'Subsidy / revenue', render: (r) => (r.distributed_height === '0' ? 'pending' : r.subsidy_to_revenue_ppm === null ? 'no revenue' : (Number(r.subsidy_to_revenue_ppm) / 1e6).toFixed(2)), num: true },
       ], epochs.epochs.slice(0, 30)));
     }
     const pe = eco.proofs_by_epoch.slice().reverse();

@@ -50,18 +50,6 @@ const zeroEpoch = (e: bigint): EpochEconomics => ({
   epoch: e.toString(), closed_height: '0', distributed_height: '0', scheduled: '0', reemission: '0', minted: '0', credits_burned: '0', paid: '0', unallocated: '0', withheld: '0', demand_paid: '0', subsidy_to_revenue_ppm: null,
 });
 
-/** The module's ratio when the event carries it (null when it says revenue was zero); else the
- * same formula over the row (a closed epoch before its distribution event). */
-function ratio(e: EpochEconomics, given: string | undefined, revenueZero?: string): string | null {
-  if (revenueZero === 'true') return null;
-  if (given !== undefined && given !== '') return given;
-  const revenue = BigInt(e.credits_burned);
-  if (revenue === 0n) return null;
-  const minted = BigInt(e.minted);
-  const demand = BigInt(e.demand_paid);
-  const subsidy = minted > demand ? minted - demand : 0n;
-  return ((subsidy * 1_000_000n) / revenue).toString();
-}
 
 async function apply(w: ViewWriter, events: readonly ViewEvent[], _s: BlockSummary): Promise<void> {
   let totals: EconomicsTotals | undefined;
@@ -88,7 +76,8 @@ async function apply(w: ViewWriter, events: readonly ViewEvent[], _s: BlockSumma
         row.reemission = amount(e.attrs.reemission).toString();
         row.minted = amount(e.attrs.minted).toString();
         row.credits_burned = amount(e.attrs.credits_burned).toString();
-        row.subsidy_to_revenue_ppm = ratio(row, undefined);
+        // Known once the distribution pays demand: the module's own figure arrives with it.
+        row.subsidy_to_revenue_ppm = null;
         w.putJson(row, t(T.epoch), u64(ep));
         const x = await tot();
         x.minted = plus(x.minted, BigInt(row.minted));
@@ -103,8 +92,8 @@ async function apply(w: ViewWriter, events: readonly ViewEvent[], _s: BlockSumma
         row.paid = amount(e.attrs.paid).toString();
         row.unallocated = amount(e.attrs.unallocated).toString();
         row.withheld = amount(e.attrs.withheld).toString();
-        if (e.attrs.demand_paid) row.demand_paid = amount(e.attrs.demand_paid).toString();
-        row.subsidy_to_revenue_ppm = ratio(row, e.attrs.subsidy_to_revenue_ppm, e.attrs.revenue_zero);
+        row.demand_paid = amount(e.attrs.demand_paid).toString();
+        row.subsidy_to_revenue_ppm = e.attrs.revenue_zero === 'true' ? null : (e.attrs.subsidy_to_revenue_ppm ?? null);
         w.putJson(row, t(T.epoch), u64(ep));
         const x = await tot();
         x.paid = plus(x.paid, BigInt(row.paid));
@@ -130,7 +119,7 @@ async function totals(ctx: QueryContext) {
 
 export const economicsView: View = {
   name: 'economics',
-  version: 2,
+  version: 3,
   events: ['device_registered', 'device_location_asserted', 'credits_minted', 'rewards_claimed', 'rewards_epoch_closed', 'rewards_epoch_distributed'],
   apply,
   queries: { epochs, totals: (ctx) => totals(ctx) },

@@ -219,6 +219,9 @@ test('proofs, earnings, economics and checkpoints views from their modules\' eve
     await block(ix, 3n, [[verdict(3, 1, true, 0, 1_000_000n)], [event('credits_minted', { buyer: 'b', burned: '400udpin', credits: '800udc', price: '2000000', median: '2000000' })]], [
       event('rewards_epoch_closed', { epoch: '1', scheduled: '1000', reemission: '0', breaker_clipped: '0', minted: '1000', credits_burned: '400' }),
     ]);
+    // Closed but not yet distributed: demand is unpaid, so there is no ratio yet (not a guess).
+    const closed = ((await ix.query('economics.epochs', {})).result as any).epochs[0];
+    assert.deepEqual([closed.minted, closed.distributed_height, closed.subsidy_to_revenue_ppm], ['1000', '0', null]);
     await block(ix, 4n, [[verdict(4, 1, false, 115, 0n, 'witness_too_far')], [event('proof_reversed', { proof_id: '3', device_id: '1', challenge_id: '1', challenger: 'c', units: '1000000' })], [event('credits_minted', { buyer: 'b', burned: '250udpin', credits: '25udc' })]], [
       paid(1, 1, 'o', 700n, 200n, 600n, 3_000_000n),
       paid(1, 1, 'o2', 200n, 0n, 200n, 1_000_000n), // the device changed hands mid-epoch: a second record
