@@ -248,6 +248,9 @@ export interface PageResponse {
   next_key: string | null;
   /** Total entries when count_total was asked (and no key given), else "0" as the SDK does. */
   total: string;
+  /** Set when a filtered scan stopped at its scan limit: the page may hold fewer than `limit`
+   * items, `next_key` continues the scan, and `total` counts only what was scanned. */
+  scan_limited?: true;
 }
 
 export const DEFAULT_PAGE_LIMIT = 50;
@@ -333,6 +336,7 @@ export class ViewReader {
     let nextKey: Uint8Array | undefined;
     let seen = 0;
     let scanned = 0;
+    let limited = false;
     const maxScan = opts.maxScan ?? Infinity;
     // Batched reads, and no await for maps that answer synchronously (most do).
     const it = this.db.iterator({ gte, lt, reverse, ...VIEW });
@@ -341,8 +345,13 @@ export class ViewReader {
         const batch = await it.nextv(256);
         if (batch.length === 0) break;
         for (const [k, v] of batch as [Uint8Array, Uint8Array][]) {
-          if (++scanned > maxScan) break scan;
           const rel = k.subarray(p.length);
+          if (++scanned > maxScan) {
+            // Not silently short: the caller learns where to resume.
+            limited = true;
+            nextKey ??= Uint8Array.from(rel);
+            break scan;
+          }
           const m = map(rel, v);
           const item = m instanceof Promise ? await m : m;
           if (item === undefined) continue;
@@ -360,6 +369,8 @@ export class ViewReader {
     } finally {
       await it.close();
     }
-    return { items, pagination: { next_key: nextKey ? Buffer.from(nextKey).toString('base64') : null, total: countTotal ? String(seen) : '0' } };
+    const pagination: PageResponse = { next_key: nextKey ? Buffer.from(nextKey).toString('base64') : null, total: countTotal ? String(seen) : '0' };
+    if (limited) pagination.scan_limited = true;
+    return { items, pagination };
   }
 }

@@ -16,6 +16,7 @@ import { cellToParent } from '../../../modules/devices/h3.ts';
 import { readBlockEvents } from '../../store/results-codec.ts';
 import { ancestorKeys } from './coverage.ts';
 import { sha256 } from '../../../chain/crypto/hash.ts';
+import { ViewReader, u64, readU64 } from './kv.ts';
 
 async function withIndex(fn: (ix: BlockIndexer, db: Level<Uint8Array, Uint8Array>) => Promise<void>, dir = mkdtempSync(join(tmpdir(), 'views-'))) {
   const db = new Level<Uint8Array, Uint8Array>(dir, { keyEncoding: 'view', valueEncoding: 'view' });
@@ -307,5 +308,32 @@ test('a block is one batch with the tx index; blocks index once, in order; a reb
   await withIndex(async (ix, db) => {
     for (const [h, txs, fin] of blocks) await block(ix, h, txs, fin);
     assert.deepEqual(await dump(db), first);
+  });
+});
+
+test('a filtered page that reaches its scan limit says so and resumes where it stopped', async () => {
+  await withIndex(async (_ix, db) => {
+    const r = new ViewReader(db, Uint8Array.of(0x76, 0x7e));
+    const batch = db.batch();
+    for (let i = 0; i < 30; i++) batch.put(r.key(u64(BigInt(i))), Uint8Array.of(i % 10 === 9 ? 1 : 0));
+    await batch.write();
+    // Only entries 9, 19, 29 match; 12 entries may be scanned per request.
+    const onlyOnes = (_k: Uint8Array, v: Uint8Array) => (v[0] === 1 ? readU64(_k) : undefined);
+    const seen: bigint[] = [];
+    let key: Uint8Array | undefined;
+    let pages = 0;
+    for (;;) {
+      const { items, pagination } = await r.paginate(new Uint8Array(), { limit: 5, key }, onlyOnes, { maxScan: 12 });
+      pages++;
+      seen.push(...items);
+      if (!pagination.next_key) {
+        assert.equal(pagination.scan_limited, undefined);
+        break;
+      }
+      assert.equal(pagination.scan_limited, true, 'a short page with a next_key is marked');
+      key = Buffer.from(pagination.next_key, 'base64');
+    }
+    assert.deepEqual(seen, [9n, 19n, 29n]);
+    assert.equal(pages, 3);
   });
 });
