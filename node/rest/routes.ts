@@ -6,6 +6,8 @@ import { feegrantRoutes } from '../../modules/feegrant/rest.ts';
 import { devicesRoutes } from '../../modules/devices/rest.ts';
 import { proofsRoutes } from '../../modules/proofs/rest.ts';
 import { rewardsRoutes } from '../../modules/rewards/rest.ts';
+import { stakingRoutes } from '../../modules/staking/rest.ts';
+import { slashingRoutes } from '../../modules/slashing/rest.ts';
 import type { HandlerRoute } from './handler-route.ts';
 import { cosmosNodeRoutes } from './cosmos-node-routes.ts';
 import { depinRoutes, type RestObservers } from './depin-routes.ts';
@@ -14,7 +16,7 @@ import { buildMethods } from '../rpc/methods.ts';
 import type { DepinNode } from '../node.ts';
 import { join } from 'node:path';
 
-export const restRoutes: RestRoute[] = [...cosmosRoutes, ...feegrantRoutes, ...devicesRoutes, ...proofsRoutes, ...rewardsRoutes];
+export const restRoutes: RestRoute[] = [...cosmosRoutes, ...stakingRoutes, ...slashingRoutes, ...feegrantRoutes, ...devicesRoutes, ...proofsRoutes, ...rewardsRoutes];
 
 /** The node-answered routes for a running node (`rpcAddress`: what node_info reports). */
 export function nodeRestRoutes(node: DepinNode, obs: RestObservers = {}, rpcAddress = node.config.rpcListen): HandlerRoute[] {

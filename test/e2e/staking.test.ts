@@ -145,3 +145,35 @@ test('depind CLI: tx staking delegate / unbond / create-validator, query staking
   assert.ok('failed' in bad);
   assert.equal((bad as { code: number }).code, 2);
 });
+
+test('REST: the SDK staking and slashing URLs answer what the CosmJS query extensions read over RPC', async () => {
+  const get = async (path: string) => {
+    const r = await fetch(net.rest + path);
+    return { status: r.status, body: (await r.json()) as any };
+  };
+  const val = valoper0();
+  const vals = await get('/cosmos/staking/v1beta1/validators?status=BOND_STATUS_BONDED');
+  assert.equal(vals.status, 200);
+  const rpcVals = (await q.staking.validators('BOND_STATUS_BONDED')).validators;
+  assert.deepEqual(vals.body.validators.map((v: any) => [v.operator_address, v.tokens, v.status]), rpcVals.map((v) => [v.operatorAddress, v.tokens, 'BOND_STATUS_BONDED']));
+  assert.equal((await get(`/cosmos/staking/v1beta1/validators/${val}`)).body.validator.operator_address, val);
+  const dels = (await get(`/cosmos/staking/v1beta1/validators/${val}/delegations`)).body.delegation_responses;
+  const rpcDels = (await q.staking.validatorDelegations(val)).delegationResponses;
+  assert.deepEqual(dels.map((d: any) => [d.delegation.delegator_address, d.balance.amount]), rpcDels.map((d) => [d.delegation.delegatorAddress, d.balance.amount]));
+  const self = (await get(`/cosmos/staking/v1beta1/validators/${val}/delegations/${account(0)}`)).body.delegation_response;
+  assert.equal(self.balance.amount, (await q.staking.delegation(account(0), val)).delegationResponse!.balance.amount);
+  assert.equal((await get(`/cosmos/staking/v1beta1/delegations/${account(0)}`)).body.delegation_responses.length, 1);
+  assert.deepEqual((await get(`/cosmos/staking/v1beta1/delegators/${account(0)}/validators`)).body.validators.map((v: any) => v.operator_address), [val]);
+  const pool = (await get('/cosmos/staking/v1beta1/pool')).body.pool;
+  const rpcPool = (await q.staking.pool()).pool;
+  assert.deepEqual([pool.bonded_tokens, pool.not_bonded_tokens], [rpcPool.bondedTokens, rpcPool.notBondedTokens]);
+  assert.equal((await get('/cosmos/staking/v1beta1/params')).body.params.bond_denom, 'udpin');
+  assert.equal((await get(`/cosmos/staking/v1beta1/validators/${toBech32(VALOPER_PREFIX, new Uint8Array(20))}`)).status, 404);
+
+  const sp = (await get('/cosmos/slashing/v1beta1/params')).body.params;
+  assert.equal(sp.signed_blocks_window, (await q.slashing.params()).params.signedBlocksWindow.toString());
+  const infos = (await get('/cosmos/slashing/v1beta1/signing_infos')).body.info;
+  assert.deepEqual(infos.map((i: any) => i.address).sort(), (await q.slashing.signingInfos()).info.map((i) => i.address).sort());
+  const one = (await get(`/cosmos/slashing/v1beta1/signing_infos/${infos[0].address}`)).body.val_signing_info;
+  assert.equal(one.address, infos[0].address);
+});
