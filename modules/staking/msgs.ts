@@ -227,7 +227,7 @@ export function stakingMsgs(keeper: StakingKeeper): MsgDef[] {
       if (!v) throw ErrNoValidatorFound.wrap(m.validatorAddress);
       const amount = bondCoin(ctx, keeper, m.amount, 'delegation amount');
       const shares = keeper.delegate(ctx, m.delegatorAddress, v, amount);
-      ctx.events.emit(event('delegate', { validator: m.validatorAddress, delegator: m.delegatorAddress, amount: `${amount}${keeper.bondDenom(ctx)}`, new_shares: formatDec(shares) }));
+      ctx.events.emit(event('delegate', { validator: m.validatorAddress, delegator: m.delegatorAddress, amount: `${amount}${m.amount!.denom}`, new_shares: formatDec(shares) })); // bondCoin checked the denom
       return T.MsgDelegateResponse.encode({});
     },
   };
@@ -245,7 +245,7 @@ export function stakingMsgs(keeper: StakingKeeper): MsgDef[] {
     handle(ctx, m) {
       const amount = bondCoin(ctx, keeper, m.amount, 'shares amount');
       const res = keeper.undelegate(ctx, m.delegatorAddress, m.validatorAddress, amount);
-      return T.MsgUndelegateResponse.encode({ completionTime: protoTs(res.completionTime), amount: { denom: keeper.bondDenom(ctx), amount: res.amount.toString() } });
+      return T.MsgUndelegateResponse.encode({ completionTime: protoTs(res.completionTime), amount: { denom: m.amount!.denom, amount: res.amount.toString() } }); // = bond denom (bondCoin)
     },
   };
 
