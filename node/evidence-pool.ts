@@ -11,6 +11,7 @@ import { decodeDuplicateVoteEvidence, encodeDuplicateVoteEvidence } from './cons
 import { evidenceKey, verifyDuplicateVoteEvidence, type DuplicateVoteEvidence } from './consensus/evidence.ts';
 import type { ValidatorSet } from './consensus/validator-set.ts';
 import { toNanos } from './bft-time.ts';
+import { u64be } from '../chain/codec/bytes.ts';
 
 type DB = AbstractLevel<any, Uint8Array, Uint8Array>;
 
@@ -146,9 +147,7 @@ export class EvidencePool {
     for (const c of list) {
       this.committed.add(c.key);
       this.pending.delete(c.key);
-      const h = new Uint8Array(8);
-      new DataView(h.buffer).setBigUint64(0, height);
-      await this.db.put(new TextEncoder().encode(c.key), h);
+      await this.db.put(new TextEncoder().encode(c.key), u64be(height));
     }
   }
 }

@@ -6,16 +6,13 @@
 import type { AbstractLevel } from 'abstract-level';
 import { ValidatorSet } from './consensus/validator-set.ts';
 import { Reader, Writer } from './p2p/wire.ts';
+import { u64be } from '../chain/codec/bytes.ts';
 
 type DB = AbstractLevel<any, Uint8Array, Uint8Array>;
 
 const PRIORITY_OFFSET = 1n << 63n; // int64 priorities stored as offset uint64
 
-function key(h: bigint): Uint8Array {
-  const k = new Uint8Array(8);
-  new DataView(k.buffer).setBigUint64(0, h);
-  return k;
-}
+const key = u64be;
 
 export function encodeValidatorSet(set: ValidatorSet): Uint8Array {
   const w = new Writer(64 + set.size * 100);

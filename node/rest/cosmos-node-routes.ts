@@ -12,6 +12,7 @@ import type { BlockStore } from '../store/block-store.ts';
 import type { Block, BlockID, Commit, Header } from '../store/block-types.ts';
 import { parseQuery } from '../indexer/query.ts';
 import * as F from '../rpc/format.ts';
+import { APP_VERSION } from '../rpc/methods.ts';
 import { RestError, type HandlerRoute, type Schema } from './handler-route.ts';
 
 const TxType = type('cosmos.tx.v1beta1.Tx');
@@ -245,7 +246,7 @@ export function cosmosNodeRoutes(node: CosmosRestNode): HandlerRoute[] {
               protocol_version: ni.protocol_version, default_node_id: ni.id, listen_addr: ni.listen_addr, network: ni.network, version: ni.version,
               channels: Buffer.from(ni.channels ?? '', 'hex').toString('base64'), moniker: ni.moniker, other: ni.other,
             },
-            application_version: { name: 'depin', app_name: 'depind', version: '0.1.0', git_commit: '', build_tags: '', go_version: `node ${process.version}`, build_deps: [], cosmos_sdk_version: 'depin-chain (Cosmos SDK-compatible)' },
+            application_version: { name: 'depin', app_name: 'depind', version: APP_VERSION, git_commit: '', build_tags: '', go_version: `node ${process.version}`, build_deps: [], cosmos_sdk_version: 'depin-chain (Cosmos SDK-compatible)' },
           },
           height: node.blocks.height(),
         };

@@ -3,15 +3,13 @@
 // commit yet (the CometBFT handshake), and results are saved before the app commits.
 import type { AbstractLevel } from 'abstract-level';
 import { sha256 } from '../../chain/crypto/hash.ts';
+import { concat, u64be } from '../../chain/codec/bytes.ts';
 import { BlockCodec, CommitCodec, BlockResultsCodec, encodeBlock, type Block, type Commit, type BlockID, type BlockResultsMsg } from './block-types.ts';
 
 type DB = AbstractLevel<any, Uint8Array, Uint8Array>;
 
 function heightKey(tag: string, h: bigint): Uint8Array {
-  const k = new Uint8Array(tag.length + 8);
-  k.set(new TextEncoder().encode(tag), 0);
-  new DataView(k.buffer).setBigUint64(tag.length, h);
-  return k;
+  return concat(new TextEncoder().encode(tag), u64be(h));
 }
 
 const META_HEIGHT = new TextEncoder().encode('m:height');
@@ -57,11 +55,7 @@ export class BlockStore {
   async saveBlock(block: Block, blockId: BlockID, seenCommit: Commit, encoded: Uint8Array = encodeBlock(block)): Promise<void> {
     const h = BigInt(block.header.height.toString());
     if (h !== this._height + 1n && this._height !== 0n) throw new Error(`block store: expected height ${this._height + 1n}, got ${h}`);
-    const u64 = (v: bigint) => {
-      const b = new Uint8Array(8);
-      new DataView(b.buffer).setBigUint64(0, v);
-      return b;
-    };
+    const u64 = u64be;
     const ops = [
       { type: 'put' as const, key: heightKey('b:', h), value: encoded },
       { type: 'put' as const, key: heightKey('i:', h), value: blockId.hash },
@@ -100,11 +94,6 @@ export class BlockStore {
   /** The stored commit bytes of block `height`. */
   async loadCommitBytes(height: bigint): Promise<Uint8Array | undefined> {
     return this.db.get(heightKey('c:', height));
-  }
-
-  /** The id of block `height` (header hash as stored when it was saved). */
-  async loadBlockIdHash(height: bigint): Promise<Uint8Array | undefined> {
-    return this.db.get(heightKey('i:', height));
   }
 
   async heightByHash(hash: Uint8Array): Promise<bigint | undefined> {
