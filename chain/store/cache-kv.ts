@@ -19,8 +19,8 @@ type Entry = Bytes | null;
 
 export class CacheKV implements KVStore {
   readonly parent: KVReader;
-  // Point lookups hit the Map; the sorted index exists only once someone iterates, and is then
-  // kept up to date by set/delete.
+  // Point lookups hit the Map; the sorted index exists only once someone iterates, and catches
+  // up with later writes lazily, from `unsorted`, at the next iteration.
   private readonly local = new Map<string, Entry>();
   private sorted: BTree<string, Entry> | undefined;
   // Keys written since the sorted index was last brought up to date. Writes only append here; the

@@ -20,7 +20,7 @@ import {
   encodeAckVote, decodeAckVote, encodeState, decodeState,
   type AnchorParams, type AnchorMember, type CheckpointRecord, type EthTxRef, type AckVote, type AnchorState,
 } from './types.ts';
-import { u64be } from '../../chain/codec/bytes.ts';
+import { concat, u64be } from '../../chain/codec/bytes.ts';
 
 const STORE = new TextEncoder().encode('anchor/');
 const PARAMS = Uint8Array.of(0x00);
@@ -34,7 +34,7 @@ const GENESIS_SET = Uint8Array.of(0x06);
 /** Gas for recovering/verifying one secp256k1 signature (Ethereum's ecrecover costs 3,000). */
 export const SIGNATURE_GAS = 3000;
 
-const key = (...parts: (number | Uint8Array)[]) => Uint8Array.from(parts.flatMap((p) => (typeof p === 'number' ? [p] : [...p])));
+const key = (table: number, ...parts: Uint8Array[]) => concat(Uint8Array.of(table), ...parts);
 export const recordKey = (n: bigint) => key(RECORD, u64be(n));
 const confirmationKey = (n: bigint, val: Uint8Array) => key(CONFIRMATION, u64be(n), val);
 const ackVoteKey = (n: bigint, val: Uint8Array) => key(ACK_VOTE, u64be(n), val);

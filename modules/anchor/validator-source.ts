@@ -1,7 +1,7 @@
 // Where the anchor module learns the validator set: AnchorValidatorSource, implemented by the
 // staking module's bonded validators (modules/depin-app.ts).
 import type { Context } from '../../chain/context.ts';
-import { sha256, ripemd160 } from '../../chain/crypto/hash.ts';
+import { addressBytesFromPubkey } from '../../chain/crypto/address.ts';
 import { ethAddress, canonicalValidatorSet } from '../../chain/anchor/checkpoint.ts';
 import type { AnchorMember } from './types.ts';
 
@@ -32,7 +32,7 @@ export function anchorSet(validators: readonly SourceValidator[]): AnchorMember[
     if (v.consensusPubkey.length !== 33) throw new Error('consensus public key must be 33 bytes (compressed secp256k1)');
     members.push({
       consensusPubkey: Uint8Array.from(v.consensusPubkey),
-      consensusAddress: ripemd160(sha256(v.consensusPubkey)),
+      consensusAddress: addressBytesFromPubkey(v.consensusPubkey),
       ethAddress: ethAddress(v.consensusPubkey),
       power: v.power,
     });

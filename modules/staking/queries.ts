@@ -9,6 +9,7 @@ import type { Bytes, KVReader } from '../../chain/store/kv.ts';
 import type { PageRequest } from '../../chain/pagination.ts';
 import { StakingKeeper, accountOf, valoperOf, ubdToProto, ubdFromProto } from './keeper.ts';
 import { STORE, VALIDATOR, DELEGATION, DELEGATION_BY_VAL, UBD, UBD_BY_VAL, key } from './keys.ts';
+import { concat } from '../../chain/codec/bytes.ts';
 import { validatorAddress, delegatorAddress } from './msgs.ts';
 import { toProto, tokensFromShares, decodeValidator, type Validator } from './validator.ts';
 import { BOND_STATUS_NAMES, UnbondingDelegation as UbdCodec, type DelegationResponseMsg } from './types.ts';
@@ -19,13 +20,7 @@ import * as T from './types.ts';
 const dec = new TextDecoder();
 
 /** A key of this module's table in the whole store (what pagination iterates). */
-const storeKey = (table: number, ...parts: Uint8Array[]) => {
-  const k = key(table, ...parts);
-  const out = new Uint8Array(STORE.length + k.length);
-  out.set(STORE, 0);
-  out.set(k, STORE.length);
-  return out;
-};
+const storeKey = (table: number, ...parts: Uint8Array[]) => concat(STORE, key(table, ...parts));
 
 export function stakingQueries(keeper: StakingKeeper): QueryDef[] {
   const q = <Req>(method: string, request: QueryDef<Req>['request'], handle: (ctx: Context, req: Req) => Uint8Array): QueryDef<Req> => ({ path: `/cosmos.staking.v1beta1.Query/${method}`, request, handle });
