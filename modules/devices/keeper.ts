@@ -247,9 +247,13 @@ export class DevicesKeeper implements DevicesKeeperI {
   }
 
   verifyDeviceSignature(ctx: Context, deviceId: bigint, domain: string, body: Uint8Array, sig: Uint8Array): boolean {
-    if (!domain || domain.startsWith(RESERVED_DOMAIN_PREFIX)) return false;
     const d = this.getDevice(ctx, deviceId);
-    if (!d) return false;
+    return d !== undefined && this.verifyDeviceSignatureOf(ctx, d, domain, body, sig);
+  }
+
+  /** verifyDeviceSignature() for a device record already read (saves decoding it again). */
+  verifyDeviceSignatureOf(ctx: Context, d: Device, domain: string, body: Uint8Array, sig: Uint8Array): boolean {
+    if (!domain || domain.startsWith(RESERVED_DOMAIN_PREFIX)) return false;
     ctx.gasMeter.consume(VERIFY_GAS[d.pubkey.keyType as DeviceKeyType] ?? 1000, 'device signature');
     return verifySignature(d.pubkey.keyType, d.pubkey.key, envelopePayload(domain, ctx.block.chainId, body), sig);
   }

@@ -12,7 +12,6 @@ import { prefixEnd, type KVStore } from '../../chain/store/kv.ts';
 import type { Coin } from '../../chain/coins.ts';
 import type { BankKeeperI } from '../bank/keeper.ts';
 import type { DevicesKeeperI, Activity } from '../devices/keeper.ts';
-import { VERIFY_GAS, verifySignature, type DeviceKeyType } from '../devices/keys.ts';
 import type { Device } from '../devices/types.ts';
 import { u64be } from '../../chain/codec/bytes.ts';
 import type { ProofHooks, ProofOutcome } from './hooks.ts';
@@ -25,7 +24,7 @@ import {
 import { DENOM, coinAmount, paramsFrom, type Params } from './params.ts';
 import { K, keys, COUNTERS, STORE_PREFIX } from './store-keys.ts';
 import { readU64 } from '../../chain/codec/bytes.ts';
-import { PROTOCOL_VERSION, signedBytes, windowSeed, challengeSeed, windowOf, windowStart, seedSourceHeight, equalBytes, hex } from './envelope.ts';
+import { PROTOCOL_VERSION, PROOF_DOMAIN, windowSeed, challengeSeed, windowOf, windowStart, seedSourceHeight, equalBytes, hex } from './envelope.ts';
 import {
   EnvelopeHeaderCodec, ProofRecordCodec, DeviceProofStateCodec, ProviderBondCodec, VerifierCodec, ParamsCodec, encode, encodeRecord, encodeDeviceState, headerFrom, recordFrom,
   deviceStateFrom, bondFrom, bondTo, verifierFrom, verifierTo,
@@ -40,6 +39,8 @@ export interface DevicesDep extends DevicesKeeperI {
   ban(ctx: Context, type: number, target: string, reason: number, evidence: Uint8Array, duration: bigint): bigint;
   /** activity() for a device record already read (saves decoding it again per envelope). */
   activityOf(ctx: Context, d: Device): Activity;
+  /** verifyDeviceSignature() for a device record already read. */
+  verifyDeviceSignatureOf(ctx: Context, d: Device, domain: string, body: Uint8Array, sig: Uint8Array): boolean;
 }
 
 export type Bank = Pick<BankKeeperI, 'balance' | 'sendCoinsFromAccountToModule' | 'sendCoinsFromModuleToAccount' | 'burnCoins'>;
@@ -362,10 +363,7 @@ export class ProofsKeeper {
     }
     if (env.signature.length !== 64) throw ErrInvalidSignature.wrap('signatures are 64 bytes r ‖ s');
     if (header.payloadHash.length !== 32 || !equalBytes(sha256(env.payload), header.payloadHash)) throw ErrPayloadHash;
-    // What DevicesKeeperI.verifyDeviceSignature does (same gas, same verified-signature cache),
-    // with the device record already in hand.
-    ctx.gasMeter.consume(VERIFY_GAS[device.pubkey.keyType as DeviceKeyType] ?? 1000, 'device signature');
-    if (!verifySignature(device.pubkey.keyType, device.pubkey.key, signedBytes(ctx.block.chainId, env.header), env.signature)) {
+    if (!this.devices.verifyDeviceSignatureOf(ctx, device, PROOF_DOMAIN, env.header, env.signature)) {
       throw ErrInvalidSignature.wrap(`device ${device.id}'s key did not sign this envelope for chain ${ctx.block.chainId}`);
     }
     return { header, device, handler, payload: handler.decode(env.payload) };
