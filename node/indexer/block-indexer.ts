@@ -3,12 +3,11 @@
 // the tx index and all views are at the same block boundary. Reads of views take a shared lock
 // that block writes wait for, so an answer and the height it reports as "as of" always agree.
 import type { AbstractLevel } from 'abstract-level';
-import { TxIndexer, DEFAULT_INDEX_EXCLUDE, TX_INDEX_FORMAT, type IndexedTxRecord } from './tx-indexer.ts';
+import { TxIndexer, DEFAULT_INDEX_EXCLUDE, TX_INDEX_FORMAT } from './tx-indexer.ts';
 import { readBlockEvents, resultsAppHash } from '../store/results-codec.ts';
 import { BlockWriter, ReadCache, ViewReader, ViewWriter, viewPrefix, PageRequestError, cat, u64, str, jsonBytes, parseJson, type DB, type PageRequest } from './views/kv.ts';
 import { VIEWS } from './views/registry.ts';
 import type { BlockSummary, QueryContext, View, ViewEvent } from './views/view.ts';
-import { encodeBlockResults } from '../store/results-codec.ts';
 
 const LAST = Uint8Array.of(0x4c); // 'L' -> last indexed height (shared with the tx index)
 const VERSION = Uint8Array.of(0x56); // 'V' -> format (tx index format + view versions)
@@ -169,8 +168,6 @@ export class BlockIndexer {
         }
         writers.push(w);
         if (part.proofs) summary.proofs = part.proofs;
-        if (part.checkpoint) summary.checkpoint = part.checkpoint;
-        if (part.totals) summary.totals = { ...summary.totals, ...part.totals };
       }
     }
     for (const w of writers) w.flush(batch);
@@ -190,11 +187,6 @@ export class BlockIndexer {
     }
     for (const w of writers) w.committed();
     return summary;
-  }
-
-  /** Indexes decoded records (tests, tools). */
-  async indexBlock(height: bigint, txs: readonly IndexedTxRecord[]): Promise<BlockSummary> {
-    return this.indexEncodedBlock(height, txs.map((t) => t.tx), encodeBlockResults(height, txs.map((t) => t.result), [], new Uint8Array()));
   }
 
   /** Indexed height, views and their versions, and any view's recorded failure. */

@@ -8,7 +8,6 @@ import type { BlockSummary } from './views/view.ts';
 import type { PageRequest } from './views/kv.ts';
 
 export interface TxIndex {
-  indexBlock(height: bigint, txs: IndexedTxRecord[]): Promise<unknown>;
   indexEncodedBlock(height: bigint, txs: Uint8Array[], resultsBytes: Uint8Array): Promise<unknown>;
   lastHeight(): Promise<bigint>;
   getByHash(hash: string): Promise<IndexedTxRecord | undefined>;
@@ -102,10 +101,6 @@ export class IndexerClient implements TxIndex {
       }
     }
     return s;
-  }
-
-  async indexBlock(height: bigint, txs: IndexedTxRecord[]): Promise<BlockSummary> {
-    return this.notify(await this.call<BlockSummary>('indexBlock', height, txs));
   }
 
   async indexEncodedBlock(height: bigint, txs: Uint8Array[], resultsBytes: Uint8Array): Promise<BlockSummary> {

@@ -12,7 +12,7 @@ await db.open();
 const indexer = new BlockIndexer(db, { exclude: workerData.exclude as string[] | undefined });
 await indexer.init();
 
-type Req = { id: number; method: 'indexBlock' | 'indexEncodedBlock' | 'indexPackedBlock' | 'lastHeight' | 'getByHash' | 'search' | 'query' | 'queryMany' | 'status' | 'close'; args: unknown[] };
+type Req = { id: number; method: 'indexPackedBlock' | 'lastHeight' | 'getByHash' | 'search' | 'query' | 'queryMany' | 'status' | 'close'; args: unknown[] };
 
 parentPort!.on('message', async (req: Req) => {
   try {

@@ -80,8 +80,6 @@ async function apply(w: ViewWriter, events: readonly ViewEvent[], summary: Block
     w.putJson(row, t(T.row), u64(n));
   }
   if (state) w.putJson(state, t(T.state));
-  const s = state ?? (await w.getJson<CheckpointState>(t(T.state)));
-  if (s && s.last_acknowledged !== '0') summary.checkpoint = { number: BigInt(s.last_acknowledged), height: BigInt(s.last_acknowledged_height), ackedAt: BigInt(s.acknowledged_at) };
 }
 
 const json = <T>(v: Uint8Array): T => JSON.parse(Buffer.from(v).toString('utf8')) as T;

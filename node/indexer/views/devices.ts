@@ -94,8 +94,8 @@ function isBanned(row: { ban: BanInfo | null }, height: bigint): boolean {
 
 /** Why a device is inactive at `height`, or '' when active (same rules as the module). */
 export function inactiveReason(d: DeviceRow, m: ManufacturerRow | undefined, height: bigint): string {
+  if (d.deactivated) return 'deactivated'; // before a ban, as DevicesKeeper.activityOf decides
   if (isBanned(d, height)) return 'banned';
-  if (d.deactivated) return 'deactivated';
   if (m?.status === 'revoked') return 'manufacturer_revoked';
   if (m && isBanned(m, height)) return 'manufacturer_banned';
   return '';
@@ -221,7 +221,6 @@ async function apply(w: ViewWriter, events: readonly ViewEvent[], summary: Block
       }
     }
   }
-  summary.totals ??= {};
 }
 
 // ------------------------------------------------------------------ queries

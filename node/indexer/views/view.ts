@@ -14,10 +14,6 @@ export interface BlockSummary {
   height: bigint;
   /** Proof verdicts of this block by outcome ("valid"/"invalid") and reason name. */
   proofs?: { outcome: string; reason: string; count: number }[];
-  /** The last acknowledged checkpoint as of this block (chain height it anchors, and its number). */
-  checkpoint?: { number: bigint; height: bigint; ackedAt: bigint };
-  /** Counters a view wants exported as-is (e.g. devices registered so far). */
-  totals?: Record<string, bigint>;
   /** Views that failed on this block (they lost its writes; the rest of the index did not). */
   viewErrors?: { view: string; message: string }[];
 }
