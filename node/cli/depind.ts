@@ -684,6 +684,12 @@ const commands: Record<string, Command> = {
       const { deployForGenesis } = await import('../anchor/dev-ethereum.ts');
       const d = await deployForGenesis(values['eth-rpc'] as string, genesis, account);
       console.log(`DepinAnchor for ${genesis.chain_id} at ${d.address} on Ethereum chain ${d.ethChainId} (block ${d.blockNumber}), deployed by ${account.address}`);
+      // The relayer looks for its checkpoints' logs from anchor.logsFromBlock: from 0, public
+      // Ethereum endpoints refuse the range. Nothing of this contract is older than its deployment.
+      const cfgJson = existsSync(p.config) ? JSON.parse(readFileSync(p.config, 'utf8')) : {};
+      cfgJson.anchor = { ...cfgJson.anchor, logsFromBlock: Number(d.blockNumber) };
+      writeJson(p.config, cfgJson);
+      console.log(`wrote anchor.logsFromBlock = ${d.blockNumber} to ${p.config} (set the same in the other validators' node.json)`);
       if (values['write-genesis']) {
         genesis.app_state.anchor.params = { checkpoint_interval: String(values['checkpoint-interval']), eth_chain_id: d.ethChainId.toString(), contract: d.address.toLowerCase(), ack_timeout: String(values['ack-timeout']) };
         writeJson(p.genesis, genesis);

@@ -84,6 +84,10 @@ test('depind anchor deploy --write-genesis: the contract for this genesis on ano
     assert.deepEqual(g.app_state.anchor.params, { checkpoint_interval: '20', eth_chain_id: '4242', contract: address.toLowerCase(), ack_timeout: '50' });
     const eth = ethClients(anvil.url, 4242n);
     assert.equal(await eth.public.readContract({ address: getAddress(address), abi: depinAnchorAbi, functionName: 'cosmosChainId' }), 'depin-local-1');
+    // The relayer's log scan starts at the deployment block, not at 0.
+    const block = BigInt(/\(block (\d+)\)/.exec(out)![1]!);
+    assert.ok(block > 0n);
+    assert.equal(JSON.parse(readFileSync(join(home, 'config', 'node.json'), 'utf8')).anchor.logsFromBlock, Number(block));
   } finally {
     await anvil.stop();
     rmSync(home, { recursive: true, force: true });
