@@ -3,10 +3,15 @@
 // priorities, to know who proposes. CometBFT's rule: the updates returned by executing block H take
 // effect at H+2, so set(H+2) = set(H+1).updateWithChangeSet(updates of H).next() is written while
 // block H is applied, before the app commits (a crash in between re-executes H and rewrites it).
+//
+// Only sets that are not simply the previous one advanced (`next()`: membership or powers changed)
+// are written in full, plus one every CHECKPOINT_EVERY heights (as CometBFT's state store does):
+// any other height is the nearest stored set at or below it, advanced once per height. A full set
+// of 100 validators is ~8 KB, so storing every height grew the block store by gigabytes a week.
 import type { AbstractLevel } from 'abstract-level';
 import { ValidatorSet } from './consensus/validator-set.ts';
 import { Reader, Writer } from './p2p/wire.ts';
-import { u64be } from '../chain/codec/bytes.ts';
+import { u64be, readU64 } from '../chain/codec/bytes.ts';
 
 type DB = AbstractLevel<any, Uint8Array, Uint8Array>;
 
@@ -41,27 +46,45 @@ export function decodeValidatorSet(b: Uint8Array): ValidatorSet {
   return ValidatorSet.withPriorities(vals, proposer);
 }
 
+/** A set is stored in full at least this often, bounding the next() calls of a lookup. */
+export const CHECKPOINT_EVERY = 256n;
+const LATEST = Uint8Array.of(0x4c); // 'L' -> u64be: the highest height put (1 byte: never a height key)
+
 export class ValidatorSetStore {
   private readonly db: DB;
   private readonly cache = new Map<bigint, ValidatorSet>();
+  /** Highest height put (0 = none): heights above it are unknown, below it derivable. */
+  private latest: bigint;
 
-  private constructor(db: DB) {
+  private constructor(db: DB, latest: bigint) {
     this.db = db;
+    this.latest = latest;
   }
 
   static async open(db: AbstractLevel<any, any, any>): Promise<ValidatorSetStore> {
     const sub = db.sublevel<Uint8Array, Uint8Array>('valsets', { keyEncoding: 'view', valueEncoding: 'view' }) as unknown as DB;
     await sub.open();
-    return new ValidatorSetStore(sub);
+    const raw = await sub.get(LATEST);
+    let latest = raw ? readU64(raw) : 0n;
+    // A store written before the marker existed holds every height: its last key is the latest.
+    if (!raw) for await (const k of sub.keys({ lt: LATEST, reverse: true, limit: 1 })) if (k.length === 8) latest = readU64(k);
+    return new ValidatorSetStore(sub, latest);
   }
 
   /** The set of height h, if known (cached sets first). */
   async get(h: bigint): Promise<ValidatorSet | undefined> {
     const c = this.cache.get(h);
     if (c) return c;
-    const raw = await this.db.get(key(h));
-    if (!raw) return undefined;
-    const set = decodeValidatorSet(raw);
+    if (h < 1n || h > this.latest) return undefined;
+    // The nearest stored set at or below h, advanced to h.
+    let base: bigint | undefined;
+    let set: ValidatorSet | undefined;
+    for await (const [k, v] of this.db.iterator({ gte: key(0n), lt: key(h + 1n), reverse: true, limit: 1 })) {
+      base = readU64(k);
+      set = decodeValidatorSet(v);
+    }
+    if (base === undefined || !set) return undefined;
+    for (let x = base; x < h; x++) set = set.next();
     this.remember(h, set);
     return set;
   }
@@ -71,9 +94,20 @@ export class ValidatorSetStore {
     return this.cache.get(h);
   }
 
-  /** Writes set(h). Not synced by itself: the block's results write right after it is (same LevelDB log). */
+  /** Records set(h), writing it in full only when it is not set(h-1).next() (or at a checkpoint).
+   * Not synced by itself: the block's results write right after it is (same LevelDB log). */
   async put(h: bigint, set: ValidatorSet): Promise<void> {
-    await this.db.put(key(h), encodeValidatorSet(set));
+    const bytes = encodeValidatorSet(set);
+    const prev = h > 1n && h - 1n <= this.latest ? await this.get(h - 1n) : undefined;
+    const derivable = prev !== undefined && h % CHECKPOINT_EVERY !== 0n && sameBytes(encodeValidatorSet(prev.next()), bytes);
+    const batch = this.db.batch();
+    if (derivable) batch.del(key(h), VIEW_ENC); // a re-executed block may have written it in full before
+    else batch.put(key(h), bytes, VIEW_ENC);
+    if (h > this.latest) batch.put(LATEST, u64be(h), VIEW_ENC);
+    await batch.write();
+    if (h > this.latest) this.latest = h;
+    // Sets above h derived from an older set(h) would be stale (a replay rewrites h, then h+1...).
+    for (const k of this.cache.keys()) if (k > h) this.cache.delete(k);
     this.remember(h, set);
   }
 
@@ -86,3 +120,6 @@ export class ValidatorSetStore {
     }
   }
 }
+
+const VIEW_ENC = { keyEncoding: 'view', valueEncoding: 'view' } as const;
+const sameBytes = (a: Uint8Array, b: Uint8Array) => a.length === b.length && Buffer.compare(a, b) === 0;
