@@ -58,7 +58,8 @@ export class BlockStore {
     const u64 = u64be;
     const ops = [
       { type: 'put' as const, key: heightKey('b:', h), value: encoded },
-      { type: 'put' as const, key: heightKey('i:', h), value: blockId.hash },
+      // The id with its part-set hash, so loading a block never re-hashes its (up to MBs of) bytes.
+      { type: 'put' as const, key: heightKey('i:', h), value: concat(blockId.hash, blockId.partSetHeader.hash) },
       { type: 'put' as const, key: new Uint8Array([...new TextEncoder().encode('h:'), ...blockId.hash]), value: u64(h) },
       { type: 'put' as const, key: heightKey('c:', h), value: CommitCodec.encode(seenCommit) },
       { type: 'put' as const, key: META_HEIGHT, value: u64(h) },
@@ -81,9 +82,11 @@ export class BlockStore {
   async loadBlock(height: bigint): Promise<StoredBlock | undefined> {
     const raw = await this.db.get(heightKey('b:', height));
     if (!raw) return undefined;
-    const id = await this.db.get(heightKey('i:', height));
+    const id = (await this.db.get(heightKey('i:', height)))!;
     const block = BlockCodec.decode(raw);
-    return { block, blockId: { hash: id!, partSetHeader: { total: 1, hash: partHash(raw) } }, size: raw.length };
+    // A store written before the part hash was kept next to the id holds the id alone.
+    const parts = id.length === 64 ? id.subarray(32) : partHash(raw);
+    return { block, blockId: { hash: id.subarray(0, 32), partSetHeader: { total: 1, hash: parts } }, size: raw.length };
   }
 
   /** The block's stored bytes, exactly as decided (serve these; never a re-encoding). */
