@@ -32,7 +32,10 @@ function messagesOf(service: string): string[] {
 /** Every message of the depin Msg services (devices, proofs, rewards) and of cosmos.feegrant.v1beta1. */
 export const DEPIN_MSG_TYPES: string[] = [...messagesOf('depin.devices.v1.Msg'), ...messagesOf('depin.proofs.v1.Msg'), ...messagesOf('depin.rewards.v1.Msg'), ...messagesOf('cosmos.feegrant.v1beta1.Msg')];
 
-export const depinTypes: [string, GeneratedType][] = DEPIN_MSG_TYPES.map((n) => ['/' + n, generatedType(n)]);
+/** Cosmos SDK messages the chain handles that CosmJS's default registry lacks. */
+const EXTRA_SDK_TYPES = ['cosmos.slashing.v1beta1.MsgUnjail'];
+
+export const depinTypes: [string, GeneratedType][] = [...DEPIN_MSG_TYPES, ...EXTRA_SDK_TYPES].map((n) => ['/' + n, generatedType(n)]);
 
 /** CosmJS's default types (bank, staking, ...) plus every depin and feegrant message. */
 export function depinRegistry(): Registry {

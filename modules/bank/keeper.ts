@@ -11,6 +11,7 @@ import type { AccountKeeperI } from '../auth/keeper.ts';
 import { moduleAddress } from '../auth/keeper.ts';
 import { Metadata, BankParams, type MetadataMsg } from './types.ts';
 import { ErrSendDisabled } from './errors.ts';
+import { concat } from '../../chain/codec/bytes.ts';
 
 const enc = new TextEncoder();
 const dec = new TextDecoder();
@@ -26,6 +27,11 @@ export function balancePrefix(addrBytes: Uint8Array): Uint8Array {
   k[1] = addrBytes.length;
   k.set(addrBytes, 2);
   return k;
+}
+
+/** The whole-store key of one balance (module prefix included): what a Merkle proof of it names. */
+export function balanceStoreKey(addrBytes: Uint8Array, denom: string): Uint8Array {
+  return concat(STORE, balancePrefix(addrBytes), enc.encode(denom));
 }
 
 function withSuffix(prefix: Uint8Array, suffix: string): Uint8Array {

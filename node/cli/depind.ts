@@ -12,13 +12,16 @@ import { devGenesis, devValidatorKey, makeGenesis, DEV_CHAIN_ID } from '../dev-g
 import { Keyring } from '../keys/keyring.ts';
 import { cosmosHdPath, DEV_MNEMONIC } from '../keys/hd.ts';
 import { formatRfc3339 } from '../../chain/genesis.ts';
-import { parseCoins, formatCoins } from '../../chain/coins.ts';
+import { parseCoins } from '../../chain/coins.ts';
 import { isValidAddress, fromBech32, toBech32, VALOPER_PREFIX, VALCONS_PREFIX } from '../../chain/crypto/address.ts';
 import { formatDec, parseDec } from '../../chain/dec.ts';
 import { devicesCommands } from './devices-cli.ts';
 import { DEV_ANCHOR_CONFIG } from '../anchor/config.ts';
 import { rewardsCommands } from './rewards-cli.ts';
 import { proofsCommands } from './proofs-cli.ts';
+import { moduleCliFlags, broadcastSdkTx } from './sdk-tx.ts';
+import { rpcCall } from './node-rpc.ts';
+import { balanceStoreKey } from '../../modules/bank/keeper.ts';
 
 const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const DEV_HOME = join(REPO_ROOT, '.depind');
@@ -93,47 +96,17 @@ function initHome(home: string, opts: { chainId: string; moniker: string; dev: b
 /** Dev account whose key the anchor service of a dev home pays chain fees with. */
 const DEV_ANCHOR_FEE_ACCOUNT = 9;
 
-async function rpc(node: string, method: string, params: Record<string, unknown> = {}): Promise<any> {
-  const res = await fetch(node, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ jsonrpc: '2.0', id: 1, method, params }) }).catch((err) => {
-    throw new Error(`cannot reach ${node}: ${(err as Error).cause ?? err} (is depind running? set --node)`);
-  });
-  const body = (await res.json()) as { result?: unknown; error?: { message: string; data?: string } };
-  if (body.error) throw new Error(`${body.error.message}: ${body.error.data ?? ''}`);
-  return body.result;
-}
+const rpc = rpcCall;
 
 
 // ------------------------------------------------------------------ staking / slashing helpers
 
-const txFlags = { ...common, ...client, fees: { type: 'string' as const }, gas: { type: 'string' as const, default: 'auto' }, 'gas-prices': { type: 'string' as const, default: '0.025udpin' }, memo: { type: 'string' as const, default: '' } };
+// The module commands' fee flags and signer (node/cli/sdk-tx.ts), shared by bank and staking too.
+const cliHelpers = { defaultHome, usageError: (m: string) => new UsageError(m), print, defaultNode: DEFAULT_NODE };
+const { txFlags, txUsage } = moduleCliFlags(cliHelpers);
 
-/** Signs `msgs` with keyring key `from` through CosmJS and waits for inclusion. */
-async function broadcast(values: Record<string, string | boolean | undefined>, from: string, build: (address: string) => { typeUrl: string; value: unknown }[], summary: (address: string) => string, extraTypes: string[] = []): Promise<void> {
-  const { DirectSecp256k1Wallet, Registry } = await import('@cosmjs/proto-signing');
-  const { SigningStargateClient, GasPrice, defaultRegistryTypes } = await import('@cosmjs/stargate');
-  const registry = new Registry(defaultRegistryTypes);
-  if (extraTypes.length) {
-    // Types CosmJS does not ship (MsgUnjail): the chain's own protobufjs types satisfy its Registry.
-    const { type } = await import('../../chain/codec/proto.ts');
-    for (const name of extraTypes) registry.register(`/${name}`, type(name) as never);
-  }
-  const kr = new Keyring((values.home as string) ?? defaultHome(false));
-  const wallet = await DirectSecp256k1Wallet.fromKey(kr.privateKey(from), 'depin');
-  const [account] = await wallet.getAccounts();
-  const c = await SigningStargateClient.connectWithSigner(values.node as string, wallet, { registry, gasPrice: GasPrice.fromString(values['gas-prices'] as string), broadcastPollIntervalMs: 300 });
-  let fee: 'auto' | number | { amount: { denom: string; amount: string }[]; gas: string };
-  if (values.fees) {
-    const gas = values.gas === 'auto' ? '300000' : (values.gas as string);
-    fee = { amount: parseCoins(values.fees as string).map((x) => ({ denom: x.denom, amount: x.amount.toString() })), gas };
-  } else fee = values.gas === 'auto' ? 'auto' : Number(values.gas);
-  try {
-    const res = await c.signAndBroadcast(account!.address, build(account!.address), fee as never, values.memo as string);
-    print(values.output === 'json' ? res : `txhash: ${res.transactionHash}\nheight: ${res.height}\ncode: ${res.code}\ngas: ${res.gasUsed}/${res.gasWanted}\n${summary(account!.address)}${res.code ? `\nlog: ${res.rawLog}` : ''}`, values.output);
-    if (res.code !== 0) process.exitCode = 1;
-  } finally {
-    c.disconnect();
-  }
-}
+/** Staking and slashing events a staking command prints. */
+const STAKING_EVENTS = /^(create_validator|delegate|unbond|unjail|slash)$/;
 
 function singleCoin(amount: string, what: string): { denom: string; amount: string } {
   const coins = parseCoins(amount);
@@ -359,29 +332,15 @@ const commands: Record<string, Command> = {
     },
   },
   'tx bank send': {
-    usage: 'depind tx bank send FROM_KEY TO_ADDRESS AMOUNT [--fees 5000udpin | --gas auto|N --gas-prices 0.025udpin] [--memo M] [--node URL] [--home DIR]',
+    usage: `depind tx bank send FROM_KEY TO_ADDRESS AMOUNT [--memo M] ${txUsage}`,
     summary: 'Send tokens, signed with a keyring key through CosmJS, and wait for inclusion',
-    options: { ...common, ...client, fees: { type: 'string' }, gas: { type: 'string', default: 'auto' }, 'gas-prices': { type: 'string', default: '0.025udpin' }, memo: { type: 'string', default: '' } },
+    options: txFlags,
     async run({ values, positionals }) {
       const [from, to, amount] = positionals;
       if (!from || !to || !amount) throw new UsageError('need FROM_KEY TO_ADDRESS AMOUNT');
       if (!isValidAddress(to)) throw new UsageError(`invalid recipient address ${to}`);
-      const coins = parseCoins(amount);
-      const { DirectSecp256k1Wallet } = await import('@cosmjs/proto-signing');
-      const { SigningStargateClient, GasPrice } = await import('@cosmjs/stargate');
-      const kr = new Keyring((values.home as string) ?? defaultHome(false));
-      const wallet = await DirectSecp256k1Wallet.fromKey(kr.privateKey(from), 'depin');
-      const [account] = await wallet.getAccounts();
-      const c = await SigningStargateClient.connectWithSigner(values.node as string, wallet, { gasPrice: GasPrice.fromString(values['gas-prices'] as string), broadcastPollIntervalMs: 300 });
-      let fee: 'auto' | number | { amount: { denom: string; amount: string }[]; gas: string };
-      if (values.fees) {
-        const gas = values.gas === 'auto' ? '200000' : (values.gas as string);
-        fee = { amount: parseCoins(values.fees as string).map((x) => ({ denom: x.denom, amount: x.amount.toString() })), gas };
-      } else fee = values.gas === 'auto' ? 'auto' : Number(values.gas);
-      const res = await c.sendTokens(account!.address, to, coins.map((x) => ({ denom: x.denom, amount: x.amount.toString() })), fee as never, values.memo as string);
-      c.disconnect();
-      print(values.output === 'json' ? res : `txhash: ${res.transactionHash}\nheight: ${res.height}\ncode: ${res.code}\ngas: ${res.gasUsed}/${res.gasWanted}\nsent: ${formatCoins(coins)} ${account!.address} -> ${to}${res.code ? `\nlog: ${res.rawLog}` : ''}`, values.output);
-      if (res.code !== 0) process.exitCode = 1;
+      const coins = parseCoins(amount).map((x) => ({ denom: x.denom, amount: x.amount.toString() }));
+      await broadcastSdkTx(cliHelpers, values, from, (address) => [{ typeUrl: '/cosmos.bank.v1beta1.MsgSend', value: { fromAddress: address, toAddress: to, amount: coins } }], /^transfer$/);
     },
   },
   'query bank balances': {
@@ -412,7 +371,7 @@ const commands: Record<string, Command> = {
     },
   },
   'tx staking create-validator': {
-    usage: 'depind tx staking create-validator FROM_KEY --amount 10000000udpin [--pubkey BASE64 (default: the consensus key in <home>/config)] [--moniker M] [--commission-rate 0.10] [--commission-max-rate 0.20] [--commission-max-change-rate 0.01] [--min-self-delegation 1] [--fees F | --gas auto] [--node URL] [--home DIR]',
+    usage: `depind tx staking create-validator FROM_KEY --amount 10000000udpin [--pubkey BASE64 (default: the consensus key in <home>/config)] [--moniker M] [--commission-rate 0.10] [--commission-max-rate 0.20] [--commission-max-change-rate 0.01] [--min-self-delegation 1] ${txUsage}`,
     summary: 'Become a validator: FROM_KEY operates it and self-delegates --amount; the consensus key is secp256k1',
     options: {
       ...txFlags, amount: { type: 'string' }, pubkey: { type: 'string' }, moniker: { type: 'string' }, 'commission-rate': { type: 'string', default: '0.10' },
@@ -440,7 +399,7 @@ const commands: Record<string, Command> = {
       const commission = { rate: rate('commission-rate'), maxRate: rate('commission-max-rate'), maxChangeRate: rate('commission-max-change-rate') };
       const { encodePubkey } = await import('@cosmjs/proto-signing');
       const operatorOf = (address: string) => toBech32(VALOPER_PREFIX, fromBech32(address));
-      await broadcast(values, from, (address) => {
+      await broadcastSdkTx(cliHelpers, values, from, (address) => {
         const operator = operatorOf(address);
         return [{
           typeUrl: '/cosmos.staking.v1beta1.MsgCreateValidator',
@@ -454,11 +413,11 @@ const commands: Record<string, Command> = {
             value,
           },
         }];
-      }, (address) => `validator: ${operatorOf(address)} bonding ${values.amount}`);
+      }, STAKING_EVENTS);
     },
   },
   'tx staking delegate': {
-    usage: 'depind tx staking delegate FROM_KEY VALIDATOR_ADDRESS AMOUNT [--fees F | --gas auto] [--node URL] [--home DIR]',
+    usage: `depind tx staking delegate FROM_KEY VALIDATOR_ADDRESS AMOUNT ${txUsage}`,
     summary: 'Delegate tokens to a validator (depinvaloper1...)',
     options: txFlags,
     async run({ values, positionals }) {
@@ -466,11 +425,11 @@ const commands: Record<string, Command> = {
       if (!from || !val || !amount) throw new UsageError('need FROM_KEY VALIDATOR_ADDRESS AMOUNT');
       const coin = singleCoin(amount, 'AMOUNT');
       valoperArg(val);
-      await broadcast(values, from, (address) => [{ typeUrl: '/cosmos.staking.v1beta1.MsgDelegate', value: { delegatorAddress: address, validatorAddress: val, amount: coin } }], () => `delegated: ${amount} -> ${val}`);
+      await broadcastSdkTx(cliHelpers, values, from, (address) => [{ typeUrl: '/cosmos.staking.v1beta1.MsgDelegate', value: { delegatorAddress: address, validatorAddress: val, amount: coin } }], STAKING_EVENTS);
     },
   },
   'tx staking unbond': {
-    usage: 'depind tx staking unbond FROM_KEY VALIDATOR_ADDRESS AMOUNT [--fees F | --gas auto] [--node URL] [--home DIR]',
+    usage: `depind tx staking unbond FROM_KEY VALIDATOR_ADDRESS AMOUNT ${txUsage}`,
     summary: 'Undelegate tokens; they return after the unbonding period (block time)',
     options: txFlags,
     async run({ values, positionals }) {
@@ -478,17 +437,17 @@ const commands: Record<string, Command> = {
       if (!from || !val || !amount) throw new UsageError('need FROM_KEY VALIDATOR_ADDRESS AMOUNT');
       const coin = singleCoin(amount, 'AMOUNT');
       valoperArg(val);
-      await broadcast(values, from, (address) => [{ typeUrl: '/cosmos.staking.v1beta1.MsgUndelegate', value: { delegatorAddress: address, validatorAddress: val, amount: coin } }], () => `unbonding: ${amount} from ${val}`);
+      await broadcastSdkTx(cliHelpers, values, from, (address) => [{ typeUrl: '/cosmos.staking.v1beta1.MsgUndelegate', value: { delegatorAddress: address, validatorAddress: val, amount: coin } }], STAKING_EVENTS);
     },
   },
   'tx slashing unjail': {
-    usage: 'depind tx slashing unjail FROM_KEY [--fees F | --gas auto] [--node URL] [--home DIR]',
+    usage: `depind tx slashing unjail FROM_KEY ${txUsage}`,
     summary: "Unjail the validator FROM_KEY operates (after its jail period; never after double signing)",
     options: txFlags,
     async run({ values, positionals }) {
       const from = positionals[0];
       if (!from) throw new UsageError('missing FROM_KEY');
-      await broadcast(values, from, (address) => [{ typeUrl: '/cosmos.slashing.v1beta1.MsgUnjail', value: { validatorAddr: toBech32(VALOPER_PREFIX, fromBech32(address)) } }], (address) => `unjailed: ${toBech32(VALOPER_PREFIX, fromBech32(address))}`, ['cosmos.slashing.v1beta1.MsgUnjail']);
+      await broadcastSdkTx(cliHelpers, values, from, (address) => [{ typeUrl: '/cosmos.slashing.v1beta1.MsgUnjail', value: { validatorAddr: toBech32(VALOPER_PREFIX, fromBech32(address)) } }], STAKING_EVENTS);
     },
   },
   'query staking validators': {
@@ -707,11 +666,10 @@ function bankBalanceKey(address: string, denom: string): Uint8Array {
   } catch (err) {
     throw new UsageError(`invalid address ${address}: ${(err as Error).message}`);
   }
-  return Uint8Array.from([...Buffer.from('bank/'), 0x02, addr.length, ...addr, ...Buffer.from(denom)]);
+  return balanceStoreKey(addr, denom);
 }
 
 // Devices, fee grant, proofs and rewards commands live in their own files; they share this file's helpers.
-const cliHelpers = { defaultHome, usageError: (m: string) => new UsageError(m), print, defaultNode: DEFAULT_NODE };
 Object.assign(commands, devicesCommands(cliHelpers), proofsCommands(cliHelpers), rewardsCommands(cliHelpers));
 
 function help(): string {

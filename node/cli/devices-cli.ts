@@ -6,13 +6,13 @@ import { readFileSync } from 'node:fs';
 import { parseCoins } from '../../chain/coins.ts';
 import { isValidAddress } from '../../chain/crypto/address.ts';
 import { sha256 } from '../../chain/crypto/hash.ts';
-import { encodeCanonical, messageToJson } from '../../chain/codec/proto-json.ts';
 import { root } from '../../chain/codec/proto.ts';
 import { parseCell } from '../../modules/devices/h3.ts';
 import { parseKeyType } from '../../modules/devices/keys.ts';
 import { Q, queryPath, SECTORS, type QueryName } from '../../modules/devices/types.ts';
 import type * as Sdk from '../../sdk/index.ts';
 import { broadcastSdkTx, moduleCliFlags } from './sdk-tx.ts';
+import { abciQuery as abciQueryAt } from './node-rpc.ts';
 
 type Values = Record<string, string | boolean | string[] | undefined>;
 
@@ -59,16 +59,7 @@ export function devicesCommands(h: CliHelpers): Record<string, CliCommand> {
 
   async function abciQuery(values: Values, name: QueryName, request: Record<string, unknown>): Promise<void> {
     const [req, res] = Q[name];
-    const data = Buffer.from(encodeCanonical(req.type, request)).toString('hex');
-    const r = await fetch(values.node as string, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'abci_query', params: { path: queryPath(name), data } }) }).catch((err) => {
-      throw new Error(`cannot reach ${values.node}: ${(err as Error).cause ?? err} (is depind running? set --node)`);
-    });
-    const body = (await r.json()) as { result?: { response: { code: number; log: string; value: string | null; codespace: string } }; error?: { message: string; data?: string } };
-    if (body.error) throw new Error(`${body.error.message}: ${body.error.data ?? ''}`);
-    const resp = body.result!.response;
-    if (resp.code !== 0) throw new Error(`${resp.log} (${resp.codespace} code ${resp.code})`);
-    const decoded = res.decode(Buffer.from(resp.value ?? '', 'base64'));
-    h.print(messageToJson(res.type, decoded as never), 'json');
+    h.print((await abciQueryAt(values.node as string, queryPath(name), req.type, res.type, request)).json, 'json');
   }
 
   // Flags shared by `tx devices register` and `query devices registration-check`.

@@ -4,13 +4,13 @@
 // seeds, data sets and jobs. Transactions are signed with a keyring key through CosmJS.
 import { readFileSync } from 'node:fs';
 import { parseCoins } from '../../chain/coins.ts';
-import { encodeCanonical, messageToJson } from '../../chain/codec/proto-json.ts';
 import { parseCell } from '../../modules/devices/h3.ts';
 import { parseKeyType } from '../../modules/devices/keys.ts';
 import { Q, queryPath, type QueryName } from '../../modules/proofs/types.ts';
 import type { CliCommand, CliHelpers } from './devices-cli.ts';
 import type * as Sdk from '../../sdk/index.ts';
 import { broadcastSdkTx, moduleCliFlags } from './sdk-tx.ts';
+import { abciQuery, rpcCall as rpc } from './node-rpc.ts';
 
 type Values = Record<string, string | boolean | string[] | undefined>;
 
@@ -39,23 +39,9 @@ export function proofsCommands(h: CliHelpers): Record<string, CliCommand> {
   const deviceFlags = { 'device-key': { type: 'string' as const }, 'device-id': { type: 'string' as const }, 'key-type': { type: 'string' as const, default: 'secp256k1' }, window: { type: 'string' as const } };
   const deviceUsage = '--device-key HEX --device-id N [--key-type secp256k1|p256] [--window W]';
 
-  async function rpc(node: string, method: string, params: Record<string, unknown> = {}): Promise<any> {
-    const r = await fetch(node, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ jsonrpc: '2.0', id: 1, method, params }) }).catch((err) => {
-      throw new Error(`cannot reach ${node}: ${(err as Error).cause ?? err} (is depind running? set --node)`);
-    });
-    const body = (await r.json()) as { result?: any; error?: { message: string; data?: string } };
-    if (body.error) throw new Error(`${body.error.message}: ${body.error.data ?? ''}`);
-    return body.result;
-  }
-
   async function abci(values: Values, name: QueryName, request: Record<string, unknown>): Promise<{ decoded: any; json: unknown }> {
     const [req, res] = Q[name];
-    const data = Buffer.from(encodeCanonical(req.type, request)).toString('hex');
-    const result = await rpc(values.node as string, 'abci_query', { path: queryPath(name), data });
-    const resp = result.response;
-    if (resp.code !== 0) throw new Error(`${resp.log} (${resp.codespace} code ${resp.code})`);
-    const decoded = res.decode(Buffer.from(resp.value ?? '', 'base64'));
-    return { decoded, json: messageToJson(res.type, decoded as never) };
+    return abciQuery(values.node as string, queryPath(name), req.type, res.type, request);
   }
 
   const broadcast = (values: Values, keyName: string | undefined, build: (signer: string, s: typeof Sdk) => Sdk.EncodeObject[] | Promise<Sdk.EncodeObject[]>) =>

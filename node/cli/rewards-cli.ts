@@ -4,12 +4,12 @@
 // credits|totals|schedule` (ABCI queries printed as the Cosmos JSON of the response, like REST);
 // `query rewards anchor-proof` exports a reward record with its proof for Ethereum.
 import { isValidAddress } from '../../chain/crypto/address.ts';
-import { encodeCanonical, messageToJson } from '../../chain/codec/proto-json.ts';
 import { root } from '../../chain/codec/proto.ts';
 import { SECTORS } from '../../modules/devices/types.ts';
 import { Q, queryPath, type QueryName } from '../../modules/rewards/types.ts';
 import type * as Sdk from '../../sdk/index.ts';
 import { broadcastSdkTx, moduleCliFlags } from './sdk-tx.ts';
+import { abciQuery } from './node-rpc.ts';
 import type { CliCommand, CliHelpers } from './devices-cli.ts';
 
 type Values = Record<string, string | boolean | string[] | undefined>;
@@ -43,15 +43,7 @@ export function rewardsCommands(h: CliHelpers): Record<string, CliCommand> {
   async function query(values: Values, name: QueryName, request: Record<string, unknown>): Promise<void> {
     const req = Q[name][0].type;
     const res = root.lookupType(Q[name][1].type.fullName.slice(1));
-    const data = Buffer.from(encodeCanonical(req, request)).toString('hex');
-    const r = await fetch(values.node as string, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'abci_query', params: { path: queryPath(name), data } }) }).catch((err) => {
-      throw new Error(`cannot reach ${values.node}: ${(err as Error).cause ?? err} (is depind running? set --node)`);
-    });
-    const body = (await r.json()) as { result?: { response: { code: number; log: string; value: string | null; codespace: string } }; error?: { message: string; data?: string } };
-    if (body.error) throw new Error(`${body.error.message}: ${body.error.data ?? ''}`);
-    const resp = body.result!.response;
-    if (resp.code !== 0) throw new Error(`${resp.log} (${resp.codespace} code ${resp.code})`);
-    h.print(messageToJson(res, res.decode(Buffer.from(resp.value ?? '', 'base64')) as never), 'json');
+    h.print((await abciQuery(values.node as string, queryPath(name), req, res, request)).json, 'json');
   }
 
   const id = (p: string[], i: number, what = 'DEVICE_ID') => uint(p[i], what);

@@ -22,6 +22,7 @@ import { fromBech32 } from '../../chain/crypto/address.ts';
 import { deriveKey, cosmosHdPath, DEV_MNEMONIC } from '../../node/keys/hd.ts';
 import { startAnchoredDevnet } from '../helpers/anchored-devnet.ts';
 import { rpcCall, height, DEPIND, untilValue, type Devnet } from '../helpers/devnet.ts';
+import { balanceStoreKey } from '../../modules/bank/keeper.ts';
 
 const INTERVAL = 8n;
 const relayerAccount = mnemonicToAccount(ANVIL_MNEMONIC, { addressIndex: 1 }).address;
@@ -36,10 +37,7 @@ let eth: EthClients;
 let net: Devnet;
 const q = () => rpcQuery(net.rpc);
 
-function balanceKey(address: string, denom: string): Uint8Array {
-  const a = fromBech32(address);
-  return Uint8Array.from([...Buffer.from('bank/'), 0x02, a.length, ...a, ...Buffer.from(denom)]);
-}
+const balanceKey = (address: string, denom: string) => balanceStoreKey(fromBech32(address), denom);
 
 const until = <T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = 40_000): Promise<T> => untilValue(what, fn, net, timeoutMs);
 

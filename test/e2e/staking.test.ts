@@ -112,6 +112,13 @@ test('depind CLI: tx staking delegate / unbond / create-validator, query staking
   });
   assert.match(rec, new RegExp(account(3)));
   const val = valoper0();
+  // tx bank send through the same signer: the recipient's balance moves by exactly the amount.
+  const before = BigInt(JSON.parse((await depind(['query', 'bank', 'balances', account(4), '-o', 'json'])).stdout).balances.find((b: any) => b.denom === 'udpin').amount);
+  const sent = await depind(['tx', 'bank', 'send', 'dev3', account(4), '1234udpin']);
+  assert.match(sent.stdout, /code: 0/, sent.stdout);
+  assert.match(sent.stdout, new RegExp(`transfer: recipient=${account(4)} sender=${account(3)} amount=1234udpin`));
+  const after = BigInt(JSON.parse((await depind(['query', 'bank', 'balances', account(4), '-o', 'json'])).stdout).balances.find((b: any) => b.denom === 'udpin').amount);
+  assert.equal(after - before, 1234n);
   const d = await depind(['tx', 'staking', 'delegate', 'dev3', val, '1000000udpin', '-o', 'json']);
   assert.equal(JSON.parse(d.stdout).code, 0, d.stdout);
   const u = await depind(['tx', 'staking', 'unbond', 'dev3', val, '400000udpin']);
