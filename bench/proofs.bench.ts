@@ -51,7 +51,7 @@ import { ethClients } from '../node/anchor/anchor-contract.ts';
 import { proofRegistryAbi, proofRegistryBytecode } from '../contracts/artifacts/index.ts';
 import { benchKey } from './pipeline.bench.ts';
 import { machine, opsPerSec, fmt, threadCpuByKind, threadCpuUs, processCpuUs } from './machine.ts';
-import { rpcPoster } from './rpc-load.ts';
+import { rpcPoster, broadcastTxs } from './rpc-load.ts';
 import { parseArgs } from 'node:util';
 import { execFileSync } from 'node:child_process';
 import { u64be } from '../chain/codec/bytes.ts';
@@ -395,13 +395,9 @@ async function overRpc(o: ProofsBenchOptions): Promise<Record<string, { batched:
         for (let next = 0; next < mine.length; ) {
           const chunk = mine.slice(next, next + 50);
           next += chunk.length;
-          const reqs = chunk.map((tx, i) => `{"jsonrpc":"2.0","id":${i},"method":"broadcast_tx_sync","params":{"tx":"${Buffer.from(tx).toString('base64')}"}}`);
-          const res = (await post(`[${reqs.join(',')}]`)) as { error?: unknown; result?: { code: number; log: string } }[];
-          for (const r of res) {
-            if (r.error || r.result!.code !== 0) {
-              rejected++;
-              first ||= JSON.stringify(r.error ?? r.result);
-            }
+          for (const r of await broadcastTxs(poster.post, chunk.map((tx) => Buffer.from(tx).toString('base64')))) {
+            rejected++;
+            first ||= r.answer;
           }
         }
       };

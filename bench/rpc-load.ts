@@ -23,6 +23,18 @@ export function rpcPoster(rpc: URL, maxSockets: number): { post: (body: string) 
   return { post, close: () => agent.destroy() };
 }
 
+/** Sends base64 txs as one broadcast_tx_sync request (one tx) or JSON-RPC batch (several);
+ * returns the refused ones: their index in `txs` and the node's answer. */
+export async function broadcastTxs(post: (body: string) => Promise<string>, txs: readonly string[]): Promise<{ index: number; answer: string }[]> {
+  const reqs = txs.map((tx, i) => `{"jsonrpc":"2.0","id":${i},"method":"broadcast_tx_sync","params":{"tx":"${tx}"}}`);
+  const parsed = JSON.parse(await post(txs.length === 1 ? reqs[0]! : `[${reqs.join(',')}]`));
+  const refused: { index: number; answer: string }[] = [];
+  for (const r of (Array.isArray(parsed) ? parsed : [parsed]) as { id: number; error?: unknown; result?: { code: number } }[]) {
+    if (r.error || r.result!.code !== 0) refused.push({ index: r.id, answer: JSON.stringify(r.error ?? r.result) });
+  }
+  return refused;
+}
+
 export interface CommittedBlock {
   height: string;
   /** performance.now() when the node announced the commit. */

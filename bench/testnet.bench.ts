@@ -16,7 +16,7 @@ import { runThroughputBench } from './throughput.bench.ts';
 import { DEPIND } from '../test/helpers/devnet.ts';
 import { writeTestnet } from '../node/cli/testnet.ts';
 import { machine, percentile, fmt } from './machine.ts';
-import { rpcPoster, watchCommits } from './rpc-load.ts';
+import { rpcPoster, watchCommits, broadcastTxs } from './rpc-load.ts';
 
 export interface TestnetBenchOptions {
   validators: number;
@@ -124,14 +124,10 @@ export async function runTestnetBench(opts: Partial<TestnetBenchOptions> = {}): 
         next += chunk.length;
         const now = performance.now();
         for (const tx of chunk) sentAt.set(tx.hash, now);
-        const reqs = chunk.map((tx, k) => `{"jsonrpc":"2.0","id":${k},"method":"broadcast_tx_sync","params":{"tx":"${tx.b64}"}}`);
-        const parsed = JSON.parse(await post(i, `[${reqs.join(',')}]`));
-        for (const res of parsed as { id: number; error?: unknown; result?: { code: number } }[]) {
-          if (res.error || res.result!.code !== 0) {
-            rejected++;
-            firstError ||= JSON.stringify(res.error ?? res.result);
-            sentAt.delete(chunk[res.id]!.hash);
-          }
+        for (const r of await broadcastTxs((body) => post(i, body), chunk.map((tx) => tx.b64))) {
+          rejected++;
+          firstError ||= r.answer;
+          sentAt.delete(chunk[r.index]!.hash);
         }
       }
     });

@@ -11,7 +11,7 @@ import { sha256 } from '../chain/crypto/hash.ts';
 import { benchGenesis, benchSend } from './pipeline.bench.ts';
 import { depindSync, DEPIND } from '../test/helpers/devnet.ts';
 import { machine, percentile, fmt, threadCpuByKind } from './machine.ts';
-import { rpcPoster, watchCommits } from './rpc-load.ts';
+import { rpcPoster, watchCommits, broadcastTxs } from './rpc-load.ts';
 
 export interface ThroughputOptions {
   accounts: number;
@@ -93,16 +93,11 @@ export async function runThroughputBench(o: ThroughputOptions): Promise<Record<s
       next += chunk.length;
       const now = performance.now();
       for (const tx of chunk) sentAt.set(tx.hash, now);
-      const reqs = chunk.map((tx, i) => `{"jsonrpc":"2.0","id":${i},"method":"broadcast_tx_sync","params":{"tx":"${tx.b64}"}}`);
-      const parsed = JSON.parse(await post(batch === 1 ? reqs[0]! : `[${reqs.join(',')}]`));
-      const results = Array.isArray(parsed) ? parsed : [parsed];
-      results.forEach((res: { id: number; error?: unknown; result?: { code: number } }) => {
-        if (res.error || res.result!.code !== 0) {
-          rejected++;
-          firstError ||= JSON.stringify(res.error ?? res.result);
-          sentAt.delete(chunk[res.id]!.hash);
-        }
-      });
+      for (const r of await broadcastTxs(post, chunk.map((tx) => tx.b64))) {
+        rejected++;
+        firstError ||= r.answer;
+        sentAt.delete(chunk[r.index]!.hash);
+      }
     }
   };
   await Promise.all(Array.from({ length: o.inFlight }, worker));
