@@ -91,6 +91,9 @@ export function resolveConfig(c: Partial<SimConfig>): SimConfig {
   int('blocks', 1);
   int('epochBlocks', 2);
   int('windowBlocks', 8);
+  // One source each: device slots and the report use the top-level values.
+  if (cfg.proofsParams?.windowBlocks !== undefined) bad('set windowBlocks, not proofsParams.windowBlocks');
+  if (cfg.rewardsParams?.epochBlocks !== undefined) bad('set epochBlocks, not rewardsParams.epochBlocks');
   int('cheatersPpm', 0, 1_000_000);
   int('validators', 1, 100);
   int('equivocators', 0, cfg.validators);

@@ -17,10 +17,11 @@ export const SIM_CHAIN_ID = 'depin-sim-1';
 export const SIM_GENESIS_TIME = '2026-12-01T00:00:00.000000000Z';
 
 export function simParams(cfg: SimConfig, authority: string): { proofs: ProofsParams; rewards: RewardsParams } {
-  const proofs: ProofsParams = { ...proofsDevParams(authority), windowBlocks: BigInt(cfg.windowBlocks), ...cfg.proofsParams, authority };
-  const rewards: RewardsParams = { ...rewardsDevParams(authority), epochBlocks: BigInt(cfg.epochBlocks), ...cfg.rewardsParams, authority };
-  // The seed comes from the app hash seed_delay_blocks before a window: keep it inside short windows.
-  if (proofs.seedDelayBlocks >= proofs.windowBlocks) proofs.seedDelayBlocks = proofs.windowBlocks / 4n > 0n ? proofs.windowBlocks / 4n : 1n;
+  const proofs: ProofsParams = { ...proofsDevParams(authority), ...cfg.proofsParams, windowBlocks: BigInt(cfg.windowBlocks), authority };
+  const rewards: RewardsParams = { ...rewardsDevParams(authority), ...cfg.rewardsParams, epochBlocks: BigInt(cfg.epochBlocks), authority };
+  // The seed comes from the app hash seed_delay_blocks before a window: the dev default is fitted
+  // into short windows; a value the config sets itself is validated as given.
+  if (cfg.proofsParams?.seedDelayBlocks === undefined && proofs.seedDelayBlocks >= proofs.windowBlocks) proofs.seedDelayBlocks = proofs.windowBlocks / 4n > 0n ? proofs.windowBlocks / 4n : 1n;
   validateProofsParams(proofs);
   validateRewardsParams(rewards);
   return { proofs, rewards };
