@@ -1,7 +1,7 @@
 // Checkpoints view: the history of Ethereum checkpoints (created, signed, submitter rotations,
 // acknowledged with the Ethereum tx), from the anchor module's events, and the last acknowledged
 // one (the checkpoint-lag metric and the overview's "last checkpoint on Ethereum").
-import { u64, u8, type PageRequest, type ViewWriter } from './kv.ts';
+import { u64, u8, parseJson, type PageRequest, type ViewWriter } from './kv.ts';
 import { attrBig, type BlockSummary, type QueryContext, type View, type ViewEvent } from './view.ts';
 
 export interface CheckpointRow {
@@ -82,11 +82,10 @@ async function apply(w: ViewWriter, events: readonly ViewEvent[], summary: Block
   if (state) w.putJson(state, t(T.state));
 }
 
-const json = <T>(v: Uint8Array): T => JSON.parse(Buffer.from(v).toString('utf8')) as T;
 
 async function list(ctx: QueryContext, _p: Record<string, string | undefined>, page: PageRequest) {
   const reverse = page.reverse === undefined ? true : page.reverse;
-  const res = await ctx.reader.paginate(t(T.row), { ...page, reverse }, (_k, v) => json<CheckpointRow>(v));
+  const res = await ctx.reader.paginate(t(T.row), { ...page, reverse }, (_k, v) => parseJson<CheckpointRow>(v)!);
   return { checkpoints: res.items, pagination: res.pagination };
 }
 

@@ -3,7 +3,7 @@
 // keeps only the last few locations), and network counters. Built from the devices module's events.
 import { ACCOUNT_PREFIX } from '../../../chain/crypto/address.ts';
 import { descendantRange, parseCell, resolutionOf } from '../../../modules/devices/h3.ts';
-import { cat, str, u32, u64, u8, readU64, PageRequestError, type PageRequest, type ViewWriter } from './kv.ts';
+import { cat, str, u32, u64, u8, readU64, parseJson, PageRequestError, type PageRequest, type ViewWriter } from './kv.ts';
 import { attrBig, coinAmount, sectorNumber, SECTORS, type BlockSummary, type QueryContext, type View, type ViewEvent } from './view.ts';
 
 export interface BanInfo {
@@ -320,7 +320,7 @@ async function list(ctx: QueryContext, p: Record<string, string | undefined>, pa
   const mfrs = new Map<string, ManufacturerRow | undefined>();
   const filtered = !!((owner && sub[0] !== T.owner) || (mfr && sub[0] !== T.mfr) || (sec && sub[0] !== T.sector) || status);
   const res = await r.paginate(sub, page, async (rel, v) => {
-    const d = sub[0] === T.row ? (JSON.parse(Buffer.from(v).toString('utf8')) as DeviceRow) : await r.getJson<DeviceRow>(t(T.row), u64(idAt(rel)));
+    const d = sub[0] === T.row ? parseJson<DeviceRow>(v)! : await r.getJson<DeviceRow>(t(T.row), u64(idAt(rel)));
     if (!d) return undefined;
     if (!filtered) return answer(ctx, d, mfrs);
     if (owner && d.owner !== owner) return undefined;
@@ -360,13 +360,13 @@ async function get(ctx: QueryContext, p: Record<string, string | undefined>) {
 
 async function locations(ctx: QueryContext, p: Record<string, string | undefined>, page: PageRequest) {
   const id = parseId(p.id);
-  const res = await ctx.reader.paginate(cat(t(T.loc), u64(id)), page, (_k, v) => JSON.parse(Buffer.from(v).toString('utf8')) as LocationEntry);
+  const res = await ctx.reader.paginate(cat(t(T.loc), u64(id)), page, (_k, v) => parseJson<LocationEntry>(v)!);
   return { locations: res.items, pagination: res.pagination };
 }
 
 async function bans(ctx: QueryContext, p: Record<string, string | undefined>, page: PageRequest) {
   const id = parseId(p.id);
-  const res = await ctx.reader.paginate(cat(t(T.ban), u64(id)), page, (_k, v) => JSON.parse(Buffer.from(v).toString('utf8')) as BanEntry);
+  const res = await ctx.reader.paginate(cat(t(T.ban), u64(id)), page, (_k, v) => parseJson<BanEntry>(v)!);
   return { bans: res.items, pagination: res.pagination };
 }
 

@@ -5,7 +5,7 @@
 //   distribution's PAY phase (modules/rewards/distribution.ts payRecord), amounts in udpin;
 //   a device transferred mid-epoch has two records, summed here;
 //   `rewards_claimed{owner, amount: "<n>udpin"}`.
-import { cat, str, u64, u8, type PageRequest, type ViewWriter } from './kv.ts';
+import { cat, str, u64, u8, parseJson, type PageRequest, type ViewWriter } from './kv.ts';
 import { attrBig, coinAmount, epochBounds, type BlockSummary, type QueryContext, type View, type ViewEvent } from './view.ts';
 import { parseId } from './devices.ts';
 
@@ -79,11 +79,10 @@ async function apply(w: ViewWriter, events: readonly ViewEvent[], _s: BlockSumma
   }
 }
 
-const json = <T>(v: Uint8Array): T => JSON.parse(Buffer.from(v).toString('utf8')) as T;
 
 async function device(ctx: QueryContext, p: Record<string, string | undefined>, page: PageRequest) {
   const id = parseId(p.id);
-  const res = await ctx.reader.paginate(cat(t(T.devEpoch), u64(id)), page, (_k, v) => json<DeviceEpochEarning>(v), epochBounds(p));
+  const res = await ctx.reader.paginate(cat(t(T.devEpoch), u64(id)), page, (_k, v) => parseJson<DeviceEpochEarning>(v)!, epochBounds(p));
   const totals = await ctx.reader.getJson<DeviceEarningTotals>(t(T.total), u64(id));
   return { totals: totals ?? null, epochs: res.items, pagination: res.pagination };
 }

@@ -8,7 +8,7 @@
 //   `rewards_claimed{amount}`,
 // and the devices module's fees (registration and location fees are burned): data that exists
 // before the rewards module is merged, so the page is never blank.
-import { u64, u8, type PageRequest, type ViewWriter } from './kv.ts';
+import { u64, u8, parseJson, type PageRequest, type ViewWriter } from './kv.ts';
 import { attrBig, coinAmount, epochBounds, type BlockSummary, type QueryContext, type View, type ViewEvent } from './view.ts';
 
 export interface EpochEconomics {
@@ -105,11 +105,10 @@ async function apply(w: ViewWriter, events: readonly ViewEvent[], _s: BlockSumma
   if (totals) w.putJson(totals, t(T.totals));
 }
 
-const json = <T>(v: Uint8Array): T => JSON.parse(Buffer.from(v).toString('utf8')) as T;
 
 async function epochs(ctx: QueryContext, p: Record<string, string | undefined>, page: PageRequest) {
   const reverse = page.reverse === undefined ? true : page.reverse;
-  const res = await ctx.reader.paginate(t(T.epoch), { ...page, reverse }, (_k, v) => json<EpochEconomics>(v), epochBounds(p));
+  const res = await ctx.reader.paginate(t(T.epoch), { ...page, reverse }, (_k, v) => parseJson<EpochEconomics>(v)!, epochBounds(p));
   return { epochs: res.items, pagination: res.pagination };
 }
 

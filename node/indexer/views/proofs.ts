@@ -9,7 +9,7 @@
 // the reward epoch after the last one closed (epochs count from 1), which is how the rewards
 // module books it (its hooks run before its end block closes the epoch, and the index reads tx
 // events, then end-block events, in the app's order).
-import { cat, u32, u64, u8, readU32, readU64, type PageRequest, type ViewWriter } from './kv.ts';
+import { cat, u32, u64, u8, readU32, readU64, parseJson, type PageRequest, type ViewWriter } from './kv.ts';
 import { attrBig, epochBounds, type BlockSummary, type QueryContext, type View, type ViewEvent } from './view.ts';
 import { parseId } from './devices.ts';
 
@@ -151,13 +151,12 @@ async function apply(w: ViewWriter, events: readonly ViewEvent[], summary: Block
 
 // ------------------------------------------------------------------ queries
 
-const json = <T>(v: Uint8Array): T => JSON.parse(Buffer.from(v).toString('utf8')) as T;
 
 async function deviceProofs(ctx: QueryContext, p: Record<string, string | undefined>, page: PageRequest) {
   const id = parseId(p.id);
   // Newest first unless the caller asks otherwise.
   const reverse = page.reverse === undefined ? true : page.reverse;
-  const res = await ctx.reader.paginate(cat(t(T.proof), u64(id)), { ...page, reverse }, (_k, v) => json<ProofRow>(v));
+  const res = await ctx.reader.paginate(cat(t(T.proof), u64(id)), { ...page, reverse }, (_k, v) => parseJson<ProofRow>(v)!);
   return { proofs: res.items, pagination: res.pagination };
 }
 
@@ -177,7 +176,7 @@ async function deviceQuality(ctx: QueryContext, p: Record<string, string | undef
   const id = parseId(p.id);
   const n = Math.min(Math.max(Number(p.epochs ?? 7) || 7, 1), 365);
   const recent: EpochProofs[] = [];
-  for await (const [, v] of ctx.reader.range(cat(t(T.devEpoch), u64(id)), { reverse: true, limit: n })) recent.push(json<EpochProofs>(v));
+  for await (const [, v] of ctx.reader.range(cat(t(T.devEpoch), u64(id)), { reverse: true, limit: n })) recent.push(parseJson<EpochProofs>(v)!);
   const valid = recent.reduce((a, r) => a + r.valid, 0);
   const invalid = recent.reduce((a, r) => a + r.invalid, 0);
   const summary = await ctx.reader.getJson<ProofSummary>(t(T.summary), u64(id));
@@ -194,12 +193,12 @@ async function deviceQuality(ctx: QueryContext, p: Record<string, string | undef
 
 async function deviceEpochs(ctx: QueryContext, p: Record<string, string | undefined>, page: PageRequest) {
   const id = parseId(p.id);
-  const res = await ctx.reader.paginate(cat(t(T.devEpoch), u64(id)), page, (_k, v) => json<EpochProofs>(v), epochBounds(p));
+  const res = await ctx.reader.paginate(cat(t(T.devEpoch), u64(id)), page, (_k, v) => parseJson<EpochProofs>(v)!, epochBounds(p));
   return { epochs: res.items, pagination: res.pagination };
 }
 
 async function networkEpochs(ctx: QueryContext, p: Record<string, string | undefined>, page: PageRequest) {
-  const res = await ctx.reader.paginate(t(T.epoch), page, (_k, v) => json<EpochProofs>(v), epochBounds(p));
+  const res = await ctx.reader.paginate(t(T.epoch), page, (_k, v) => parseJson<EpochProofs>(v)!, epochBounds(p));
   return { epochs: res.items, pagination: res.pagination };
 }
 
