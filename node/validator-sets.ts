@@ -11,7 +11,7 @@
 import type { AbstractLevel } from 'abstract-level';
 import { ValidatorSet } from './consensus/validator-set.ts';
 import { Reader, Writer } from './p2p/wire.ts';
-import { u64be, readU64 } from '../chain/codec/bytes.ts';
+import { u64be, readU64, bytesEqual } from '../chain/codec/bytes.ts';
 
 type DB = AbstractLevel<any, Uint8Array, Uint8Array>;
 
@@ -99,7 +99,7 @@ export class ValidatorSetStore {
   async put(h: bigint, set: ValidatorSet): Promise<void> {
     const bytes = encodeValidatorSet(set);
     const prev = h > 1n && h - 1n <= this.latest ? await this.get(h - 1n) : undefined;
-    const derivable = prev !== undefined && h % CHECKPOINT_EVERY !== 0n && sameBytes(encodeValidatorSet(prev.next()), bytes);
+    const derivable = prev !== undefined && h % CHECKPOINT_EVERY !== 0n && bytesEqual(encodeValidatorSet(prev.next()), bytes);
     const batch = this.db.batch();
     if (derivable) batch.del(key(h), VIEW_ENC); // a re-executed block may have written it in full before
     else batch.put(key(h), bytes, VIEW_ENC);
@@ -122,4 +122,3 @@ export class ValidatorSetStore {
 }
 
 const VIEW_ENC = { keyEncoding: 'view', valueEncoding: 'view' } as const;
-const sameBytes = (a: Uint8Array, b: Uint8Array) => a.length === b.length && Buffer.compare(a, b) === 0;

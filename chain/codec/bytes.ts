@@ -12,6 +12,11 @@ export function u64be(n: bigint): Uint8Array {
   return b;
 }
 
+/** Same length and bytes. */
+export function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
+  return a.length === b.length && Buffer.compare(a, b) === 0;
+}
+
 export function readU64(b: Uint8Array, at = 0): bigint {
   return new DataView(b.buffer, b.byteOffset + at, 8).getBigUint64(0);
 }

@@ -15,6 +15,7 @@ import { compareBytes } from './kv.ts';
 import { type Hash, ZERO, sha, leafHash, internalHash, bit, latin1, fromLatin1 } from './smt-hash.ts';
 import { type Node, type Leaf, type Internal, encodeNode, decodeNode, NodeCache } from './smt-node.ts';
 import type { MerkleProof } from './proof.ts';
+import { bytesEqual } from '../codec/bytes.ts';
 
 // sorted-btree is CommonJS with `exports.default`; Node's ESM import hands us module.exports.
 const BTree = sortedBtree.default;
@@ -70,9 +71,6 @@ function readU64(b: Uint8Array): number {
   return Number(new DataView(b.buffer, b.byteOffset, b.byteLength).getBigUint64(0));
 }
 
-function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
-  return a.length === b.length && Buffer.compare(a, b) === 0;
-}
 
 /** One effective change of a stage: a set (value) or a delete (undefined) of a key. */
 interface Op {
@@ -257,7 +255,7 @@ export class MerkleStore implements KVReader {
       // Only effective changes reach the tree: same-value sets and deletes of absent keys are
       // dropped here (the flat state is exactly the committed tree's contents).
       const cur = this.flatMap.get(flat);
-      if (value === undefined ? cur === undefined : cur !== undefined && sameBytes(cur, value)) return;
+      if (value === undefined ? cur === undefined : cur !== undefined && bytesEqual(cur, value)) return;
       // Copies: the staged leaves are hashed now and encoded at commit; a caller mutating its
       // arrays in between must not make the stored node disagree with its hash. Through
       // Uint8Array's slice, because Buffer's slice is a view: a value encoded into Node's buffer

@@ -7,6 +7,7 @@ import { ErrTxDecode, ErrInvalidPubKey, ErrUnknownExtensionOptions, ErrNotSuppor
 import type { MsgDef } from '../module.ts';
 import type { Router } from '../router.ts';
 import { TxRaw, TxBody, AuthInfo, PubKeySecp256k1, SECP256K1_PUBKEY_URL, type Any } from './types.ts';
+import { bytesEqual } from '../codec/bytes.ts';
 
 export interface DecodedMsg {
   typeUrl: string;
@@ -46,9 +47,6 @@ function decodeOrThrow<T>(what: string, fn: () => T): T {
   }
 }
 
-function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
-  return a.length === b.length && Buffer.compare(a, b) === 0;
-}
 
 export class TxDecoder {
   readonly router: Router;

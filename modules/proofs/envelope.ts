@@ -105,5 +105,5 @@ export function rankKey(seed: Uint8Array, tag: string, key: Uint8Array): Uint8Ar
 }
 
 export const hex = (b: Uint8Array): string => (b instanceof Uint8Array ? Buffer.from(b.buffer, b.byteOffset, b.byteLength) : Buffer.from(b ?? [])).toString('hex');
-export const equalBytes = (a: Uint8Array, b: Uint8Array): boolean => a.length === b.length && Buffer.compare(a, b) === 0;
+export { bytesEqual as equalBytes } from '../../chain/codec/bytes.ts';
 export const compareBytes = (a: Uint8Array, b: Uint8Array): number => Buffer.compare(a, b);

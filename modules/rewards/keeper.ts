@@ -27,6 +27,7 @@ import {
   ErrNoPrice, ErrNoQuorum, ErrOracleNotActive, ErrOracleNotFound, ErrPostTooFrequent, ErrPriceGuard, ErrPriceStale, ErrStalePost,
   ErrTooManyOracles, ErrZeroCredits, ErrInvalidField,
 } from './errors.ts';
+import { bytesEqual } from '../../chain/codec/bytes.ts';
 
 export const MODULE_NAME = 'rewards';
 /** Escrow of oracle bonds (slashed bonds are burned from here). */
@@ -662,8 +663,4 @@ export class RewardsKeeper implements ProofHooks {
 
 export const claimableOf = (l: Ledger): bigint => l.earned - l.claimed - l.clawedBack;
 
-function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
-}
+

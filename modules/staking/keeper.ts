@@ -31,6 +31,7 @@ import {
   ErrNoValidatorFound, ErrNoDelegation, ErrNotEnoughDelegationShares, ErrInsufficientShares, ErrMaxUnbondingDelegationEntries,
   ErrTinyRedelegationAmount, ErrDelegatorShareExRateInvalid,
 } from './errors.ts';
+import { bytesEqual } from '../../chain/codec/bytes.ts';
 
 export const BONDED_POOL = 'bonded_tokens_pool';
 export const NOT_BONDED_POOL = 'not_bonded_tokens_pool';
@@ -46,7 +47,6 @@ export const accountOf = (bytes: Uint8Array): string => toBech32(ACCOUNT_PREFIX,
 /** The account that operates a validator: the same 20 bytes under the account prefix. */
 export const operatorAccount = (operator: string): string => accountOf(valBytes(operator));
 
-const bytesEqual = (a: Uint8Array, b: Uint8Array) => a.length === b.length && Buffer.compare(a, b) === 0;
 
 /** What staking needs from bank (pools are module accounts; slashing burns). */
 export type StakingBankI = Pick<BankKeeperI, 'balance' | 'sendCoinsFromAccountToModule' | 'sendCoinsFromModuleToAccount' | 'sendCoinsFromModuleToModule' | 'burnCoins'>;

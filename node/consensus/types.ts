@@ -4,6 +4,7 @@
 import type { Timestamp } from '../../chain/context.ts';
 import type { BlockID } from '../store/block-types.ts';
 import { EMPTY_BLOCK_ID, SIGNED_MSG_TYPE_PRECOMMIT } from '../store/block-types.ts';
+import { bytesEqual } from '../../chain/codec/bytes.ts';
 
 export const SIGNED_MSG_TYPE_PREVOTE = 1;
 export { SIGNED_MSG_TYPE_PRECOMMIT };
@@ -91,9 +92,7 @@ export function blockIdEquals(a: BlockID, b: BlockID): boolean {
   return blockIdKey(a) === blockIdKey(b);
 }
 
-export function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
-  return a.length === b.length && Buffer.compare(a, b) === 0;
-}
+export { bytesEqual };
 
 export function timestampEquals(a: Timestamp, b: Timestamp): boolean {
   return a.seconds === b.seconds && a.nanos === b.nanos;
