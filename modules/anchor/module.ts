@@ -152,7 +152,10 @@ export function anchorModule(keeper: AnchorKeeper): AppModule {
     },
   };
 
-  /** The query view of a checkpoint. Point reads only (no ranges), so it also answers at past heights. */
+  /** The query view of a checkpoint. Its ack votes are looked up for the current validator set,
+   * which staking reads with a range scan: at a past height on a large state that scan can exceed
+   * the store's tree-walk bound, and the view then lists no ack votes (the record itself is a
+   * point read and always answers). */
   const info = (ctx: Context, r: CheckpointRecord): CheckpointInfoMsg => {
     const set = keeper.validatorSet(ctx, r.validatorSetHash) ?? [];
     const inFlight = r.status === STATUS.SIGNED || r.status === STATUS.SUBMITTED;
