@@ -71,8 +71,10 @@ test('CacheKV branches (nested, written, discarded, committed) behave like layer
             assert.equal(top().get(k)?.[0], view.get(lat(k)));
             assert.equal(top().has(k), view.has(lat(k)));
           }
-          // writes() of the top branch: its overlay, sorted by key bytes.
+          // writes() of the top branch: its overlay, each key once (in any order: compared sorted).
           const w = top().writes().map(([k, v]) => `${hex(k)}=${v?.[0] ?? 'del'}`);
+          assert.equal(new Set(w.map((e) => e.split('=')[0])).size, w.length);
+          w.sort((a, b) => Buffer.compare(Buffer.from(a.split('=')[0]!, 'hex'), Buffer.from(b.split('=')[0]!, 'hex')));
           const o = [...model.overlays[level]!].sort(([a], [b]) => Buffer.compare(Buffer.from(a, 'latin1'), Buffer.from(b, 'latin1'))).map(([k, v]) => `${Buffer.from(k, 'latin1').toString('hex')}=${v ?? 'del'}`);
           assert.deepEqual(w, o);
         };
@@ -168,4 +170,77 @@ test('CacheKV over a minimal reader, and key views with offsets', () => {
   assert.deepEqual(show(c.iterator(undefined, undefined)), ['61=1', '6161=9', '63=3']);
   assert.deepEqual(show(c.iterator(Uint8Array.of(0x61, 0x61), undefined, true)), ['63=3', '6161=9']);
   assert.deepEqual(show(c.iterator(Uint8Array.of(0x62), Uint8Array.of(0x62))), []);
+});
+
+test('a large branch scanned again and again between writes (the sorted keys catching up each time) matches the model', async () => {
+  await withTempStore(async (t) => {
+    // 2-byte keys over a small alphabet: many prefixes and byte-order edges; a committed base
+    // under a branch of >1024 local sets and deletes (some shadowing committed keys).
+    const alphabet = [0x00, 0x01, 0x41, 0x7f, 0x80, 0xfe, 0xff];
+    const model = new Model();
+    const base = new CacheKV(t.store);
+    let seed = 7;
+    const rnd = (n: number) => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0), (seed >>> 8) % n);
+    const key = () => Uint8Array.of(alphabet[rnd(7)]!, alphabet[rnd(7)]!, rnd(256), rnd(8));
+    for (let i = 0; i < 500; i++) {
+      const k = key();
+      base.set(k, Uint8Array.of(1));
+      model.base.set(lat(k), 1);
+    }
+    t.store.stage(base.writes());
+    await t.store.commit(1);
+    const branch = new CacheKV(t.store);
+    for (let i = 0; i < 3000; i++) {
+      const k = key();
+      if (rnd(5) === 0) {
+        branch.delete(k);
+        model.overlays[0]!.set(lat(k), null);
+      } else {
+        const v = rnd(256);
+        branch.set(k, Uint8Array.of(v));
+        model.overlays[0]!.set(lat(k), v);
+      }
+    }
+    assert.ok(branch.size > 1024);
+    for (let scan = 0; scan < 30; scan++) {
+      const a = Uint8Array.of(alphabet[rnd(7)]!);
+      const b = Uint8Array.of(alphabet[rnd(7)]!, 0x80);
+      const [lo, hi] = Buffer.compare(a, b) <= 0 ? [a, b] : [b, a];
+      const reverse = scan % 2 === 1;
+      assert.deepEqual(show(branch.iterator(lo, hi, reverse)), model.range(0, lo, hi, reverse), `scan ${scan}`);
+      assert.deepEqual(show(branch.iterator(undefined, hi, reverse)), model.range(0, undefined, hi, reverse), `scan ${scan} open start`);
+      // A write between scans must show up in the next one, on either path.
+      const k = key();
+      branch.set(k, Uint8Array.of(scan));
+      model.overlays[0]!.set(lat(k), scan);
+    }
+  });
+});
+
+test('a branch sorted while small, then written to heavily, scans in order and lists every write once', async () => {
+  await withTempStore(async (t) => {
+    const model = new Model();
+    const branch = new CacheKV(t.store);
+    const k = (i: number) => Uint8Array.of(i % 251, (i * 7) % 256, i >> 8);
+    for (let i = 0; i < 10; i++) {
+      branch.set(k(i), Uint8Array.of(i));
+      model.overlays[0]!.set(lat(k(i)), i);
+    }
+    assert.deepEqual(show(branch.iterator(undefined, undefined)), model.range(0)); // builds the index
+    for (let i = 10; i < 3000; i++) {
+      if (i % 9 === 0) {
+        branch.delete(k(i - 5));
+        model.overlays[0]!.set(lat(k(i - 5)), null);
+      } else {
+        branch.set(k(i), Uint8Array.of(i & 0xff));
+        model.overlays[0]!.set(lat(k(i)), i & 0xff);
+      }
+    }
+    for (let scan = 0; scan < 8; scan++) {
+      const lo = Uint8Array.of(scan * 20);
+      const hi = Uint8Array.of(scan * 20 + 30);
+      assert.deepEqual(show(branch.iterator(lo, hi, scan % 2 === 1)), model.range(0, lo, hi, scan % 2 === 1), `scan ${scan}`);
+    }
+    assert.deepEqual(branch.writes().map(([key]) => hex(key)).sort(), [...model.overlays[0]!.keys()].map((s) => Buffer.from(s, 'latin1').toString('hex')).sort());
+  });
 });
