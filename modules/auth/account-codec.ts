@@ -136,7 +136,7 @@ function sameBytes(b: Uint8Array, at: number, want: Buffer): boolean {
 }
 
 /** A BaseAccount Any, or undefined when the bytes hold anything else (handled by protobufjs). */
-function decodeBase(b: Uint8Array): Account | undefined {
+export function decodeBase(b: Uint8Array): Account | undefined {
   P = 0;
   const end = b.length;
   if (b[P++] !== 0x0a) return undefined;
@@ -144,7 +144,8 @@ function decodeBase(b: Uint8Array): Account | undefined {
   if (urlLen !== BASE_URL.length || !sameBytes(b, P, BASE_URL)) return undefined;
   P += urlLen;
   if (P >= end || b[P++] !== 0x12) return undefined;
-  const baseEnd = P + readLen(b, end);
+  const baseLen = readLen(b, end); // read before P: `P + readLen()` would add to the old P
+  const baseEnd = P + baseLen;
   if (baseEnd !== end) return undefined;
   let address = '';
   let pubkey: Uint8Array | undefined;
@@ -165,7 +166,8 @@ function decodeBase(b: Uint8Array): Account | undefined {
       if (ul !== PUBKEY_URL.length || !sameBytes(b, P, PUBKEY_URL)) return undefined;
       P += ul;
       if (b[P++] !== 0x12) return undefined;
-      const vEnd = P + readLen(b, anyEnd);
+      const vLen = readLen(b, anyEnd);
+      const vEnd = P + vLen;
       if (b[P++] !== 0x0a) return undefined;
       const kl = readLen(b, vEnd);
       pubkey = b.slice(P, P + kl);
