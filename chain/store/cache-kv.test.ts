@@ -172,7 +172,7 @@ test('CacheKV over a minimal reader, and key views with offsets', () => {
   assert.deepEqual(show(c.iterator(Uint8Array.of(0x62), Uint8Array.of(0x62))), []);
 });
 
-test('a large branch scanned again and again between writes (the sorted keys catching up each time) matches the model', async () => {
+test('a large branch scanned again and again between writes (filtered first, then indexed and caught up) matches the model', async () => {
   await withTempStore(async (t) => {
     // 2-byte keys over a small alphabet: many prefixes and byte-order edges; a committed base
     // under a branch of >1024 local sets and deletes (some shadowing committed keys).
@@ -217,7 +217,7 @@ test('a large branch scanned again and again between writes (the sorted keys cat
   });
 });
 
-test('a branch sorted while small, then written to heavily, scans in order and lists every write once', async () => {
+test('a branch indexed while small, then written to heavily, scans in order and lists every write once', async () => {
   await withTempStore(async (t) => {
     const model = new Model();
     const branch = new CacheKV(t.store);

@@ -4,30 +4,40 @@
 // branch. This is the hot path of tx execution: point reads and writes are one
 // Map operation on the key's latin1 string (string order = byte order), and that string is passed
 // down through nested branches instead of being re-derived at every level.
+import sortedBtree from 'sorted-btree';
 import type { Bytes, KVReader, KVStore, Write } from './kv.ts';
 import { latin1, fromLatin1 } from './smt-hash.ts';
 
-/** Below this many unsorted keys a scan sorts them (cheap at that size). */
+// sorted-btree is CommonJS with `exports.default`; Node's ESM import hands us module.exports.
+const BTree = sortedBtree.default;
+type BTree<K, V> = import('sorted-btree').default<K, V>;
+
+const byString = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+
+/** Below this many unindexed keys a scan indexes them (cheap at that size). */
 const FILTER_MIN_KEYS = 1024;
-/** Scans a large branch answers by filtering before it sorts its keys (24 filters ~ 1 sort). */
-const FILTERED_SCANS_BEFORE_SORT = 24;
+/** Scans a branch answers by filtering before it builds the index: 20 filters cost about as much
+ * as one build, so a branch scanned many times pays at most about twice the cheapest way. */
+const FILTERED_SCANS_BEFORE_INDEX = 20;
 
 /** Local entry: a value, or null for a delete that shadows the parent. */
 type Entry = Bytes | null;
 
 export class CacheKV implements KVStore {
   readonly parent: KVReader;
-  // Point lookups hit the Map. Range scans need the local keys in order. A block's branch holds
-  // every key the block wrote (tens of thousands), and end block scans small prefixes of it a dozen
-  // times: sorting all its keys costs ~7 ms per 16,000, filtering the Map for one range ~0.2 ms
-  // (most keys differ from the bounds in their first bytes). So while many keys are unsorted (all,
-  // or those written since a begin-block scan sorted a small branch), a branch answers its first
-  // scans by filtering; one scanned more often gets a sorted array of its keys, caught up lazily,
-  // from `unsorted`, at the next scan (sort the new keys, one linear merge).
+  // Point lookups hit the Map. Range scans need the local keys in order: a B-tree of them, built
+  // at a scan and caught up lazily, from `unsorted`, at the next one (only the keys written since:
+  // end blocks that scan once per item, e.g. one witness list per beacon, interleave thousands of
+  // scans with a few writes each). But a block's branch holds every key the block wrote (tens of
+  // thousands), and a typical end block scans small prefixes of it a dozen times: building the
+  // index costs ~13 ms per 16,000 keys, filtering the Map for one range ~0.3 ms (most keys differ
+  // from the bounds in their first bytes). So while many keys are unindexed (all of them, or those
+  // written since a begin-block scan indexed a small branch), the first scans filter; a branch
+  // scanned more often pays for the index once.
   private readonly local = new Map<string, Entry>();
-  private sorted: string[] | undefined;
-  // Keys written since `sorted` was last brought up to date (may repeat, may already be in it).
-  // Writes only append here; maintaining the order on every write made every tx of a block pay
+  private sorted: BTree<string, true> | undefined;
+  // Keys written since the index was last brought up to date (may repeat, may already be in it).
+  // Writes only append here; maintaining the index on every write made every tx of a block pay
   // for it once any begin-block hook had scanned the block's branch.
   private unsorted: string[] = [];
   private filteredScans = 0;
@@ -110,14 +120,16 @@ export class CacheKV implements KVStore {
     this.filteredScans = 0;
   }
 
-  /** The local keys in ascending order. */
-  private index(): string[] {
+  /** The local keys, in order. */
+  private index(): BTree<string, true> {
     if (this.sorted === undefined) {
-      this.sorted = [...this.local.keys()].sort();
+      const keys = [...this.local.keys()].sort();
+      this.sorted = new BTree<string, true>(undefined, byString);
+      for (const k of keys) this.sorted.set(k, true);
     } else if (this.unsorted.length > 0) {
-      this.sorted = mergeUnique(this.sorted, this.unsorted.sort());
-      this.unsorted = [];
+      for (const k of this.unsorted) this.sorted.set(k, true);
     }
+    this.unsorted = [];
     return this.sorted;
   }
 
@@ -132,53 +144,29 @@ export class CacheKV implements KVStore {
     const locals: [string, Entry][] = [];
     if (lo !== undefined && hi !== undefined && lo >= hi) {
       // empty range
-    } else if ((this.sorted === undefined ? this.local.size : this.unsorted.length) > FILTER_MIN_KEYS && this.filteredScans < FILTERED_SCANS_BEFORE_SORT) {
+    } else if ((this.sorted === undefined ? this.local.size : this.unsorted.length) > FILTER_MIN_KEYS && this.filteredScans < FILTERED_SCANS_BEFORE_INDEX) {
       this.filteredScans++;
       this.local.forEach((v, k) => {
         if ((lo === undefined || k >= lo) && (hi === undefined || k < hi)) locals.push([k, v]);
       });
       locals.sort(reverse ? (a, b) => (a[0] < b[0] ? 1 : -1) : (a, b) => (a[0] < b[0] ? -1 : 1));
     } else {
-      const keys = this.index();
-      const from = lo === undefined ? 0 : lowerBound(keys, lo);
-      const to = hi === undefined ? keys.length : lowerBound(keys, hi);
-      if (!reverse) for (let i = from; i < to; i++) locals.push([keys[i]!, this.local.get(keys[i]!)!]);
-      else for (let i = to - 1; i >= from; i--) locals.push([keys[i]!, this.local.get(keys[i]!)!]);
+      const t = this.index();
+      if (!reverse) {
+        for (const k of t.keys(lo)) {
+          if (hi !== undefined && k >= hi) break;
+          locals.push([k, this.local.get(k)!]);
+        }
+      } else {
+        for (const [k] of t.entriesReversed(hi, undefined, true)) {
+          if (lo !== undefined && k < lo) break;
+          locals.push([k, this.local.get(k)!]);
+        }
+      }
     }
     if (locals.length === 0) return this.parent.iterator(start, end, reverse);
     return merge(locals, this.parent.iterator(start, end, reverse), reverse);
   }
-}
-
-/** First index of `keys` (ascending) whose key is >= k. */
-function lowerBound(keys: readonly string[], k: string): number {
-  let lo = 0;
-  let hi = keys.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (keys[mid]! < k) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
-}
-
-/** Union of two ascending arrays (`b` may repeat keys, and repeat keys of `a`), ascending, unique. */
-function mergeUnique(a: readonly string[], b: readonly string[]): string[] {
-  const out: string[] = new Array(a.length + b.length);
-  let i = 0;
-  let j = 0;
-  let n = 0;
-  while (i < a.length || j < b.length) {
-    let k: string;
-    if (j >= b.length || (i < a.length && a[i]! < b[j]!)) k = a[i++]!;
-    else if (i < a.length && a[i] === b[j]) {
-      k = a[i++]!;
-      j++;
-    } else k = b[j++]!;
-    if (n === 0 || out[n - 1] !== k) out[n++] = k;
-  }
-  out.length = n;
-  return out;
 }
 
 function* merge(locals: [string, Entry][], parent: Iterator<[Bytes, Bytes]>, reverse: boolean): IterableIterator<[Bytes, Bytes]> {
