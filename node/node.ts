@@ -321,7 +321,7 @@ export class DepinNode {
       checked.push(c);
       misbehavior.push(toMisbehavior(c));
     }
-    const res = this.app.finalizeBlock({
+    const res = await this.app.finalizeBlockAsync({
       height, time, txs: block.txs, proposer: bytesOf(block.header.proposerAddress), lastAppHash: bytesOf(block.header.appHash),
       lastCommit: await this.lastCommitInfo(block, height), misbehavior,
     });
