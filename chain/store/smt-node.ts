@@ -84,9 +84,11 @@ export class NodeCache {
   }
 
   put(n: Node): void {
-    if (this.map.has(n.hash)) return;
+    // One lookup: set() of a present hash keeps its place in insertion order (and a node's content
+    // is fixed by its hash), so only a new entry can push the cache over capacity.
+    const before = this.map.size;
     this.map.set(n.hash, n);
-    if (this.map.size > this.capacity) this.evictOldest();
+    if (this.map.size > before && this.map.size > this.capacity) this.evictOldest();
   }
 
   /** Drops a node (superseded by a commit: only past versions can still need it). */
