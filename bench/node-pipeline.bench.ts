@@ -69,7 +69,8 @@ export async function runNodePipelineBench(blocks = 6, perBlock = 4000): Promise
 }
 
 /** Live bytes of the node's two LevelDB databases, by table: chain.db by sublevel (the state
- * split into tree nodes and flat entries), index.db by record kind (tx-indexer.ts layout). */
+ * split into tree nodes and flat entries, the block store into blocks, tx records and the rest),
+ * index.db by record kind (tx-indexer.ts layout). */
 export async function liveBytesByTable(dataDir: string): Promise<Map<string, number>> {
   const out = new Map<string, number>();
   const stateKinds: Record<number, string> = { [STORE_KEY_KINDS.node]: ' tree nodes', [STORE_KEY_KINDS.flat]: ' flat entries', [STORE_KEY_KINDS.root]: ' roots' };
@@ -78,12 +79,14 @@ export async function liveBytesByTable(dataDir: string): Promise<Map<string, num
   for await (const [k, v] of chain.iterator()) {
     const end = k[0] === 0x21 ? k.indexOf(0x21, 1) : -1; // sublevel keys: !name!rest
     const sub = end > 0 ? Buffer.from(k.subarray(1, end)).toString() : 'other';
-    const kind = sub === 'state' ? stateKinds[k[end + 1]!] ?? ' other' : '';
+    // The block store: blocks ('b:'), tx records (txs with their results, 'R:'), the rest.
+    const tag = Buffer.from(k.subarray(end + 1, end + 3)).toString('latin1');
+    const kind = sub === 'state' ? stateKinds[k[end + 1]!] ?? ' other' : sub === 'blocks' ? (tag === 'R:' ? ' tx records' : tag === 'b:' ? '' : ' other') : '';
     add(`chain.db ${sub}${kind}`, k.length + v.length);
   }
   await chain.close();
   const index = new Level<Uint8Array, Uint8Array>(join(dataDir, 'index.db'), { keyEncoding: 'view', valueEncoding: 'view' });
-  const kinds: Record<number, string> = { [TX_INDEX_KEY_KINDS.record]: 'tx records', [TX_INDEX_KEY_KINDS.hash]: 'tx by hash', [TX_INDEX_KEY_KINDS.attribute]: 'attribute postings' };
+  const kinds: Record<number, string> = { [TX_INDEX_KEY_KINDS.count]: 'tx counts', [TX_INDEX_KEY_KINDS.hash]: 'tx by hash', [TX_INDEX_KEY_KINDS.attribute]: 'attribute postings' };
   for await (const [k, v] of index.iterator()) add(`index.db ${kinds[k[0]!] ?? 'views'}`, k.length + v.length);
   await index.close();
   return out;

@@ -22,6 +22,7 @@ import {
 import { Mempool } from './mempool/mempool.ts';
 import { SigVerifierPool } from './mempool/sig-verifier.ts';
 import { IndexerClient, type TxIndex } from './indexer/indexer-client.ts';
+import { loadRecords } from './indexer/tx-search.ts';
 import { join } from 'node:path';
 import { EventBus, flattenEvents } from './event-bus.ts';
 import { ValidatorKey, validatorAddress } from './validator-key.ts';
@@ -152,7 +153,7 @@ export class DepinNode {
     const evidence = await EvidencePool.open(db, evidenceParams(genesis.consensus_params));
     // The tx index lives in its own LevelDB, written by a worker thread (a derived view, rebuilt
     // from stored blocks and results for any height it lacks).
-    const indexer = new IndexerClient(join(paths.data, 'index.db'));
+    const indexer = new IndexerClient(join(paths.data, 'index.db'), (positions) => loadRecords(blocks, positions));
     let validatorKey: ValidatorKey | undefined;
     try {
       validatorKey = ValidatorKey.load(paths.validatorKey);
@@ -337,7 +338,7 @@ export class DepinNode {
     await this.valsets.put(height + 2n, after);
     await this.evidence.markCommitted(checked, height);
     const resultsBytes = encodeBlockResults(height, res.txResults, res.events, res.appHash);
-    await this.blocks.saveResults(height, resultsBytes); // synced: also makes the two writes above durable
+    await this.blocks.saveResults(height, resultsBytes, block.txs); // synced: also makes the two writes above durable
     await this.mempool.exclusive(async () => {
       const { appHash } = await this.app.commit();
       this.lastAppHash = appHash;

@@ -112,7 +112,7 @@ export class BlockIndexer {
     return this.tx.lastHeight();
   }
 
-  /** Indexes one block: tx records, attribute postings and every view, in one batch. */
+  /** Indexes one block: tx positions, attribute postings and every view, in one batch. */
   indexEncodedBlock(height: bigint, txs: readonly Uint8Array[], resultsBytes: Uint8Array): Promise<BlockSummary> {
     // Blocks arrive as messages that may overlap (reducers await reads): one at a time, in order.
     const run = this.writing.then(() => this.indexOne(height, txs, resultsBytes));
@@ -198,12 +198,12 @@ export class BlockIndexer {
     });
   }
 
-  getByHash(hash: string) {
-    return this.tx.getByHash(hash);
+  position(hash: string) {
+    return this.tx.position(hash);
   }
 
-  search(query: string, page: number, perPage: number, orderBy: 'asc' | 'desc' = 'asc') {
-    return this.tx.search(query, page, perPage, orderBy);
+  candidates(query: string) {
+    return this.tx.candidates(query);
   }
 
   private resolve(name: string): { view: View; q: View['queries'][string] } {

@@ -1,8 +1,10 @@
 // The node's handle on the index running in a worker thread (indexer-thread.ts): the tx index
-// and the views. Index writes are ordered (one message queue) and each block is one atomic batch
+// and the views. `tx` and `tx_search` take positions from the index and records from the block
+// store (tx-search.ts). Index writes are ordered (one message queue) and each block is one atomic batch
 // there, so after a crash the index is at a block boundary and the node re-indexes what it missed.
 import { Worker } from 'node:worker_threads';
-import type { IndexedTxRecord } from './tx-indexer.ts';
+import type { IndexedTxRecord, Candidate } from './tx-indexer.ts';
+import { searchTxs, txByHash, type TxSearchSource } from './tx-search.ts';
 import type { ViewAnswer, ViewError } from './block-indexer.ts';
 import type { BlockSummary } from './views/view.ts';
 import type { PageRequest } from './views/kv.ts';
@@ -57,6 +59,9 @@ export function unpackTxs(packed: Uint8Array, offsets: Uint32Array): Uint8Array[
   return out;
 }
 
+/** What the client reads records from: the block store (search.ts loadRecords). */
+export type TxRecordLoader = TxSearchSource['load'];
+
 export class IndexerClient implements TxIndex {
   private readonly worker: Worker;
   private readonly pending = new Map<number, { resolve: (v: any) => void; reject: (e: Error) => void }>();
@@ -64,7 +69,11 @@ export class IndexerClient implements TxIndex {
   private nextId = 0;
   private readonly ready: Promise<void>;
 
-  constructor(path: string, exclude?: string[]) {
+  private readonly load: TxRecordLoader;
+
+  /** `load`: the records at given positions (the node's block store). */
+  constructor(path: string, load: TxRecordLoader, exclude?: string[]) {
+    this.load = load;
     this.worker = new Worker(new URL('./indexer-thread.ts', import.meta.url), { workerData: { path, exclude } });
     this.ready = new Promise((resolve, reject) => {
       this.worker.once('error', reject);
@@ -114,12 +123,13 @@ export class IndexerClient implements TxIndex {
     return this.call('lastHeight');
   }
 
+  /** The index finds where the tx is; the record comes from the block store. */
   getByHash(hash: string): Promise<IndexedTxRecord | undefined> {
-    return this.call('getByHash', hash);
+    return txByHash({ position: (h) => this.call<Candidate | undefined>('position', h), load: this.load }, hash);
   }
 
   search(query: string, page: number, perPage: number, orderBy: 'asc' | 'desc' = 'asc') {
-    return this.call<{ txs: IndexedTxRecord[]; totalCount: number }>('search', query, page, perPage, orderBy);
+    return searchTxs({ candidates: (q) => this.call<{ candidates: Candidate[]; exact: boolean }>('candidates', q), load: this.load }, query, page, perPage, orderBy);
   }
 
   query(name: string, params: Record<string, string | undefined>, page: PageRequest = {}): Promise<ViewAnswer> {

@@ -12,7 +12,7 @@ await db.open();
 const indexer = new BlockIndexer(db, { exclude: workerData.exclude as string[] | undefined });
 await indexer.init();
 
-type Req = { id: number; method: 'indexPackedBlock' | 'lastHeight' | 'getByHash' | 'search' | 'query' | 'queryMany' | 'status' | 'close'; args: unknown[] };
+type Req = { id: number; method: 'indexPackedBlock' | 'lastHeight' | 'position' | 'candidates' | 'query' | 'queryMany' | 'status' | 'close'; args: unknown[] };
 
 parentPort!.on('message', async (req: Req) => {
   try {
@@ -29,7 +29,7 @@ parentPort!.on('message', async (req: Req) => {
     parentPort!.postMessage({ id: req.id, result });
   } catch (err) {
     const e = err as Error;
-    parentPort!.postMessage({ id: req.id, error: { message: e.message, page: e.name === 'PageError', status: err instanceof ViewQueryError ? err.status : undefined } });
+    parentPort!.postMessage({ id: req.id, error: { message: e.message, status: err instanceof ViewQueryError ? err.status : undefined } });
   }
 });
 parentPort!.postMessage({ ready: true });

@@ -1,5 +1,7 @@
-// The tx indexer on a real LevelDB: CometBFT paging semantics, ordering, conditions, idempotent
-// re-indexing, and a brute-force comparison over generated records.
+// The tx indexer on a real LevelDB with the search over it (tx-search.ts): CometBFT paging
+// semantics, ordering, conditions, idempotent re-indexing, and a brute-force comparison over
+// generated records. Records are served from memory here, as the block store serves them in the
+// node (its storage of them is tested in node/store/tx-records.test.ts).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -8,6 +10,7 @@ import { join } from 'node:path';
 import { Level } from 'level';
 import fc from 'fast-check';
 import { TxIndexer, recordEvents, type IndexedTxRecord } from './tx-indexer.ts';
+import { searchTxs, txByHash } from './tx-search.ts';
 import { parseQuery, matchEvents, QueryError } from './query.ts';
 import { sha256 } from '../../chain/crypto/hash.ts';
 
@@ -27,14 +30,37 @@ function rec(height: bigint, index: number, sender: string, recipient: string, a
   };
 }
 
-async function withIndexer(fn: (ix: TxIndexer) => Promise<void>) {
+/** The index plus an in-memory record store: indexBlock keeps the records, search and getByHash
+ * read them back by the positions the index returns. */
+interface Indexed {
+  indexBlock(height: bigint, recs: IndexedTxRecord[]): Promise<void>;
+  lastHeight(): Promise<bigint>;
+  search(q: string, page: number, perPage: number, order: 'asc' | 'desc'): ReturnType<typeof searchTxs>;
+  getByHash(hash: string): Promise<IndexedTxRecord | undefined>;
+}
+
+async function withIndexer(fn: (ix: Indexed) => Promise<void>) {
   const dir = mkdtempSync(join(tmpdir(), 'ix-'));
   const db = new Level<Uint8Array, Uint8Array>(dir, { keyEncoding: 'view', valueEncoding: 'view' });
   await db.open();
   try {
-    const ix = new TxIndexer(db);
-    await ix.init();
-    await fn(ix);
+    const tx = new TxIndexer(db);
+    await tx.init();
+    const stored = new Map<string, IndexedTxRecord>();
+    const src = {
+      candidates: (q: string) => tx.candidates(q),
+      position: (h: string) => tx.position(h),
+      load: async (ps: readonly { height: bigint; index: number }[]) => ps.map((p) => stored.get(`${p.height}/${p.index}`)),
+    };
+    await fn({
+      indexBlock: async (height, recs) => {
+        for (const r of recs) stored.set(`${height}/${r.index}`, r);
+        await tx.indexBlock(height, recs);
+      },
+      lastHeight: () => tx.lastHeight(),
+      search: (q, page, perPage, order) => searchTxs(src, q, page, perPage, order),
+      getByHash: (hash) => txByHash(src, hash),
+    });
   } finally {
     await db.close();
     rmSync(dir, { recursive: true, force: true });

@@ -1,13 +1,13 @@
-// The tx indexer behind `tx` and `tx_search`: every tx by (height, index) and by hash, and each
-// indexed event attribute's value as a per-block posting list, in LevelDB. One atomic batch per
-// block also records the last indexed height, so a crash leaves the index before or after a
-// block, and re-indexing is idempotent.
+// The tx indexer behind `tx` and `tx_search`: each tx's position (height, index) by hash, each
+// block's tx count, and each indexed event attribute's value as a per-block posting list, in
+// LevelDB. The txs and their results themselves stay in the block store (tx-records.ts), which
+// the node reads for the positions this index finds (tx-search.ts): stored once, not twice. One
+// atomic batch per block also records the last indexed height, so a crash leaves the index before
+// or after a block, and re-indexing is idempotent.
 import type { AbstractLevel, AbstractChainedBatch } from 'abstract-level';
-import { codec, i64 } from '../../chain/codec/proto.ts';
 import { sha256 } from '../../chain/crypto/hash.ts';
 import { encodeBlockResults, forEachIndexedAttribute, txResultSpans } from '../store/results-codec.ts';
-import type { Event } from '../../chain/events.ts';
-import { parseQuery, matchEvents, matchValue, flattenEvents, type Condition, type Query } from './query.ts';
+import { parseQuery, matchValue, flattenEvents, type Condition, type Query } from './query.ts';
 import { u64be as u64 } from '../../chain/codec/bytes.ts';
 
 type DB = AbstractLevel<any, Uint8Array, Uint8Array>;
@@ -32,22 +32,19 @@ export interface IndexedTxRecord {
   result: { code: number; codespace: string; log: string; info: string; data: Uint8Array; gasWanted: bigint; gasUsed: bigint; events: TxEvent[] };
 }
 
-export class PageError extends Error {}
-
-const TxRecordCodec = codec<{ height: unknown; index: number; tx: Uint8Array; result: { code: number; data: Uint8Array; log: string; info: string; gasWanted: unknown; gasUsed: unknown; events: Event[]; codespace: string } }>('depin.types.v1.TxRecord');
-
 const dec = new TextDecoder();
-// Layout (format 2). Records are keyed by position so searches read them without a hash hop;
-// attribute entries are posting lists, one per (attribute, value, block): a value shared by many
-// txs of a block (an action, a fee collector, a popular recipient) costs one write, not one per tx.
-const T_POS = 0x70; // 'p' height(8) index(4) -> TxRecord
+// Layout (format 3). Attribute entries are posting lists, one per (attribute, value, block): a
+// value shared by many txs of a block (an action, a fee collector, a popular recipient) costs one
+// write, not one per tx. Format 2 also kept every tx with its result (1.6 KB per MsgSend), a second
+// copy of what the block store holds.
+const T_COUNT = 0x6e; // 'n' height(8) -> u32 BE number of txs (blocks with txs only)
 const T_HASH = 0x78; // 'x' hash(32) -> height(8) index(4)
 const T_ATTR = 0x61; // 'a' len key, key, len value, value, height(8) -> u32 BE tx indices
 /** The first byte of each kind of key the tx index writes (views use others). */
-export const TX_INDEX_KEY_KINDS = { record: T_POS, hash: T_HASH, attribute: T_ATTR } as const;
+export const TX_INDEX_KEY_KINDS = { count: T_COUNT, hash: T_HASH, attribute: T_ATTR } as const;
 const LAST = Uint8Array.of(0x4c); // 'L' -> last indexed height
 const VERSION = Uint8Array.of(0x56); // 'V' -> format version
-const FORMAT = 2;
+const FORMAT = 3;
 /** Format of the tx index's own keys (block-indexer.ts adds the views' versions). */
 export const TX_INDEX_FORMAT = FORMAT;
 
@@ -76,11 +73,10 @@ function lenPrefixedLatin1(s: string): Buffer {
 
 const utf8AsLatin1 = (s: string) => Buffer.from(s, 'utf8').toString('latin1');
 
-function posKey(height: bigint, index: number): Buffer {
-  const b = Buffer.allocUnsafe(13);
-  b[0] = T_POS;
+function countKey(height: bigint): Buffer {
+  const b = Buffer.allocUnsafe(9);
+  b[0] = T_COUNT;
   b.writeBigUInt64BE(height, 1);
-  b.writeUInt32BE(index, 9);
   return b;
 }
 
@@ -95,40 +91,8 @@ function nextPrefix(p: Uint8Array): Uint8Array {
   return Uint8Array.of(0xff, 0xff, 0xff, 0xff);
 }
 
-function varint(n: number, out: number[]): void {
-  while (n >= 0x80) {
-    out.push((n % 0x80) | 0x80);
-    n = Math.floor(n / 0x80);
-  }
-  out.push(n);
-}
-
-/** A TxRecord assembled from already-encoded parts (no re-encoding of the result). */
-function txRecordBytes(height: bigint, index: number, tx: Uint8Array, result: Buffer, rs: number, re: number): Buffer {
-  const head: number[] = [];
-  if (height) {
-    head.push(0x08);
-    varint(Number(height), head);
-  }
-  if (index) {
-    head.push(0x10);
-    varint(index, head);
-  }
-  head.push(0x1a);
-  varint(tx.length, head);
-  const mid: number[] = [0x22];
-  varint(re - rs, mid);
-  const out = Buffer.allocUnsafe(head.length + tx.length + mid.length + (re - rs));
-  let o = 0;
-  for (const b of head) out[o++] = b;
-  out.set(tx, o);
-  o += tx.length;
-  for (const b of mid) out[o++] = b;
-  result.copy(out, o, rs, re);
-  return out;
-}
-
-interface Candidate {
+/** A tx's position: block height and index in the block. */
+export interface Candidate {
   height: bigint;
   index: number;
 }
@@ -176,7 +140,7 @@ export class TxIndexer {
     await batch.write();
   }
 
-  /** Adds a block's tx records and attribute postings to `batch` (the caller records the height
+  /** Adds a block's tx positions and attribute postings to `batch` (the caller records the height
    * and writes the batch: block-indexer.ts adds the views to the same batch). */
   writeBlock(batch: AbstractChainedBatch<any, Uint8Array, Uint8Array>, height: bigint, txs: readonly Uint8Array[], resultsBytes: Uint8Array): void {
     const results = Buffer.isBuffer(resultsBytes) ? resultsBytes : Buffer.from(resultsBytes.buffer, resultsBytes.byteOffset, resultsBytes.byteLength);
@@ -200,12 +164,20 @@ export class TxIndexer {
       if (!list) byValue.set(value, [i]);
       else if (list[list.length - 1] !== i) list.push(i);
     };
+    if (txs.length > 0) {
+      const n = Buffer.allocUnsafe(4);
+      n.writeUInt32BE(txs.length, 0);
+      put(countKey(height), n);
+    }
     for (; i < txs.length; i++) {
-      const tx = txs[i]!;
       const [rs, re] = spans[i]!;
-      const pk = posKey(height, i);
-      put(pk, txRecordBytes(height, i, tx, results, rs, re));
-      put(cat(Uint8Array.of(T_HASH), sha256(tx)), pk.subarray(1));
+      const hk = Buffer.allocUnsafe(33);
+      hk[0] = T_HASH;
+      hk.set(sha256(txs[i]!), 1);
+      const pos = Buffer.allocUnsafe(12);
+      pos.writeBigUInt64BE(height, 0);
+      pos.writeUInt32BE(i, 8);
+      put(hk, pos);
       forEachIndexedAttribute(results, rs, re, add);
     }
     for (const [k, byValue] of postings) {
@@ -229,64 +201,27 @@ export class TxIndexer {
     await this.indexEncodedBlock(height, txs.map((t) => t.tx), encodeBlockResults(height, txs.map((t) => t.result), [], new Uint8Array()));
   }
 
-  async getByHash(hash: string): Promise<IndexedTxRecord | undefined> {
+  /** Where the tx with this hash (hex, any case) is, if indexed. */
+  async position(hash: string): Promise<Candidate | undefined> {
     if (!/^[0-9a-fA-F]{64}$/.test(hash)) return undefined;
     const pos = await this.db.get(cat(Uint8Array.of(T_HASH), Buffer.from(hash, 'hex')));
     if (!pos) return undefined;
     const dv = new DataView(pos.buffer, pos.byteOffset, 12);
-    return this.getByPos({ height: dv.getBigUint64(0), index: dv.getUint32(8) });
+    return { height: dv.getBigUint64(0), index: dv.getUint32(8) };
   }
 
-  private async getByPos(c: Candidate): Promise<IndexedTxRecord | undefined> {
-    const raw = await this.db.get(posKey(c.height, c.index));
-    if (!raw) return undefined;
-    const m = TxRecordCodec.decode(raw);
-    return {
-      hash: Buffer.from(sha256(m.tx)).toString('hex').toUpperCase(),
-      height: c.height,
-      index: c.index,
-      tx: m.tx,
-      result: {
-        code: m.result.code, codespace: m.result.codespace, log: m.result.log, info: m.result.info, data: m.result.data,
-        gasWanted: i64(m.result.gasWanted as never), gasUsed: i64(m.result.gasUsed as never),
-        events: (m.result.events ?? []).map((e) => ({ type: e.type, attributes: (e.attributes ?? []).map((a) => ({ key: a.key, value: a.value, index: a.index })) })),
-      },
-    };
+  /** Positions of the txs a query may match, from the most selective index (a superset, in no
+   * particular order); `exact` when the index alone decides every condition. */
+  async candidates(query: string): Promise<{ candidates: Candidate[]; exact: boolean }> {
+    return this.candidatesOf(parseQuery(query));
   }
 
-  /** CometBFT tx_search: all matches ordered by (height, index), one page of them returned. */
-  async search(query: string, page: number, perPage: number, orderBy: 'asc' | 'desc' = 'asc'): Promise<{ txs: IndexedTxRecord[]; totalCount: number }> {
-    const q = parseQuery(query);
-    perPage = Math.min(100, Math.max(1, Math.floor(perPage) || 30));
-    const { candidates, exact } = await this.candidates(q);
-    let matches = candidates;
-    if (!exact) {
-      matches = [];
-      for (const c of candidates) {
-        const rec = await this.getByPos(c);
-        if (rec && matchEvents(q, recordEvents(rec))) matches.push(c);
-      }
-    }
-    matches.sort((a, b) => (a.height === b.height ? a.index - b.index : a.height < b.height ? -1 : 1));
-    if (orderBy === 'desc') matches.reverse();
-    const total = matches.length;
-    const pages = Math.max(1, Math.ceil(total / perPage));
-    if (!Number.isInteger(page) || page < 1 || page > pages) {
-      throw new PageError(`page should be within [1, ${pages}] range, given ${page}`);
-    }
-    const slice = matches.slice((page - 1) * perPage, page * perPage);
-    const txs: IndexedTxRecord[] = [];
-    for (const c of slice) txs.push((await this.getByPos(c))!);
-    return { txs, totalCount: total };
-  }
-
-  /** Candidates from the most selective index; `exact` when the index alone decides every condition. */
-  private async candidates(q: Query): Promise<{ candidates: Candidate[]; exact: boolean }> {
+  private async candidatesOf(q: Query): Promise<{ candidates: Candidate[]; exact: boolean }> {
     const conds = q.conditions;
     const hashCond = conds.find((c) => c.key === 'tx.hash' && c.op === '=' && c.operand?.kind === 'string');
     if (hashCond) {
-      const rec = await this.getByHash(hashCond.operand!.value);
-      return { candidates: rec ? [{ height: rec.height, index: rec.index }] : [], exact: conds.length === 1 };
+      const pos = await this.position(hashCond.operand!.value);
+      return { candidates: pos ? [pos] : [], exact: conds.length === 1 };
     }
     const heightConds = conds.filter((c) => c.key === 'tx.height' && c.operand?.kind === 'number' && c.op !== 'CONTAINS');
     let lo = 0n;
@@ -319,11 +254,12 @@ export class TxIndexer {
     if (heightConds.length > 0) {
       const out: Candidate[] = [];
       if (lo <= hi && lo >= 0n) {
-        const lt = hi + 1n < 1n << 64n ? cat(Uint8Array.of(T_POS), u64(hi + 1n)) : Uint8Array.of(T_POS + 1);
-        for await (const k of this.db.keys({ gte: cat(Uint8Array.of(T_POS), u64(lo)), lt })) {
-          const dv = new DataView(k.buffer, k.byteOffset + 1, 12);
-          const c = { height: dv.getBigUint64(0), index: dv.getUint32(8) };
-          if (inHeight(c.height)) out.push(c);
+        const lt = hi + 1n < 1n << 64n ? countKey(hi + 1n) : Uint8Array.of(T_COUNT + 1);
+        for await (const [k, v] of this.db.iterator({ gte: countKey(lo), lt })) {
+          const height = new DataView(k.buffer, k.byteOffset + 1, 8).getBigUint64(0);
+          if (!inHeight(height)) continue;
+          const n = new DataView(v.buffer, v.byteOffset, 4).getUint32(0);
+          for (let index = 0; index < n; index++) out.push({ height, index });
         }
       }
       return { candidates: out, exact: conds.length === heightConds.length };

@@ -5,11 +5,27 @@ import type { AbstractLevel } from 'abstract-level';
 import { sha256 } from '../../chain/crypto/hash.ts';
 import { concat, u64be } from '../../chain/codec/bytes.ts';
 import { BlockCodec, CommitCodec, BlockResultsCodec, encodeBlock, type Block, type Commit, type BlockID, type BlockResultsMsg } from './block-types.ts';
+import { RECORDS_PER_CHUNK, splitResults, encodeHead, encodeChunk, isHead, decodeHead, readChunk, type ChunkRecord } from './tx-records.ts';
 
 type DB = AbstractLevel<any, Uint8Array, Uint8Array>;
 
 function heightKey(tag: string, h: bigint): Uint8Array {
   return concat(new TextEncoder().encode(tag), u64be(h));
+}
+
+/** 'R:' ‖ height ‖ u32be chunk: the records of txs [64 chunk, 64 chunk + 64) (tx-records.ts). */
+function chunkKey(h: bigint, chunk: number): Uint8Array {
+  const k = Buffer.allocUnsafe(14);
+  k.write('R:', 0, 'latin1');
+  k.writeBigUInt64BE(h, 2);
+  k.writeUInt32BE(chunk, 10);
+  return k;
+}
+
+/** A stored tx: its bytes and its ExecTxResult bytes. */
+export interface StoredTx {
+  tx: Uint8Array;
+  result: Uint8Array;
 }
 
 const META_HEIGHT = new TextEncoder().encode('m:height');
@@ -70,13 +86,76 @@ export class BlockStore {
     if (this._base === 0n) this._base = h;
   }
 
-  /** Saves a block's encoded depin.types.v1.BlockResults (see results-codec.ts), durably. */
-  async saveResults(height: bigint, bytes: Uint8Array): Promise<void> {
-    await this.db.put(heightKey('r:', height), bytes, { sync: true } as object);
+  /** Saves a block's encoded depin.types.v1.BlockResults (see results-codec.ts) with the block's
+   * txs, durably: the block-level parts under 'r:' and the txs with their results in chunks
+   * (tx-records.ts), so one tx reads back without the whole block. */
+  async saveResults(height: bigint, bytes: Uint8Array, txs: readonly Uint8Array[]): Promise<void> {
+    const split = splitResults(bytes);
+    if (split.entries.length !== txs.length) throw new Error(`block ${height}: ${txs.length} txs but ${split.entries.length} results`);
+    const batch = this.db.batch();
+    batch.put(heightKey('r:', height), encodeHead(txs.length, split));
+    for (let c = 0; c * RECORDS_PER_CHUNK < txs.length; c++) {
+      batch.put(chunkKey(height, c), encodeChunk(txs, bytes, split, c * RECORDS_PER_CHUNK, Math.min(txs.length, (c + 1) * RECORDS_PER_CHUNK)));
+    }
+    await batch.write({ sync: true } as object);
   }
 
+  /** The block's encoded BlockResults, byte for byte as saved. */
   async loadResultsBytes(height: bigint): Promise<Uint8Array | undefined> {
-    return this.db.get(heightKey('r:', height));
+    const stored = await this.db.get(heightKey('r:', height));
+    // Stores written before results were chunked hold the whole encoding.
+    if (!stored || !isHead(stored)) return stored;
+    const head = decodeHead(stored);
+    const parts: Uint8Array[] = [head.prefix];
+    for await (const chunk of this.db.values({ gte: chunkKey(height, 0), lte: chunkKey(height, 0xffffffff) })) {
+      for (const r of readChunk(chunk)) parts.push(r.entry);
+    }
+    if (parts.length - 1 !== head.txCount) throw new Error(`block store: results of block ${height} have ${parts.length - 1} of ${head.txCount} txs`);
+    parts.push(head.suffix);
+    return Buffer.concat(parts);
+  }
+
+  /** Txs of block `height` with their results, by index (undefined where there is none): one
+   * read per chunk of 64 txs. */
+  async loadTxs(height: bigint, indices: readonly number[]): Promise<(StoredTx | undefined)[]> {
+    const stored = await this.db.get(heightKey('r:', height));
+    if (!stored) return indices.map(() => undefined);
+    if (!isHead(stored)) return this.loadTxsWhole(height, stored, indices);
+    const count = decodeHead(stored).txCount;
+    const chunks = new Map<number, ChunkRecord[]>();
+    const out: (StoredTx | undefined)[] = [];
+    for (const i of indices) {
+      if (!Number.isInteger(i) || i < 0 || i >= count) {
+        out.push(undefined);
+        continue;
+      }
+      const c = Math.floor(i / RECORDS_PER_CHUNK);
+      let recs = chunks.get(c);
+      if (!recs) {
+        const raw = await this.db.get(chunkKey(height, c));
+        recs = raw ? readChunk(raw) : [];
+        chunks.set(c, recs);
+      }
+      const r = recs[i % RECORDS_PER_CHUNK];
+      out.push(r && { tx: r.tx, result: r.result });
+    }
+    return out;
+  }
+
+  /** The same from a whole stored encoding (stores written before chunking). */
+  private async loadTxsWhole(height: bigint, whole: Uint8Array, indices: readonly number[]): Promise<(StoredTx | undefined)[]> {
+    const { entries } = splitResults(whole);
+    const block = await this.loadBlock(height);
+    return indices.map((i) => {
+      const e = entries[i];
+      const tx = block?.block.txs[i];
+      if (!e || !tx) return undefined;
+      const [s, end] = e;
+      // Skip the entry's tag (1 byte) and length varint.
+      let p = s + 1;
+      while (whole[p]! >= 0x80) p++;
+      return { tx, result: whole.subarray(p + 1, end) };
+    });
   }
 
   async loadBlock(height: bigint): Promise<StoredBlock | undefined> {
@@ -111,7 +190,7 @@ export class BlockStore {
   }
 
   async loadResults(height: bigint): Promise<BlockResultsMsg | undefined> {
-    const raw = await this.db.get(heightKey('r:', height));
+    const raw = await this.loadResultsBytes(height);
     return raw ? BlockResultsCodec.decode(raw) : undefined;
   }
 }

@@ -272,7 +272,7 @@ test('a view failing on a block loses that block\'s writes and records why; the 
     assert.deepEqual(s.viewErrors?.map((e) => e.view), ['proofs']);
     assert.equal(await ix.lastHeight(), 2n);
     assert.equal(((await ix.query('devices.stats', {})).result as any).total, '2');
-    assert.ok(await ix.getByHash(Buffer.from(sha256(Buffer.from('tx-2-1'))).toString('hex')));
+    assert.ok(await ix.position(Buffer.from(sha256(Buffer.from('tx-2-1'))).toString('hex')));
     const st = await ix.status();
     const p = st.views.find((v) => v.name === 'proofs')!;
     assert.deepEqual([p.error?.height, p.error?.count], ['2', 1]);
@@ -301,7 +301,7 @@ test('a block is one batch with the tx index; blocks index once, in order; a reb
     await assert.rejects(ix.indexEncodedBlock(2n, [], encodeBlockResults(2n, [], [], new Uint8Array(32).fill(7))), /another chain's block 2/);
     await assert.rejects(block(ix, 5n, []), /before 4/);
     assert.equal(await ix.lastHeight(), 3n);
-    assert.equal((await ix.getByHash(Buffer.from(sha256(Buffer.from('tx-2-1'))).toString('hex')))?.height, 2n);
+    assert.equal((await ix.position(Buffer.from(sha256(Buffer.from('tx-2-1'))).toString('hex')))?.height, 2n);
     first = await dump(db);
   });
   await withIndex(async (ix, db) => {
