@@ -463,17 +463,15 @@ export class App {
   }
 
   /**
-   * finalizeBlock that hands the event loop back after every `sliceMs` of execution (checked
-   * between txs; a proof tx of 50 envelopes costs ~50 MsgSends), so the node keeps admitting
+   * finalizeBlock that hands the event loop back every `sliceTxs` txs, so the node keeps admitting
    * broadcasts (RPC, CheckTx, signature jobs for the worker) while a large block executes instead
    * of leaving the second core idle for the whole block. Safe because block execution only touches
    * its own branch (deliverState): CheckTx runs on the check state over the committed store, and
    * queries read the committed store, neither of which changes before commit(). Same results as
-   * finalizeBlock; no other finalizeBlock or commit may start until it resolves. The clock only
-   * decides when the loop is handed back, never what a block executes.
+   * finalizeBlock; no other finalizeBlock or commit may start until it resolves.
    */
-  async finalizeBlockAsync(req: FinalizeBlockRequest, sliceMs = 15): Promise<FinalizeBlockResult> {
-    const steps = this.finalizeSteps(req, sliceMs);
+  async finalizeBlockAsync(req: FinalizeBlockRequest, sliceTxs = 256): Promise<FinalizeBlockResult> {
+    const steps = this.finalizeSteps(req, sliceTxs);
     let r = steps.next();
     while (!r.done) {
       await new Promise((resolve) => setImmediate(resolve));
@@ -482,7 +480,7 @@ export class App {
     return r.value;
   }
 
-  private *finalizeSteps(req: FinalizeBlockRequest, sliceMs: number): Generator<void, FinalizeBlockResult> {
+  private *finalizeSteps(req: FinalizeBlockRequest, sliceTxs: number): Generator<void, FinalizeBlockResult> {
     if (this.finalizing) throw new Error(`finalizeBlock(${req.height}) while another block executes`);
     if (this.pendingHeight !== undefined) throw new Error(`finalizeBlock(${req.height}) before commit of ${this.pendingHeight}`);
     const expected = BigInt(this.store.version) + 1n;
@@ -493,7 +491,7 @@ export class App {
     }
     // Until the first commit the check state reads through the genesis branch this block extends:
     // never interleave CheckTx with that block.
-    const slice = this.checkState.parent === this.deliverState ? Infinity : sliceMs;
+    const slice = this.checkState.parent === this.deliverState ? Infinity : sliceTxs;
     this.finalizing = true;
     try {
       this.pendingTime = req.time;
@@ -505,12 +503,8 @@ export class App {
       const blockCtx = new Context(this.deliverState, block, new GasMeter(Infinity), blockEvents, 'finalize');
       for (const m of this.modules) m.beginBlock?.(blockCtx);
       const txResults: TxResult[] = [];
-      let sliceStart = performance.now();
       for (let i = 0; i < req.txs.length; i++) {
-        if (slice !== Infinity && performance.now() - sliceStart >= slice) {
-          yield;
-          sliceStart = performance.now();
-        }
+        if (i > 0 && i % slice === 0) yield;
         txResults.push(this.deliverTx(req.txs[i]!, block));
       }
       const validatorUpdates: ValidatorUpdate[] = [];

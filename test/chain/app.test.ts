@@ -270,11 +270,11 @@ test('finalizeBlockAsync: CheckTx runs between slices of a big block, against co
   try {
     await block(a.app, 1n, []);
     await block(b.app, 1n, []);
-    // 300 sends from accounts 0..4 (sequences 0..59 each); slices of 0 ms: a yield before every tx.
+    // 300 sends from accounts 0..4 (sequences 0..59 each): slices of 16 txs, so ~18 yields.
     const txs = Array.from({ length: 300 }, (_, i) => send(i % 5, 5 + (i % 5), BigInt(i + 1), BigInt(Math.floor(i / 5))));
     const time = { seconds: t++, nanos: 0 };
     const ref = b.app.finalizeBlock({ height: 2n, time, txs });
-    const running = a.app.finalizeBlockAsync({ height: 2n, time, txs }, 0);
+    const running = a.app.finalizeBlockAsync({ height: 2n, time, txs }, 16);
     // While it runs: CheckTx of account 6's first tx passes (committed state: sequence 0), and
     // account 0's tx at sequence 0 passes too: CheckTx does not see the executing block.
     let done = false;
