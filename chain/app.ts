@@ -287,8 +287,6 @@ export class App {
   chainId: string;
   private checkState: CacheKV;
   private deliverState: CacheKV | undefined;
-  /** A block is executing (finalizeBlockAsync may be between slices). */
-  private finalizing = false;
   private pendingHeight: bigint | undefined;
   private pendingTxs: readonly Uint8Array[] = [];
   private pendingTime: Timestamp | undefined;
@@ -456,32 +454,6 @@ export class App {
   // ---------------------------------------------------------------- block execution
 
   finalizeBlock(req: FinalizeBlockRequest): FinalizeBlockResult {
-    const steps = this.finalizeSteps(req, Infinity);
-    let r = steps.next();
-    while (!r.done) r = steps.next();
-    return r.value;
-  }
-
-  /**
-   * finalizeBlock that hands the event loop back every `sliceTxs` txs, so the node keeps admitting
-   * broadcasts (RPC, CheckTx, signature jobs for the worker) while a large block executes instead
-   * of leaving the second core idle for the whole block. Safe because block execution only touches
-   * its own branch (deliverState): CheckTx runs on the check state over the committed store, and
-   * queries read the committed store, neither of which changes before commit(). Same results as
-   * finalizeBlock; no other finalizeBlock or commit may start until it resolves.
-   */
-  async finalizeBlockAsync(req: FinalizeBlockRequest, sliceTxs = 256): Promise<FinalizeBlockResult> {
-    const steps = this.finalizeSteps(req, sliceTxs);
-    let r = steps.next();
-    while (!r.done) {
-      await new Promise((resolve) => setImmediate(resolve));
-      r = steps.next();
-    }
-    return r.value;
-  }
-
-  private *finalizeSteps(req: FinalizeBlockRequest, sliceTxs: number): Generator<void, FinalizeBlockResult> {
-    if (this.finalizing) throw new Error(`finalizeBlock(${req.height}) while another block executes`);
     if (this.pendingHeight !== undefined) throw new Error(`finalizeBlock(${req.height}) before commit of ${this.pendingHeight}`);
     const expected = BigInt(this.store.version) + 1n;
     if (this.store.version !== 0 && req.height !== expected) throw new Error(`finalizeBlock: expected height ${expected}, got ${req.height}`);
@@ -489,36 +461,24 @@ export class App {
       if (this.store.version === 0) throw new Error('finalizeBlock before initChain');
       this.deliverState = new CacheKV(this.store);
     }
-    // Until the first commit the check state reads through the genesis branch this block extends:
-    // never interleave CheckTx with that block.
-    const slice = this.checkState.parent === this.deliverState ? Infinity : sliceTxs;
-    this.finalizing = true;
-    try {
-      this.pendingTime = req.time;
-      const block: BlockInfo = {
-        chainId: this.chainId, height: req.height, time: req.time,
-        proposer: req.proposer, lastAppHash: req.lastAppHash, lastCommit: req.lastCommit, misbehavior: req.misbehavior,
-      };
-      const blockEvents = new EventManager();
-      const blockCtx = new Context(this.deliverState, block, new GasMeter(Infinity), blockEvents, 'finalize');
-      for (const m of this.modules) m.beginBlock?.(blockCtx);
-      const txResults: TxResult[] = [];
-      for (let i = 0; i < req.txs.length; i++) {
-        if (i > 0 && i % slice === 0) yield;
-        txResults.push(this.deliverTx(req.txs[i]!, block));
-      }
-      const validatorUpdates: ValidatorUpdate[] = [];
-      for (const m of this.modules) {
-        const out = m.endBlock?.(blockCtx);
-        if (out?.validatorUpdates) validatorUpdates.push(...out.validatorUpdates);
-      }
-      const appHash = this.store.stage(this.deliverState.writes());
-      this.pendingHeight = req.height;
-      this.pendingTxs = req.txs;
-      return { txResults, events: blockEvents.events, appHash, validatorUpdates };
-    } finally {
-      this.finalizing = false;
+    this.pendingTime = req.time;
+    const block: BlockInfo = {
+      chainId: this.chainId, height: req.height, time: req.time,
+      proposer: req.proposer, lastAppHash: req.lastAppHash, lastCommit: req.lastCommit, misbehavior: req.misbehavior,
+    };
+    const blockEvents = new EventManager();
+    const blockCtx = new Context(this.deliverState, block, new GasMeter(Infinity), blockEvents, 'finalize');
+    for (const m of this.modules) m.beginBlock?.(blockCtx);
+    const txResults = req.txs.map((bytes) => this.deliverTx(bytes, block));
+    const validatorUpdates: ValidatorUpdate[] = [];
+    for (const m of this.modules) {
+      const out = m.endBlock?.(blockCtx);
+      if (out?.validatorUpdates) validatorUpdates.push(...out.validatorUpdates);
     }
+    const appHash = this.store.stage(this.deliverState.writes());
+    this.pendingHeight = req.height;
+    this.pendingTxs = req.txs;
+    return { txResults, events: blockEvents.events, appHash, validatorUpdates };
   }
 
   private deliverTx(bytes: Uint8Array, block: BlockInfo): TxResult {
@@ -573,7 +533,6 @@ export class App {
   }
 
   async commit(): Promise<{ height: bigint; appHash: Uint8Array }> {
-    if (this.finalizing) throw new Error('commit while a block executes');
     if (this.pendingHeight === undefined) throw new Error('commit without finalizeBlock');
     const appHash = await this.store.commit(Number(this.pendingHeight));
     this.pendingHeight = undefined;

@@ -322,7 +322,7 @@ export class DepinNode {
       checked.push(c);
       misbehavior.push(toMisbehavior(c));
     }
-    const res = await this.app.finalizeBlockAsync({
+    const res = this.app.finalizeBlock({
       height, time, txs: block.txs, proposer: bytesOf(block.header.proposerAddress), lastAppHash: bytesOf(block.header.appHash),
       lastCommit: await this.lastCommitInfo(block, height), misbehavior,
     });

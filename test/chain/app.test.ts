@@ -263,38 +263,3 @@ test('exportGenesis reflects the committed state (balances, supply, accounts)', 
   assert.ok(a0.pub_key, 'pubkey recorded on first signature');
   await close();
 });
-
-test('finalizeBlockAsync: CheckTx runs between slices of a big block, against committed state, and the block comes out exactly as finalizeBlock makes it', async () => {
-  const a = await freshApp();
-  const b = await freshApp();
-  try {
-    await block(a.app, 1n, []);
-    await block(b.app, 1n, []);
-    // 300 sends from accounts 0..4 (sequences 0..59 each): slices of 16 txs, so ~18 yields.
-    const txs = Array.from({ length: 300 }, (_, i) => send(i % 5, 5 + (i % 5), BigInt(i + 1), BigInt(Math.floor(i / 5))));
-    const time = { seconds: t++, nanos: 0 };
-    const ref = b.app.finalizeBlock({ height: 2n, time, txs });
-    const running = a.app.finalizeBlockAsync({ height: 2n, time, txs }, 16);
-    // While it runs: CheckTx of account 6's first tx passes (committed state: sequence 0), and
-    // account 0's tx at sequence 0 passes too: CheckTx does not see the executing block.
-    let done = false;
-    void running.then(() => (done = true));
-    for (let i = 0; i < 5; i++) await new Promise((r) => setImmediate(r));
-    assert.equal(done, false, 'still executing after 5 turns of the event loop');
-    const checks = [a.app.checkTx(send(6, 1, 1n, 0n)).code, a.app.checkTx(send(0, 1, 1n, 0n)).code];
-    await assert.rejects(a.app.commit(), /while a block executes/);
-    assert.throws(() => a.app.finalizeBlock({ height: 2n, time, txs: [] }), /while another block executes/);
-    const res = await running;
-    assert.deepEqual(checks, [0, 0]);
-    assert.deepEqual(res.txResults.map((r) => [r.code, r.gasUsed, r.events.length]), ref.txResults.map((r) => [r.code, r.gasUsed, r.events.length]));
-    assert.ok(res.txResults.every((r) => r.code === 0));
-    assert.deepEqual(Buffer.from(res.appHash), Buffer.from(ref.appHash));
-    const ca = await a.app.commit();
-    const cb = await b.app.commit();
-    assert.deepEqual(Buffer.from(ca.appHash), Buffer.from(cb.appHash));
-    assert.equal(balance(a.app, 0), balance(b.app, 0));
-  } finally {
-    await a.close();
-    await b.close();
-  }
-});

@@ -23,13 +23,12 @@ async function open(home: string): Promise<DepinNode> {
   return DepinNode.open({ home, config: { sigVerifyWorkers: 0 }, log: () => {} });
 }
 
-/** Wraps the app's FinalizeBlock (the node calls the async form): extra updates at chosen
- * heights, and a record of each request. */
+/** Wraps the app's FinalizeBlock: extra updates at chosen heights, and a record of each request. */
 function inject(node: DepinNode, updates: Map<bigint, ValidatorUpdate[]>, seen: FinalizeBlockRequest[]): void {
-  const real = node.app.finalizeBlockAsync.bind(node.app);
-  node.app.finalizeBlockAsync = async (req: FinalizeBlockRequest): Promise<FinalizeBlockResult> => {
+  const real = node.app.finalizeBlock.bind(node.app);
+  node.app.finalizeBlock = (req: FinalizeBlockRequest): FinalizeBlockResult => {
     seen.push(req);
-    const res = await real(req);
+    const res = real(req);
     return { ...res, validatorUpdates: [...res.validatorUpdates, ...(updates.get(req.height) ?? [])] };
   };
 }
