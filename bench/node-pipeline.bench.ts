@@ -2,7 +2,8 @@
 // signature worker, indexer thread) admits pre-signed MsgSends through the mempool in groups of
 // 50 (as JSON-RPC batches arrive), then produces and applies fixed-size blocks. Reports CPU per
 // committed tx on the main thread (thread CPU time, so other load on the machine does not count)
-// and in the rest of the process (workers, GC helpers, LevelDB threads).
+// and in the rest of the process (workers, GC helpers, LevelDB threads), then the time to read
+// txs back (`tx`, `tx_search`) and the LevelDB bytes per tx.
 // Run: npx node bench/node-pipeline.bench.ts [blocks] [txsPerBlock]
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -11,7 +12,10 @@ import { Level } from 'level';
 import { DepinNode } from '../node/node.ts';
 import { STORE_KEY_KINDS } from '../chain/store/merkle-store.ts';
 import { TX_INDEX_KEY_KINDS } from '../node/indexer/tx-indexer.ts';
-import { benchGenesis, benchSend } from './pipeline.bench.ts';
+import { benchGenesis, benchSend, benchKey } from './pipeline.bench.ts';
+import { txHashHex } from '../chain/tx/tx-hash.ts';
+import { accountAddress } from '../chain/crypto/address.ts';
+import { publicKeyCreate } from '../chain/crypto/secp256k1.ts';
 import { depindSync } from '../test/helpers/devnet.ts';
 import { machine, fmt, threadCpuByKind, threadCpuUs, processCpuUs } from './machine.ts';
 
@@ -44,7 +48,8 @@ export async function runNodePipelineBench(blocks = 6, perBlock = 4000): Promise
     const t1 = thread();
     const before = node.blocks.height();
     await node.produceBlock();
-    await node.indexer.lastHeight(); // the index thread has taken the block (queue order)
+    // The index thread has written the block (it answers lastHeight while a batch is being written).
+    while ((await node.indexer.lastHeight()) < node.blocks.height()) await new Promise((r) => setTimeout(r, 2));
     const t2 = thread();
     if (node.blocks.height() !== before + 1n) throw new Error('no block produced');
     mainAdmit += t1 - t0;
@@ -59,6 +64,22 @@ export async function runNodePipelineBench(blocks = 6, perBlock = 4000): Promise
   const byKind = [...k1].filter(([k]) => k !== 'MainThread').map(([k, v]) => [k, (v - (k0.get(k) ?? 0)) / n] as const).filter(([, v]) => v >= 1).sort((a, b) => b[1] - a[1]);
   console.log(`other threads by kind: ${byKind.map(([k, v]) => `${k} ${v.toFixed(0)} µs/tx`).join(', ')}`);
   console.log(`main thread: admission ${admit.toFixed(1)} µs/tx + block ${block.toFixed(1)} µs/tx = ${(admit + block).toFixed(1)} µs/tx; other threads ${other.toFixed(1)} µs/tx; whole process ${(total / n).toFixed(1)} µs/tx`);
+  // Reading txs back: `tx` by hash (position from the index thread, record from the block store)
+  // and `tx_search` pages, one request at a time.
+  const lookups = 1000;
+  const l0 = performance.now();
+  for (let i = 0; i < lookups; i++) {
+    const tx = txs[(i * 7919) % blocks]![(i * 104729) % perBlock]!;
+    if (!(await node.indexer.getByHash(txHashHex(tx)))) throw new Error(`committed tx ${txHashHex(tx)} not found by hash`);
+  }
+  const lookupUs = ((performance.now() - l0) * 1000) / lookups;
+  const sender = accountAddress(publicKeyCreate(benchKey(0)));
+  const timed = async (q: string) => {
+    const t = performance.now();
+    const r = await node.indexer.search(q, 1, 100, 'asc');
+    return `${fmt(r.totalCount)} matches, page of ${r.txs.length} in ${(performance.now() - t).toFixed(1)} ms`;
+  };
+  console.log(`reading back: tx by hash ${lookupUs.toFixed(0)} µs; tx_search message.sender (one account) ${await timed(`message.sender='${sender}'`)}; tx.height (a whole block) ${await timed('tx.height=3')}; transfer.amount CONTAINS (every candidate's events checked) ${await timed("transfer.amount CONTAINS 'udpin' AND tx.height=3")}`);
   await node.stop();
   const bytes = await liveBytesByTable(join(home, 'data'));
   const perTx = (b: number) => `${fmt(b / n)} B`;

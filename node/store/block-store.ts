@@ -118,23 +118,26 @@ export class BlockStore {
   /** Txs of block `height` with their results, by index (undefined where there is none): one
    * read per chunk of 64 txs. */
   async loadTxs(height: bigint, indices: readonly number[]): Promise<(StoredTx | undefined)[]> {
-    const stored = await this.db.get(heightKey('r:', height));
-    if (!stored) return indices.map(() => undefined);
-    if (!isHead(stored)) return this.loadTxsWhole(height, stored, indices);
-    const count = decodeHead(stored).txCount;
-    const chunks = new Map<number, ChunkRecord[]>();
+    const chunks = new Map<number, ChunkRecord[] | null>();
     const out: (StoredTx | undefined)[] = [];
     for (const i of indices) {
-      if (!Number.isInteger(i) || i < 0 || i >= count) {
+      if (!Number.isInteger(i) || i < 0) {
         out.push(undefined);
         continue;
       }
       const c = Math.floor(i / RECORDS_PER_CHUNK);
       let recs = chunks.get(c);
-      if (!recs) {
+      if (recs === undefined) {
         const raw = await this.db.get(chunkKey(height, c));
-        recs = raw ? readChunk(raw) : [];
+        recs = raw ? readChunk(raw) : null;
         chunks.set(c, recs);
+      }
+      if (recs === null) {
+        // Past the block's last tx, or a block stored before results were chunked.
+        const stored = await this.db.get(heightKey('r:', height));
+        if (stored && !isHead(stored)) return this.loadTxsWhole(height, stored, indices);
+        out.push(undefined);
+        continue;
       }
       const r = recs[i % RECORDS_PER_CHUNK];
       out.push(r && { tx: r.tx, result: r.result });
