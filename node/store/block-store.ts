@@ -1,6 +1,9 @@
 // Blocks, their commits and execution results, by height, in LevelDB. A block is saved (fsync'd)
 // before it is executed, so after a crash the node can re-execute any block the app did not
 // commit yet (the CometBFT handshake), and results are saved before the app commits.
+// Keys: 'b:' height -> block, 'i:' height -> id ‖ part-set hash, 'h:' hash -> height, 'c:' height
+// -> seen commit, 'r:' height -> results head, 'R:' height ‖ chunk -> 64 txs with their results
+// (tx-records.ts: what `tx` and `tx_search` read), 'm:height' / 'm:base'.
 import type { AbstractLevel } from 'abstract-level';
 import { sha256 } from '../../chain/crypto/hash.ts';
 import { concat, u64be } from '../../chain/codec/bytes.ts';
