@@ -166,5 +166,9 @@ test('websocket subscription receives NewBlock and the tx event', async () => {
   txSub.unsubscribe();
   blockSub.unsubscribe();
   c.disconnect();
+  // CosmJS 0.39 reconnects after this: ReconnectingSocket schedules a reconnect on every
+  // Disconnected status, its own disconnect() included (seen: Disconnected -> Connecting ->
+  // Connected within 3 s). The live socket then keeps this test file's process running, which is
+  // why `npm test` passes --test-force-exit.
   comet.disconnect();
 });
