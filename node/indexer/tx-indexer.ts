@@ -147,19 +147,21 @@ export class TxIndexer {
     const spans = txResultSpans(results);
     if (spans.length !== txs.length) throw new Error(`block ${height}: ${txs.length} txs but ${spans.length} results`);
     const put = (key: Uint8Array, value: Uint8Array) => batch.put(key, value, VIEW);
-    // composite key ("type.key") -> value -> tx indices, all as latin1 strings of raw UTF-8 bytes
-    const postings = new Map<string, Map<string, number[]>>();
+    // type -> key -> value -> tx indices (null: an excluded attribute), all as latin1 strings of
+    // raw UTF-8 bytes. Two levels rather than one "type.key" string: no concatenated string to
+    // build and hash for every attribute of every tx.
+    const postings = new Map<string, Map<string, Map<string, number[]> | null>>();
     const hb = u64(height);
     let i = 0;
     const add = (type: string, key: string, value: string) => {
-      if (this.excludeAttrs.has(key)) return;
-      const k = `${type}.${key}`;
-      let byValue = postings.get(k);
-      if (!byValue) {
-        if (this.excludeKeys.has(k)) return;
-        byValue = new Map();
-        postings.set(k, byValue);
+      let byKey = postings.get(type);
+      if (!byKey) postings.set(type, (byKey = new Map()));
+      let byValue = byKey.get(key);
+      if (byValue === undefined) {
+        byValue = this.excludeAttrs.has(key) || this.excludeKeys.has(`${type}.${key}`) ? null : new Map();
+        byKey.set(key, byValue);
       }
+      if (byValue === null) return;
       const list = byValue.get(value);
       if (!list) byValue.set(value, [i]);
       else if (list[list.length - 1] !== i) list.push(i);
@@ -180,8 +182,9 @@ export class TxIndexer {
       put(hk, pos);
       forEachIndexedAttribute(results, rs, re, add);
     }
-    for (const [k, byValue] of postings) {
-      const kb = lenPrefixedLatin1(k);
+    for (const [type, byKey] of postings) for (const [attr, byValue] of byKey) {
+      if (byValue === null) continue;
+      const kb = lenPrefixedLatin1(`${type}.${attr}`);
       for (const [v, list] of byValue) {
         const vb = lenPrefixedLatin1(v);
         const key = Buffer.allocUnsafe(1 + kb.length + vb.length + 8);
