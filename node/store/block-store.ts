@@ -9,6 +9,7 @@ import { sha256 } from '../../chain/crypto/hash.ts';
 import { concat, u64be } from '../../chain/codec/bytes.ts';
 import { BlockCodec, CommitCodec, BlockResultsCodec, encodeBlock, type Block, type Commit, type BlockID, type BlockResultsMsg } from './block-types.ts';
 import { RECORDS_PER_CHUNK, splitResults, encodeHead, encodeChunk, isHead, decodeHead, readChunk, type ChunkRecord } from './tx-records.ts';
+import { txResultEntries } from './results-codec.ts';
 
 type DB = AbstractLevel<any, Uint8Array, Uint8Array>;
 
@@ -150,17 +151,12 @@ export class BlockStore {
 
   /** The same from a whole stored encoding (stores written before chunking). */
   private async loadTxsWhole(height: bigint, whole: Uint8Array, indices: readonly number[]): Promise<(StoredTx | undefined)[]> {
-    const { entries } = splitResults(whole);
+    const { entries } = txResultEntries(whole);
     const block = await this.loadBlock(height);
     return indices.map((i) => {
       const e = entries[i];
       const tx = block?.block.txs[i];
-      if (!e || !tx) return undefined;
-      const [s, end] = e;
-      // Skip the entry's tag (1 byte) and length varint.
-      let p = s + 1;
-      while (whole[p]! >= 0x80) p++;
-      return { tx, result: whole.subarray(p + 1, end) };
+      return e && tx ? { tx, result: whole.subarray(e[1], e[2]) } : undefined;
     });
   }
 

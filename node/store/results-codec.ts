@@ -311,23 +311,46 @@ export function forEachIndexedAttribute(buf: Buffer, start: number, end: number,
 
 const asBuffer = (b: Uint8Array): Buffer => (Buffer.isBuffer(b) ? b : Buffer.from(b.buffer, b.byteOffset, b.byteLength));
 
-/** [start, end) of every ExecTxResult inside encoded BlockResults, in order. */
-export function txResultSpans(blockResults: Uint8Array): [number, number][] {
+/** A varint at `at` (below 2^53): [value, position after it]. */
+export function readVarint(b: Uint8Array, at: number, end: number): [number, number] {
+  P = at;
+  const n = rv(asBuffer(b), end);
+  return [n, P];
+}
+
+/** Where the tx results sit in encoded BlockResults: each entry's [start (its tag), start of the
+ * ExecTxResult, end], in order, and the bounds of the whole run (`from` = `to` = where they would
+ * be when there are none). The encoder writes them contiguously after the height; other layouts
+ * are refused. */
+export function txResultEntries(blockResults: Uint8Array): { entries: [number, number, number][]; from: number; to: number } {
   const buf = asBuffer(blockResults);
-  const spans: [number, number][] = [];
+  const entries: [number, number, number][] = [];
+  let from = -1;
+  let to = -1;
   P = 0;
   while (P < buf.length) {
+    const start = P;
     const tag = rv(buf, buf.length);
     if (tag !== 0x12) {
+      if (from === -1 && tag > 0x12) from = to = start; // no tx results: they would go here
       skipField(buf, buf.length, tag & 7);
       continue;
     }
+    if (to !== -1 && to !== start) throw new Error('tx results are not contiguous');
     const len = rv(buf, buf.length);
     if (P + len > buf.length) throw new Error('truncated field');
-    spans.push([P, P + len]);
+    entries.push([start, P, P + len]);
+    if (from === -1) from = start;
     P += len;
+    to = P;
   }
-  return spans;
+  if (from === -1) from = to = buf.length;
+  return { entries, from, to };
+}
+
+/** [start, end) of every ExecTxResult inside encoded BlockResults, in order. */
+export function txResultSpans(blockResults: Uint8Array): [number, number][] {
+  return txResultEntries(blockResults).entries.map(([, s, e]) => [s, e]);
 }
 
 // ------------------------------------------------------------------ events for the index views

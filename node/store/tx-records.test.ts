@@ -58,6 +58,9 @@ test('results of blocks of 0 to 200 txs read back byte for byte, and each tx alo
     assert.equal(await store.loadResultsBytes(99n), undefined);
     assert.deepEqual(await store.loadTxs(99n, [0]), [undefined]);
     await assert.rejects(store.saveResults(50n, encodeBlockResults(50n, [result(0, 0)], [], new Uint8Array()), []), /0 txs but 1 results/);
+    // Tx results split by another field cannot be cut into a head and chunks: refused.
+    const interleaved = Buffer.from([0x08, 0x01, 0x12, 0x02, 0x08, 0x05, 0x1a, 0x00, 0x12, 0x00]);
+    await assert.rejects(store.saveResults(51n, interleaved, [txOf(0, 0), txOf(1, 0)]), /not contiguous/);
   });
 });
 

@@ -9,36 +9,11 @@
 //         (prefix: the fields before the tx results; suffix: those after; 0xff cannot start a
 //         BlockResults encoding, so a head is told apart from a whole encoding stored before)
 // chunk = per tx: varint txLen ‖ tx ‖ the tx's results entry (0x12 ‖ varint len ‖ ExecTxResult)
+import { readVarint, txResultEntries } from './results-codec.ts';
 
 /** Txs per chunk: a `tx` lookup reads ~64 x 1.6 KB; a block of 4,000 sends is 63 chunk writes. */
 export const RECORDS_PER_CHUNK = 64;
 const HEAD_MAGIC = 0xff;
-
-/** Varint at `at`: [value, next position]. */
-function readVarint(b: Uint8Array, at: number, end: number): [number, number] {
-  let n = 0;
-  let mul = 1;
-  for (;;) {
-    if (at >= end) throw new Error('block results: truncated varint');
-    const x = b[at++]!;
-    n += (x & 0x7f) * mul;
-    if (x < 0x80) return [n, at];
-    mul *= 0x80;
-    if (mul > 2 ** 49) throw new Error('block results: varint too long');
-  }
-}
-
-/** Byte length of a field with wire type `wire` starting after its tag at `at`: its end. */
-function skip(b: Uint8Array, at: number, wire: number, end: number): number {
-  if (wire === 0) return readVarint(b, at, end)[1];
-  if (wire === 2) {
-    const [len, p] = readVarint(b, at, end);
-    return p + len;
-  }
-  if (wire === 1) return at + 8;
-  if (wire === 5) return at + 4;
-  throw new Error(`block results: unsupported wire type ${wire}`);
-}
 
 export interface SplitResults {
   prefix: Uint8Array;
@@ -47,32 +22,10 @@ export interface SplitResults {
   suffix: Uint8Array;
 }
 
-/** Splits encoded BlockResults around its tx results (field 2, written contiguously). */
+/** Splits encoded BlockResults around its tx results. */
 export function splitResults(blob: Uint8Array): SplitResults {
-  const entries: [number, number][] = [];
-  let p = 0;
-  let first = -1;
-  let last = -1;
-  while (p < blob.length) {
-    const start = p;
-    const [tag, q] = readVarint(blob, p, blob.length);
-    p = skip(blob, q, tag & 7, blob.length);
-    if (p > blob.length) throw new Error('block results: truncated field');
-    if (tag === 0x12) {
-      if (last !== -1 && last !== start) throw new Error('block results: tx results are not contiguous');
-      if (first === -1) first = start;
-      entries.push([start, p]);
-      last = p;
-    }
-  }
-  if (first === -1) first = last = blob.length === 0 ? 0 : prefixEnd(blob);
-  return { prefix: blob.subarray(0, first), entries, suffix: blob.subarray(last) };
-}
-
-/** Without tx results: the height field (field 1) is the prefix, the rest the suffix. */
-function prefixEnd(blob: Uint8Array): number {
-  const [tag, q] = readVarint(blob, 0, blob.length);
-  return tag === 0x08 ? skip(blob, q, 0, blob.length) : 0;
+  const { entries, from, to } = txResultEntries(blob);
+  return { prefix: blob.subarray(0, from), entries: entries.map(([s, , e]) => [s, e]), suffix: blob.subarray(to) };
 }
 
 export function encodeHead(txCount: number, split: SplitResults): Uint8Array {
