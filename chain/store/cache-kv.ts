@@ -1,9 +1,9 @@
 // A write-back cache branch over any KV reader: reads fall through to the parent, writes and
 // deletes stay local until write() pushes them down, or writes() hands them to MerkleStore.stage.
 // Every tx runs on a branch of the block's branch, so a failed tx is dropped by forgetting its
-// branch. This is the hot path of tx execution: point reads and writes are one
-// Map operation on the key's latin1 string (string order = byte order), and that string is passed
-// down through nested branches instead of being re-derived at every level.
+// branch. This is the hot path of tx execution: point reads and writes are one Map operation on
+// the key's latin1 string (string order = byte order), and that string is passed down through
+// nested branches instead of being re-derived at every level.
 import sortedBtree from 'sorted-btree';
 import type { Bytes, KVReader, KVStore, Write } from './kv.ts';
 import { latin1, fromLatin1 } from './smt-hash.ts';

@@ -1,7 +1,8 @@
 // The node's handle on the index running in a worker thread (indexer-thread.ts): the tx index
 // and the views. `tx` and `tx_search` take positions from the index and records from the block
-// store (tx-search.ts). Index writes are ordered (one message queue) and each block is one atomic batch
-// there, so after a crash the index is at a block boundary and the node re-indexes what it missed.
+// store (tx-search.ts). Index writes are ordered (one message queue) and each block is one atomic
+// batch there, so after a crash the index is at a block boundary and the node re-indexes what it
+// missed.
 import { Worker } from 'node:worker_threads';
 import type { IndexedTxRecord, Candidate } from './tx-indexer.ts';
 import { searchTxs, txByHash, type TxSearchSource } from './tx-search.ts';
@@ -59,7 +60,7 @@ export function unpackTxs(packed: Uint8Array, offsets: Uint32Array): Uint8Array[
   return out;
 }
 
-/** What the client reads records from: the block store (search.ts loadRecords). */
+/** What the client reads records from: the block store (tx-search.ts loadRecords). */
 export type TxRecordLoader = TxSearchSource['load'];
 
 export class IndexerClient implements TxIndex {
