@@ -47,7 +47,6 @@ export const accountOf = (bytes: Uint8Array): string => toBech32(ACCOUNT_PREFIX,
 /** The account that operates a validator: the same 20 bytes under the account prefix. */
 export const operatorAccount = (operator: string): string => accountOf(valBytes(operator));
 
-
 /** What staking needs from bank (pools are module accounts; slashing burns). */
 export type StakingBankI = Pick<BankKeeperI, 'balance' | 'sendCoinsFromAccountToModule' | 'sendCoinsFromModuleToAccount' | 'sendCoinsFromModuleToModule' | 'burnCoins'>;
 
