@@ -5,7 +5,7 @@
 // and in the rest of the process (workers, GC helpers, LevelDB threads), then the time to read
 // txs back (`tx`, `tx_search`) and the LevelDB bytes per tx.
 // Run: npx node bench/node-pipeline.bench.ts [blocks] [txsPerBlock]
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Level } from 'level';
@@ -89,23 +89,26 @@ export async function runNodePipelineBench(blocks = 6, perBlock = 4000): Promise
   return { admit, block, other, total: total / n };
 }
 
-/** Live bytes of the node's two LevelDB databases, by table: chain.db by sublevel (the state
- * split into tree nodes and flat entries, the block store into blocks, tx records and the rest),
- * index.db by record kind (tx-indexer.ts layout). */
+/** Live bytes of the node's LevelDB databases, by table: chain.db and blocks.db by sublevel (the
+ * state split into tree nodes and flat entries, the block store into blocks, tx records and the
+ * rest), index.db by record kind (tx-indexer.ts layout). */
 export async function liveBytesByTable(dataDir: string): Promise<Map<string, number>> {
   const out = new Map<string, number>();
   const stateKinds: Record<number, string> = { [STORE_KEY_KINDS.node]: ' tree nodes', [STORE_KEY_KINDS.flat]: ' flat entries', [STORE_KEY_KINDS.root]: ' roots' };
   const add = (t: string, b: number) => out.set(t, (out.get(t) ?? 0) + b);
-  const chain = new Level<Uint8Array, Uint8Array>(join(dataDir, 'chain.db'), { keyEncoding: 'view', valueEncoding: 'view' });
-  for await (const [k, v] of chain.iterator()) {
-    const end = k[0] === 0x21 ? k.indexOf(0x21, 1) : -1; // sublevel keys: !name!rest
-    const sub = end > 0 ? Buffer.from(k.subarray(1, end)).toString() : 'other';
-    // The block store: blocks ('b:'), tx records (txs with their results, 'R:'), the rest.
-    const tag = Buffer.from(k.subarray(end + 1, end + 3)).toString('latin1');
-    const kind = sub === 'state' ? stateKinds[k[end + 1]!] ?? ' other' : sub === 'blocks' ? (tag === 'R:' ? ' tx records' : tag === 'b:' ? '' : ' other') : '';
-    add(`chain.db ${sub}${kind}`, k.length + v.length);
+  for (const name of ['chain.db', 'blocks.db']) {
+    if (!existsSync(join(dataDir, name))) continue;
+    const db = new Level<Uint8Array, Uint8Array>(join(dataDir, name), { keyEncoding: 'view', valueEncoding: 'view' });
+    for await (const [k, v] of db.iterator()) {
+      const end = k[0] === 0x21 ? k.indexOf(0x21, 1) : -1; // sublevel keys: !name!rest
+      const sub = end > 0 ? Buffer.from(k.subarray(1, end)).toString() : 'other';
+      // The block store: blocks ('b:'), tx records (txs with their results, 'R:'), the rest.
+      const tag = Buffer.from(k.subarray(end + 1, end + 3)).toString('latin1');
+      const kind = sub === 'state' ? stateKinds[k[end + 1]!] ?? ' other' : sub === 'blocks' ? (tag === 'R:' ? ' tx records' : tag === 'b:' ? '' : ' other') : '';
+      add(`${name} ${sub}${kind}`, k.length + v.length);
+    }
+    await db.close();
   }
-  await chain.close();
   const index = new Level<Uint8Array, Uint8Array>(join(dataDir, 'index.db'), { keyEncoding: 'view', valueEncoding: 'view' });
   const kinds: Record<number, string> = { [TX_INDEX_KEY_KINDS.count]: 'tx counts', [TX_INDEX_KEY_KINDS.hash]: 'tx by hash', [TX_INDEX_KEY_KINDS.attribute]: 'attribute postings' };
   for await (const [k, v] of index.iterator()) add(`index.db ${kinds[k[0]!] ?? 'views'}`, k.length + v.length);

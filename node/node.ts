@@ -3,8 +3,7 @@
 // libp2p (node/network.ts), BFT consensus (node/consensus-driver.ts, for every validator count,
 // one included) and block sync (node/sync/block-sync.ts). Every decided or synced block goes
 // through commitBlock: stored with its commit first, then executed.
-import { Level } from 'level';
-import { readFileSync, mkdirSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import type { App, CheckTxResult, TxResult } from '../chain/app.ts';
 import type { GenesisDoc } from '../chain/genesis.ts';
 import { parseRfc3339 } from '../chain/genesis.ts';
@@ -14,6 +13,7 @@ import { txHashHex } from '../chain/tx/tx-hash.ts';
 import { i64 } from '../chain/codec/proto.ts';
 import { openDepinApp, type DepinKeepers } from '../modules/depin-app.ts';
 import { BlockStore } from './store/block-store.ts';
+import { openNodeDatabases, type NodeDatabases } from './store/databases.ts';
 import { encodeBlockResults } from './store/results-codec.ts';
 import {
   BLOCK_ID_FLAG_ABSENT, BLOCK_ID_FLAG_COMMIT, EMPTY_BLOCK_ID,
@@ -71,7 +71,7 @@ export class DepinNode {
   readonly home: string;
   readonly config: NodeConfig;
   readonly genesis: GenesisDoc;
-  readonly db: Level<Uint8Array, Uint8Array>;
+  readonly dbs: NodeDatabases;
   readonly app: App;
   readonly keepers: DepinKeepers;
   readonly blocks: BlockStore;
@@ -102,13 +102,13 @@ export class DepinNode {
   private advancing: Promise<unknown> = Promise.resolve();
 
   private constructor(fields: {
-    home: string; config: NodeConfig; genesis: GenesisDoc; db: Level<Uint8Array, Uint8Array>; app: App; keepers: DepinKeepers;
+    home: string; config: NodeConfig; genesis: GenesisDoc; dbs: NodeDatabases; app: App; keepers: DepinKeepers;
     blocks: BlockStore; valsets: ValidatorSetStore; evidence: EvidencePool; indexer: TxIndex; validatorKey: ValidatorKey | undefined; log: (m: string) => void;
   }) {
     this.home = fields.home;
     this.config = fields.config;
     this.genesis = fields.genesis;
-    this.db = fields.db;
+    this.dbs = fields.dbs;
     this.app = fields.app;
     this.keepers = fields.keepers;
     this.blocks = fields.blocks;
@@ -135,22 +135,12 @@ export class DepinNode {
     };
     const genesis = JSON.parse(readFileSync(paths.genesis, 'utf8')) as GenesisDoc;
     if ((genesis.initial_height ?? '1') !== '1') throw new Error(`genesis initial_height ${genesis.initial_height} is not supported (only 1)`);
-    mkdirSync(paths.data, { recursive: true });
-    const db = new Level<Uint8Array, Uint8Array>(join(paths.data, 'chain.db'), { keyEncoding: 'view', valueEncoding: 'view' });
-    try {
-      await db.open();
-    } catch (err) {
-      const cause = (err as { cause?: { code?: string; message?: string } }).cause;
-      if (cause?.code === 'LEVEL_LOCKED' || /lock/i.test(cause?.message ?? '')) {
-        throw new Error(`another depind is already running on ${opts.home} (its database is locked)`);
-      }
-      throw new Error(`cannot open ${join(paths.data, 'chain.db')}: ${cause?.message ?? (err as Error).message}`);
-    }
-    const stateDb = db.sublevel<Uint8Array, Uint8Array>('state', { keyEncoding: 'view', valueEncoding: 'view' });
+    const dbs = await openNodeDatabases(paths.data, opts.home);
+    const stateDb = dbs.state.sublevel<Uint8Array, Uint8Array>('state', { keyEncoding: 'view', valueEncoding: 'view' });
     const { app, keepers } = await openDepinApp(stateDb, { minGasPrice: config.minGasPrice, maxTxBytes: config.mempool.maxTxBytes, storeCacheNodes: config.store.cacheNodes });
-    const blocks = await BlockStore.open(db);
-    const valsets = await ValidatorSetStore.open(db);
-    const evidence = await EvidencePool.open(db, evidenceParams(genesis.consensus_params));
+    const blocks = await BlockStore.open(dbs.blocks);
+    const valsets = await ValidatorSetStore.open(dbs.blocks);
+    const evidence = await EvidencePool.open(dbs.blocks, evidenceParams(genesis.consensus_params));
     // The tx index lives in its own LevelDB, written by a worker thread (a derived view, rebuilt
     // from stored blocks and results for any height it lacks).
     const indexer = new IndexerClient(join(paths.data, 'index.db'), (positions) => loadRecords(blocks, positions));
@@ -160,7 +150,7 @@ export class DepinNode {
     } catch {
       validatorKey = undefined; // a full node without a consensus key
     }
-    const node = new DepinNode({ home: opts.home, config, genesis, db, app, keepers, blocks, valsets, evidence, indexer, validatorKey, log: opts.log ?? ((m) => console.log(m)) });
+    const node = new DepinNode({ home: opts.home, config, genesis, dbs, app, keepers, blocks, valsets, evidence, indexer, validatorKey, log: opts.log ?? ((m) => console.log(m)) });
     await node.handshake();
     return node;
   }
@@ -460,7 +450,7 @@ export class DepinNode {
     await this.verifier?.close();
     await this.indexing;
     await this.indexer.close();
-    await this.db.close();
+    await this.dbs.close();
   }
 }
 

@@ -3,11 +3,11 @@
 // here it runs on the second core instead of the thread that executes blocks; view queries are
 // answered here too. Requests are plain messages: {id, method, args} -> {id, result|error}.
 import { parentPort, workerData } from 'node:worker_threads';
-import { Level } from 'level';
+import { openLevel } from '../store/databases.ts';
 import { BlockIndexer, ViewQueryError } from './block-indexer.ts';
 import { unpackTxs } from './indexer-client.ts';
 
-const db = new Level<Uint8Array, Uint8Array>(workerData.path as string, { keyEncoding: 'view', valueEncoding: 'view' });
+const db = openLevel(workerData.path as string);
 await db.open();
 const indexer = new BlockIndexer(db, { exclude: workerData.exclude as string[] | undefined });
 await indexer.init();
