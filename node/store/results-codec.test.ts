@@ -8,7 +8,11 @@ import { i64 } from '../../chain/codec/proto.ts';
 import { BlockResultsCodec } from './block-types.ts';
 import { encodeBlockResults, encodeTxResult, forEachIndexedAttribute, txResultSpans, type EncodableTxResult } from './results-codec.ts';
 
-const text = fc.oneof(fc.string({ maxLength: 20 }), fc.string({ unit: 'grapheme', maxLength: 8 }), fc.constantFrom('', 'depin1qypqxpq9qcrsszg2pvxq6rs0zqg3yyc53d5ev8', 'x'.repeat(200)));
+const text = fc.oneof(fc.string({ maxLength: 20 }), fc.string({ unit: 'grapheme', maxLength: 8 }), fc.constantFrom(
+  '', 'depin1qypqxpq9qcrsszg2pvxq6rs0zqg3yyc53d5ev8', 'x'.repeat(200),
+  // around the encoder's 64-unit short-string path, ASCII and not
+  'a'.repeat(63), 'a'.repeat(64), 'a'.repeat(65), 'é'.repeat(40), `${'a'.repeat(63)}ü`, `€${'b'.repeat(30)}`, '😀'.repeat(20),
+));
 const event = fc.record({
   type: text,
   attributes: fc.array(fc.record({ key: text, value: text, index: fc.boolean() }), { maxLength: 5 }),

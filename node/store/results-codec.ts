@@ -45,7 +45,16 @@ class Out {
   /** Length-delimited string whose UTF-8 length is already known. */
   str(s: string, len: number): void {
     this.varint(len);
-    this.pos += this.buf.write(s, this.pos, len, 'utf8');
+    if (len === s.length && len <= SHORT) {
+      // All ASCII (a UTF-8 length equal to the UTF-16 length allows nothing else): copying the
+      // char codes is cheaper than a native Buffer.write call for the short strings of events.
+      const buf = this.buf;
+      const at = this.pos;
+      for (let i = 0; i < len; i++) buf[at + i] = s.charCodeAt(i);
+      this.pos = at + len;
+    } else {
+      this.pos += this.buf.write(s, this.pos, len, 'utf8');
+    }
   }
   bytes(b: Uint8Array): void {
     this.varint(b.length);
@@ -53,6 +62,9 @@ class Out {
     this.pos += b.length;
   }
 }
+
+/** ASCII strings up to this length are copied in JS instead of by a Buffer.write call. */
+const SHORT = 64;
 
 const utf8Len = (s: string): number => Buffer.byteLength(s, 'utf8');
 const strField = (len: number): number => (len === 0 ? 0 : 1 + varintSize(len) + len);
