@@ -3,6 +3,7 @@
 // bytes and app hashes.
 import { codec, u64, type U64 } from '../../chain/codec/proto.ts';
 import { encodeCanonical } from '../../chain/codec/proto-json.ts';
+import { ProtoWriter } from '../../chain/codec/proto-writer.ts';
 import type { ProtoCoin } from '../../chain/coins.ts';
 import type { PageRequest } from '../../chain/pagination.ts';
 
@@ -204,62 +205,27 @@ export const deviceStateFrom = (m: Raw): DeviceProofState => ({
   windows: (m.windows ?? []).map((w: Raw) => ({ kind: w.kind ?? 0, lastWindow: u64(w.lastWindow), mask: u64(w.mask) })),
 });
 
-// Fast canonical encoders for the records written with every proof: the same bytes as
-// encodeCanonical (proto3 defaults omitted; units.test.ts compares them), without its generic
-// conversion pass, which was a visible share of per-proof CPU.
-const put = (o: Raw, k: string, v: unknown) => {
-  if (v === undefined || v === null || v === 0 || v === 0n || v === false || v === '') return;
-  if (v instanceof Uint8Array && v.length === 0) return;
-  if (Array.isArray(v) && v.length === 0) return;
-  o[k] = v;
-};
+// Hand-written canonical encoders for the records written with every proof: the same bytes as
+// encodeCanonical (proto3 defaults omitted, fields in number order; units.test.ts compares them on
+// generated records), without protobufjs' generic writer, which was a visible share of per-proof
+// CPU (its Long conversions and one native call per string).
+const writer = new ProtoWriter();
 
 export function encodeRecord(r: ProofRecord): Uint8Array {
-  const o: Raw = {};
-  put(o, 'id', r.id);
-  put(o, 'deviceId', r.deviceId);
-  put(o, 'sector', r.sector);
-  put(o, 'kind', r.kind);
-  put(o, 'window', r.window);
-  put(o, 'height', r.height);
-  put(o, 'status', r.status);
-  put(o, 'valid', r.valid);
-  put(o, 'reason', r.reason);
-  put(o, 'units', r.units);
-  if (r.inputs.length) {
-    o.inputs = r.inputs.map((x) => {
-      const i: Raw = {};
-      put(i, 'key', x.key);
-      put(i, 'value', x.value);
-      return i;
-    });
-  }
-  put(o, 'envelopeHash', r.envelopeHash);
-  put(o, 'seq', r.seq);
-  put(o, 'submitter', r.submitter);
-  put(o, 'subject', r.subject);
-  put(o, 'submittedHeight', r.submittedHeight);
-  put(o, 'challengeId', r.challengeId);
-  put(o, 'seed', r.seed);
-  put(o, 'payloadHash', r.payloadHash);
-  return ProofRecordCodec.type.encode(o).finish();
+  const w = writer.start();
+  w.uint64(1, r.id).uint64(2, r.deviceId).uint32(3, r.sector).enum(4, r.kind).uint64(5, r.window).uint64(6, r.height)
+    .enum(7, r.status).bool(8, r.valid).enum(9, r.reason).uint64(10, r.units);
+  for (const x of r.inputs) w.message(11, (m) => m.string(1, x.key).string(2, x.value));
+  w.bytes(12, r.envelopeHash).uint64(13, r.seq).string(14, r.submitter).uint64(15, r.subject).uint64(16, r.submittedHeight)
+    .uint64(17, r.challengeId).bytes(18, r.seed).bytes(19, r.payloadHash);
+  return w.finish();
 }
 
 export function encodeDeviceState(s: DeviceProofState): Uint8Array {
-  const o: Raw = {};
-  put(o, 'lastSeq', s.lastSeq);
-  put(o, 'lastBeaconHeight', s.lastBeaconHeight);
-  put(o, 'lastWitnessHeight', s.lastWitnessHeight);
-  if (s.windows.length) {
-    o.windows = s.windows.map((w) => {
-      const x: Raw = {};
-      put(x, 'kind', w.kind);
-      put(x, 'lastWindow', w.lastWindow);
-      put(x, 'mask', w.mask);
-      return x;
-    });
-  }
-  return DeviceProofStateCodec.type.encode(o).finish();
+  const w = writer.start();
+  w.uint64(1, s.lastSeq).uint64(2, s.lastBeaconHeight).uint64(3, s.lastWitnessHeight);
+  for (const x of s.windows) w.message(4, (m) => m.enum(1, x.kind).uint64(2, x.lastWindow).uint64(3, x.mask));
+  return w.finish();
 }
 
 const amount = (s: unknown): bigint => (typeof s === 'string' && s !== '' ? BigInt(s) : 0n);

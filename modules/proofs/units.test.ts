@@ -3,6 +3,7 @@
 // Merkle trees with zero padding (every leaf of odd-sized trees, tampering), PDP leaf location,
 // puzzle difficulty, seed derivation separation, and the verified-signature cache's bounds.
 import { test } from 'node:test';
+import fc from 'fast-check';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
@@ -101,15 +102,41 @@ test('verified-signature cache: exact triples only, bounded, oldest evicted firs
 test('fast record encoders give exactly the canonical bytes', async () => {
   const { encodeRecord, encodeDeviceState, ProofRecordCodec, DeviceProofStateCodec, recordFrom, deviceStateFrom } = await import('./types.ts');
   const { encodeCanonical } = await import('../../chain/codec/proto-json.ts');
-  const base = { id: 7n, deviceId: 3n, sector: 1, kind: 2, window: 9n, height: 100n, status: 2, valid: true, reason: 0, units: 221_955n, inputs: [{ key: 'rssi_dbm10', value: '-1050' }, { key: 'x', value: '' }], envelopeHash: sha256(new Uint8Array([1])), seq: 4n, submitter: 'depin1xyz', subject: 2n ** 63n + 5n, submittedHeight: 99n, challengeId: 0n, seed: new Uint8Array(), payloadHash: sha256(new Uint8Array([2])) };
-  for (const r of [base, { ...base, valid: false, reason: 115, units: 0n, inputs: [], submitter: '', subject: 0n }]) {
+  const check = (r: Parameters<typeof encodeRecord>[0]) => {
     const fast = encodeRecord(r);
     assert.deepEqual(Buffer.from(fast), Buffer.from(encodeCanonical(ProofRecordCodec.type, r as never)));
-    assert.deepEqual(recordFrom(ProofRecordCodec.decode(fast)), { ...r, inputs: r.inputs.map((x) => ({ ...x })) });
-  }
+    // Byte fields compared as bytes (decoded from a plain array they are plain arrays, as they
+    // are for every record read back from the committed store).
+    const plain = (x: typeof r) => ({ ...x, inputs: x.inputs.map((i) => ({ ...i })), envelopeHash: Buffer.from(x.envelopeHash), seed: Buffer.from(x.seed), payloadHash: Buffer.from(x.payloadHash) });
+    assert.deepEqual(plain(recordFrom(ProofRecordCodec.decode(fast))), plain(r));
+  };
+  const base = { id: 7n, deviceId: 3n, sector: 1, kind: 2, window: 9n, height: 100n, status: 2, valid: true, reason: 0, units: 221_955n, inputs: [{ key: 'rssi_dbm10', value: '-1050' }, { key: 'x', value: '' }], envelopeHash: sha256(new Uint8Array([1])), seq: 4n, submitter: 'depin1xyz', subject: 2n ** 63n + 5n, submittedHeight: 99n, challengeId: 0n, seed: new Uint8Array(), payloadHash: sha256(new Uint8Array([2])) };
+  for (const r of [base, { ...base, valid: false, reason: 115, units: 0n, inputs: [], submitter: '', subject: 0n }]) check(r);
+  // Generated records: every field at zero or not, 64-bit values across 2^53 and up to 2^64 - 1,
+  // non-ASCII and long strings, inputs long enough for multi-byte length prefixes.
+  const u64a = fc.oneof(fc.constant(0n), fc.bigInt({ min: 1n, max: 2n ** 53n + 2n }), fc.bigInt({ min: 2n ** 53n - 2n, max: 2n ** 64n - 1n }));
+  const u32a = fc.oneof(fc.constant(0), fc.integer({ min: 1, max: 2 ** 32 - 1 }));
+  const enumA = fc.oneof(fc.constant(0), fc.integer({ min: 1, max: 2 ** 31 - 1 }));
+  const str = fc.oneof(fc.string({ maxLength: 70 }), fc.string({ unit: 'grapheme', maxLength: 40 }), fc.constantFrom('', 'a'.repeat(64), 'a'.repeat(65), `${'a'.repeat(63)}é`, 'x'.repeat(300)));
+  const bytes = fc.oneof(fc.constant(new Uint8Array()), fc.uint8Array({ minLength: 1, maxLength: 40 }));
+  const record = fc.record({
+    id: u64a, deviceId: u64a, sector: u32a, kind: enumA, window: u64a, height: u64a, status: enumA, valid: fc.boolean(), reason: enumA, units: u64a,
+    inputs: fc.array(fc.record({ key: str, value: str }), { maxLength: 4 }),
+    envelopeHash: bytes, seq: u64a, submitter: str, subject: u64a, submittedHeight: u64a, challengeId: u64a, seed: bytes, payloadHash: bytes,
+  });
+  fc.assert(fc.property(record, (r) => check(r)), { numRuns: 400 });
+
   const st = { lastSeq: 12n, lastBeaconHeight: 0n, lastWitnessHeight: 44n, windows: [{ kind: 1, lastWindow: 5n, mask: (1n << 63n) | 3n }, { kind: 6, lastWindow: 0n, mask: 0n }] };
-  assert.deepEqual(Buffer.from(encodeDeviceState(st)), Buffer.from(encodeCanonical(DeviceProofStateCodec.type, st as never)));
-  assert.deepEqual(deviceStateFrom(DeviceProofStateCodec.decode(encodeDeviceState(st))), st);
+  const state = fc.record({ lastSeq: u64a, lastBeaconHeight: u64a, lastWitnessHeight: u64a, windows: fc.array(fc.record({ kind: enumA, lastWindow: u64a, mask: u64a }), { maxLength: 12 }) });
+  fc.assert(fc.property(state, (g) => {
+    for (const x of [st, { ...g, windows: g.windows.map((w) => ({ ...w })) }]) {
+      assert.deepEqual(Buffer.from(encodeDeviceState(x)), Buffer.from(encodeCanonical(DeviceProofStateCodec.type, x as never)));
+      assert.deepEqual(deviceStateFrom(DeviceProofStateCodec.decode(encodeDeviceState(x))), x);
+    }
+  }), { numRuns: 200 });
+  // A record refused midway (a value out of range) leaves nothing behind for the next one.
+  assert.throws(() => encodeRecord({ ...base, units: 2n ** 64n }), RangeError);
+  check(base);
 });
 
 test('claimWindow: one proof per (kind, window), in any order within 64 windows', async () => {

@@ -1,0 +1,176 @@
+// A minimal protobuf wire writer for hand-written encoders of records written with every tx:
+// protobufjs' generated encoder goes through Long conversions, a per-call writer object and one
+// native call per string, which costs several times the bytes' worth on these hot paths. The
+// encoders built on it must write proto3 canonical bytes (fields in number order, defaults left
+// out: the same bytes as chain/codec/proto-json's encodeCanonical), which each one's test checks.
+
+/** Strings up to this many UTF-16 units are copied in JS when ASCII (a native write costs more). */
+const SHORT = 64;
+const TWO_32 = 0x1_0000_0000;
+
+export class ProtoWriter {
+  private buf = Buffer.allocUnsafe(512);
+  private pos = 0;
+
+  /** Starts a new message (drops anything left by an encoder that threw midway). */
+  start(): this {
+    this.pos = 0;
+    return this;
+  }
+
+  private ensure(n: number): void {
+    if (this.pos + n <= this.buf.length) return;
+    const next = Buffer.allocUnsafe(Math.max(this.buf.length * 2, this.pos + n));
+    this.buf.copy(next, 0, 0, this.pos);
+    this.buf = next;
+  }
+
+  /** Unsigned varint of a non-negative integer below 2^53. */
+  private varint(n: number): void {
+    this.ensure(10);
+    const buf = this.buf;
+    let pos = this.pos;
+    while (n >= 0x80) {
+      buf[pos++] = (n % 0x80) | 0x80;
+      n = Math.floor(n / 0x80);
+    }
+    buf[pos++] = n;
+    this.pos = pos;
+  }
+
+  private tag(field: number, wire: number): void {
+    this.varint(field * 8 + wire);
+  }
+
+  /** uint32 field; 0 is left out. */
+  uint32(field: number, v: number): this {
+    if (v === 0) return this;
+    if (!(Number.isInteger(v) && v > 0 && v < TWO_32)) throw new RangeError(`uint32 field ${field}: ${v}`);
+    this.tag(field, 0);
+    this.varint(v);
+    return this;
+  }
+
+  /** Enum field (an int32 on the wire; only non-negative values, which encode as uint32 does). */
+  enum(field: number, v: number): this {
+    if (v >= 0x8000_0000) throw new RangeError(`enum field ${field}: ${v}`);
+    return this.uint32(field, v);
+  }
+
+  /** uint64 field; 0 is left out. */
+  uint64(field: number, v: bigint): this {
+    if (v === 0n) return this;
+    if (v < 0n || v >= 1n << 64n) throw new RangeError(`uint64 field ${field}: ${v}`);
+    this.tag(field, 0);
+    if (v <= 0x1f_ffff_ffff_ffffn) {
+      this.varint(Number(v));
+      return this;
+    }
+    // Above 2^53: split into two exact 32-bit halves and emit 7 bits at a time.
+    let lo = Number(v & 0xffff_ffffn);
+    let hi = Number(v >> 32n);
+    this.ensure(10);
+    while (hi > 0 || lo >= 0x80) {
+      this.buf[this.pos++] = (lo & 0x7f) | 0x80;
+      lo = ((lo >>> 7) | ((hi & 0x7f) << 25)) >>> 0;
+      hi >>>= 7;
+    }
+    this.buf[this.pos++] = lo;
+    return this;
+  }
+
+  /** bool field; false is left out. */
+  bool(field: number, v: boolean): this {
+    if (!v) return this;
+    this.tag(field, 0);
+    this.varint(1);
+    return this;
+  }
+
+  /** string field; '' is left out. */
+  string(field: number, s: string): this {
+    if (s === '') return this;
+    this.tag(field, 2);
+    this.stringBody(s);
+    return this;
+  }
+
+  /** bytes field; empty is left out. */
+  bytes(field: number, b: Uint8Array): this {
+    if (b.length === 0) return this;
+    this.tag(field, 2);
+    this.varint(b.length);
+    this.ensure(b.length);
+    this.buf.set(b, this.pos);
+    this.pos += b.length;
+    return this;
+  }
+
+  /** An embedded message field (written even when empty: repeated elements and set sub-messages);
+   * `body` writes its fields into this writer, and the length prefix is fitted afterwards. */
+  message(field: number, body: (w: this) => void): this {
+    this.tag(field, 2);
+    // Reserve one length byte (the common case) and move the body if the length needs more.
+    this.ensure(1);
+    const at = this.pos++;
+    body(this);
+    const len = this.pos - at - 1;
+    if (len < 0x80) {
+      this.buf[at] = len;
+      return this;
+    }
+    const extra = varintSize(len) - 1;
+    this.ensure(extra);
+    const buf = this.buf;
+    buf.copyWithin(at + 1 + extra, at + 1, this.pos);
+    let n = len;
+    let p = at;
+    while (n >= 0x80) {
+      buf[p++] = (n % 0x80) | 0x80;
+      n = Math.floor(n / 0x80);
+    }
+    buf[p] = n;
+    this.pos += extra;
+    return this;
+  }
+
+  private stringBody(s: string): void {
+    const len = s.length <= SHORT ? asciiLength(s) : -1;
+    if (len >= 0) {
+      this.varint(len);
+      this.ensure(len);
+      const buf = this.buf;
+      const at = this.pos;
+      for (let i = 0; i < len; i++) buf[at + i] = s.charCodeAt(i);
+      this.pos = at + len;
+      return;
+    }
+    const n = Buffer.byteLength(s, 'utf8');
+    this.varint(n);
+    this.ensure(n);
+    this.pos += this.buf.write(s, this.pos, n, 'utf8');
+  }
+
+  /** The bytes written so far, in an array of their own; the writer is emptied for reuse. */
+  finish(): Uint8Array {
+    const out = new Uint8Array(this.pos);
+    out.set(this.buf.subarray(0, this.pos));
+    this.pos = 0;
+    return out;
+  }
+}
+
+function varintSize(n: number): number {
+  let size = 1;
+  while (n >= 0x80) {
+    n = Math.floor(n / 0x80);
+    size++;
+  }
+  return size;
+}
+
+/** The string's length if it is all ASCII (its UTF-8 bytes are then its char codes), else -1. */
+function asciiLength(s: string): number {
+  for (let i = 0; i < s.length; i++) if (s.charCodeAt(i) >= 0x80) return -1;
+  return s.length;
+}
