@@ -1,6 +1,6 @@
 // ProtoWriter against protobufjs' own Writer, field by field: varints across every length
 // (uint64 up to 2^64 - 1), strings ASCII or not around the JS-copy cut, and embedded messages whose
-// length prefix takes 1, 2 or 3 bytes (the body is moved once the length is known).
+// length prefix takes 1 to 4 bytes (the body is moved once the length is known).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import protobuf from 'protobufjs';
