@@ -21,8 +21,12 @@ test('scalars and strings give protobufjs bytes', () => {
       assert.deepEqual(Buffer.from(ours), Buffer.from(ref));
     },
   ), { numRuns: 500 });
+  fc.assert(fc.property(fc.bigInt({ min: -(2n ** 63n), max: 2n ** 63n - 1n }).filter((v) => v !== 0n), (v) => {
+    const ref = protobuf.Writer.create().uint32(8).int64(v.toString()).finish();
+    assert.deepEqual(Buffer.from(w.start().int64(1, v).finish()), Buffer.from(ref), `int64 ${v}`);
+  }), { numRuns: 300 });
   // Defaults are left out entirely.
-  assert.equal(w.start().uint64(1, 0n).uint32(2, 0).enum(3, 0).bool(4, false).string(5, '').bytes(6, new Uint8Array()).finish().length, 0);
+  assert.equal(w.start().uint64(1, 0n).int64(7, 0n).uint32(2, 0).enum(3, 0).bool(4, false).string(5, '').bytes(6, new Uint8Array()).finish().length, 0);
 });
 
 test('embedded messages of every length-prefix size, nested', () => {
@@ -40,6 +44,8 @@ test('embedded messages of every length-prefix size, nested', () => {
 test('out-of-range values are refused, and the next message starts clean', () => {
   assert.throws(() => w.start().uint32(1, 5).uint64(2, 2n ** 64n), RangeError);
   assert.throws(() => w.start().uint64(2, -1n), RangeError);
+  assert.throws(() => w.start().int64(2, 2n ** 63n), RangeError);
+  assert.throws(() => w.start().int64(2, -(2n ** 63n) - 1n), RangeError);
   assert.throws(() => w.start().uint32(2, 2 ** 32), RangeError);
   assert.throws(() => w.start().enum(2, 2 ** 31), RangeError);
   assert.deepEqual([...w.start().uint32(1, 1).finish()], [8, 1]);

@@ -4,7 +4,8 @@
 // encoders built on it must write proto3 canonical bytes (fields in number order, defaults left
 // out: the same bytes as chain/codec/proto-json's encodeCanonical), which each one's test checks.
 
-/** Strings up to this many UTF-16 units are copied in JS when ASCII (a native write costs more). */
+/** Strings up to this many UTF-16 units are copied in JS when ASCII (a native write costs more);
+ * at most 127, so their length prefix is one byte. */
 const SHORT = 64;
 const TWO_32 = 0x1_0000_0000;
 
@@ -79,6 +80,12 @@ export class ProtoWriter {
     return this;
   }
 
+  /** int64 field (two's complement: a negative value takes 10 bytes); 0 is left out. */
+  int64(field: number, v: bigint): this {
+    if (v < -(1n << 63n) || v >= 1n << 63n) throw new RangeError(`int64 field ${field}: ${v}`);
+    return this.uint64(field, v < 0n ? v + (1n << 64n) : v);
+  }
+
   /** bool field; false is left out. */
   bool(field: number, v: boolean): this {
     if (!v) return this;
@@ -135,20 +142,29 @@ export class ProtoWriter {
   }
 
   private stringBody(s: string): void {
-    const len = s.length <= SHORT ? asciiLength(s) : -1;
-    if (len >= 0) {
-      this.varint(len);
-      this.ensure(len);
+    const n = s.length;
+    if (n <= SHORT) {
+      // Optimistically ASCII: then the UTF-8 length is n (one prefix byte) and the bytes are the
+      // char codes, copied in the same pass that checks them; on the first other char, rewind.
+      this.ensure(1 + n);
       const buf = this.buf;
       const at = this.pos;
-      for (let i = 0; i < len; i++) buf[at + i] = s.charCodeAt(i);
-      this.pos = at + len;
-      return;
+      buf[at] = n;
+      let i = 0;
+      while (i < n) {
+        const c = s.charCodeAt(i);
+        if (c >= 0x80) break;
+        buf[at + 1 + i++] = c;
+      }
+      if (i === n) {
+        this.pos = at + 1 + n;
+        return;
+      }
     }
-    const n = Buffer.byteLength(s, 'utf8');
-    this.varint(n);
-    this.ensure(n);
-    this.pos += this.buf.write(s, this.pos, n, 'utf8');
+    const len = Buffer.byteLength(s, 'utf8');
+    this.varint(len);
+    this.ensure(len);
+    this.pos += this.buf.write(s, this.pos, len, 'utf8');
   }
 
   /** The bytes written so far, in an array of their own; the writer is emptied for reuse. */
@@ -167,10 +183,4 @@ function varintSize(n: number): number {
     size++;
   }
   return size;
-}
-
-/** The string's length if it is all ASCII (its UTF-8 bytes are then its char codes), else -1. */
-function asciiLength(s: string): number {
-  for (let i = 0; i < s.length; i++) if (s.charCodeAt(i) >= 0x80) return -1;
-  return s.length;
 }

@@ -4,6 +4,7 @@
 // (default values omitted), so protobufjs' BlockResultsCodec decodes it unchanged; the tests
 // compare both ways on generated results.
 import type { Event } from '../../chain/events.ts';
+import { ProtoWriter } from '../../chain/codec/proto-writer.ts';
 
 export interface EncodableTxResult {
   code: number;
@@ -16,215 +17,37 @@ export interface EncodableTxResult {
   codespace: string;
 }
 
-const varintSize = (n: number): number => (n < 0x80 ? 1 : n < 0x4000 ? 2 : n < 0x200000 ? 3 : n < 0x10000000 ? 4 : n < 2 ** 35 ? 5 : n < 2 ** 42 ? 6 : n < 2 ** 49 ? 7 : 8);
+// One writer for the results (its buffer grows to the largest block's results and stays).
+const out = new ProtoWriter();
 
-/** Growable output buffer with the few wire primitives the results need. */
-class Out {
-  buf: Buffer;
-  pos = 0;
-  constructor(size: number) {
-    this.buf = Buffer.allocUnsafe(size);
-  }
-  ensure(n: number): void {
-    if (this.pos + n <= this.buf.length) return;
-    const next = Buffer.allocUnsafe(Math.max(this.buf.length * 2, this.pos + n));
-    this.buf.copy(next, 0, 0, this.pos);
-    this.buf = next;
-  }
-  byte(b: number): void {
-    this.buf[this.pos++] = b;
-  }
-  /** Non-negative integer below 2^53. */
-  varint(n: number): void {
-    while (n >= 0x80) {
-      this.buf[this.pos++] = (n % 0x80) | 0x80;
-      n = Math.floor(n / 0x80);
-    }
-    this.buf[this.pos++] = n;
-  }
-  /** Length-delimited string whose UTF-8 length is already known. */
-  str(s: string, len: number): void {
-    this.varint(len);
-    if (len === s.length && len <= SHORT) {
-      // All ASCII (a UTF-8 length equal to the UTF-16 length allows nothing else): copying the
-      // char codes is cheaper than a native Buffer.write call for the short strings of events.
-      const buf = this.buf;
-      const at = this.pos;
-      for (let i = 0; i < len; i++) buf[at + i] = s.charCodeAt(i);
-      this.pos = at + len;
-    } else {
-      this.pos += this.buf.write(s, this.pos, len, 'utf8');
-    }
-  }
-  bytes(b: Uint8Array): void {
-    this.varint(b.length);
-    this.buf.set(b, this.pos);
-    this.pos += b.length;
-  }
-}
-
-/** ASCII strings up to this length are copied in JS instead of by a Buffer.write call. */
-const SHORT = 64;
-
-const utf8Len = (s: string): number => Buffer.byteLength(s, 'utf8');
-const strField = (len: number): number => (len === 0 ? 0 : 1 + varintSize(len) + len);
-const msgField = (len: number): number => 1 + varintSize(len) + len;
-
-function u64(v: bigint): number {
-  if (v < 0n || v > BigInt(Number.MAX_SAFE_INTEGER)) throw new Error(`gas value ${v} out of range`);
-  return Number(v);
-}
-
-/** Sizes of an event list's nested messages, written into `lens` from index `at` (and read back
- * by writeEvents in the same order); returns [total size, next free index]. */
-function eventSizes(events: readonly Event[], lens: number[], at: number): [number, number] {
-  let total = 0;
-  let li = at;
+function writeEvents(w: ProtoWriter, field: number, events: readonly Event[]): void {
   for (const e of events) {
-    const typeLen = utf8Len(e.type);
-    let size = strField(typeLen);
-    const head = li;
-    lens[li++] = 0;
-    lens[li++] = typeLen;
-    for (const a of e.attributes) {
-      const k = utf8Len(a.key);
-      const v = utf8Len(a.value);
-      const attr = strField(k) + strField(v) + (a.index ? 2 : 0);
-      lens[li++] = attr;
-      lens[li++] = k;
-      lens[li++] = v;
-      size += msgField(attr);
-    }
-    lens[head] = size;
-    total += msgField(size);
+    w.message(field, (m) => {
+      m.string(1, e.type);
+      for (const a of e.attributes) m.message(2, (x) => x.string(1, a.key).string(2, a.value).bool(3, a.index));
+    });
   }
-  return [total, li];
 }
 
-function writeEvents(out: Out, field: number, events: readonly Event[], lens: number[], li: number): number {
-  for (const e of events) {
-    const size = lens[li++]!;
-    const typeLen = lens[li++]!;
-    out.byte((field << 3) | 2);
-    out.varint(size);
-    if (typeLen) {
-      out.byte(0x0a);
-      out.str(e.type, typeLen);
-    }
-    for (const a of e.attributes) {
-      const attr = lens[li++]!;
-      const k = lens[li++]!;
-      const v = lens[li++]!;
-      out.byte(0x12);
-      out.varint(attr);
-      if (k) {
-        out.byte(0x0a);
-        out.str(a.key, k);
-      }
-      if (v) {
-        out.byte(0x12);
-        out.str(a.value, v);
-      }
-      if (a.index) {
-        out.byte(0x18);
-        out.byte(1);
-      }
-    }
-  }
-  return li;
-}
-
-interface Sized {
-  size: number;
-  lens: number[];
-  log: number;
-  info: number;
-  codespace: number;
-  gasWanted: number;
-  gasUsed: number;
-}
-
-// Reused across results (written by index, never truncated, so its backing store stays): sizes
-// are written and read back before the next result is sized.
-const scratchLens: number[] = [];
-
-function sizeTxResult(r: EncodableTxResult): Sized {
-  const lens = scratchLens;
-  const log = utf8Len(r.log);
-  const info = utf8Len(r.info);
-  const codespace = utf8Len(r.codespace);
-  const gasWanted = u64(r.gasWanted);
-  const gasUsed = u64(r.gasUsed);
-  let size = (r.code ? 1 + varintSize(r.code) : 0) + (r.data.length ? msgField(r.data.length) : 0) + strField(log) + strField(info)
-    + (gasWanted ? 1 + varintSize(gasWanted) : 0) + (gasUsed ? 1 + varintSize(gasUsed) : 0) + strField(codespace);
-  size += eventSizes(r.events, lens, 0)[0];
-  return { size, lens, log, info, codespace, gasWanted, gasUsed };
-}
-
-function writeTxResult(out: Out, r: EncodableTxResult, s: Sized): void {
-  if (r.code) {
-    out.byte(0x08);
-    out.varint(r.code);
-  }
-  if (r.data.length) {
-    out.byte(0x12);
-    out.bytes(r.data);
-  }
-  if (s.log) {
-    out.byte(0x1a);
-    out.str(r.log, s.log);
-  }
-  if (s.info) {
-    out.byte(0x22);
-    out.str(r.info, s.info);
-  }
-  if (s.gasWanted) {
-    out.byte(0x28);
-    out.varint(s.gasWanted);
-  }
-  if (s.gasUsed) {
-    out.byte(0x30);
-    out.varint(s.gasUsed);
-  }
-  writeEvents(out, 7, r.events, s.lens, 0);
-  if (s.codespace) {
-    out.byte(0x42);
-    out.str(r.codespace, s.codespace);
-  }
+function writeTxResult(w: ProtoWriter, r: EncodableTxResult): void {
+  w.uint32(1, r.code).bytes(2, r.data).string(3, r.log).string(4, r.info).int64(5, r.gasWanted).int64(6, r.gasUsed);
+  writeEvents(w, 7, r.events);
+  w.string(8, r.codespace);
 }
 
 /** One ExecTxResult. */
 export function encodeTxResult(r: EncodableTxResult): Uint8Array {
-  const s = sizeTxResult(r);
-  const out = new Out(s.size);
-  writeTxResult(out, r, s);
-  return out.buf.subarray(0, out.pos);
+  writeTxResult(out.start(), r);
+  return out.finish();
 }
 
 /** BlockResults {height, tx_results, finalize_block_events, app_hash} in one buffer. */
 export function encodeBlockResults(height: bigint, results: readonly EncodableTxResult[], finalizeEvents: readonly Event[], appHash: Uint8Array): Uint8Array {
-  const out = new Out(256 + 512 * results.length);
-  const h = u64(height);
-  if (h) {
-    out.byte(0x08);
-    out.varint(h);
-  }
-  for (const r of results) {
-    const s = sizeTxResult(r);
-    out.ensure(11 + s.size);
-    out.byte(0x12);
-    out.varint(s.size);
-    writeTxResult(out, r, s);
-  }
-  const lens: number[] = [];
-  const [evSize] = eventSizes(finalizeEvents, lens, 0);
-  out.ensure(evSize + 64);
-  writeEvents(out, 3, finalizeEvents, lens, 0);
-  if (appHash.length) {
-    out.byte(0x22);
-    out.bytes(appHash);
-  }
-  return out.buf.subarray(0, out.pos);
+  const w = out.start().int64(1, height);
+  for (const r of results) w.message(2, (m) => writeTxResult(m, r));
+  writeEvents(w, 3, finalizeEvents);
+  w.bytes(4, appHash);
+  return w.finish();
 }
 
 // ------------------------------------------------------------------------------------- reading
