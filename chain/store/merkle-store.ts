@@ -71,7 +71,6 @@ function readU64(b: Uint8Array): number {
   return Number(new DataView(b.buffer, b.byteOffset, b.byteLength).getBigUint64(0));
 }
 
-
 /** One effective change of a stage: a set (value) or a delete (undefined) of a key. */
 interface Op {
   readonly flat: string; // latin1 key

@@ -47,7 +47,6 @@ function decodeOrThrow<T>(what: string, fn: () => T): T {
   }
 }
 
-
 export class TxDecoder {
   readonly router: Router;
 

@@ -20,7 +20,7 @@ import { DEV_ANCHOR_CONFIG } from '../anchor/config.ts';
 import { rewardsCommands } from './rewards-cli.ts';
 import { proofsCommands } from './proofs-cli.ts';
 import { moduleCliFlags, broadcastSdkTx } from './sdk-tx.ts';
-import { rpcCall } from './node-rpc.ts';
+import { rpcCall as rpc } from './node-rpc.ts';
 import { balanceStoreKey } from '../../modules/bank/keeper.ts';
 
 const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -95,9 +95,6 @@ function initHome(home: string, opts: { chainId: string; moniker: string; dev: b
 
 /** Dev account whose key the anchor service of a dev home pays chain fees with. */
 const DEV_ANCHOR_FEE_ACCOUNT = 9;
-
-const rpc = rpcCall;
-
 
 // ------------------------------------------------------------------ staking / slashing helpers
 

@@ -10,9 +10,8 @@ import { DepinNode } from '../node.ts';
 import { makeHome } from '../../test/helpers/devnet.ts';
 import { keys, addr } from '../../test/helpers/chain.ts';
 import { signTx } from '../../chain/tx/builder.ts';
-import { MsgSend } from '../../modules/bank/types.ts';
+import { MsgSend, QueryBalanceRequest, QueryBalanceResponse } from '../../modules/bank/types.ts';
 import { txHashHex } from '../../chain/tx/tx-hash.ts';
-import { codec } from '../../chain/codec/proto.ts';
 
 const open = (home: string) => DepinNode.open({ home, config: { sigVerifyWorkers: 0 }, log: () => {} });
 
@@ -23,12 +22,10 @@ function send(from: number, sequence: bigint): Uint8Array {
   );
 }
 
-const BalanceReq = codec<{ address: string; denom: string }>('cosmos.bank.v1beta1.QueryBalanceRequest');
-const BalanceRes = codec<{ balance: { amount: string } }>('cosmos.bank.v1beta1.QueryBalanceResponse');
 function balance(node: DepinNode): bigint {
-  const r = node.app.query({ path: '/cosmos.bank.v1beta1.Query/Balance', data: BalanceReq.encode({ address: addr(9), denom: 'udpin' }) });
+  const r = node.app.query({ path: '/cosmos.bank.v1beta1.Query/Balance', data: QueryBalanceRequest.encode({ address: addr(9), denom: 'udpin' }) });
   assert.equal(r.code, 0, r.log);
-  return BigInt(BalanceRes.decode(r.value).balance.amount);
+  return BigInt(QueryBalanceResponse.decode(r.value).balance.amount);
 }
 
 /** Sublevel names ("!name!...") present in a database, with their key counts. */
