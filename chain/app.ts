@@ -58,6 +58,13 @@ export interface FinalizeBlockRequest {
   lastAppHash?: Uint8Array;
   lastCommit?: readonly VoteInfo[];
   misbehavior?: readonly Misbehavior[];
+  /**
+   * Takes each tx's result, events included, as soon as the tx has run; txResults then hold the
+   * results without their events. A node encodes each result here, so a tx's event objects die
+   * young instead of every event of the block staying alive (and being copied by the garbage
+   * collector) until the end of the block.
+   */
+  onTxResult?: (result: TxResult, index: number) => void;
 }
 
 export interface FinalizeBlockResult {
@@ -225,6 +232,9 @@ function failure(err: unknown, gasWanted: bigint, gasUsed: bigint, events: Event
   const e = toSdkError(err);
   return { code: e.code, codespace: e.codespace, log: e.message, info: '', data: new Uint8Array(), gasWanted, gasUsed, events };
 }
+
+/** The events of a result handed to FinalizeBlockRequest.onTxResult, in txResults (frozen: shared). */
+const NO_EVENTS = Object.freeze([]) as unknown as Event[];
 
 const hashKey = (bytes: Uint8Array): string => {
   const h = txHash(bytes);
@@ -469,7 +479,13 @@ export class App {
     const blockEvents = new EventManager();
     const blockCtx = new Context(this.deliverState, block, new GasMeter(Infinity), blockEvents, 'finalize');
     for (const m of this.modules) m.beginBlock?.(blockCtx);
-    const txResults = req.txs.map((bytes) => this.deliverTx(bytes, block));
+    const sink = req.onTxResult;
+    const txResults = req.txs.map((bytes, i) => {
+      const r = this.deliverTx(bytes, block);
+      if (!sink) return r;
+      sink(r, i);
+      return { ...r, events: NO_EVENTS };
+    });
     const validatorUpdates: ValidatorUpdate[] = [];
     for (const m of this.modules) {
       const out = m.endBlock?.(blockCtx);

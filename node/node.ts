@@ -14,7 +14,7 @@ import { i64 } from '../chain/codec/proto.ts';
 import { openDepinApp, type DepinKeepers } from '../modules/depin-app.ts';
 import { BlockStore } from './store/block-store.ts';
 import { openNodeDatabases, type NodeDatabases } from './store/databases.ts';
-import { encodeBlockResults } from './store/results-codec.ts';
+import { BlockResultsEncoder, encodeBlockResults } from './store/results-codec.ts';
 import {
   BLOCK_ID_FLAG_ABSENT, BLOCK_ID_FLAG_COMMIT, EMPTY_BLOCK_ID,
   type Block, type BlockID, type Commit, type BlockResultsMsg,
@@ -25,6 +25,7 @@ import { IndexerClient, type TxIndex } from './indexer/indexer-client.ts';
 import { loadRecords } from './indexer/tx-search.ts';
 import { join } from 'node:path';
 import { EventBus, flattenEvents } from './event-bus.ts';
+import type { Event } from '../chain/events.ts';
 import { ValidatorKey, validatorAddress } from './validator-key.ts';
 import { loadConfig, homePaths, type NodeConfig } from './config.ts';
 import { ValidatorSet } from './consensus/validator-set.ts';
@@ -98,6 +99,7 @@ export class DepinNode {
   private stopping = false;
   private started = false;
   private indexing: Promise<unknown> = Promise.resolve();
+  private readonly resultsEncoder = new BlockResultsEncoder();
   /** Block storage and execution happen one block at a time, in height order. */
   private advancing: Promise<unknown> = Promise.resolve();
 
@@ -312,10 +314,21 @@ export class DepinNode {
       checked.push(c);
       misbehavior.push(toMisbehavior(c));
     }
+    const lastCommit = await this.lastCommitInfo(block, height);
+    // Each tx's result is encoded as soon as the tx has run; its events are kept past that only
+    // for subscribers to events that carry them (Tx, and NewBlock's tx results).
+    const events: Event[][] | undefined = !opts.replay && (this.bus.wants('Tx') || this.bus.wants('NewBlock')) ? [] : undefined;
+    const encoder = this.resultsEncoder;
+    encoder.begin(height);
     const res = this.app.finalizeBlock({
       height, time, txs: block.txs, proposer: bytesOf(block.header.proposerAddress), lastAppHash: bytesOf(block.header.appHash),
-      lastCommit: await this.lastCommitInfo(block, height), misbehavior,
+      lastCommit, misbehavior,
+      onTxResult: (r) => {
+        encoder.tx(r);
+        events?.push(r.events);
+      },
     });
+    const resultsBytes = encoder.finish(res.events, res.appHash);
     // Validator updates of block H take effect at H+2 (CometBFT): set(H+2) = set(H+1) + updates, advanced once.
     const next = await this.valsets.get(height + 1n);
     if (!next) throw new Error(`no validator set for height ${height + 1n}`);
@@ -327,7 +340,6 @@ export class DepinNode {
     }
     await this.valsets.put(height + 2n, after);
     await this.evidence.markCommitted(checked, height);
-    const resultsBytes = encodeBlockResults(height, res.txResults, res.events, res.appHash);
     await this.blocks.saveResults(height, resultsBytes, block.txs); // synced: also makes the two writes above durable
     await this.mempool.exclusive(async () => {
       const { appHash } = await this.app.commit();
@@ -341,7 +353,8 @@ export class DepinNode {
     const indexed = this.indexer.indexEncodedBlock(height, block.txs, resultsBytes);
     this.indexing = this.indexing.then(() => indexed).catch((err) => this.log(`indexing block ${height} failed: ${(err as Error).message}`));
     if (opts.replay) await indexed;
-    if (!opts.replay) this.publishBlock(block, res.txResults, height);
+    if (events) this.publishBlock(block, res.txResults.map((r, i) => ({ ...r, events: events[i]! })), height);
+    else if (!opts.replay) this.publishBlock(block, res.txResults, height);
   }
 
   private publishBlock(block: Block, results: TxResult[], height: bigint): void {

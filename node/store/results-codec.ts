@@ -41,13 +41,41 @@ export function encodeTxResult(r: EncodableTxResult): Uint8Array {
   return out.finish();
 }
 
+/**
+ * BlockResults {height, tx_results, finalize_block_events, app_hash}, written while the block
+ * runs: begin, each tx's result as soon as the tx has run, then finish. One encoder per node
+ * (its buffer grows to the largest block's results and stays); a new begin drops an unfinished block.
+ */
+export class BlockResultsEncoder {
+  private readonly w = new ProtoWriter();
+  private open = false;
+
+  begin(height: bigint): void {
+    this.w.start().int64(1, height);
+    this.open = true;
+  }
+
+  tx(r: EncodableTxResult): void {
+    if (!this.open) throw new Error('block results: tx() before begin()');
+    this.w.message(2, (m) => writeTxResult(m, r));
+  }
+
+  finish(finalizeEvents: readonly Event[], appHash: Uint8Array): Uint8Array {
+    if (!this.open) throw new Error('block results: finish() before begin()');
+    this.open = false;
+    writeEvents(this.w, 3, finalizeEvents);
+    this.w.bytes(4, appHash);
+    return this.w.finish();
+  }
+}
+
+const blockOut = new BlockResultsEncoder();
+
 /** BlockResults {height, tx_results, finalize_block_events, app_hash} in one buffer. */
 export function encodeBlockResults(height: bigint, results: readonly EncodableTxResult[], finalizeEvents: readonly Event[], appHash: Uint8Array): Uint8Array {
-  const w = out.start().int64(1, height);
-  for (const r of results) w.message(2, (m) => writeTxResult(m, r));
-  writeEvents(w, 3, finalizeEvents);
-  w.bytes(4, appHash);
-  return w.finish();
+  blockOut.begin(height);
+  for (const r of results) blockOut.tx(r);
+  return blockOut.finish(finalizeEvents, appHash);
 }
 
 // ------------------------------------------------------------------------------------- reading

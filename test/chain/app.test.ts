@@ -263,3 +263,22 @@ test('exportGenesis reflects the committed state (balances, supply, accounts)', 
   assert.ok(a0.pub_key, 'pubkey recorded on first signature');
   await close();
 });
+
+test('finalizeBlock with onTxResult hands over each result with its events, in order, and returns them without', async () => {
+  const a = await freshApp();
+  const b = await freshApp();
+  try {
+    const txs = [send(0, 1, 10n, 0n), send(2, 1, 10n ** 30n, 0n), send(3, 1, 30n, 0n)];
+    const plain = a.app.finalizeBlock({ height: 1n, time: { seconds: 1_800_000_000n, nanos: 0 }, txs });
+    const handed: { index: number; code: number; events: number }[] = [];
+    const sunk = b.app.finalizeBlock({ height: 1n, time: { seconds: 1_800_000_000n, nanos: 0 }, txs, onTxResult: (r, index) => handed.push({ index, code: r.code, events: r.events.length }) });
+    assert.deepEqual(handed, plain.txResults.map((r, index) => ({ index, code: r.code, events: r.events.length })));
+    assert.ok(handed.every((h) => h.events > 0), 'every tx, the failed one too, has events (its fee)');
+    assert.deepEqual(sunk.txResults.map((r) => ({ ...r, events: 'dropped' })), plain.txResults.map((r) => ({ ...r, events: 'dropped' })));
+    assert.ok(sunk.txResults.every((r) => r.events.length === 0));
+    assert.deepEqual(sunk.appHash, plain.appHash);
+  } finally {
+    await a.close();
+    await b.close();
+  }
+});
