@@ -217,7 +217,18 @@ test('honest path: register (secp256k1 and P-256), assert location, transfer, re
 test('lifecycle: deactivate / reactivate, update metadata and services', async () => {
   const c = await TestChain.open();
   await ok(c, owner, [registration().msg]);
+  // Reads share one frozen record per stored value: the same object until the device changes,
+  // which no reader can alter; the update paths write a record of their own.
+  const before = c.keepers.devices.getDevice(queryCtx(c), 1n)!;
+  assert.equal(c.keepers.devices.getDevice(queryCtx(c), 1n), before);
+  assert.throws(() => ((before as { status: number }).status = 2), TypeError);
+  assert.throws(() => (before.pubkey as { keyType: number }).keyType = 2, TypeError);
+  assert.equal(c.keepers.devices.getManufacturer(queryCtx(c), before.manufacturerId), c.keepers.devices.getManufacturer(queryCtx(c), before.manufacturerId));
   await ok(c, owner, [M.deactivateDeviceMsg(owner.address, 1n)]);
+  const after = c.keepers.devices.getDevice(queryCtx(c), 1n)!;
+  assert.notEqual(after, before);
+  assert.equal(after.status, T.DEVICE_DEACTIVATED);
+  assert.equal(before.status, T.DEVICE_ACTIVE, 'the record read before the change is untouched');
   let v = q(c, 'Device', { id: 1 }).device;
   assert.equal(v.active, false);
   assert.equal(v.inactiveReason, 'deactivated');

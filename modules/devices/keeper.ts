@@ -53,6 +53,12 @@ const dec = new TextDecoder();
 const ONE = Uint8Array.of(1);
 const b = (p: number, ...parts: Uint8Array[]) => concat(Uint8Array.of(p), ...parts);
 const lp1 = (x: Uint8Array) => concat(Uint8Array.of(x.length), x);
+/** Freezes a decoded record and the plain objects and arrays in it (typed arrays cannot be frozen). */
+function deepFreeze<T extends object>(v: T): Readonly<T> {
+  for (const x of Object.values(v)) if (x !== null && typeof x === 'object' && !ArrayBuffer.isView(x)) deepFreeze(x as object);
+  return Object.freeze(v);
+}
+
 const idOf = (k: Uint8Array) => new DataView(k.buffer, k.byteOffset + k.length - 8, 8).getBigUint64(0);
 
 export const keys = {
@@ -87,8 +93,9 @@ export interface Activity {
  * ctx.block (never the wall clock).
  */
 export interface DevicesKeeperI {
-  getDevice(ctx: Context, id: bigint): Device | undefined;
-  getDeviceByKey(ctx: Context, keyType: number, pubkey: Uint8Array): Device | undefined;
+  /** Shared and frozen: read it, never change it. */
+  getDevice(ctx: Context, id: bigint): Readonly<Device> | undefined;
+  getDeviceByKey(ctx: Context, keyType: number, pubkey: Uint8Array): Readonly<Device> | undefined;
   /** Registered, not deactivated by its owner, not banned (bans past their expiry height count
    * as lifted), and its manufacturer neither revoked nor banned. A suspended manufacturer's
    * devices stay active. */
@@ -158,7 +165,26 @@ export class DevicesKeeper implements DevicesKeeperI {
 
   // ------------------------------------------------------------------ records
 
-  getManufacturer(ctx: Context, id: string): Manufacturer | undefined {
+  // Device and manufacturer records are read several times per proof (the proof's checks, its
+  // activity, the rewards hook) and rarely written. Reads return one decoded record per stored
+  // byte array (the store hands out the same array until the value changes), frozen because every
+  // reader shares it; the update paths below decode a copy of their own.
+  private readonly deviceMemo = new WeakMap<Uint8Array, Readonly<Device>>();
+  private readonly manufacturerMemo = new WeakMap<Uint8Array, Readonly<Manufacturer>>();
+
+  getManufacturer(ctx: Context, id: string): Readonly<Manufacturer> | undefined {
+    const raw = this.store(ctx).get(keys.manufacturer(id));
+    if (!raw) return undefined;
+    let m = this.manufacturerMemo.get(raw);
+    if (!m) {
+      m = deepFreeze(manufacturerFrom(ManufacturerCodec.decode(raw)));
+      this.manufacturerMemo.set(raw, m);
+    }
+    return m;
+  }
+
+  /** The manufacturer as a record of its own, to change and write back. */
+  private manufacturerForUpdate(ctx: Context, id: string): Manufacturer | undefined {
     const raw = this.store(ctx).get(keys.manufacturer(id));
     return raw ? manufacturerFrom(ManufacturerCodec.decode(raw)) : undefined;
   }
@@ -167,7 +193,19 @@ export class DevicesKeeper implements DevicesKeeperI {
     this.store(ctx).set(keys.manufacturer(m.id), encode(ManufacturerCodec, m));
   }
 
-  getDevice(ctx: Context, id: bigint): Device | undefined {
+  getDevice(ctx: Context, id: bigint): Readonly<Device> | undefined {
+    const raw = this.store(ctx).get(keys.device(id));
+    if (!raw) return undefined;
+    let d = this.deviceMemo.get(raw);
+    if (!d) {
+      d = deepFreeze(deviceFrom(DeviceCodec.decode(raw)));
+      this.deviceMemo.set(raw, d);
+    }
+    return d;
+  }
+
+  /** The device as a record of its own, to change and write back. */
+  private deviceForUpdate(ctx: Context, id: bigint): Device | undefined {
     const raw = this.store(ctx).get(keys.device(id));
     return raw ? deviceFrom(DeviceCodec.decode(raw)) : undefined;
   }
@@ -181,7 +219,7 @@ export class DevicesKeeper implements DevicesKeeperI {
     return raw ? idOf(raw) : undefined;
   }
 
-  getDeviceByKey(ctx: Context, keyType: number, pubkey: Uint8Array): Device | undefined {
+  getDeviceByKey(ctx: Context, keyType: number, pubkey: Uint8Array): Readonly<Device> | undefined {
     const id = this.deviceIdByKey(ctx, keyType, pubkey);
     return id === undefined ? undefined : this.getDevice(ctx, id);
   }
@@ -376,7 +414,7 @@ export class DevicesKeeper implements DevicesKeeperI {
     this.setDevice(ctx, d);
     this.index(ctx, d);
     s.set(keys.nonce(m.owner), u64be(d.registrationNonce));
-    const mfr = this.getManufacturer(ctx, m.manufacturerId)!;
+    const mfr = this.manufacturerForUpdate(ctx, m.manufacturerId)!;
     mfr.devicesRegistered += 1n;
     this.setManufacturer(ctx, mfr);
     const fee = this.coinParam(this.params(ctx).registrationFee);
@@ -402,7 +440,7 @@ export class DevicesKeeper implements DevicesKeeperI {
 
   /** The device, if `signer` owns it. */
   ownedDevice(ctx: Context, id: bigint, signer: string): Device {
-    const d = this.getDevice(ctx, id);
+    const d = this.deviceForUpdate(ctx, id);
     if (!d) throw ErrDeviceNotFound.wrap(`device ${id}`);
     if (d.owner !== signer) throw ErrNotOwner.wrap(`device ${id} is owned by ${d.owner}`);
     return d;
@@ -474,7 +512,7 @@ export class DevicesKeeper implements DevicesKeeperI {
 
   /** The device's own account sets the "proofs" service of its DID document. */
   announceEndpoint(ctx: Context, signer: string, id: bigint, endpoint: string): void {
-    const d = this.getDevice(ctx, id);
+    const d = this.deviceForUpdate(ctx, id);
     if (!d) throw ErrDeviceNotFound.wrap(`device ${id}`);
     if (d.pubkey.keyType !== KEY_TYPE_SECP256K1) throw ErrNotDeviceAccount.wrap(`device ${id} has a P-256 key, which cannot sign Cosmos transactions; its owner sets its services`);
     const own = accountAddress(d.pubkey.key);
@@ -513,7 +551,7 @@ export class DevicesKeeper implements DevicesKeeperI {
   }
 
   setManufacturerStatus(ctx: Context, id: string, status: number, reason: number, slash: boolean): void {
-    const m = this.getManufacturer(ctx, id);
+    const m = this.manufacturerForUpdate(ctx, id);
     if (!m) throw ErrUnknownManufacturer.wrap(id);
     if (!MFR_STATUS_NAMES[status]) throw ErrInvalidStatus.wrap(`unknown status ${status}`);
     if (m.status === MFR_REVOKED) throw ErrInvalidStatus.wrap(`manufacturer ${id} is revoked; revocation is final`);
@@ -534,7 +572,7 @@ export class DevicesKeeper implements DevicesKeeperI {
   }
 
   bondManufacturer(ctx: Context, operator: string, id: string, amount: Coin): void {
-    const m = this.getManufacturer(ctx, id);
+    const m = this.manufacturerForUpdate(ctx, id);
     if (!m) throw ErrUnknownManufacturer.wrap(id);
     if (m.operator !== operator) throw ErrNotOperator.wrap(`manufacturer ${id}'s operator is ${m.operator}`);
     if (m.status === MFR_REVOKED) throw ErrManufacturerNotActive.wrap(`manufacturer ${id} is revoked`);
