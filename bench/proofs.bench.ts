@@ -292,6 +292,8 @@ async function inProcess(o: ProofsBenchOptions): Promise<Record<string, InProcRo
       phase.admit = 0;
       phase.blocks = 0;
       const k0 = threadCpuByKind();
+      const stats = node.app.store.stats;
+      const s0 = { ...stats };
       const measure = async (fn: () => Promise<void>) => {
         const c0 = thread();
         const p0 = proc();
@@ -315,7 +317,9 @@ async function inProcess(o: ProofsBenchOptions): Promise<Record<string, InProcRo
       const dt = wall / 1000;
       const mainUs = mainCpu / round.proofs;
       const byKind = [...threadCpuByKind()].map(([k, v]) => [k, (v - (k0.get(k) ?? 0)) / round.proofs] as const).filter(([, v]) => v >= 1).sort((a, b) => b[1] - a[1]);
-      details.push(`${sector}/${shape}: wall ${wall.toFixed(0)} ms (admission ${phase.admit.toFixed(0)}, blocks ${phase.blocks.toFixed(0)}), process CPU ${(procCpu / 1000).toFixed(0)} ms = ${(procCpu / 10 / wall).toFixed(0)}% of one core; CPU per proof by thread: ${byKind.map(([k, v]) => `${k} ${v.toFixed(0)} µs`).join(', ')}`);
+      // State work per proof (tx ante and fee keys included, amortised over the envelopes of a tx).
+      const perProof = (k: 'keyWrites' | 'nodeWrites' | 'hashes') => ((stats[k] - s0[k]) / round.proofs).toFixed(1);
+      details.push(`${sector}/${shape}: wall ${wall.toFixed(0)} ms (admission ${phase.admit.toFixed(0)}, blocks ${phase.blocks.toFixed(0)}), process CPU ${(procCpu / 1000).toFixed(0)} ms = ${(procCpu / 10 / wall).toFixed(0)}% of one core; CPU per proof by thread: ${byKind.map(([k, v]) => `${k} ${v.toFixed(0)} µs`).join(', ')}; state per proof: ${perProof('keyWrites')} keys written, ${perProof('nodeWrites')} tree nodes written, ${perProof('hashes')} SHA-256`);
       const ctx = queryCtx(node.app);
       const last = proofs.peekId(ctx, COUNTERS.proof);
       let valid = 0;

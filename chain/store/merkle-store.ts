@@ -120,11 +120,13 @@ export interface MerkleStoreStats {
   nodeReads: number;
   /** Nodes written by commits. */
   nodeWrites: number;
+  /** Keys set or deleted by commits (effective changes only: a same-value set is not one). */
+  keyWrites: number;
 }
 
 export class MerkleStore implements KVReader {
   readonly db: DB;
-  readonly stats: MerkleStoreStats = { hashes: 0, nodeReads: 0, nodeWrites: 0 };
+  readonly stats: MerkleStoreStats = { hashes: 0, nodeReads: 0, nodeWrites: 0, keyWrites: 0 };
   private readonly flat: BTree<string, Uint8Array> = new BTree<string, Uint8Array>(undefined, byString);
   /** The same entries in a hash map: point reads are most of tx execution's store traffic, and a
    * B-tree lookup compares long shared key prefixes (module ‖ table ‖ address) at every level. */
@@ -416,6 +418,7 @@ export class MerkleStore implements KVReader {
       }
     }
     this.stats.nodeWrites += staged.nodes.length;
+    this.stats.keyWrites += staged.ops.length;
     this.root = staged.root;
     this._version = version;
     this.staged = undefined;
