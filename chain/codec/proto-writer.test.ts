@@ -50,3 +50,30 @@ test('out-of-range values are refused, and the next message starts clean', () =>
   assert.throws(() => w.start().enum(2, 2 ** 31), RangeError);
   assert.deepEqual([...w.start().uint32(1, 1).finish()], [8, 1]);
 });
+
+test('packed repeated varints and repeated string elements give protobufjs bytes', () => {
+  fc.assert(fc.property(
+    fc.array(fc.integer({ min: 0, max: 2 ** 32 - 1 }), { maxLength: 40 }), fc.array(fc.bigInt({ min: 0n, max: 2n ** 64n - 1n }), { maxLength: 40 }),
+    fc.array(fc.oneof(fc.constant(''), fc.string({ maxLength: 70 })), { maxLength: 5 }),
+    (u32s, u64s, strs) => {
+      const ours = w.start().packedUint32(1, u32s).packedUint64(2, u64s);
+      for (const s of strs) ours.stringElement(3, s);
+      const ref = protobuf.Writer.create();
+      if (u32s.length) {
+        ref.uint32(10).fork();
+        for (const v of u32s) ref.uint32(v);
+        ref.ldelim();
+      }
+      if (u64s.length) {
+        ref.uint32(18).fork();
+        for (const v of u64s) ref.uint64(v.toString());
+        ref.ldelim();
+      }
+      for (const s of strs) ref.uint32(26).string(s);
+      assert.deepEqual(Buffer.from(ours.finish()), Buffer.from(ref.finish()));
+    },
+  ), { numRuns: 300 });
+  assert.throws(() => w.start().packedUint32(1, [1, -1]), RangeError);
+  assert.throws(() => w.start().packedUint64(1, [2n ** 64n]), RangeError);
+  assert.equal(w.start().finish().length, 0);
+});

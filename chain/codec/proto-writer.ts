@@ -63,9 +63,15 @@ export class ProtoWriter {
     if (v === 0n) return this;
     if (v < 0n || v >= 1n << 64n) throw new RangeError(`uint64 field ${field}: ${v}`);
     this.tag(field, 0);
+    this.rawUint64(v);
+    return this;
+  }
+
+  /** The varint of 0 <= v < 2^64 (checked by the callers). */
+  private rawUint64(v: bigint): void {
     if (v <= 0x1f_ffff_ffff_ffffn) {
       this.varint(Number(v));
-      return this;
+      return;
     }
     // Above 2^53: split into two exact 32-bit halves and emit 7 bits at a time.
     let lo = Number(v & 0xffff_ffffn);
@@ -77,7 +83,6 @@ export class ProtoWriter {
       hi >>>= 7;
     }
     this.buf[this.pos++] = lo;
-    return this;
   }
 
   /** int64 field (two's complement: a negative value takes 10 bytes); 0 is left out. */
@@ -111,6 +116,31 @@ export class ProtoWriter {
     this.buf.set(b, this.pos);
     this.pos += b.length;
     return this;
+  }
+
+  /** One element of a repeated string field: written even when '' (an element is never a default). */
+  stringElement(field: number, s: string): this {
+    this.tag(field, 2);
+    this.stringBody(s);
+    return this;
+  }
+
+  /** A repeated uint32 field, packed (proto3's default for numeric repeated fields); nothing when empty. */
+  packedUint32(field: number, xs: readonly number[]): this {
+    if (xs.length === 0) return this;
+    for (const v of xs) if (!(Number.isInteger(v) && v >= 0 && v < TWO_32)) throw new RangeError(`uint32 element of field ${field}: ${v}`);
+    return this.message(field, (w) => {
+      for (const v of xs) w.varint(v);
+    });
+  }
+
+  /** A repeated uint64 field, packed; nothing when empty. */
+  packedUint64(field: number, xs: readonly bigint[]): this {
+    if (xs.length === 0) return this;
+    for (const v of xs) if (v < 0n || v >= 1n << 64n) throw new RangeError(`uint64 element of field ${field}: ${v}`);
+    return this.message(field, (w) => {
+      for (const v of xs) w.rawUint64(v);
+    });
   }
 
   /** An embedded message field (written even when empty: repeated elements and set sub-messages);

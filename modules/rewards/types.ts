@@ -5,16 +5,23 @@
 import protobuf from 'protobufjs';
 import { codec, u64, type Codec } from '../../chain/codec/proto.ts';
 import { encodeCanonical, messageFromJson, messageToJson } from '../../chain/codec/proto-json.ts';
+import { ProtoWriter } from '../../chain/codec/proto-writer.ts';
 
 const LONG = new Set(['uint64', 'int64', 'sint64', 'fixed64', 'sfixed64']);
 /** String fields that are not amounts (everything else of type string is a decimal amount). */
-const TEXT_FIELDS = new Set(['authority', 'owner', 'address', 'oracle', 'buyer', 'withheldReason', 'error', 'outliers', 'stale']);
+export const TEXT_FIELDS = new Set(['authority', 'owner', 'address', 'oracle', 'buyer', 'withheldReason', 'error', 'outliers', 'stale']);
 
 type Obj = Record<string, any>;
 
 type Kind = 'msg' | 'long' | 'slong' | 'amount' | 'text' | 'bytes' | 'bool' | 'num';
-interface FieldPlan { name: string; kind: Kind; repeated: boolean; sub?: Plan }
-interface Plan { fields: FieldPlan[] }
+interface FieldPlan { name: string; id: number; kind: Kind; repeated: boolean; isEnum: boolean; sub?: Plan }
+interface Plan {
+  fields: FieldPlan[];
+  /** The fields in number order (the order protobufjs writes them in). */
+  byId: FieldPlan[];
+  /** Every field (nested ones too) is one the direct encoder writes exactly as protobufjs does. */
+  direct: boolean;
+}
 
 const plans = new Map<protobuf.Type, Plan>();
 
@@ -22,7 +29,7 @@ const plans = new Map<protobuf.Type, Plan>();
 function plan(type: protobuf.Type): Plan {
   let p = plans.get(type);
   if (p) return p;
-  p = { fields: [] };
+  p = { fields: [], byId: [], direct: true };
   plans.set(type, p);
   for (const f of type.fieldsArray) {
     f.resolve();
@@ -35,9 +42,27 @@ function plan(type: protobuf.Type): Plan {
     else if (f.type === 'bytes') kind = 'bytes';
     else if (f.type === 'bool') kind = 'bool';
     else kind = 'num';
-    p.fields.push({ name: f.name, kind, repeated: f.repeated, sub: rt instanceof protobuf.Type ? plan(rt) : undefined });
+    const fp: FieldPlan = { name: f.name, id: f.id, kind, repeated: f.repeated, isEnum: rt instanceof protobuf.Enum, sub: rt instanceof protobuf.Type ? plan(rt) : undefined };
+    p.fields.push(fp);
+    if (!writesDirectly(f, fp)) p.direct = false;
   }
+  p.byId = [...p.fields].sort((a, b) => a.id - b.id);
+  // A sub-plan still being built (a recursive type) reports direct until it is done: resolve once more.
+  if (p.fields.some((f) => f.sub && !f.sub.direct)) p.direct = false;
   return p;
+}
+
+/** Field shapes writePlan() covers; a record with any other field keeps the protobufjs path. */
+function writesDirectly(f: protobuf.Field, fp: FieldPlan): boolean {
+  if (f.map) return false;
+  switch (fp.kind) {
+    case 'msg': return true;
+    case 'num': return fp.isEnum || f.type === 'uint32';
+    case 'long': return f.type === 'uint64';
+    case 'slong': return !fp.repeated && f.type === 'int64';
+    case 'amount': case 'text': return true;
+    case 'bytes': case 'bool': return !fp.repeated;
+  }
 }
 
 function typedValue(f: FieldPlan, x: unknown): unknown {
@@ -103,6 +128,45 @@ function wireOf(p: Plan, v: Obj): Obj {
   return out;
 }
 
+const big = (x: unknown): bigint => (typeof x === 'bigint' ? x : BigInt(x as never));
+// Values protobufjs would write but writePlan would leave out or write differently ('00', 1 for a
+// bool, a string for bytes): refused, so that record takes the protobufjs path.
+const refuse = (x: unknown): never => {
+  throw new TypeError(`not written directly: ${String(x)}`);
+};
+const nonZero = (v: bigint): bigint => (v === 0n ? refuse(v) : v);
+
+/**
+ * A typed record straight into a ProtoWriter: the bytes protobufjs gives for wireOf(v) (fields by
+ * number, proto3 defaults left out, amounts always written, numeric repeated fields packed), without
+ * the intermediate wire object and protobufjs' Long arithmetic. Throws on a value it will not write
+ * (out of range, wrong type); the caller then uses the protobufjs path, which decides as before.
+ */
+function writePlan(w: ProtoWriter, p: Plan, v: Obj): void {
+  for (const f of p.byId) {
+    const x = v[f.name];
+    if (f.repeated) {
+      if (!x || x.length === 0) continue;
+      if (f.kind === 'msg') for (const y of x) w.message(f.id, (m) => writePlan(m, f.sub!, y));
+      else if (f.kind === 'num') w.packedUint32(f.id, x);
+      else if (f.kind === 'long') w.packedUint64(f.id, (x as unknown[]).map(big));
+      else for (const y of x) w.stringElement(f.id, f.kind === 'amount' && typeof y === 'bigint' ? y.toString() : y);
+      continue;
+    }
+    if (isDefault(f, x)) continue;
+    switch (f.kind) {
+      case 'msg': w.message(f.id, (m) => writePlan(m, f.sub!, x)); break;
+      case 'long': w.uint64(f.id, nonZero(big(x))); break;
+      case 'slong': w.int64(f.id, nonZero(big(x))); break;
+      case 'amount': w.stringElement(f.id, typeof x === 'bigint' ? x.toString() : x); break;
+      case 'text': w.stringElement(f.id, x); break;
+      case 'bytes': w.bytes(f.id, x instanceof Uint8Array ? x : refuse(x)); break;
+      case 'bool': w.bool(f.id, x === true ? true : refuse(x)); break;
+      case 'num': if (f.isEnum) w.enum(f.id, x); else w.uint32(f.id, x); break;
+    }
+  }
+}
+
 function signed(x: unknown): bigint {
   if (x === undefined || x === null) return 0n;
   if (typeof x === 'object' && !(x as { unsigned?: boolean }).unsigned) {
@@ -124,20 +188,34 @@ export interface RecordCodec<T> {
   readonly typeUrl: string;
   /** Canonical bytes (proto3 defaults omitted): equal records, equal bytes. */
   encode(v: T): Uint8Array;
+  /** The same bytes through protobufjs (the reference encode() is tested against). */
+  encodeReflective(v: T): Uint8Array;
   decode(b: Uint8Array): T;
   toJson(v: T): unknown;
   fromJson(j: unknown): T;
 }
 
+// One writer for every record (encoding is synchronous and never nested across records).
+const out = new ProtoWriter();
+
 export function record<T>(name: string): RecordCodec<T> {
   const c: Codec<Obj> = codec<Obj>(`depin.rewards.v1.${name}`);
   const t = c.type;
   const p = plan(t);
-  const encode = (v: T) => t.encode(wireOf(p, v as Obj)).finish();
+  const encodeReflective = (v: T) => t.encode(wireOf(p, v as Obj)).finish();
+  const encode = !p.direct ? encodeReflective : (v: T) => {
+    try {
+      writePlan(out.start(), p, v as Obj);
+    } catch {
+      return encodeReflective(v);
+    }
+    return out.finish();
+  };
   return {
     type: t,
     typeUrl: c.typeUrl,
     encode,
+    encodeReflective,
     decode: (b) => typedOf(p, t.decode(b) as unknown as Obj) as T,
     toJson: (v) => messageToJson(t, t.decode(encode(v)) as unknown as Obj),
     fromJson: (j) => typedOf(p, t.decode(encodeCanonical(t, messageFromJson(t, j as never) ?? {})) as unknown as Obj) as T,
