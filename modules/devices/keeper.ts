@@ -53,6 +53,25 @@ const dec = new TextDecoder();
 const ONE = Uint8Array.of(1);
 const b = (p: number, ...parts: Uint8Array[]) => concat(Uint8Array.of(p), ...parts);
 const lp1 = (x: Uint8Array) => concat(Uint8Array.of(x.length), x);
+/** Records decoded once per stored byte array and shared, frozen, by every reader of it. */
+class SharedDecodes<T extends object> {
+  private readonly memo = new WeakMap<Uint8Array, Readonly<T>>();
+  private readonly decode: (raw: Uint8Array) => T;
+
+  constructor(decode: (raw: Uint8Array) => T) {
+    this.decode = decode;
+  }
+
+  of(raw: Uint8Array): Readonly<T> {
+    let v = this.memo.get(raw);
+    if (!v) {
+      v = deepFreeze(this.decode(raw));
+      this.memo.set(raw, v);
+    }
+    return v;
+  }
+}
+
 /** Freezes a decoded record and the plain objects and arrays in it (typed arrays cannot be frozen). */
 function deepFreeze<T extends object>(v: T): Readonly<T> {
   for (const x of Object.values(v)) if (x !== null && typeof x === 'object' && !ArrayBuffer.isView(x)) deepFreeze(x as object);
@@ -169,18 +188,12 @@ export class DevicesKeeper implements DevicesKeeperI {
   // activity, the rewards hook) and rarely written. Reads return one decoded record per stored
   // byte array (the store hands out the same array until the value changes), frozen because every
   // reader shares it; the update paths below decode a copy of their own.
-  private readonly deviceMemo = new WeakMap<Uint8Array, Readonly<Device>>();
-  private readonly manufacturerMemo = new WeakMap<Uint8Array, Readonly<Manufacturer>>();
+  private readonly devicesRead = new SharedDecodes((raw) => deviceFrom(DeviceCodec.decode(raw)));
+  private readonly manufacturersRead = new SharedDecodes((raw) => manufacturerFrom(ManufacturerCodec.decode(raw)));
 
   getManufacturer(ctx: Context, id: string): Readonly<Manufacturer> | undefined {
     const raw = this.store(ctx).get(keys.manufacturer(id));
-    if (!raw) return undefined;
-    let m = this.manufacturerMemo.get(raw);
-    if (!m) {
-      m = deepFreeze(manufacturerFrom(ManufacturerCodec.decode(raw)));
-      this.manufacturerMemo.set(raw, m);
-    }
-    return m;
+    return raw ? this.manufacturersRead.of(raw) : undefined;
   }
 
   /** The manufacturer as a record of its own, to change and write back. */
@@ -195,13 +208,7 @@ export class DevicesKeeper implements DevicesKeeperI {
 
   getDevice(ctx: Context, id: bigint): Readonly<Device> | undefined {
     const raw = this.store(ctx).get(keys.device(id));
-    if (!raw) return undefined;
-    let d = this.deviceMemo.get(raw);
-    if (!d) {
-      d = deepFreeze(deviceFrom(DeviceCodec.decode(raw)));
-      this.deviceMemo.set(raw, d);
-    }
-    return d;
+    return raw ? this.devicesRead.of(raw) : undefined;
   }
 
   /** The device as a record of its own, to change and write back. */
