@@ -4,6 +4,10 @@
 // encoders built on it must write proto3 canonical bytes (fields in number order, defaults left
 // out: the same bytes as chain/codec/proto-json's encodeCanonical), which each one's test checks.
 
+import protobuf from 'protobufjs';
+
+const utf8 = protobuf.util.utf8;
+
 /** Strings up to this many UTF-16 units are copied in JS when ASCII (a native write costs more);
  * at most 127, so their length prefix is one byte. */
 const SHORT = 64;
@@ -190,6 +194,16 @@ export class ProtoWriter {
         this.pos = at + 1 + n;
         return;
       }
+    }
+    if (n < 40 && !s.isWellFormed()) {
+      // A lone surrogate in a string under 40 UTF-16 units: protobufjs' Node writer writes such a
+      // string with its own UTF-8 writer, which gives a lone surrogate its 3-byte form (Buffer
+      // writes U+FFFD, as protobufjs does for longer strings); write it the same way.
+      const n8 = utf8.length(s);
+      this.varint(n8);
+      this.ensure(n8);
+      this.pos += utf8.write(s, this.buf, this.pos);
+      return;
     }
     const len = Buffer.byteLength(s, 'utf8');
     this.varint(len);

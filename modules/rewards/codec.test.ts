@@ -23,7 +23,7 @@ function valueArb(f: protobuf.Field): fc.Arbitrary<unknown> {
   }
   if (f.type === 'string') {
     return TEXT_FIELDS.has(f.name)
-      ? fc.oneof(fc.constant(''), fc.string({ maxLength: 70 }), fc.string({ unit: 'grapheme', maxLength: 20 }))
+      ? fc.oneof(fc.constant(''), fc.string({ maxLength: 70 }), fc.string({ unit: 'grapheme', maxLength: 20 }), fc.string({ unit: 'binary', maxLength: 20 }))
       : fc.oneof(fc.constant(0n), fc.bigInt({ min: 0n, max: 10n ** 40n }));
   }
   if (f.type === 'bytes') return fc.uint8Array({ maxLength: 40 });
