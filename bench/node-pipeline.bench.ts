@@ -8,7 +8,7 @@
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Level } from 'level';
+import { openLevel } from '../node/store/databases.ts';
 import { DepinNode } from '../node/node.ts';
 import { STORE_KEY_KINDS } from '../chain/store/merkle-store.ts';
 import { TX_INDEX_KEY_KINDS } from '../node/indexer/tx-indexer.ts';
@@ -98,7 +98,7 @@ export async function liveBytesByTable(dataDir: string): Promise<Map<string, num
   const add = (t: string, b: number) => out.set(t, (out.get(t) ?? 0) + b);
   for (const name of ['chain.db', 'blocks.db']) {
     if (!existsSync(join(dataDir, name))) continue;
-    const db = new Level<Uint8Array, Uint8Array>(join(dataDir, name), { keyEncoding: 'view', valueEncoding: 'view' });
+    const db = openLevel(join(dataDir, name));
     for await (const [k, v] of db.iterator()) {
       const end = k[0] === 0x21 ? k.indexOf(0x21, 1) : -1; // sublevel keys: !name!rest
       const sub = end > 0 ? Buffer.from(k.subarray(1, end)).toString() : 'other';
@@ -109,7 +109,7 @@ export async function liveBytesByTable(dataDir: string): Promise<Map<string, num
     }
     await db.close();
   }
-  const index = new Level<Uint8Array, Uint8Array>(join(dataDir, 'index.db'), { keyEncoding: 'view', valueEncoding: 'view' });
+  const index = openLevel(join(dataDir, 'index.db'));
   const kinds: Record<number, string> = { [TX_INDEX_KEY_KINDS.count]: 'tx counts', [TX_INDEX_KEY_KINDS.hash]: 'tx by hash', [TX_INDEX_KEY_KINDS.attribute]: 'attribute postings' };
   for await (const [k, v] of index.iterator()) add(`index.db ${kinds[k[0]!] ?? 'views'}`, k.length + v.length);
   await index.close();

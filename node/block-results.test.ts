@@ -5,7 +5,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { rmSync } from 'node:fs';
-import { DepinNode, fromResultMsg } from './node.ts';
+import { DepinNode } from './node.ts';
+import { eventsFromMsg, txResultFromMsg } from './store/block-types.ts';
 import type { BusMessage } from './event-bus.ts';
 import type { TxResult } from '../chain/app.ts';
 import { encodeBlockResults } from './store/results-codec.ts';
@@ -38,14 +39,14 @@ test('each tx result is encoded as the tx runs: stored results, tx_search and su
     await node.produceBlock();
     const h2 = node.blocks.height();
     const stored = (await node.blocks.loadResults(h2))!;
-    const results = stored.txResults.map(fromResultMsg);
+    const results = stored.txResults.map(txResultFromMsg);
     assert.deepEqual(results.map((r) => r.code === 0), [true, true, false]);
     assert.deepEqual(attr(results[0]!, 'transfer', 'amount'), ['5000udpin', '11udpin']);
     assert.deepEqual(attr(results[1]!, 'message', 'sender'), [addr(2), addr(2)]);
     assert.deepEqual(attr(results[2]!, 'transfer', 'amount'), ['5000udpin'], 'a failed tx keeps its fee events');
     // Encoding the decoded results again as one block gives the stored bytes back.
     const bytes = (await node.blocks.loadResultsBytes(h2))!;
-    assert.deepEqual(Buffer.from(encodeBlockResults(h2, results, fromResultMsg({ ...stored.txResults[0]!, events: stored.finalizeBlockEvents ?? [] }).events, stored.appHash)), Buffer.from(bytes));
+    assert.deepEqual(Buffer.from(encodeBlockResults(h2, results, eventsFromMsg(stored.finalizeBlockEvents), stored.appHash)), Buffer.from(bytes));
     while ((await node.indexer.lastHeight()) < h2) await new Promise((r) => setTimeout(r, 5));
     const found = await node.indexer.search(`message.sender='${addr(2)}'`, 1, 10, 'asc');
     assert.equal(found.totalCount, 1);

@@ -16,8 +16,8 @@ import { BlockStore } from './store/block-store.ts';
 import { openNodeDatabases, type NodeDatabases } from './store/databases.ts';
 import { BlockResultsEncoder, encodeBlockResults } from './store/results-codec.ts';
 import {
-  BLOCK_ID_FLAG_ABSENT, BLOCK_ID_FLAG_COMMIT, EMPTY_BLOCK_ID,
-  type Block, type BlockID, type Commit, type BlockResultsMsg,
+  BLOCK_ID_FLAG_ABSENT, BLOCK_ID_FLAG_COMMIT, EMPTY_BLOCK_ID, txResultFromMsg,
+  type Block, type BlockID, type Commit,
 } from './store/block-types.ts';
 import { Mempool } from './mempool/mempool.ts';
 import { SigVerifierPool } from './mempool/sig-verifier.ts';
@@ -204,7 +204,7 @@ export class DepinNode {
       const last = await this.blocks.loadBlock(appHeight);
       if (last) this.app.setLastBlockTime(toTimestamp(last.block.header.time));
       const res = await this.blocks.loadResults(appHeight);
-      this.lastResultsHash = res ? resultsHash(res.txResults.map(fromResultMsg)) : new Uint8Array();
+      this.lastResultsHash = res ? resultsHash(res.txResults.map(txResultFromMsg)) : new Uint8Array();
       if (!(await this.valsets.get(appHeight + 1n))) {
         throw new Error(`${this.home}: no validator set for height ${appHeight + 1n}; this data directory predates BFT consensus, remove ${this.dataDir} to start the chain afresh`);
       }
@@ -353,8 +353,7 @@ export class DepinNode {
     const indexed = this.indexer.indexEncodedBlock(height, block.txs, resultsBytes);
     this.indexing = this.indexing.then(() => indexed).catch((err) => this.log(`indexing block ${height} failed: ${(err as Error).message}`));
     if (opts.replay) await indexed;
-    if (events) this.publishBlock(block, res.txResults.map((r, i) => ({ ...r, events: events[i]! })), height);
-    else if (!opts.replay) this.publishBlock(block, res.txResults, height);
+    if (!opts.replay) this.publishBlock(block, events ? res.txResults.map((r, i) => ({ ...r, events: events[i]! })) : res.txResults, height);
   }
 
   private publishBlock(block: Block, results: TxResult[], height: bigint): void {
@@ -465,12 +464,4 @@ export class DepinNode {
     await this.indexer.close();
     await this.dbs.close();
   }
-}
-
-export function fromResultMsg(r: BlockResultsMsg['txResults'][number]): TxResult {
-  return {
-    code: r.code, codespace: r.codespace, log: r.log, info: r.info, data: r.data,
-    gasWanted: i64(r.gasWanted), gasUsed: i64(r.gasUsed),
-    events: r.events.map((e) => ({ type: e.type, attributes: e.attributes.map((a) => ({ key: a.key, value: a.value, index: a.index })) })),
-  };
 }

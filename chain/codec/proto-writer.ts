@@ -162,16 +162,11 @@ export class ProtoWriter {
     }
     const extra = varintSize(len) - 1;
     this.ensure(extra);
-    const buf = this.buf;
-    buf.copyWithin(at + 1 + extra, at + 1, this.pos);
-    let n = len;
-    let p = at;
-    while (n >= 0x80) {
-      buf[p++] = (n % 0x80) | 0x80;
-      n = Math.floor(n / 0x80);
-    }
-    buf[p] = n;
-    this.pos += extra;
+    this.buf.copyWithin(at + 1 + extra, at + 1, this.pos);
+    const end = this.pos + extra;
+    this.pos = at; // the prefix goes in front of the moved body (>= 128 bytes: no reallocation)
+    this.varint(len);
+    this.pos = end;
     return this;
   }
 
@@ -220,7 +215,8 @@ export class ProtoWriter {
   }
 }
 
-function varintSize(n: number): number {
+/** Bytes of the varint of a non-negative integer below 2^53. */
+export function varintSize(n: number): number {
   let size = 1;
   while (n >= 0x80) {
     n = Math.floor(n / 0x80);

@@ -2,8 +2,7 @@
 // positions, the block store (main thread, tx-records.ts) holds each tx with its result. A query
 // the index decides alone reads only the records of the page it returns; one with conditions the
 // index cannot decide (CONTAINS, ranges, several attributes) checks the candidates' events.
-import { codec, i64 } from '../../chain/codec/proto.ts';
-import type { Event } from '../../chain/events.ts';
+import { ExecTxResultCodec, txResultFromMsg } from '../store/block-types.ts';
 import type { StoredTx } from '../store/block-store.ts';
 import { txHashHex } from '../../chain/tx/tx-hash.ts';
 import { parseQuery, matchEvents } from './query.ts';
@@ -18,22 +17,9 @@ export interface TxSearchSource {
   load(positions: readonly Candidate[]): Promise<(IndexedTxRecord | undefined)[]>;
 }
 
-const ExecTxResultCodec = codec<{ code: number; data: Uint8Array; log: string; info: string; gasWanted: unknown; gasUsed: unknown; events: Event[]; codespace: string }>('depin.types.v1.ExecTxResult');
-
 /** A record from a tx and its encoded ExecTxResult, as the block store keeps them. */
 export function recordOf(height: bigint, index: number, stored: StoredTx): IndexedTxRecord {
-  const m = ExecTxResultCodec.decode(stored.result);
-  return {
-    hash: txHashHex(stored.tx),
-    height,
-    index,
-    tx: stored.tx,
-    result: {
-      code: m.code, codespace: m.codespace, log: m.log, info: m.info, data: m.data,
-      gasWanted: i64(m.gasWanted as never), gasUsed: i64(m.gasUsed as never),
-      events: (m.events ?? []).map((e) => ({ type: e.type, attributes: (e.attributes ?? []).map((a) => ({ key: a.key, value: a.value, index: a.index })) })),
-    },
-  };
+  return { hash: txHashHex(stored.tx), height, index, tx: stored.tx, result: txResultFromMsg(ExecTxResultCodec.decode(stored.result)) };
 }
 
 /** Records at `positions` from a block store, reading each block's chunks once. */

@@ -2,11 +2,11 @@
 // may be strings or numbers, as CosmJS and curl send them) and returns the `result`.
 import { sha256 } from '../../chain/crypto/hash.ts';
 import type { DepinNode } from '../node.ts';
-import { fromResultMsg } from '../node.ts';
 import { MempoolError } from '../mempool/mempool.ts';
 import { cometNodeId } from '../network.ts';
 import type { IndexedTxRecord } from '../indexer/tx-indexer.ts';
 import * as F from './format.ts';
+import { txResultFromMsg } from '../store/block-types.ts';
 
 export class RpcError extends Error {
   readonly code: number;
@@ -234,7 +234,7 @@ export function buildMethods(node: DepinNode, rpcAddress: string): Record<string
       if (!r) throw internalError(`results for height ${h} not found`);
       return {
         height: h.toString(),
-        txs_results: r.txResults.length ? r.txResults.map((x) => F.txResult(fromResultMsg(x))) : null,
+        txs_results: r.txResults.length ? r.txResults.map((x) => F.txResult(txResultFromMsg(x))) : null,
         finalize_block_events: F.events(r.finalizeBlockEvents ?? []),
         validator_updates: null,
         consensus_param_updates: null,

@@ -1,10 +1,11 @@
 // Block, header and commit types (depin.types.v1), their hashes and the bytes validators sign.
 import protobuf from 'protobufjs';
-import { codec, type Codec, type U64 } from '../../chain/codec/proto.ts';
+import { codec, i64, type Codec, type U64 } from '../../chain/codec/proto.ts';
 import { sha256 } from '../../chain/crypto/hash.ts';
 import { txHash } from '../../chain/tx/tx-hash.ts';
 import type { Timestamp } from '../../chain/context.ts';
 import type { Event } from '../../chain/events.ts';
+import type { TxResult } from '../../chain/app.ts';
 
 export interface PartSetHeader {
   total: number;
@@ -87,6 +88,20 @@ export const HeaderCodec = codec<Header>('depin.types.v1.Header');
 export const BlockCodec = codec<Block>('depin.types.v1.Block');
 export const CommitCodec = codec<Commit>('depin.types.v1.Commit');
 export const BlockResultsCodec = codec<BlockResultsMsg>('depin.types.v1.BlockResults');
+export const ExecTxResultCodec = codec<ExecTxResultMsg>('depin.types.v1.ExecTxResult');
+
+/** Decoded events as plain objects (protobufjs leaves defaults on prototypes, lists may be absent). */
+export function eventsFromMsg(events: readonly Event[] | undefined): Event[] {
+  return (events ?? []).map((e) => ({ type: e.type, attributes: (e.attributes ?? []).map((a) => ({ key: a.key, value: a.value, index: a.index })) }));
+}
+
+/** A decoded ExecTxResult as the app's TxResult. */
+export function txResultFromMsg(r: ExecTxResultMsg): TxResult {
+  return {
+    code: r.code, codespace: r.codespace, log: r.log, info: r.info, data: r.data,
+    gasWanted: i64(r.gasWanted), gasUsed: i64(r.gasUsed), events: eventsFromMsg(r.events),
+  };
+}
 export const CanonicalVoteCodec = codec<object>('depin.types.v1.CanonicalVote');
 const ValidatorSetCodec = codec<{ validators: { address: Uint8Array; pubKey: Uint8Array; votingPower: U64 }[] }>('depin.types.v1.ValidatorSet');
 

@@ -10,6 +10,7 @@
 //         BlockResults encoding, so a head is told apart from a whole encoding stored before)
 // chunk = per tx: varint txLen ‖ tx ‖ the tx's results entry (0x12 ‖ varint len ‖ ExecTxResult)
 import { readVarint, txResultEntries } from './results-codec.ts';
+import { varintSize } from '../../chain/codec/proto-writer.ts';
 
 /** Txs per chunk: a `tx` lookup reads ~64 x 1.6 KB; a block of 4,000 sends is 63 chunk writes. */
 export const RECORDS_PER_CHUNK = 64;
@@ -50,7 +51,6 @@ export function decodeHead(head: Uint8Array): { txCount: number; prefix: Uint8Ar
   return { txCount, prefix: head.subarray(9, 9 + prefixLen), suffix: head.subarray(9 + prefixLen) };
 }
 
-const varintSize = (n: number): number => (n < 0x80 ? 1 : n < 0x4000 ? 2 : n < 0x200000 ? 3 : n < 0x10000000 ? 4 : 5);
 
 /** The chunk of txs [from, to): each tx's bytes next to its results entry. */
 export function encodeChunk(txs: readonly Uint8Array[], blob: Uint8Array, split: SplitResults, from: number, to: number): Uint8Array {
