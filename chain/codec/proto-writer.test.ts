@@ -40,6 +40,12 @@ test('embedded messages of every length-prefix size, nested', () => {
     const inner = head.uint32(26).fork().uint32(8).uint32(7).ldelim().finish();
     const ref = protobuf.Writer.create().uint32(8).uint64(5).uint32(18).bytes(inner).uint32(24).uint32(9).finish();
     assert.deepEqual(Buffer.from(ours), Buffer.from(ref), `body of ${n} bytes`);
+    // begin()/end() marks give the same bytes as message(), nested the same way.
+    w.start().uint64(1, 5n);
+    const outer = w.begin(2);
+    const inner2 = w.string(1, body).begin(3);
+    const marked = w.uint32(1, 7).end(inner2).end(outer).uint32(3, 9).finish();
+    assert.deepEqual(Buffer.from(marked), Buffer.from(ref), `begin/end, body of ${n} bytes`);
   }
 });
 

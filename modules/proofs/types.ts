@@ -215,7 +215,10 @@ export function encodeRecord(r: ProofRecord): Uint8Array {
   const w = writer.start();
   w.uint64(1, r.id).uint64(2, r.deviceId).uint32(3, r.sector).enum(4, r.kind).uint64(5, r.window).uint64(6, r.height)
     .enum(7, r.status).bool(8, r.valid).enum(9, r.reason).uint64(10, r.units);
-  for (const x of r.inputs) w.message(11, (m) => m.string(1, x.key).string(2, x.value));
+  for (const x of r.inputs) {
+    const at = w.begin(11);
+    w.string(1, x.key).string(2, x.value).end(at);
+  }
   w.bytes(12, r.envelopeHash).uint64(13, r.seq).string(14, r.submitter).uint64(15, r.subject).uint64(16, r.submittedHeight)
     .uint64(17, r.challengeId).bytes(18, r.seed).bytes(19, r.payloadHash);
   return w.finish();
@@ -224,7 +227,10 @@ export function encodeRecord(r: ProofRecord): Uint8Array {
 export function encodeDeviceState(s: DeviceProofState): Uint8Array {
   const w = writer.start();
   w.uint64(1, s.lastSeq).uint64(2, s.lastBeaconHeight).uint64(3, s.lastWitnessHeight);
-  for (const x of s.windows) w.message(4, (m) => m.enum(1, x.kind).uint64(2, x.lastWindow).uint64(3, x.mask));
+  for (const x of s.windows) {
+    const at = w.begin(4);
+    w.enum(1, x.kind).uint64(2, x.lastWindow).uint64(3, x.mask).end(at);
+  }
   return w.finish();
 }
 

@@ -147,15 +147,25 @@ function writePlan(w: ProtoWriter, p: Plan, v: Obj): void {
     const x = v[f.name];
     if (f.repeated) {
       if (!x || x.length === 0) continue;
-      if (f.kind === 'msg') for (const y of x) w.message(f.id, (m) => writePlan(m, f.sub!, y));
-      else if (f.kind === 'num') w.packedUint32(f.id, x);
+      if (f.kind === 'msg') {
+        for (const y of x) {
+          const at = w.begin(f.id);
+          writePlan(w, f.sub!, y);
+          w.end(at);
+        }
+      } else if (f.kind === 'num') w.packedUint32(f.id, x);
       else if (f.kind === 'long') w.packedUint64(f.id, (x as unknown[]).map(big));
       else for (const y of x) w.stringElement(f.id, f.kind === 'amount' && typeof y === 'bigint' ? y.toString() : y);
       continue;
     }
     if (isDefault(f, x)) continue;
     switch (f.kind) {
-      case 'msg': w.message(f.id, (m) => writePlan(m, f.sub!, x)); break;
+      case 'msg': {
+        const at = w.begin(f.id);
+        writePlan(w, f.sub!, x);
+        w.end(at);
+        break;
+      }
       case 'long': w.uint64(f.id, nonZero(big(x))); break;
       case 'slong': w.int64(f.id, nonZero(big(x))); break;
       case 'amount': w.stringElement(f.id, typeof x === 'bigint' ? x.toString() : x); break;

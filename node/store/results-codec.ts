@@ -22,10 +22,13 @@ const out = new ProtoWriter();
 
 function writeEvents(w: ProtoWriter, field: number, events: readonly Event[]): void {
   for (const e of events) {
-    w.message(field, (m) => {
-      m.string(1, e.type);
-      for (const a of e.attributes) m.message(2, (x) => x.string(1, a.key).string(2, a.value).bool(3, a.index));
-    });
+    const ev = w.begin(field);
+    w.string(1, e.type);
+    for (const a of e.attributes) {
+      const at = w.begin(2);
+      w.string(1, a.key).string(2, a.value).bool(3, a.index).end(at);
+    }
+    w.end(ev);
   }
 }
 
@@ -57,7 +60,9 @@ export class BlockResultsEncoder {
 
   tx(r: EncodableTxResult): void {
     if (!this.open) throw new Error('block results: tx() before begin()');
-    this.w.message(2, (m) => writeTxResult(m, r));
+    const at = this.w.begin(2);
+    writeTxResult(this.w, r);
+    this.w.end(at);
   }
 
   finish(finalizeEvents: readonly Event[], appHash: Uint8Array): Uint8Array {
