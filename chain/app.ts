@@ -549,8 +549,27 @@ export class App {
   }
 
   async commit(): Promise<{ height: bigint; appHash: Uint8Array }> {
+    await this.persist();
+    return this.finishCommit();
+  }
+
+  /**
+   * The first half of commit(): makes the finalized block durable (one synced LevelDB batch).
+   * Until finishCommit(), CheckTx, queries and simulations keep seeing the previous block's state,
+   * so a node goes on admitting broadcasts during the write instead of idling through the fsync.
+   */
+  async persist(): Promise<void> {
     if (this.pendingHeight === undefined) throw new Error('commit without finalizeBlock');
-    const appHash = await this.store.commit(Number(this.pendingHeight));
+    await this.store.write(Number(this.pendingHeight));
+  }
+
+  /**
+   * The second half: the persisted block becomes the state everything reads, and CheckTx starts
+   * again from it. Synchronous, so the caller can recheck its mempool before any other admission.
+   */
+  finishCommit(): { height: bigint; appHash: Uint8Array } {
+    if (this.pendingHeight === undefined) throw new Error('commit without finalizeBlock');
+    const appHash = this.store.publish();
     this.pendingHeight = undefined;
     // From now on CheckTx runs against this block's state, so it sees this block's time.
     if (this.pendingTime) this.lastBlockTime = this.pendingTime;

@@ -341,11 +341,14 @@ export class DepinNode {
     await this.valsets.put(height + 2n, after);
     await this.evidence.markCommitted(checked, height);
     await this.blocks.saveResults(height, resultsBytes, block.txs); // synced: also makes the two writes above durable
-    await this.mempool.exclusive(async () => {
-      const { appHash } = await this.app.commit();
-      this.lastAppHash = appHash;
-      if (!opts.replay) this.mempool.update(block.txs);
-    });
+    // Broadcasts keep being admitted while the block is written (against the previous state);
+    // the switch to the new state and the mempool's recheck then run in one synchronous step, so
+    // no admission can land between them (it would advance the fresh check state ahead of the
+    // pending txs the recheck replays, and get them evicted).
+    await this.app.persist();
+    const { appHash } = this.app.finishCommit();
+    this.lastAppHash = appHash;
+    if (!opts.replay) this.mempool.update(block.txs);
     this.lastResultsHash = resultsHash(res.txResults);
     if (!opts.replay) this.recentTxs.add(block.txs);
     // Indexing runs on the indexer thread while the next block is built; its queue keeps blocks in

@@ -157,6 +157,34 @@ test('stage replaces the previous stage, discardStaged drops it, empty commits r
   });
 });
 
+test('write() makes a version durable while reads keep the previous one; publish() exposes it', async () => {
+  await withTempStore(async (t) => {
+    t.store.stage([[enc('a'), enc('1')]]);
+    const r1 = await t.store.commit(1);
+    const r2 = t.store.stage([[enc('a'), enc('2')], [enc('b'), enc('3')]]);
+    const writing = t.store.write(2);
+    // During the write and after it, until publish(): the previous version, and no other change.
+    for (const phase of ['during', 'after'] as const) {
+      if (phase === 'after') await writing;
+      assert.equal(t.store.version, 1, phase);
+      assert.equal(hex(t.store.rootHash()), hex(r1), phase);
+      assert.equal(hex(t.store.get(enc('a'))), hex(enc('1')), phase);
+      assert.equal(t.store.get(enc('b')), undefined, phase);
+      assert.throws(() => t.store.stage([[enc('c'), enc('4')]]), /during commit/, phase);
+      assert.throws(() => t.store.discardStaged(), /during commit/, phase);
+      await assert.rejects(t.store.commit(2), /concurrent commit/, phase);
+    }
+    assert.equal(hex(t.store.publish()), hex(r2));
+    assert.equal(t.store.version, 2);
+    assert.equal(hex(t.store.get(enc('b'))), hex(enc('3')));
+    assert.throws(() => t.store.publish(), /without write/);
+    // Durable before publish(): a store reopened on the same DB is at version 2.
+    await t.reopen();
+    assert.equal(t.store.version, 2);
+    assert.equal(hex(t.store.rootHash()), hex(r2));
+  });
+});
+
 test('version rules: genesis at any height, then exactly +1', async () => {
   await withTempStore(async (t) => {
     await assert.rejects(t.store.commit(0), /invalid version/);

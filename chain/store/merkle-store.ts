@@ -135,7 +135,10 @@ export class MerkleStore implements KVReader {
   private root: Hash = ZERO;
   private _version = 0;
   private staged: Staged | undefined;
+  /** Between write() and publish(): stage(), commit() and discardStaged() are refused. */
   private committing = false;
+  /** Written by write(), not yet published. */
+  private written: { version: number; staged: Staged } | undefined;
 
   /** Prefix of every key this store writes in `db`. */
   private readonly pre: Uint8Array;
@@ -386,14 +389,26 @@ export class MerkleStore implements KVReader {
    * of an empty store may use any version >= 1 (genesis at an initial height).
    */
   async commit(version: number): Promise<Uint8Array> {
-    if (this.committing) throw new Error('merkle store: concurrent commit()');
+    await this.write(version);
+    return this.publish();
+  }
+
+  /**
+   * commit() in two steps: write() makes `version` durable while reads keep returning the previous
+   * version (so a node can go on admitting txs against it during the write); publish() then
+   * exposes it, synchronously. Nothing else may change the store in between.
+   */
+  async write(version: number): Promise<void> {
+    if (this.committing || this.written !== undefined) throw new Error('merkle store: concurrent commit()');
     if (!Number.isSafeInteger(version) || version < 1) throw new Error(`merkle store: invalid version ${version}`);
     if (this._version !== 0 && version !== this._version + 1) throw new Error(`merkle store: commit version ${version} after ${this._version}`);
     const staged: Staged = this.staged ?? { root: this.root, nodes: [], superseded: [], ops: [] };
     const pre = this.pre;
     const batch = this.db.batch();
-    for (const n of staged.nodes) batch.put(nodeKey(pre, n.hash), encodeNode(n), VIEW);
-    for (const op of staged.ops) {
+    const { nodes, ops } = staged;
+    for (let i = 0; i < nodes.length; i++) batch.put(nodeKey(pre, nodes[i]!.hash), encodeNode(nodes[i]!), VIEW);
+    for (let i = 0; i < ops.length; i++) {
+      const op = ops[i]!;
       if (op.value === undefined) batch.del(flatKey(pre, op.key), VIEW);
       else batch.put(flatKey(pre, op.key), op.value, VIEW);
     }
@@ -402,13 +417,22 @@ export class MerkleStore implements KVReader {
     this.committing = true;
     try {
       await batch.write({ sync: true } as never);
-    } finally {
+    } catch (err) {
       this.committing = false;
+      throw err;
     }
-    // Durable: expose the new state.
-    for (const h of staged.superseded) this.cache.delete(h);
-    for (const n of staged.nodes) this.cache.put(n);
-    for (const op of staged.ops) {
+    this.written = { version, staged };
+  }
+
+  /** Exposes the version write() made durable: the new root, the flat state and the node cache. */
+  publish(): Uint8Array {
+    const w = this.written;
+    if (w === undefined) throw new Error('merkle store: publish() without write()');
+    const { staged } = w;
+    for (let i = 0; i < staged.superseded.length; i++) this.cache.delete(staged.superseded[i]!);
+    for (let i = 0; i < staged.nodes.length; i++) this.cache.put(staged.nodes[i]!);
+    for (let i = 0; i < staged.ops.length; i++) {
+      const op = staged.ops[i]!;
       if (op.value === undefined) {
         this.flat.delete(op.flat);
         this.flatMap.delete(op.flat);
@@ -420,8 +444,10 @@ export class MerkleStore implements KVReader {
     this.stats.nodeWrites += staged.nodes.length;
     this.stats.keyWrites += staged.ops.length;
     this.root = staged.root;
-    this._version = version;
+    this._version = w.version;
     this.staged = undefined;
+    this.written = undefined;
+    this.committing = false;
     return fromLatin1(this.root);
   }
 

@@ -136,17 +136,6 @@ export class Mempool {
     return { hash, result };
   }
 
-  /**
-   * Runs `fn` with admissions paused (queued behind it, in order). The node commits and rechecks
-   * inside this: an admission between the app's check-state reset and the recheck would advance
-   * the check state and get earlier pending txs of the same account evicted.
-   */
-  exclusive<T>(fn: () => Promise<T>): Promise<T> {
-    const run = this.tail.then(fn);
-    this.tail = run.catch(() => undefined);
-    return run;
-  }
-
   /** Txs for the next block in arrival order (which is sequence order per account). */
   reap(maxTxs: number, maxBytes: number): Uint8Array[] {
     const out: Uint8Array[] = [];
