@@ -34,18 +34,14 @@ test('scalars and strings give protobufjs bytes', () => {
 test('embedded messages of every length-prefix size, nested', () => {
   for (const n of [0, 1, 120, 127, 128, 300, 16_383, 16_384, 20_000, 2_100_000]) {
     const body = 'q'.repeat(n);
-    const ours = w.start().uint64(1, 5n).message(2, (m) => m.string(1, body).message(3, (x) => x.uint32(1, 7))).uint32(3, 9).finish();
-    const head = protobuf.Writer.create();
-    if (n > 0) head.uint32(10).string(body);
-    const inner = head.uint32(26).fork().uint32(8).uint32(7).ldelim().finish();
-    const ref = protobuf.Writer.create().uint32(8).uint64(5).uint32(18).bytes(inner).uint32(24).uint32(9).finish();
-    assert.deepEqual(Buffer.from(ours), Buffer.from(ref), `body of ${n} bytes`);
-    // begin()/end() marks give the same bytes as message(), nested the same way.
     w.start().uint64(1, 5n);
     const outer = w.begin(2);
-    const inner2 = w.string(1, body).begin(3);
-    const marked = w.uint32(1, 7).end(inner2).end(outer).uint32(3, 9).finish();
-    assert.deepEqual(Buffer.from(marked), Buffer.from(ref), `begin/end, body of ${n} bytes`);
+    const inner = w.string(1, body).begin(3);
+    const ours = w.uint32(1, 7).end(inner).end(outer).uint32(3, 9).finish();
+    const head = protobuf.Writer.create();
+    if (n > 0) head.uint32(10).string(body);
+    const ref = protobuf.Writer.create().uint32(8).uint64(5).uint32(18).bytes(head.uint32(26).fork().uint32(8).uint32(7).ldelim().finish()).uint32(24).uint32(9).finish();
+    assert.deepEqual(Buffer.from(ours), Buffer.from(ref), `body of ${n} bytes`);
   }
 });
 
