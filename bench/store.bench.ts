@@ -5,11 +5,12 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Level } from 'level';
+import { LEVEL_OPTIONS } from '../node/store/databases.ts';
 import { MerkleStore } from '../chain/store/merkle-store.ts';
 import { CacheKV } from '../chain/store/cache-kv.ts';
 import { verifyProof } from '../chain/store/proof.ts';
 import type { Write } from '../chain/store/kv.ts';
-import { machine, opsPerSec, fmt } from './machine.ts';
+import { machine, opsPerSec, fmt, threadCpuByKind } from './machine.ts';
 
 /** Deterministic PRNG (xorshift32) so every run touches the same keys. */
 function rng(seed: number): () => number {
@@ -47,7 +48,8 @@ const ms = (t0: number) => performance.now() - t0;
 export async function runStoreBench(keys = 100_000, changed = 10_000, blocks = 10): Promise<Record<string, number>> {
   console.log(`\n# authenticated store (${machine()})`);
   const dir = mkdtempSync(join(tmpdir(), 'depin-store-bench-'));
-  const open = () => new Level<Uint8Array, Uint8Array>(dir, { keyEncoding: 'view', valueEncoding: 'view' });
+  // The node's LevelDB options (memtable and table sizes), so commits cost what they cost in depind.
+  const open = () => new Level<Uint8Array, Uint8Array>(dir, LEVEL_OPTIONS);
   let db = open();
   const out: Record<string, number> = {};
   try {
@@ -83,6 +85,7 @@ export async function runStoreBench(keys = 100_000, changed = 10_000, blocks = 1
 
     console.log(`blocks of ${fmt(changed)} changed keys (80% updates, 20% inserts) on a ${fmt(keys)}-key state, warm node cache:`);
     const rows: Awaited<ReturnType<typeof runBlock>>[] = [];
+    const cpu0 = threadCpuByKind();
     for (let v = 2; v < 2 + blocks; v++) {
       const r = await runBlock(v);
       rows.push(r);
@@ -91,6 +94,16 @@ export async function runStoreBench(keys = 100_000, changed = 10_000, blocks = 1
           `${r.hashesPerKey.toFixed(2)} hashes/changed key; ${fmt(r.nodes)} nodes + ${fmt(changed)} flat = ${fmt(r.puts)} puts (${fmt(r.puts / (r.commitMs / 1000))} puts/s in commit); ${r.reads} node reads`,
       );
     }
+    // CPU of every thread over the blocks: the main thread's stage and commit, and LevelDB's own
+    // threads (the batch write, memtable flushes and compactions: libuv-worker and unnamed ones).
+    const cpu1 = threadCpuByKind();
+    const perKey = (k: string) => ((cpu1.get(k) ?? 0) - (cpu0.get(k) ?? 0)) / (changed * blocks);
+    const mainUs = perKey('MainThread') || perKey('node');
+    let allUs = 0;
+    for (const k of cpu1.keys()) allUs += perKey(k);
+    out.mainUsPerKey = mainUs;
+    out.backgroundUsPerKey = allUs - mainUs;
+    console.log(`  CPU per changed key over ${blocks} blocks: main thread ${out.mainUsPerKey.toFixed(1)} µs, other threads (LevelDB's write, flushes, compactions; GC helpers) ${out.backgroundUsPerKey.toFixed(1)} µs`);
     const avg = (f: (r: (typeof rows)[number]) => number) => rows.reduce((s, r) => s + f(r), 0) / rows.length;
     out.stageMs = avg((r) => r.stageMs);
     out.commitMs = avg((r) => r.commitMs);

@@ -6,9 +6,11 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { verifyProof, encodeProof, decodeProof } from './proof.ts';
 import type { Write } from './kv.ts';
-import { decodeNode } from './smt-node.ts';
-import { withTempStore, referenceRoot, hex, modelEntries, iterEntries } from './test-helpers.ts';
-import { TreeWalkLimitError } from './merkle-store.ts';
+import { type Node, LEGACY, decodeNode, encodeNode } from './smt-node.ts';
+import { ZERO } from './smt-hash.ts';
+import { sha256 } from '../crypto/hash.ts';
+import { withTempStore, referenceRoot, hex, modelEntries, iterEntries, type RawDb } from './test-helpers.ts';
+import { TreeWalkLimitError, type MerkleStore } from './merkle-store.ts';
 
 const enc = (s: string) => new TextEncoder().encode(s);
 const lat = (b: Uint8Array) => Buffer.from(b).toString('latin1');
@@ -204,6 +206,26 @@ test('version rules: genesis at any height, then exactly +1', async () => {
   });
 });
 
+test('a genesis committed at an initial height stores its nodes under that version', async () => {
+  await withTempStore(async (t) => {
+    const genesis = Array.from({ length: 50 }, (_, i): [Uint8Array, Uint8Array] => [enc(`g${i}`), enc(`v${i}`)]);
+    t.store.stage(genesis); // staged as version 1, committed as 100
+    await t.store.commit(100);
+    t.store.stage([[enc('g0'), enc('changed')], [enc('g1'), undefined]]);
+    await t.store.commit(101);
+    const s = await t.reopen({ cacheNodes: 2 });
+    for (const [k, v] of genesis) {
+      assert.equal(hex(s.getAt(k, 100)), hex(v));
+      assert.ok(verifyProof(s.rootAt(100)!, k, v, s.prove(k, 100)));
+    }
+    assert.equal(hex(s.rootAt(100)), hex(referenceRoot(genesis)));
+    assert.equal(Buffer.from(s.getAt(enc('g0'), 101)!).toString(), 'changed');
+    assert.equal(s.getAt(enc('g1'), 101), undefined);
+    const versions = new Set((await storedNodeKeys(t.db)).map((k) => parseInt(k.slice(2, 18), 16)));
+    assert.deepEqual([...versions].sort(), [100, 101]);
+  });
+});
+
 test('an update costs O(changed × log n) hashes and node reads, not O(n)', async () => {
   await withTempStore(async (t) => {
     const n = 20_000;
@@ -316,35 +338,118 @@ test('open() refuses to serve a database whose latest root is missing', async ()
   });
 });
 
-test('commits write exactly the nodes of the versions\' trees: no garbage, nothing missing', async () => {
+/** Every version's tree as stored: node DB key (hex) -> node, walked from the root entries by Ref,
+ * each node's hash recomputed from its bytes and checked against what its parent says. */
+function storedTrees(db: RawDb, versions: number): Map<string, Node> {
+  const sha = (b: Uint8Array) => Buffer.from(sha256(b)).toString('latin1');
+  const out = new Map<string, Node>();
+  const walk = (h: string, ref: string) => {
+    if (h === ZERO) return;
+    const id = ref === LEGACY ? h : ref;
+    const key = Buffer.from('n' + id, 'latin1');
+    const raw = db.getSync(key);
+    assert.ok(raw, `node ${hex(key)} missing`);
+    const n = decodeNode(h, ref, raw);
+    const again = n.kind === 1 ? sha(Buffer.from('\x01' + n.left + n.right, 'latin1')) : sha(Buffer.concat([Uint8Array.of(0), Buffer.from(n.keyHash, 'latin1'), sha256(n.value)]));
+    assert.equal(hex(Buffer.from(again, 'latin1')), hex(Buffer.from(h, 'latin1')), 'stored node hashes to what its parent says');
+    if (out.has(hex(key)!)) return;
+    out.set(hex(key)!, n);
+    if (n.kind === 1) {
+      walk(n.left, n.lref);
+      walk(n.right, n.rref);
+    }
+  };
+  for (let v = 1; v <= versions; v++) {
+    const r = db.getSync(Uint8Array.of(0x72, 0, 0, 0, 0, 0, 0, 0, v))!;
+    const h = Buffer.from(r.subarray(0, 32)).toString('latin1');
+    walk(h, r.length > 32 ? Buffer.from(r.subarray(32)).toString('latin1') : h === ZERO ? '' : LEGACY);
+  }
+  return out;
+}
+
+async function storedNodeKeys(db: RawDb): Promise<string[]> {
+  const keys: string[] = [];
+  for await (const [k] of db.iterator({ gt: Uint8Array.of(0x6e), lt: Uint8Array.of(0x6f) })) keys.push(hex(k)!);
+  return keys;
+}
+
+test('commits write exactly the nodes of the versions\' trees, each commit\'s after the last: no garbage, nothing missing', async () => {
   await fc.assert(
     fc.asyncProperty(fc.array(fc.array(write, { maxLength: 30 }), { minLength: 1, maxLength: 6 }), async (blocks) => {
       await withTempStore(async (t) => {
+        const perVersion: number[] = [];
         for (const [i, b] of blocks.entries()) {
+          const w0 = t.store.stats.nodeWrites;
           t.store.stage(b);
           await t.store.commit(i + 1);
+          perVersion.push(t.store.stats.nodeWrites - w0);
         }
-        // Every node stored in the DB...
-        const stored = new Set<string>();
-        for await (const [k] of t.store.db.iterator({ gt: Uint8Array.of(0x6e), lt: Uint8Array.of(0x6f) })) stored.add(hex(k.subarray(1))!);
-        // ...is reachable from some version's root, and every reachable node is stored.
-        const reachable = new Set<string>();
-        const walk = (h: Uint8Array) => {
-          if (h.every((x) => x === 0) || reachable.has(hex(h)!)) return;
-          reachable.add(hex(h)!);
-          const raw = t.store.db.getSync(Uint8Array.from([0x6e, ...h]));
-          assert.ok(raw, `node ${hex(h)} missing`);
-          const n = decodeNode(Buffer.from(h).toString('latin1'), raw);
-          if (n.kind === 1) {
-            walk(Buffer.from(n.left, 'latin1'));
-            walk(Buffer.from(n.right, 'latin1'));
-          }
-        };
-        for (let v = 1; v <= blocks.length; v++) walk(t.store.rootAt(v)!);
-        assert.deepEqual([...stored].sort(), [...reachable].sort());
-        assert.equal(t.store.stats.nodeWrites >= stored.size, true);
+        // Every node stored in the DB is reachable from some version's root, and every reachable
+        // node is stored...
+        const stored = await storedNodeKeys(t.db);
+        const reachable = storedTrees(t.db, blocks.length);
+        assert.deepEqual(stored, [...reachable.keys()].sort());
+        // ...under 'n' ‖ u64be version ‖ u32be index: version v's nodes are indexes 0..count-1,
+        // in key order after every earlier version's (LevelDB appends them).
+        const expected = perVersion.flatMap((count, i) => Array.from({ length: count }, (_, j) => {
+          const k = Buffer.alloc(13);
+          k[0] = 0x6e;
+          k.writeUInt32BE(i + 1, 5);
+          k.writeUInt32BE(j, 9);
+          return k.toString('hex');
+        }));
+        assert.deepEqual(stored, expected);
       });
     }),
     { numRuns: 40 },
   );
+});
+
+test('a database written with hash-keyed nodes (the earlier layout) reads, proves and commits on', async () => {
+  await withTempStore(async (t) => {
+    const model = new Map<string, Uint8Array>();
+    const history: { model: Map<string, Uint8Array>; root: string }[] = [];
+    const commitBlock = async (v: number) => {
+      const writes = Array.from({ length: 40 }, (_, i): Write => [enc(`k${(v * 13 + i * 7) % 120}`), (v + i) % 5 === 0 ? undefined : enc(`v${v}.${i}`)]);
+      for (const [k, val] of writes) if (val === undefined) model.delete(lat(k)); else model.set(lat(k), val);
+      t.store.stage(writes);
+      await t.store.commit(v);
+      history[v] = { model: new Map(model), root: hex(t.store.rootHash())! };
+    };
+    for (let v = 1; v <= 4; v++) await commitBlock(v);
+    // Rewrite the DB the way the earlier code stored it: nodes under 'n' ‖ hash, internal nodes
+    // without child refs (65 bytes), roots without a ref.
+    const nodes = storedTrees(t.db, 4);
+    const batch = t.db.batch();
+    for (const [key, n] of nodes) {
+      batch.del(Buffer.from(key, 'hex'));
+      const bytes = encodeNode(n);
+      batch.put(Buffer.from('n' + n.hash, 'latin1'), n.kind === 1 ? bytes.subarray(0, 65) : bytes);
+    }
+    for (let v = 1; v <= 4; v++) batch.put(Uint8Array.of(0x72, 0, 0, 0, 0, 0, 0, 0, v), Buffer.from(history[v]!.root, 'hex'));
+    await batch.write();
+    assert.equal((await storedNodeKeys(t.db)).every((k) => k.length === 66), true, 'test premise: only hash-keyed nodes');
+
+    const check = (s: MerkleStore, upTo: number) => {
+      for (let v = 1; v <= upTo; v++) {
+        const { model: m, root } = history[v]!;
+        assert.equal(hex(s.rootAt(v)), root);
+        assert.deepEqual(iterEntries(s.entriesAt(v)), modelEntries(m));
+        for (const k of probeKeys) {
+          const val = m.get(lat(k));
+          assert.equal(hex(s.getAt(k, v)), hex(val));
+          assert.ok(verifyProof(s.rootAt(v)!, k, val, s.prove(k, v)), `proof v${v}`);
+        }
+      }
+    };
+    let s = await t.reopen({ cacheNodes: 8 });
+    check(s, 4);
+    // New commits link the old nodes they keep by hash and store new ones by ref.
+    for (let v = 5; v <= 7; v++) await commitBlock(v);
+    assert.equal(hex(s.rootHash()), hex(referenceRoot([...model].map(([k, v]) => [Buffer.from(k, 'latin1'), v]))));
+    s = await t.reopen();
+    check(s, 7);
+    const keys = await storedNodeKeys(t.db);
+    assert.ok(keys.some((k) => k.length === 26) && keys.some((k) => k.length === 66), 'both layouts in use');
+  });
 });

@@ -4,16 +4,17 @@
 // Two views of the same data:
 // - the latest committed values in an in-memory sorted map (the "flat state", loaded at open), so
 //   transaction reads and range scans are synchronous and never walk the tree;
-// - the tree itself, content-addressed in the DB (hash -> node), read lazily with getSync through a
-//   bounded cache. It answers the root, proofs and reads at past versions.
+// - the tree itself in the DB, each node under where it was written (version, index: smt-node.ts),
+//   read lazily with getSync through a bounded cache. It answers the root, proofs and reads at
+//   past versions.
 // An update rebuilds only the paths to the changed keys: O(changed keys × log n) hashes and node
 // writes, independent of the size of the state. Every version's root stays in the DB.
 import sortedBtree from 'sorted-btree';
 import type { AbstractLevel } from 'abstract-level';
 import type { Bytes, KVReader, Write } from './kv.ts';
 import { compareBytes } from './kv.ts';
-import { type Hash, ZERO, sha, leafHash, internalHash, bit, latin1, fromLatin1 } from './smt-hash.ts';
-import { type Node, type Leaf, type Internal, encodeNode, decodeNode, NodeCache } from './smt-node.ts';
+import { type Hash, ZERO, sha, leafHash, internalHash, bit, latin1, fromLatin1, writeLatin1 } from './smt-hash.ts';
+import { type Node, type Leaf, type Internal, type Ref, LEGACY, NO_REF, REF_BYTES, refPrefix, refAt, cacheKey, encodeNode, decodeNode, NodeCache } from './smt-node.ts';
 import type { MerkleProof } from './proof.ts';
 import { bytesEqual } from '../codec/bytes.ts';
 
@@ -25,8 +26,8 @@ type DB = AbstractLevel<any, Uint8Array, Uint8Array>;
 const VIEW = { keyEncoding: 'view', valueEncoding: 'view' } as const;
 
 // DB key prefixes (one byte each; see README.md).
-const NODE = 0x6e; // 'n' ‖ hash(32)        -> encoded node
-const ROOT = 0x72; // 'r' ‖ u64be version   -> root hash (32 bytes; zeros = empty tree)
+const NODE = 0x6e; // 'n' ‖ ref(12)         -> encoded node ('n' ‖ hash(32) in the legacy layout)
+const ROOT = 0x72; // 'r' ‖ u64be version   -> root hash(32) ‖ root ref(12) (hash only: empty tree, or legacy)
 const FLAT = 0x66; // 'f' ‖ key             -> latest value
 const LATEST = Uint8Array.of(0x4c); // 'L'  -> u64be latest version
 /** The first byte of each kind of key the store writes (for tools that measure the DB). */
@@ -35,12 +36,18 @@ export const STORE_KEY_KINDS = { node: NODE, root: ROOT, flat: FLAT } as const;
 const byString = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
 
 // Every DB key starts with `pre`: the store's own namespace in a shared database (see open()).
-function nodeKey(pre: Uint8Array, h: Hash): Uint8Array {
-  const k = Buffer.allocUnsafe(pre.length + 33);
+/** DB key of the node at `ref`; a legacy node's key is its hash `h`. */
+function nodeKey(pre: Uint8Array, ref: Ref, h: Hash): Uint8Array {
+  const id = ref === LEGACY ? h : ref;
+  const k = Buffer.allocUnsafe(pre.length + 1 + id.length);
   k.set(pre, 0);
   k[pre.length] = NODE;
-  k.write(h, pre.length + 1, 32, 'latin1');
+  writeLatin1(k, id, pre.length + 1, id.length);
   return k;
+}
+
+function rootValue(h: Hash, ref: Ref): Uint8Array {
+  return fromLatin1(h === ZERO ? h : h + ref);
 }
 
 function flatKey(pre: Uint8Array, key: Uint8Array): Uint8Array {
@@ -80,13 +87,17 @@ interface Op {
 }
 
 interface Staged {
+  /** The version the new nodes' Refs name: the next one (write() renames them if the first
+   * commit of an empty store uses another). */
+  version: number;
   root: Hash;
+  rootRef: Ref;
   /** Nodes created by this stage. Each is created once, bottom-up, and every one of them is part
    * of the new tree (a subtree is only rebuilt when its contents change), so commit writes them
    * all without walking the tree. */
   readonly nodes: Node[];
-  /** Committed nodes that are not in the new tree (dropped from the cache at commit). */
-  readonly superseded: Hash[];
+  /** Cache keys of committed nodes that are not in the new tree (dropped from the cache at commit). */
+  readonly superseded: string[];
   /** The effective changes, sorted by key hash; they become the flat-state puts/dels. */
   readonly ops: Op[];
 }
@@ -133,6 +144,9 @@ export class MerkleStore implements KVReader {
   private readonly flatMap = new Map<string, Uint8Array>();
   private readonly cache: NodeCache;
   private root: Hash = ZERO;
+  private rootRef: Ref = NO_REF;
+  /** refPrefix of the version being staged. */
+  private refPrefix = '';
   private _version = 0;
   private staged: Staged | undefined;
   /** Between write() and publish(): stage(), commit() and discardStaged() are refused. */
@@ -165,9 +179,9 @@ export class MerkleStore implements KVReader {
     const latest = await s.db.get(withPrefix(pre, LATEST), VIEW);
     if (latest !== undefined) {
       s._version = readU64(latest);
-      const rootHash = await s.db.get(rootKey(pre, s._version), VIEW);
-      if (rootHash === undefined) throw new Error(`merkle store: root of version ${s._version} missing`);
-      s.root = latin1(rootHash);
+      const r = await s.db.get(rootKey(pre, s._version), VIEW);
+      if (r === undefined) throw new Error(`merkle store: root of version ${s._version} missing`);
+      ({ hash: s.root, ref: s.rootRef } = parseRoot(r));
     }
     const it = s.db.iterator({ gte: withPrefix(pre, Uint8Array.of(FLAT)), lt: withPrefix(pre, Uint8Array.of(FLAT + 1)), ...VIEW });
     try {
@@ -268,8 +282,13 @@ export class MerkleStore implements KVReader {
     });
     this.stats.hashes += ops.length;
     ops.sort((a, b) => byString(a.keyHash, b.keyHash));
-    const staged: Staged = { root: this.root, nodes: [], superseded: [], ops };
-    if (ops.length > 0) staged.root = this.hashOf(this.apply(this.root, 0, ops, 0, ops.length, staged));
+    const staged: Staged = { version: this._version + 1, root: this.root, rootRef: this.rootRef, nodes: [], superseded: [], ops };
+    if (ops.length > 0) {
+      this.refPrefix = refPrefix(staged.version);
+      const n = this.apply(this.root, this.rootRef, 0, ops, 0, ops.length, staged);
+      staged.root = this.hashOf(n);
+      staged.rootRef = n === null ? NO_REF : n.ref;
+    }
     this.staged = staged;
     return fromLatin1(staged.root);
   }
@@ -289,37 +308,39 @@ export class MerkleStore implements KVReader {
   }
 
   /**
-   * The subtree at `h` (position `depth`) after applying ops[lo, hi), all of whose paths lead
-   * into it. Returns the unchanged node when nothing below changes, null for an empty subtree.
+   * The subtree at `h` (stored at `ref`, position `depth`) after applying ops[lo, hi), all of
+   * whose paths lead into it. Returns the unchanged node when nothing below changes, null for an
+   * empty subtree.
    */
-  private apply(h: Hash, depth: number, ops: Op[], lo: number, hi: number, st: Staged): Node | null {
+  private apply(h: Hash, ref: Ref, depth: number, ops: Op[], lo: number, hi: number, st: Staged): Node | null {
     if (h === ZERO) {
       const leaves = this.newLeaves(ops, lo, hi, undefined, st);
       return this.build(depth, leaves, 0, leaves.length, st);
     }
-    const node = this.load(h);
+    const node = this.load(h, ref);
     if (node.kind === 0) {
       const leaves = this.newLeaves(ops, lo, hi, node, st);
-      // An untouched leaf stays (possibly pushed down by new neighbours): same node, same hash.
-      if (!leaves.includes(node)) st.superseded.push(node.hash);
+      // An untouched leaf stays (possibly pushed down by new neighbours): same node, same hash,
+      // same place in the DB.
+      if (!leaves.includes(node)) st.superseded.push(cacheKey(node));
       return this.build(depth, leaves, 0, leaves.length, st);
     }
     const mid = splitIndex(ops, lo, hi, depth);
     // undefined = that side is untouched.
-    const left = mid > lo ? this.apply(node.left, depth + 1, ops, lo, mid, st) : undefined;
-    const right = mid < hi ? this.apply(node.right, depth + 1, ops, mid, hi, st) : undefined;
+    const left = mid > lo ? this.apply(node.left, node.lref, depth + 1, ops, lo, mid, st) : undefined;
+    const right = mid < hi ? this.apply(node.right, node.rref, depth + 1, ops, mid, hi, st) : undefined;
     const lh = left === undefined ? node.left : this.hashOf(left);
     const rh = right === undefined ? node.right : this.hashOf(right);
     if (lh === node.left && rh === node.right) return node;
-    st.superseded.push(node.hash);
+    st.superseded.push(cacheKey(node));
     if (lh === ZERO && rh === ZERO) return null;
     // A subtree left with a single leaf is that leaf (it moves up; a leaf's hash does not depend
     // on its position). A lone internal child keeps an internal parent with a ZERO sibling.
     if (lh === ZERO || rh === ZERO) {
-      const only = lh === ZERO ? (right ?? this.load(rh)) : (left ?? this.load(lh));
+      const only = lh === ZERO ? (right ?? this.load(rh, node.rref)) : (left ?? this.load(lh, node.lref));
       if (only.kind === 0) return only;
     }
-    return this.newInternal(lh, rh, st);
+    return this.newInternal(lh, left === undefined ? node.lref : this.refOf(left), rh, right === undefined ? node.rref : this.refOf(right), st);
   }
 
   /**
@@ -350,33 +371,41 @@ export class MerkleStore implements KVReader {
     // With >= 2 leaves this is an internal node even when one side is empty.
     const l = this.build(depth + 1, leaves, lo, mid, st);
     const r = this.build(depth + 1, leaves, mid, hi, st);
-    return this.newInternal(this.hashOf(l), this.hashOf(r), st);
+    return this.newInternal(this.hashOf(l), this.refOf(l), this.hashOf(r), this.refOf(r), st);
   }
 
   private newLeaf(keyHash: Hash, key: Uint8Array, value: Uint8Array, st: Staged): Leaf {
-    const n: Leaf = { kind: 0, hash: leafHash(keyHash, sha(value)), keyHash, key, value };
+    const n: Leaf = { kind: 0, hash: leafHash(keyHash, sha(value)), ref: refAt(this.refPrefix, st.nodes.length), keyHash, key, value };
     this.stats.hashes += 2;
     st.nodes.push(n);
     return n;
   }
 
-  private newInternal(left: Hash, right: Hash, st: Staged): Internal {
-    const n: Internal = { kind: 1, hash: internalHash(left, right), left, right };
+  private refOf(n: Node | null): Ref {
+    return n === null ? NO_REF : n.ref;
+  }
+
+  /** A new node's Ref is (staged version, its index among the stage's new nodes). */
+  private newInternal(left: Hash, lref: Ref, right: Hash, rref: Ref, st: Staged): Internal {
+    const n: Internal = { kind: 1, hash: internalHash(left, right), ref: refAt(this.refPrefix, st.nodes.length), left, right, lref, rref };
     this.stats.hashes += 1;
     st.nodes.push(n);
     return n;
   }
 
-  /** A committed node by hash: from the cache, else from the DB (synchronously). */
-  /** `cache: false` (whole-tree scans of past versions) reads misses without caching them, so an
-   * archive query cannot evict the live tree's nodes that block execution needs. */
-  private load(h: Hash, cache = true): Node {
-    const cached = this.cache.get(h);
+  /**
+   * The committed node with hash `h` stored at `ref`: from the cache, else from the DB
+   * (synchronously). `cache: false` (whole-tree scans of past versions) reads misses without
+   * caching them, so an archive query cannot evict the live tree's nodes that block execution needs.
+   */
+  private load(h: Hash, ref: Ref, cache = true): Node {
+    const cached = this.cache.get(ref === LEGACY ? h : ref);
     if (cached !== undefined) return cached;
-    const raw = this.db.getSync(nodeKey(this.pre, h), VIEW);
+    if (ref.length !== REF_BYTES) throw new Error(`merkle store: node ${Buffer.from(h, 'latin1').toString('hex')} has no location`);
+    const raw = this.db.getSync(nodeKey(this.pre, ref, h), VIEW);
     if (raw === undefined) throw new Error(`merkle store: node ${Buffer.from(h, 'latin1').toString('hex')} missing from the database`);
     this.stats.nodeReads++;
-    const n = decodeNode(h, raw);
+    const n = decodeNode(h, ref, raw);
     if (cache) this.cache.put(n);
     return n;
   }
@@ -402,17 +431,18 @@ export class MerkleStore implements KVReader {
     if (this.committing || this.written !== undefined) throw new Error('merkle store: concurrent commit()');
     if (!Number.isSafeInteger(version) || version < 1) throw new Error(`merkle store: invalid version ${version}`);
     if (this._version !== 0 && version !== this._version + 1) throw new Error(`merkle store: commit version ${version} after ${this._version}`);
-    const staged: Staged = this.staged ?? { root: this.root, nodes: [], superseded: [], ops: [] };
+    const staged: Staged = this.staged ?? { version, root: this.root, rootRef: this.rootRef, nodes: [], superseded: [], ops: [] };
+    if (staged.version !== version) renameRefs(staged, version);
     const pre = this.pre;
     const batch = this.db.batch();
     const { nodes, ops } = staged;
-    for (let i = 0; i < nodes.length; i++) batch.put(nodeKey(pre, nodes[i]!.hash), encodeNode(nodes[i]!), VIEW);
+    for (let i = 0; i < nodes.length; i++) batch.put(nodeKey(pre, nodes[i]!.ref, nodes[i]!.hash), encodeNode(nodes[i]!), VIEW);
     for (let i = 0; i < ops.length; i++) {
       const op = ops[i]!;
       if (op.value === undefined) batch.del(flatKey(pre, op.key), VIEW);
       else batch.put(flatKey(pre, op.key), op.value, VIEW);
     }
-    batch.put(rootKey(pre, version), fromLatin1(staged.root), VIEW);
+    batch.put(rootKey(pre, version), rootValue(staged.root, staged.rootRef), VIEW);
     batch.put(withPrefix(pre, LATEST), u64be(version), VIEW);
     this.committing = true;
     try {
@@ -444,6 +474,7 @@ export class MerkleStore implements KVReader {
     this.stats.nodeWrites += staged.nodes.length;
     this.stats.keyWrites += staged.ops.length;
     this.root = staged.root;
+    this.rootRef = staged.rootRef;
     this._version = w.version;
     this.staged = undefined;
     this.written = undefined;
@@ -457,25 +488,28 @@ export class MerkleStore implements KVReader {
   rootAt(version: number): Uint8Array | undefined {
     if (version === this._version && version !== 0) return fromLatin1(this.root);
     if (!Number.isSafeInteger(version) || version < 1 || version > this._version) return undefined;
-    return this.db.getSync(rootKey(this.pre, version), VIEW);
+    const r = this.db.getSync(rootKey(this.pre, version), VIEW);
+    return r === undefined ? undefined : r.subarray(0, 32);
   }
 
-  private rootHashAt(version: number): Hash {
-    if (version === this._version) return this.root;
-    const r = this.rootAt(version);
+  /** Hash and location of the root of `version`. */
+  private rootNodeAt(version: number): { hash: Hash; ref: Ref } {
+    if (version === this._version) return { hash: this.root, ref: this.rootRef };
+    const r = Number.isSafeInteger(version) && version >= 1 && version < this._version ? this.db.getSync(rootKey(this.pre, version), VIEW) : undefined;
     if (r === undefined) throw new Error(`merkle store: no version ${version}`);
-    return latin1(r);
+    return parseRoot(r);
   }
 
   /** Value of `key` at a past (or the latest) version, read from that version's tree. */
   getAt(key: Bytes, version: number): Bytes | undefined {
     if (version === this._version) return this.get(key);
     const path = sha(key);
-    let h = this.rootHashAt(version);
+    let { hash: h, ref } = this.rootNodeAt(version);
     for (let depth = 0; h !== ZERO; depth++) {
-      const n = this.load(h);
+      const n = this.load(h, ref);
       if (n.kind === 0) return n.keyHash === path ? n.value : undefined;
-      h = bit(path, depth) === 0 ? n.left : n.right;
+      if (bit(path, depth) === 0) ({ left: h, lref: ref } = n);
+      else ({ right: h, rref: ref } = n);
     }
     return undefined;
   }
@@ -488,15 +522,17 @@ export class MerkleStore implements KVReader {
    */
   entriesAt(version: number, maxNodes = DEFAULT_MAX_WALK_NODES): [Bytes, Bytes][] {
     const out: [Bytes, Bytes][] = [];
-    const stack: Hash[] = [this.rootHashAt(version)];
+    const root = this.rootNodeAt(version);
+    const stack: (Hash | Ref)[] = [root.hash, root.ref]; // pairs: hash, ref
     let visited = 0;
     while (stack.length) {
+      const ref = stack.pop()!;
       const h = stack.pop()!;
       if (h === ZERO) continue;
       if (++visited > maxNodes) throw new TreeWalkLimitError(version, maxNodes);
-      const n = this.load(h, false);
+      const n = this.load(h, ref, false);
       if (n.kind === 0) out.push([n.key, n.value]);
-      else stack.push(n.right, n.left);
+      else stack.push(n.right, n.rref, n.left, n.lref);
     }
     out.sort((a, b) => compareBytes(a[0], b[0]));
     return out;
@@ -509,16 +545,17 @@ export class MerkleStore implements KVReader {
   prove(key: Bytes, version: number = this._version): MerkleProof {
     const path = sha(key);
     const siblings: Uint8Array[] = [];
-    let h = this.rootHashAt(version);
+    let { hash: h, ref } = this.rootNodeAt(version);
     for (let depth = 0; h !== ZERO; depth++) {
-      const n = this.load(h);
+      const n = this.load(h, ref);
       if (n.kind === 0) {
         if (n.keyHash === path) return { siblings };
         return { siblings, otherLeaf: { keyHash: fromLatin1(n.keyHash), valueHash: fromLatin1(sha(n.value)) } };
       }
       const b = bit(path, depth);
       siblings.push(fromLatin1(b === 0 ? n.right : n.left));
-      h = b === 0 ? n.left : n.right;
+      if (b === 0) ({ left: h, lref: ref } = n);
+      else ({ right: h, rref: ref } = n);
     }
     return { siblings };
   }
@@ -532,6 +569,33 @@ function splitIndex(items: readonly { keyHash: Hash }[], lo: number, hi: number,
     else hi = mid;
   }
   return lo;
+}
+
+/** Only the first commit of an empty store may name another version than the one staged (genesis
+ * at an initial height): every node in it is new, so every Ref is the stage's own. */
+function renameRefs(st: Staged, version: number): void {
+  const prefix = refPrefix(version);
+  const to = new Map<Ref, Ref>();
+  for (let i = 0; i < st.nodes.length; i++) to.set(st.nodes[i]!.ref, refAt(prefix, i));
+  const map = (r: Ref): Ref => to.get(r) ?? r;
+  for (const n of st.nodes) {
+    n.ref = map(n.ref);
+    if (n.kind === 1) {
+      n.lref = map(n.lref);
+      n.rref = map(n.rref);
+    }
+  }
+  st.rootRef = map(st.rootRef);
+  st.version = version;
+}
+
+/** A stored root: 32 bytes of hash, then the root node's Ref unless the tree is empty; a legacy
+ * root is the hash alone (its nodes are stored under their hashes). */
+function parseRoot(r: Uint8Array): { hash: Hash; ref: Ref } {
+  if (r.length !== 32 && r.length !== 32 + REF_BYTES) throw new Error('merkle store: corrupt root entry');
+  const hash = latin1(r.subarray(0, 32));
+  if (r.length > 32) return { hash, ref: latin1(r.subarray(32)) };
+  return { hash, ref: hash === ZERO ? NO_REF : LEGACY };
 }
 
 /** A copy with its own exact-size memory, even for a Buffer (whose slice() is a view). */

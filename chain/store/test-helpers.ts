@@ -20,6 +20,8 @@ export function openDb(dir: string): RawDb {
 export interface TempStore {
   dir: string;
   store: MerkleStore;
+  /** The open LevelDB the store writes to. */
+  readonly db: RawDb;
   reopen(opts?: MerkleStoreOptions): Promise<MerkleStore>;
 }
 
@@ -30,6 +32,9 @@ export async function withTempStore<T>(fn: (t: TempStore) => Promise<T>, opts?: 
     const t: TempStore = {
       dir,
       store: await MerkleStore.open(db, opts),
+      get db() {
+        return db;
+      },
       async reopen(o = opts) {
         await db.close();
         db = openDb(dir);

@@ -6,10 +6,10 @@
 //
 // State and blocks are kept apart because they compact differently: block-store keys grow with the
 // height, so their tables never overlap and LevelDB moves them down the levels without rewriting
-// them, while state tree nodes are keyed by hash and land all over the key space. In one database,
-// every flushed table spanned both and each compaction rewrote the block data with the state
-// (`npx node bench/throughput.bench.ts --per-account 24`: LevelDB threads 35-39 µs per MsgSend
-// in one database, 27-28 in two).
+// them, while the state's flat entries (and, before chain/store keyed tree nodes by version, its
+// tree nodes) land all over the key space. In one database, every flushed table spanned both and
+// each compaction rewrote the block data with the state (`npx node bench/throughput.bench.ts
+// --per-account 24`: LevelDB threads 35-39 µs per MsgSend in one database, 27-28 in two).
 //
 // Crash safety does not need the two in one write: a block and its results are saved (fsync) before
 // the state commit that follows them, so the state is never ahead of the blocks, and a state commit
