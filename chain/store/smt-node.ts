@@ -4,10 +4,9 @@
 // A node is stored under its Ref, where it was written: the version that wrote it and its index
 // among that version's new nodes. Keys of one commit are consecutive and every commit's keys sort
 // after the previous one's, so LevelDB appends instead of inserting all over its key space (the
-// earlier layout keyed nodes by hash, and compacting those random keys cost LevelDB 3-6 µs of
-// background CPU per node written, against about 1 for appended keys: README.md). A parent names
-// each child by hash (for hashing) and by Ref (to find it); an unchanged subtree is still stored
-// once and shared by every later version that contains it.
+// earlier layout keyed nodes by hash, and compaction kept rewriting them: README.md, "Why refs and
+// not hashes"). A parent names each child by hash (for hashing) and by Ref (to find it); an
+// unchanged subtree is still stored once and shared by every later version that contains it.
 import { type Hash, ZERO, latin1, writeLatin1 } from './smt-hash.ts';
 
 /** u64be version ‖ u32be index, as a 12-character latin1 string. */
