@@ -4,8 +4,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Level } from 'level';
-import { LEVEL_OPTIONS } from '../node/store/databases.ts';
+import { openLevel } from '../node/store/databases.ts';
 import { MerkleStore } from '../chain/store/merkle-store.ts';
 import { CacheKV } from '../chain/store/cache-kv.ts';
 import { verifyProof } from '../chain/store/proof.ts';
@@ -49,7 +48,7 @@ export async function runStoreBench(keys = 100_000, changed = 10_000, blocks = 1
   console.log(`\n# authenticated store (${machine()})`);
   const dir = mkdtempSync(join(tmpdir(), 'depin-store-bench-'));
   // The node's LevelDB options (memtable and table sizes), so commits cost what they cost in depind.
-  const open = () => new Level<Uint8Array, Uint8Array>(dir, LEVEL_OPTIONS);
+  const open = () => openLevel(dir);
   let db = open();
   const out: Record<string, number> = {};
   try {
@@ -98,7 +97,7 @@ export async function runStoreBench(keys = 100_000, changed = 10_000, blocks = 1
     // threads (the batch write, memtable flushes and compactions: libuv-worker and unnamed ones).
     const cpu1 = threadCpuByKind();
     const perKey = (k: string) => ((cpu1.get(k) ?? 0) - (cpu0.get(k) ?? 0)) / (changed * blocks);
-    const mainUs = perKey('MainThread') || perKey('node');
+    const mainUs = perKey('MainThread');
     let allUs = 0;
     for (const k of cpu1.keys()) allUs += perKey(k);
     out.mainUsPerKey = mainUs;

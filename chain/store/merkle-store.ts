@@ -14,7 +14,7 @@ import type { AbstractLevel } from 'abstract-level';
 import type { Bytes, KVReader, Write } from './kv.ts';
 import { compareBytes } from './kv.ts';
 import { type Hash, ZERO, sha, leafHash, internalHash, bit, latin1, fromLatin1, writeLatin1 } from './smt-hash.ts';
-import { type Node, type Leaf, type Internal, type Ref, LEGACY, NO_REF, REF_BYTES, refPrefix, refAt, cacheKey, encodeNode, decodeNode, NodeCache } from './smt-node.ts';
+import { type Node, type Leaf, type Internal, type Ref, LEGACY, NO_REF, REF_BYTES, refPrefix, refAt, nodeId, cacheKey, encodeNode, decodeNode, NodeCache } from './smt-node.ts';
 import type { MerkleProof } from './proof.ts';
 import { bytesEqual } from '../codec/bytes.ts';
 
@@ -36,9 +36,9 @@ export const STORE_KEY_KINDS = { node: NODE, root: ROOT, flat: FLAT } as const;
 const byString = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
 
 // Every DB key starts with `pre`: the store's own namespace in a shared database (see open()).
-/** DB key of the node at `ref`; a legacy node's key is its hash `h`. */
+/** DB key of the node with hash `h` stored at `ref`. */
 function nodeKey(pre: Uint8Array, ref: Ref, h: Hash): Uint8Array {
-  const id = ref === LEGACY ? h : ref;
+  const id = nodeId(h, ref);
   const k = Buffer.allocUnsafe(pre.length + 1 + id.length);
   k.set(pre, 0);
   k[pre.length] = NODE;
@@ -399,7 +399,7 @@ export class MerkleStore implements KVReader {
    * caching them, so an archive query cannot evict the live tree's nodes that block execution needs.
    */
   private load(h: Hash, ref: Ref, cache = true): Node {
-    const cached = this.cache.get(ref === LEGACY ? h : ref);
+    const cached = this.cache.get(nodeId(h, ref));
     if (cached !== undefined) return cached;
     if (ref.length !== REF_BYTES) throw new Error(`merkle store: node ${Buffer.from(h, 'latin1').toString('hex')} has no location`);
     const raw = this.db.getSync(nodeKey(this.pre, ref, h), VIEW);
@@ -486,18 +486,24 @@ export class MerkleStore implements KVReader {
 
   /** Root hash committed for `version`, or undefined if that version was never committed. */
   rootAt(version: number): Uint8Array | undefined {
-    if (version === this._version && version !== 0) return fromLatin1(this.root);
-    if (!Number.isSafeInteger(version) || version < 1 || version > this._version) return undefined;
-    const r = this.db.getSync(rootKey(this.pre, version), VIEW);
-    return r === undefined ? undefined : r.subarray(0, 32);
+    if (version === 0) return undefined;
+    const r = this.rootOf(version);
+    return r === undefined ? undefined : fromLatin1(r.hash);
   }
 
-  /** Hash and location of the root of `version`. */
-  private rootNodeAt(version: number): { hash: Hash; ref: Ref } {
+  /** Hash and location of the root of `version` (the latest, even 0 = empty), or undefined if
+   * that version was never committed. */
+  private rootOf(version: number): { hash: Hash; ref: Ref } | undefined {
     if (version === this._version) return { hash: this.root, ref: this.rootRef };
-    const r = Number.isSafeInteger(version) && version >= 1 && version < this._version ? this.db.getSync(rootKey(this.pre, version), VIEW) : undefined;
+    if (!Number.isSafeInteger(version) || version < 1 || version > this._version) return undefined;
+    const r = this.db.getSync(rootKey(this.pre, version), VIEW);
+    return r === undefined ? undefined : parseRoot(r);
+  }
+
+  private rootNodeAt(version: number): { hash: Hash; ref: Ref } {
+    const r = this.rootOf(version);
     if (r === undefined) throw new Error(`merkle store: no version ${version}`);
-    return parseRoot(r);
+    return r;
   }
 
   /** Value of `key` at a past (or the latest) version, read from that version's tree. */

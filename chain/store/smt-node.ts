@@ -16,7 +16,7 @@ export type Ref = string;
  * never written, so 12 zero bytes cannot name a node of the current layout. */
 export const LEGACY: Ref = '\0'.repeat(12);
 
-/** Ref of a node not written yet (a staged node before commit assigns it one) or of an empty side. */
+/** The Ref of an empty side (and of the empty tree's root): there is no node to find. */
 export const NO_REF: Ref = '';
 
 export const REF_BYTES = 12;
@@ -59,9 +59,14 @@ export interface Internal {
 
 export type Node = Leaf | Internal;
 
-/** The node cache's key: the Ref, or for a legacy node its hash (Refs and hashes differ in length). */
+/** What identifies a stored node, in the DB key and the node cache: its Ref, or for a legacy node
+ * its hash (Refs and hashes differ in length, so the two never collide). */
+export function nodeId(hash: Hash, ref: Ref): string {
+  return ref === LEGACY ? hash : ref;
+}
+
 export function cacheKey(n: Node): string {
-  return n.ref === LEGACY ? n.hash : n.ref;
+  return nodeId(n.hash, n.ref);
 }
 
 /**
