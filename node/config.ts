@@ -34,8 +34,8 @@ export interface NodeConfig {
   mempool: { maxTxs: number; maxBytes: number; maxTxBytes: number; cacheSize: number };
   /** Worker threads verifying tx signatures ahead of CheckTx (0: verify on the main thread). */
   sigVerifyWorkers: number;
-  /** The state store: decoded Merkle nodes kept in memory (chain/store/merkle-store.ts
-   * DEFAULT_CACHE_NODES; ~280 bytes each once the state is big enough to fill it). */
+  /** The state store: nodes of the latest state's Merkle tree kept in memory (chain/store/
+   * merkle-store.ts DEFAULT_CACHE_NODES; ~290 bytes each once the state is big enough to fill it). */
   store: { cacheNodes: number };
   /** Limits on what one block takes from the mempool. */
   block: { maxTxs: number; maxBytes: number };

@@ -307,6 +307,38 @@ test('a node cache smaller than the tree evicts and re-reads, and results do not
   assert.ok(small.reads > big.reads, `a 64-node cache must miss more (${small.reads} vs ${big.reads})`);
 });
 
+test('the live tree holds exactly the latest version\'s nodes, and a bound keeps it within bound', async () => {
+  await withTempStore(async (t) => {
+    const model = new Map<string, Uint8Array>();
+    const block = (v: number): Write[] => Array.from({ length: 150 }, (_, i): Write => [enc(`k${(v * 131 + i * 17) % 2000}`), i % 5 === 0 ? undefined : enc(`v${v}-${i}`)]);
+    const commit = async (s: MerkleStore, v: number) => {
+      s.stage(block(v + 1000)); // a decoy stage loads nodes too, then the real one replaces it
+      const writes = block(v);
+      s.stage(writes);
+      for (const [k, val] of writes) val === undefined ? model.delete(lat(k)) : model.set(lat(k), val);
+      await s.commit(v);
+      assert.equal(hex(s.rootHash()), hex(referenceRoot([...model].map(([k, val]) => [Buffer.from(k, 'latin1'), val]))));
+    };
+    for (let v = 1; v <= 12; v++) {
+      await commit(t.store, v);
+      // Unbounded: every node of this version's tree, and nothing else (the count is not a guess).
+      assert.equal(t.store.liveNodes, storedTrees(t.db, v, v).size, `v${v}`);
+    }
+    assert.equal(t.store.stats.nodeReads, 0);
+    const s = await t.reopen({ cacheNodes: 100 });
+    assert.equal(s.liveNodes, 0, 'loaded lazily');
+    const size = storedTrees(t.db, 12, 12).size;
+    assert.ok(size > 1000, `test premise: a tree (${size} nodes) much larger than the bound`);
+    for (let v = 13; v <= 20; v++) {
+      const reads = s.stats.nodeReads;
+      await commit(s, v);
+      assert.ok(s.liveNodes <= 100, `v${v}: ${s.liveNodes} nodes in memory`);
+      assert.ok(s.stats.nodeReads - reads > 100, 'paths below the kept levels are read again');
+    }
+    for (const [k, val] of [...model].slice(0, 50)) assert.ok(verifyProof(s.rootHash(), Buffer.from(k, 'latin1'), val, s.prove(Buffer.from(k, 'latin1'))));
+  });
+});
+
 test('historical reads survive later deletes, reopening and a tiny node cache', async () => {
   await withTempStore(async (t) => {
     for (let v = 1; v <= 6; v++) {
@@ -340,7 +372,8 @@ test('open() refuses to serve a database whose latest root is missing', async ()
 
 /** Every version's tree as stored: node DB key (hex) -> node, walked from the root entries by Ref,
  * each node's hash recomputed from its bytes and checked against what its parent says. */
-function storedTrees(db: RawDb, versions: number): Map<string, Node> {
+/** The distinct nodes of the trees of versions from..to, read from the DB. */
+function storedTrees(db: RawDb, to: number, from = 1): Map<string, Node> {
   const sha = (b: Uint8Array) => Buffer.from(sha256(b)).toString('latin1');
   const out = new Map<string, Node>();
   const walk = (h: string, ref: string) => {
@@ -359,7 +392,7 @@ function storedTrees(db: RawDb, versions: number): Map<string, Node> {
       walk(n.right, n.rref);
     }
   };
-  for (let v = 1; v <= versions; v++) {
+  for (let v = from; v <= to; v++) {
     const r = db.getSync(Uint8Array.of(0x72, 0, 0, 0, 0, 0, 0, 0, v))!;
     const h = Buffer.from(r.subarray(0, 32)).toString('latin1');
     walk(h, r.length > 32 ? Buffer.from(r.subarray(32)).toString('latin1') : h === ZERO ? '' : LEGACY);

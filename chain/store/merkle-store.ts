@@ -4,9 +4,10 @@
 // Two views of the same data:
 // - the latest committed values in an in-memory sorted map (the "flat state", loaded at open), so
 //   transaction reads and range scans are synchronous and never walk the tree;
-// - the tree itself in the DB, each node under where it was written (version, index: smt-node.ts),
-//   read lazily with getSync through a bounded cache. It answers the root, proofs and reads at
-//   past versions.
+// - the tree itself in the DB, each node under where it was written (version, index: smt-node.ts).
+//   It answers the root, proofs and reads at past versions. The latest version's tree is also held
+//   in memory as a pointer tree ("live tree", below), loaded lazily with getSync and bounded;
+//   nodes of past versions are read through a small cache.
 // An update rebuilds only the paths to the changed keys: O(changed keys × log n) hashes and node
 // writes, independent of the size of the state. Every version's root stays in the DB.
 import sortedBtree from 'sorted-btree';
@@ -14,7 +15,7 @@ import type { AbstractLevel } from 'abstract-level';
 import type { Bytes, KVReader, Write } from './kv.ts';
 import { compareBytes } from './kv.ts';
 import { type Hash, ZERO, sha, leafHash, internalHash, bit, latin1, fromLatin1, writeLatin1 } from './smt-hash.ts';
-import { type Node, type Leaf, type Internal, type Ref, LEGACY, NO_REF, REF_BYTES, refPrefix, refAt, nodeId, cacheKey, encodeNode, decodeNode, NodeCache } from './smt-node.ts';
+import { type Node, type Leaf, type Internal, type Ref, LEGACY, NO_REF, REF_BYTES, refPrefix, refAt, nodeId, encodeNode, decodeNode, NodeCache } from './smt-node.ts';
 import type { MerkleProof } from './proof.ts';
 import { bytesEqual } from '../codec/bytes.ts';
 
@@ -92,22 +93,27 @@ interface Staged {
   version: number;
   root: Hash;
   rootRef: Ref;
+  /** The new live tree's root (null: empty; undefined: unchanged and not loaded). */
+  rootNode: Node | null | undefined;
   /** Nodes created by this stage. Each is created once, bottom-up, and every one of them is part
    * of the new tree (a subtree is only rebuilt when its contents change), so commit writes them
    * all without walking the tree. */
   readonly nodes: Node[];
-  /** Cache keys of committed nodes that are not in the new tree (dropped from the cache at commit). */
-  readonly superseded: string[];
+  /** How many nodes of the live tree are not in the new tree. */
+  superseded: number;
   /** The effective changes, sorted by key hash; they become the flat-state puts/dels. */
   readonly ops: Op[];
 }
 
-/** 2,000,000 decoded nodes: every node of a ~1M-key state (about 2 nodes per key), ~280 bytes
- * each, so up to ~560 MB once the state is that big (the cache fills as the tree grows). Below
+/** 2,000,000 decoded nodes: the whole live tree of a ~1M-key state (about 2 nodes per key),
+ * ~290 bytes each, so up to ~580 MB once the state is that big (the tree fills as it grows). Below
  * the live tree's size every changed key reads its path's lower nodes from LevelDB
- * synchronously: with 8,000 devices per sector the proofs benchmark's main thread spends 433 µs
+ * synchronously: with 8,000 devices per sector the proofs benchmark's main thread spent 433 µs
  * per batched sensor proof with 500,000 nodes, 343 µs with this default (README.md). */
 export const DEFAULT_CACHE_NODES = 2_000_000;
+
+/** Nodes of past versions kept for historical reads and proofs (at most cacheNodes). */
+export const HISTORY_CACHE_NODES = 200_000;
 
 /** entriesAt's bound: a ~1M-node tree (~500k keys) walks in about a second from the node cache. */
 export const DEFAULT_MAX_WALK_NODES = 1_000_000;
@@ -119,7 +125,8 @@ export class TreeWalkLimitError extends Error {
 }
 
 export interface MerkleStoreOptions {
-  /** Upper bound on decoded committed nodes kept in memory (default DEFAULT_CACHE_NODES). */
+  /** Upper bound on the live tree's nodes kept in memory (default DEFAULT_CACHE_NODES); past
+   * versions' nodes are cached apart, up to min(cacheNodes, HISTORY_CACHE_NODES). */
   cacheNodes?: number;
 }
 
@@ -127,7 +134,7 @@ export interface MerkleStoreOptions {
 export interface MerkleStoreStats {
   /** SHA-256 evaluations done by stage(): key paths, value hashes, leaf and internal nodes. */
   hashes: number;
-  /** Nodes read from the DB (cache misses). */
+  /** Nodes read from the DB (not in the live tree's memory or the history cache). */
   nodeReads: number;
   /** Nodes written by commits. */
   nodeWrites: number;
@@ -142,9 +149,22 @@ export class MerkleStore implements KVReader {
   /** The same entries in a hash map: point reads are most of tx execution's store traffic, and a
    * B-tree lookup compares long shared key prefixes (module ‖ table ‖ address) at every level. */
   private readonly flatMap = new Map<string, Uint8Array>();
-  private readonly cache: NodeCache;
+  /** Nodes of past versions read from the DB. */
+  private readonly history: NodeCache;
   private root: Hash = ZERO;
   private rootRef: Ref = NO_REF;
+  /**
+   * The live tree: the latest version's root node (null: empty tree; undefined: not loaded yet),
+   * its descendants hanging off Internal.l / .r. Updates walk it by pointer and a commit swaps in
+   * the new root, so the tree needs no lookup table: the nodes a commit supersedes are simply no
+   * longer reachable. Children missing from memory are read from the DB by Ref and attached.
+   * Only committed nodes are ever attached (the staged ones join when publish() swaps the root).
+   */
+  private rootNode: Node | null | undefined = null;
+  /** Nodes reachable from rootNode through pointers (exact after prune(); in between it can only
+   * overcount, by nodes attached under a node that a commit then supersedes), and its bound. */
+  private resident = 0;
+  private readonly maxResident: number;
   /** refPrefix of the version being staged. */
   private refPrefix = '';
   private _version = 0;
@@ -160,7 +180,8 @@ export class MerkleStore implements KVReader {
   private constructor(db: DB, pre: Uint8Array, opts: MerkleStoreOptions) {
     this.db = db;
     this.pre = pre;
-    this.cache = new NodeCache(opts.cacheNodes ?? DEFAULT_CACHE_NODES);
+    this.maxResident = Math.max(1, Math.floor(opts.cacheNodes ?? DEFAULT_CACHE_NODES));
+    this.history = new NodeCache(Math.min(this.maxResident, HISTORY_CACHE_NODES));
   }
 
   /**
@@ -182,6 +203,7 @@ export class MerkleStore implements KVReader {
       const r = await s.db.get(rootKey(pre, s._version), VIEW);
       if (r === undefined) throw new Error(`merkle store: root of version ${s._version} missing`);
       ({ hash: s.root, ref: s.rootRef } = parseRoot(r));
+      s.rootNode = s.root === ZERO ? null : undefined;
     }
     const it = s.db.iterator({ gte: withPrefix(pre, Uint8Array.of(FLAT)), lt: withPrefix(pre, Uint8Array.of(FLAT + 1)), ...VIEW });
     try {
@@ -212,6 +234,11 @@ export class MerkleStore implements KVReader {
   /** Root of the latest committed version (32 zero bytes when empty). */
   rootHash(): Uint8Array {
     return fromLatin1(this.root);
+  }
+
+  /** Nodes of the latest version's tree held in memory (the live tree; bounded by cacheNodes). */
+  get liveNodes(): number {
+    return this.resident;
   }
 
   /** Number of keys in the latest committed state. */
@@ -282,12 +309,13 @@ export class MerkleStore implements KVReader {
     });
     this.stats.hashes += ops.length;
     ops.sort((a, b) => byString(a.keyHash, b.keyHash));
-    const staged: Staged = { version: this._version + 1, root: this.root, rootRef: this.rootRef, nodes: [], superseded: [], ops };
+    const staged: Staged = { version: this._version + 1, root: this.root, rootRef: this.rootRef, rootNode: this.rootNode, nodes: [], superseded: 0, ops };
     if (ops.length > 0) {
       this.refPrefix = refPrefix(staged.version);
-      const n = this.apply(this.root, this.rootRef, 0, ops, 0, ops.length, staged);
+      const n = this.apply(this.liveRoot(), 0, ops, 0, ops.length, staged);
       staged.root = this.hashOf(n);
-      staged.rootRef = n === null ? NO_REF : n.ref;
+      staged.rootRef = this.refOf(n);
+      staged.rootNode = n;
     }
     this.staged = staged;
     return fromLatin1(staged.root);
@@ -308,39 +336,64 @@ export class MerkleStore implements KVReader {
   }
 
   /**
-   * The subtree at `h` (stored at `ref`, position `depth`) after applying ops[lo, hi), all of
-   * whose paths lead into it. Returns the unchanged node when nothing below changes, null for an
-   * empty subtree.
+   * The subtree `node` (of the live tree, at `depth`; null = empty) after applying ops[lo, hi),
+   * all of whose paths lead into it. Returns the unchanged node when nothing below changes, null
+   * for an empty subtree.
    */
-  private apply(h: Hash, ref: Ref, depth: number, ops: Op[], lo: number, hi: number, st: Staged): Node | null {
-    if (h === ZERO) {
+  private apply(node: Node | null, depth: number, ops: Op[], lo: number, hi: number, st: Staged): Node | null {
+    if (node === null) {
       const leaves = this.newLeaves(ops, lo, hi, undefined, st);
       return this.build(depth, leaves, 0, leaves.length, st);
     }
-    const node = this.load(h, ref);
     if (node.kind === 0) {
       const leaves = this.newLeaves(ops, lo, hi, node, st);
       // An untouched leaf stays (possibly pushed down by new neighbours): same node, same hash,
       // same place in the DB.
-      if (!leaves.includes(node)) st.superseded.push(cacheKey(node));
+      if (!leaves.includes(node)) st.superseded++;
       return this.build(depth, leaves, 0, leaves.length, st);
     }
     const mid = splitIndex(ops, lo, hi, depth);
     // undefined = that side is untouched.
-    const left = mid > lo ? this.apply(node.left, node.lref, depth + 1, ops, lo, mid, st) : undefined;
-    const right = mid < hi ? this.apply(node.right, node.rref, depth + 1, ops, mid, hi, st) : undefined;
+    const left = mid > lo ? this.apply(this.child(node, false), depth + 1, ops, lo, mid, st) : undefined;
+    const right = mid < hi ? this.apply(this.child(node, true), depth + 1, ops, mid, hi, st) : undefined;
     const lh = left === undefined ? node.left : this.hashOf(left);
     const rh = right === undefined ? node.right : this.hashOf(right);
     if (lh === node.left && rh === node.right) return node;
-    st.superseded.push(cacheKey(node));
+    st.superseded++;
     if (lh === ZERO && rh === ZERO) return null;
     // A subtree left with a single leaf is that leaf (it moves up; a leaf's hash does not depend
     // on its position). A lone internal child keeps an internal parent with a ZERO sibling.
     if (lh === ZERO || rh === ZERO) {
-      const only = lh === ZERO ? (right ?? this.load(rh, node.rref)) : (left ?? this.load(lh, node.lref));
+      const only = lh === ZERO ? (right ?? this.child(node, true))! : (left ?? this.child(node, false))!;
       if (only.kind === 0) return only;
     }
-    return this.newInternal(lh, left === undefined ? node.lref : this.refOf(left), rh, right === undefined ? node.rref : this.refOf(right), st);
+    const l = left === undefined ? node.l : (left ?? undefined);
+    const r = right === undefined ? node.r : (right ?? undefined);
+    return this.newInternal(lh, left === undefined ? node.lref : this.refOf(left), l, rh, right === undefined ? node.rref : this.refOf(right), r, st);
+  }
+
+  /** The live tree's root node, read from the DB the first time it is needed. */
+  private liveRoot(): Node | null {
+    if (this.rootNode === undefined) {
+      this.rootNode = this.fetch(this.root, this.rootRef);
+      this.resident = 1;
+    }
+    return this.rootNode;
+  }
+
+  /** A child of a live-tree node (null: empty side), read from the DB and attached if it is not
+   * in memory. */
+  private child(n: Internal, right: boolean): Node | null {
+    const h = right ? n.right : n.left;
+    if (h === ZERO) return null;
+    let c = right ? n.r : n.l;
+    if (c === undefined) {
+      c = this.fetch(h, right ? n.rref : n.lref);
+      if (right) n.r = c;
+      else n.l = c;
+      this.resident++;
+    }
+    return c;
   }
 
   /**
@@ -371,7 +424,7 @@ export class MerkleStore implements KVReader {
     // With >= 2 leaves this is an internal node even when one side is empty.
     const l = this.build(depth + 1, leaves, lo, mid, st);
     const r = this.build(depth + 1, leaves, mid, hi, st);
-    return this.newInternal(this.hashOf(l), this.refOf(l), this.hashOf(r), this.refOf(r), st);
+    return this.newInternal(this.hashOf(l), this.refOf(l), l ?? undefined, this.hashOf(r), this.refOf(r), r ?? undefined, st);
   }
 
   private newLeaf(keyHash: Hash, key: Uint8Array, value: Uint8Array, st: Staged): Leaf {
@@ -386,28 +439,33 @@ export class MerkleStore implements KVReader {
   }
 
   /** A new node's Ref is (staged version, its index among the stage's new nodes). */
-  private newInternal(left: Hash, lref: Ref, right: Hash, rref: Ref, st: Staged): Internal {
-    const n: Internal = { kind: 1, hash: internalHash(left, right), ref: refAt(this.refPrefix, st.nodes.length), left, right, lref, rref };
+  private newInternal(left: Hash, lref: Ref, l: Node | undefined, right: Hash, rref: Ref, r: Node | undefined, st: Staged): Internal {
+    const n: Internal = { kind: 1, hash: internalHash(left, right), ref: refAt(this.refPrefix, st.nodes.length), left, right, lref, rref, l, r };
     this.stats.hashes += 1;
     st.nodes.push(n);
     return n;
   }
 
   /**
-   * The committed node with hash `h` stored at `ref`: from the cache, else from the DB
-   * (synchronously). `cache: false` (whole-tree scans of past versions) reads misses without
-   * caching them, so an archive query cannot evict the live tree's nodes that block execution needs.
+   * A committed node of a past (or the latest) version, hash `h` stored at `ref`: from the history
+   * cache, else from the DB. `cache: false` (whole-tree scans) reads misses without caching them,
+   * so an archive query cannot evict the nodes that other queries keep asking for.
    */
   private load(h: Hash, ref: Ref, cache = true): Node {
-    const cached = this.cache.get(nodeId(h, ref));
+    const cached = this.history.get(nodeId(h, ref));
     if (cached !== undefined) return cached;
+    const n = this.fetch(h, ref);
+    if (cache) this.history.put(n);
+    return n;
+  }
+
+  /** Reads and decodes the committed node with hash `h` stored at `ref`, synchronously. */
+  private fetch(h: Hash, ref: Ref): Node {
     if (ref.length !== REF_BYTES) throw new Error(`merkle store: node ${Buffer.from(h, 'latin1').toString('hex')} has no location`);
     const raw = this.db.getSync(nodeKey(this.pre, ref, h), VIEW);
     if (raw === undefined) throw new Error(`merkle store: node ${Buffer.from(h, 'latin1').toString('hex')} missing from the database`);
     this.stats.nodeReads++;
-    const n = decodeNode(h, ref, raw);
-    if (cache) this.cache.put(n);
-    return n;
+    return decodeNode(h, ref, raw);
   }
 
   /**
@@ -431,7 +489,7 @@ export class MerkleStore implements KVReader {
     if (this.committing || this.written !== undefined) throw new Error('merkle store: concurrent commit()');
     if (!Number.isSafeInteger(version) || version < 1) throw new Error(`merkle store: invalid version ${version}`);
     if (this._version !== 0 && version !== this._version + 1) throw new Error(`merkle store: commit version ${version} after ${this._version}`);
-    const staged: Staged = this.staged ?? { version, root: this.root, rootRef: this.rootRef, nodes: [], superseded: [], ops: [] };
+    const staged: Staged = this.staged ?? { version, root: this.root, rootRef: this.rootRef, rootNode: this.rootNode, nodes: [], superseded: 0, ops: [] };
     if (staged.version !== version) renameRefs(staged, version);
     const pre = this.pre;
     const batch = this.db.batch();
@@ -454,13 +512,11 @@ export class MerkleStore implements KVReader {
     this.written = { version, staged };
   }
 
-  /** Exposes the version write() made durable: the new root, the flat state and the node cache. */
+  /** Exposes the version write() made durable: the new root (and live tree) and the flat state. */
   publish(): Uint8Array {
     const w = this.written;
     if (w === undefined) throw new Error('merkle store: publish() without write()');
     const { staged } = w;
-    for (let i = 0; i < staged.superseded.length; i++) this.cache.delete(staged.superseded[i]!);
-    for (let i = 0; i < staged.nodes.length; i++) this.cache.put(staged.nodes[i]!);
     for (let i = 0; i < staged.ops.length; i++) {
       const op = staged.ops[i]!;
       if (op.value === undefined) {
@@ -475,11 +531,55 @@ export class MerkleStore implements KVReader {
     this.stats.keyWrites += staged.ops.length;
     this.root = staged.root;
     this.rootRef = staged.rootRef;
+    this.rootNode = staged.rootNode;
+    this.resident = this.rootNode == null ? 0 : this.resident + staged.nodes.length - staged.superseded;
     this._version = w.version;
     this.staged = undefined;
     this.written = undefined;
     this.committing = false;
+    if (this.resident > this.maxResident) this.prune();
     return fromLatin1(this.root);
+  }
+
+  /**
+   * Drops the live tree's lower levels from memory once it holds more than maxResident nodes. It
+   * keeps whole top levels, as many as fit in half the bound: every update's path starts there,
+   * and the lower a node the fewer updates pass through it. Half, so that one pass (two walks of
+   * what is in memory) pays for many blocks of reloading before the next.
+   */
+  private prune(): void {
+    const root = this.rootNode;
+    if (root == null) return;
+    const perDepth: number[] = [];
+    const stack: Node[] = [root];
+    const depths: number[] = [0];
+    while (stack.length > 0) {
+      const n = stack.pop()!;
+      const d = depths.pop()!;
+      perDepth[d] = (perDepth[d] ?? 0) + 1;
+      if (n.kind === 0) continue;
+      if (n.l !== undefined) stack.push(n.l), depths.push(d + 1);
+      if (n.r !== undefined) stack.push(n.r), depths.push(d + 1);
+    }
+    const target = Math.max(1, Math.floor(this.maxResident / 2));
+    let cut = 0;
+    let kept = perDepth[0]!;
+    while (cut + 1 < perDepth.length && kept + perDepth[cut + 1]! <= target) kept += perDepth[++cut]!;
+    stack.push(root);
+    depths.push(0);
+    while (stack.length > 0) {
+      const n = stack.pop()!;
+      const d = depths.pop()!;
+      if (n.kind === 0) continue;
+      if (d === cut) {
+        n.l = undefined;
+        n.r = undefined;
+        continue;
+      }
+      if (n.l !== undefined) stack.push(n.l), depths.push(d + 1);
+      if (n.r !== undefined) stack.push(n.r), depths.push(d + 1);
+    }
+    this.resident = kept;
   }
 
   // ------------------------------------------------------------------ history and proofs
@@ -530,15 +630,17 @@ export class MerkleStore implements KVReader {
     const out: [Bytes, Bytes][] = [];
     const root = this.rootNodeAt(version);
     const stack: (Hash | Ref)[] = [root.hash, root.ref]; // pairs: hash, ref
+    const live: (Node | null | undefined)[] = [this.liveNodeAt(version)]; // the node itself when in memory
     let visited = 0;
     while (stack.length) {
       const ref = stack.pop()!;
       const h = stack.pop()!;
+      const mem = live.pop();
       if (h === ZERO) continue;
       if (++visited > maxNodes) throw new TreeWalkLimitError(version, maxNodes);
-      const n = this.load(h, ref, false);
+      const n = mem ?? this.load(h, ref, false);
       if (n.kind === 0) out.push([n.key, n.value]);
-      else stack.push(n.right, n.rref, n.left, n.lref);
+      else stack.push(n.right, n.rref, n.left, n.lref), live.push(n.r, n.l);
     }
     out.sort((a, b) => compareBytes(a[0], b[0]));
     return out;
@@ -552,18 +654,25 @@ export class MerkleStore implements KVReader {
     const path = sha(key);
     const siblings: Uint8Array[] = [];
     let { hash: h, ref } = this.rootNodeAt(version);
+    let mem = this.liveNodeAt(version);
     for (let depth = 0; h !== ZERO; depth++) {
-      const n = this.load(h, ref);
+      const n = mem ?? this.load(h, ref);
       if (n.kind === 0) {
         if (n.keyHash === path) return { siblings };
         return { siblings, otherLeaf: { keyHash: fromLatin1(n.keyHash), valueHash: fromLatin1(sha(n.value)) } };
       }
       const b = bit(path, depth);
       siblings.push(fromLatin1(b === 0 ? n.right : n.left));
-      if (b === 0) ({ left: h, lref: ref } = n);
-      else ({ right: h, rref: ref } = n);
+      if (b === 0) ({ left: h, lref: ref, l: mem } = n);
+      else ({ right: h, rref: ref, r: mem } = n);
     }
     return { siblings };
+  }
+
+  /** The root node of `version` if it is the latest and in memory: reads then follow the live
+   * tree's pointers as far as they go (and never attach what they read from the DB). */
+  private liveNodeAt(version: number): Node | null | undefined {
+    return version === this._version ? this.rootNode : undefined;
   }
 }
 

@@ -1,5 +1,5 @@
 // Nodes of the compressed sparse Merkle tree, their DB encoding, and the bounded cache that holds
-// decoded committed nodes.
+// decoded nodes of past versions.
 //
 // A node is stored under its Ref, where it was written: the version that wrote it and its index
 // among that version's new nodes. Keys of one commit are consecutive and every commit's keys sort
@@ -51,10 +51,15 @@ export interface Internal {
   /** Child hashes; ZERO = empty side. */
   readonly left: Hash;
   readonly right: Hash;
-  /** Where the children are stored (NO_REF for an empty side). Children are loaded by Ref, never
-   * held by pointer, so any node can be evicted from the cache and re-read. */
+  /** Where the children are stored (NO_REF for an empty side). */
   lref: Ref;
   rref: Ref;
+  /** The children themselves when they are in memory (undefined: not loaded, or an empty side).
+   * The latest version's tree is held through these pointers (merkle-store.ts, "live tree"); a
+   * missing child is read from the DB by its Ref, so a subtree can be dropped from memory at any
+   * time. */
+  l: Node | undefined;
+  r: Node | undefined;
 }
 
 export type Node = Leaf | Internal;
@@ -118,7 +123,7 @@ export function decodeNode(hash: Hash, ref: Ref, b: Uint8Array): Node {
       if (right !== ZERO) rref = latin1(b.subarray(at, (at += REF_BYTES)));
       if (at !== b.length) throw corrupt(hash);
     }
-    return { kind: 1, hash, ref, left, right, lref, rref };
+    return { kind: 1, hash, ref, left, right, lref, rref, l: undefined, r: undefined };
   }
   if (b[0] === 0x00 && b.length >= 37) {
     const keyLen = ((b[33]! << 24) | (b[34]! << 16) | (b[35]! << 8) | b[36]!) >>> 0;
@@ -133,13 +138,11 @@ export function decodeNode(hash: Hash, ref: Ref, b: Uint8Array): Node {
 const corrupt = (hash: Hash) => new Error(`merkle store: corrupt node ${Buffer.from(hash, 'latin1').toString('hex')}`);
 
 /**
- * Committed nodes by cacheKey, bounded. The store deletes every node a commit supersedes, so below
- * capacity the cache is exactly the live tree and nothing is evicted. Above it, the oldest
- * inserted node goes first (FIFO through one long-lived Map iterator, which skips deleted slots
- * and sees later insertions): in this tree the nodes that stay unchanged longest are the coldest
- * subtrees, so insertion order is close to recency, and a hit costs one Map lookup with no
- * per-entry list node to allocate or relink. Only committed (persisted) nodes may be cached: an
- * evicted node is simply re-read from the DB.
+ * Committed nodes by cacheKey, bounded: the nodes that reads of past versions (getAt, proofs at a
+ * height) found in the DB. Over capacity the oldest inserted node goes first (FIFO through one
+ * long-lived Map iterator, which skips deleted slots and sees later insertions), so a hit costs one
+ * Map lookup with no per-entry list node to allocate or relink. Only committed (persisted) nodes
+ * may be cached: an evicted node is simply re-read from the DB.
  */
 export class NodeCache {
   private readonly map = new Map<string, Node>();
@@ -161,11 +164,6 @@ export class NodeCache {
     const before = this.map.size;
     this.map.set(cacheKey(n), n);
     if (this.map.size > before && this.map.size > this.capacity) this.evictOldest();
-  }
-
-  /** Drops a node (superseded by a commit: only past versions can still need it). */
-  delete(key: string): void {
-    this.map.delete(key);
   }
 
   get size(): number {
