@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { verifyProof, encodeProof, decodeProof } from './proof.ts';
 import type { Write } from './kv.ts';
-import { type Node, LEGACY, decodeNode, encodeNode } from './smt-node.ts';
+import { type Node, LEGACY, CHUNK_NODES, decodeNode, encodeNode, isChunked, chunkId, chunkSlot, chunkNode } from './smt-node.ts';
 import { ZERO } from './smt-hash.ts';
 import { sha256 } from '../crypto/hash.ts';
 import { withTempStore, referenceRoot, hex, modelEntries, iterEntries, type RawDb } from './test-helpers.ts';
@@ -327,6 +327,7 @@ test('the live tree holds exactly the latest version\'s nodes, and a bound keeps
     assert.equal(t.store.stats.nodeReads, 0);
     const s = await t.reopen({ cacheNodes: 100 });
     assert.equal(s.liveNodes, 0, 'loaded lazily');
+    const at12 = [...model].slice(0, 20);
     const size = storedTrees(t.db, 12, 12).size;
     assert.ok(size > 1000, `test premise: a tree (${size} nodes) much larger than the bound`);
     for (let v = 13; v <= 20; v++) {
@@ -336,6 +337,12 @@ test('the live tree holds exactly the latest version\'s nodes, and a bound keeps
       assert.ok(s.stats.nodeReads - reads > 100, 'paths below the kept levels are read again');
     }
     for (const [k, val] of [...model].slice(0, 50)) assert.ok(verifyProof(s.rootHash(), Buffer.from(k, 'latin1'), val, s.prove(Buffer.from(k, 'latin1'))));
+    // A leaf read from its chunk holds a copy of its own bytes, not the whole chunk.
+    for (const [k, val] of at12) {
+      const got = s.getAt(Buffer.from(k, 'latin1'), 12)!;
+      assert.equal(hex(got), hex(val));
+      assert.ok(got.buffer.byteLength <= 37 + k.length + val.length, `a ${got.buffer.byteLength}-byte buffer behind one leaf`);
+    }
   });
 });
 
@@ -372,21 +379,24 @@ test('open() refuses to serve a database whose latest root is missing', async ()
 
 /** Every version's tree as stored: node DB key (hex) -> node, walked from the root entries by Ref,
  * each node's hash recomputed from its bytes and checked against what its parent says. */
-/** The distinct nodes of the trees of versions from..to, read from the DB. */
-function storedTrees(db: RawDb, to: number, from = 1): Map<string, Node> {
+/** The distinct nodes of the trees of versions from..to, read from the DB, by node id (hex of the
+ * Ref, or of the hash for a hash-keyed node), each with the DB key it was read from. */
+function storedTrees(db: RawDb, to: number, from = 1): Map<string, { node: Node; key: string }> {
   const sha = (b: Uint8Array) => Buffer.from(sha256(b)).toString('latin1');
-  const out = new Map<string, Node>();
+  const out = new Map<string, { node: Node; key: string }>();
   const walk = (h: string, ref: string) => {
     if (h === ZERO) return;
     const id = ref === LEGACY ? h : ref;
-    const key = Buffer.from('n' + id, 'latin1');
+    const chunked = isChunked(ref);
+    const key = Buffer.from('n' + (chunked ? chunkId(ref) : id), 'latin1');
     const raw = db.getSync(key);
     assert.ok(raw, `node ${hex(key)} missing`);
-    const n = decodeNode(h, ref, raw);
+    const n = decodeNode(h, ref, chunked ? chunkNode(raw, chunkSlot(ref), h) : raw);
     const again = n.kind === 1 ? sha(Buffer.from('\x01' + n.left + n.right, 'latin1')) : sha(Buffer.concat([Uint8Array.of(0), Buffer.from(n.keyHash, 'latin1'), sha256(n.value)]));
     assert.equal(hex(Buffer.from(again, 'latin1')), hex(Buffer.from(h, 'latin1')), 'stored node hashes to what its parent says');
-    if (out.has(hex(key)!)) return;
-    out.set(hex(key)!, n);
+    const idHex = Buffer.from(id, 'latin1').toString('hex');
+    if (out.has(idHex)) return;
+    out.set(idHex, { node: n, key: hex(key)! });
     if (n.kind === 1) {
       walk(n.left, n.lref);
       walk(n.right, n.rref);
@@ -406,9 +416,14 @@ async function storedNodeKeys(db: RawDb): Promise<string[]> {
   return keys;
 }
 
-test('commits write exactly the nodes of the versions\' trees, each commit\'s after the last: no garbage, nothing missing', async () => {
+/** Slots in the chunk stored under `key`. */
+async function chunkSize(db: RawDb, key: string): Promise<number> {
+  return (await db.get(Buffer.from(key, 'hex')))![0]!;
+}
+
+test('commits write exactly the nodes of the versions\' trees, in chunks, each commit\'s after the last: no garbage, nothing missing', async () => {
   await fc.assert(
-    fc.asyncProperty(fc.array(fc.array(write, { maxLength: 30 }), { minLength: 1, maxLength: 6 }), async (blocks) => {
+    fc.asyncProperty(fc.array(fc.array(write, { maxLength: 80 }), { minLength: 1, maxLength: 6 }), async (blocks) => {
       await withTempStore(async (t) => {
         const perVersion: number[] = [];
         for (const [i, b] of blocks.entries()) {
@@ -417,18 +432,22 @@ test('commits write exactly the nodes of the versions\' trees, each commit\'s af
           await t.store.commit(i + 1);
           perVersion.push(t.store.stats.nodeWrites - w0);
         }
-        // Every node stored in the DB is reachable from some version's root, and every reachable
-        // node is stored...
+        // Every chunk stored in the DB holds only nodes reachable from some version's root, and
+        // every reachable node is stored...
         const stored = await storedNodeKeys(t.db);
         const reachable = storedTrees(t.db, blocks.length);
-        assert.deepEqual(stored, [...reachable.keys()].sort());
-        // ...under 'n' ‖ u64be version ‖ u32be index: version v's nodes are indexes 0..count-1,
-        // in key order after every earlier version's (LevelDB appends them).
-        const expected = perVersion.flatMap((count, i) => Array.from({ length: count }, (_, j) => {
+        assert.deepEqual(stored, [...new Set([...reachable.values()].map((r) => r.key))].sort());
+        let slots = 0;
+        for (const k of stored) slots += await chunkSize(t.db, k);
+        assert.equal(slots, reachable.size);
+        // ...in chunks of CHUNK_NODES under 'n' ‖ u64be version ‖ u32be (2^31 | chunk number):
+        // version v's chunks are 0..ceil(count / CHUNK_NODES)-1, in key order after every earlier
+        // version's (LevelDB appends them).
+        const expected = perVersion.flatMap((count, i) => Array.from({ length: Math.ceil(count / CHUNK_NODES) }, (_, c) => {
           const k = Buffer.alloc(13);
           k[0] = 0x6e;
           k.writeUInt32BE(i + 1, 5);
-          k.writeUInt32BE(j, 9);
+          k.writeUInt32BE((0x80000000 | c) >>> 0, 9);
           return k.toString('hex');
         }));
         assert.deepEqual(stored, expected);
@@ -438,51 +457,71 @@ test('commits write exactly the nodes of the versions\' trees, each commit\'s af
   );
 });
 
-test('a database written with hash-keyed nodes (the earlier layout) reads, proves and commits on', async () => {
-  await withTempStore(async (t) => {
-    const model = new Map<string, Uint8Array>();
-    const history: { model: Map<string, Uint8Array>; root: string }[] = [];
-    const commitBlock = async (v: number) => {
-      const writes = Array.from({ length: 40 }, (_, i): Write => [enc(`k${(v * 13 + i * 7) % 120}`), (v + i) % 5 === 0 ? undefined : enc(`v${v}.${i}`)]);
-      for (const [k, val] of writes) if (val === undefined) model.delete(lat(k)); else model.set(lat(k), val);
-      t.store.stage(writes);
-      await t.store.commit(v);
-      history[v] = { model: new Map(model), root: hex(t.store.rootHash())! };
-    };
-    for (let v = 1; v <= 4; v++) await commitBlock(v);
-    // Rewrite the DB the way the earlier code stored it: nodes under 'n' ‖ hash, internal nodes
-    // without child refs (65 bytes), roots without a ref.
-    const nodes = storedTrees(t.db, 4);
-    const batch = t.db.batch();
-    for (const [key, n] of nodes) {
-      batch.del(Buffer.from(key, 'hex'));
+/** Rewrites every node of versions 1..upTo into an earlier layout, the way that code stored it:
+ * - 'hash': under 'n' ‖ hash, internal nodes without child refs (65 bytes), roots without a ref;
+ * - 'ref': each node alone under 'n' ‖ ref, refs without the chunk bit. */
+async function rewriteInto(db: RawDb, layout: 'hash' | 'ref', upTo: number): Promise<void> {
+  const nodes = storedTrees(db, upTo);
+  const unchunk = (r: string) => (r.length === 12 ? r.slice(0, 8) + String.fromCharCode(r.charCodeAt(8) & 0x7f) + r.slice(9) : r);
+  const batch = db.batch();
+  for (const k of await storedNodeKeys(db)) batch.del(Buffer.from(k, 'hex'));
+  for (const { node: n } of nodes.values()) {
+    if (layout === 'hash') {
       const bytes = encodeNode(n);
       batch.put(Buffer.from('n' + n.hash, 'latin1'), n.kind === 1 ? bytes.subarray(0, 65) : bytes);
+    } else {
+      const plain: Node = n.kind === 1 ? { ...n, lref: unchunk(n.lref), rref: unchunk(n.rref) } : n;
+      batch.put(Buffer.from('n' + unchunk(n.ref), 'latin1'), encodeNode(plain));
     }
-    for (let v = 1; v <= 4; v++) batch.put(Uint8Array.of(0x72, 0, 0, 0, 0, 0, 0, 0, v), Buffer.from(history[v]!.root, 'hex'));
-    await batch.write();
-    assert.equal((await storedNodeKeys(t.db)).every((k) => k.length === 66), true, 'test premise: only hash-keyed nodes');
+  }
+  for (let v = 1; v <= upTo; v++) {
+    const key = Uint8Array.of(0x72, 0, 0, 0, 0, 0, 0, 0, v);
+    const r = Buffer.from(db.getSync(key)!);
+    batch.put(key, layout === 'hash' || r.length === 32 ? r.subarray(0, 32) : Buffer.concat([r.subarray(0, 32), Buffer.from(unchunk(r.subarray(32).toString('latin1')), 'latin1')]));
+  }
+  await batch.write();
+}
 
-    const check = (s: MerkleStore, upTo: number) => {
-      for (let v = 1; v <= upTo; v++) {
-        const { model: m, root } = history[v]!;
-        assert.equal(hex(s.rootAt(v)), root);
-        assert.deepEqual(iterEntries(s.entriesAt(v)), modelEntries(m));
-        for (const k of probeKeys) {
-          const val = m.get(lat(k));
-          assert.equal(hex(s.getAt(k, v)), hex(val));
-          assert.ok(verifyProof(s.rootAt(v)!, k, val, s.prove(k, v)), `proof v${v}`);
+for (const layout of ['hash', 'ref'] as const) {
+  const name = layout === 'hash' ? 'hash-keyed nodes (the first layout)' : 'one node per Ref-keyed entry (the layout before chunks)';
+  test(`a database written with ${name} reads, proves and commits on`, async () => {
+    await withTempStore(async (t) => {
+      const model = new Map<string, Uint8Array>();
+      const history: { model: Map<string, Uint8Array>; root: string }[] = [];
+      const commitBlock = async (v: number) => {
+        const writes = Array.from({ length: 40 }, (_, i): Write => [enc(`k${(v * 13 + i * 7) % 120}`), (v + i) % 5 === 0 ? undefined : enc(`v${v}.${i}`)]);
+        for (const [k, val] of writes) if (val === undefined) model.delete(lat(k)); else model.set(lat(k), val);
+        t.store.stage(writes);
+        await t.store.commit(v);
+        history[v] = { model: new Map(model), root: hex(t.store.rootHash())! };
+      };
+      for (let v = 1; v <= 4; v++) await commitBlock(v);
+      await rewriteInto(t.db, layout, 4);
+      const oldKeyHexLength = layout === 'hash' ? 66 : 26;
+      const isOld = (k: string) => k.length === oldKeyHexLength && (layout === 'hash' || parseInt(k.slice(18, 20), 16) < 0x80);
+      assert.equal((await storedNodeKeys(t.db)).every(isOld), true, 'test premise: only the old layout');
+
+      const check = (s: MerkleStore, upTo: number) => {
+        for (let v = 1; v <= upTo; v++) {
+          const { model: m, root } = history[v]!;
+          assert.equal(hex(s.rootAt(v)), root);
+          assert.deepEqual(iterEntries(s.entriesAt(v)), modelEntries(m));
+          for (const k of probeKeys) {
+            const val = m.get(lat(k));
+            assert.equal(hex(s.getAt(k, v)), hex(val));
+            assert.ok(verifyProof(s.rootAt(v)!, k, val, s.prove(k, v)), `proof v${v}`);
+          }
         }
-      }
-    };
-    let s = await t.reopen({ cacheNodes: 8 });
-    check(s, 4);
-    // New commits link the old nodes they keep by hash and store new ones by ref.
-    for (let v = 5; v <= 7; v++) await commitBlock(v);
-    assert.equal(hex(s.rootHash()), hex(referenceRoot([...model].map(([k, v]) => [Buffer.from(k, 'latin1'), v]))));
-    s = await t.reopen();
-    check(s, 7);
-    const keys = await storedNodeKeys(t.db);
-    assert.ok(keys.some((k) => k.length === 26) && keys.some((k) => k.length === 66), 'both layouts in use');
+      };
+      let s = await t.reopen({ cacheNodes: 8 });
+      check(s, 4);
+      // New commits link the old nodes they keep as they are stored, and chunk the new ones.
+      for (let v = 5; v <= 7; v++) await commitBlock(v);
+      assert.equal(hex(s.rootHash()), hex(referenceRoot([...model].map(([k, v]) => [Buffer.from(k, 'latin1'), v]))));
+      s = await t.reopen();
+      check(s, 7);
+      const keys = await storedNodeKeys(t.db);
+      assert.ok(keys.some(isOld) && keys.some((k) => !isOld(k)), 'both layouts in use');
+    });
   });
-});
+}

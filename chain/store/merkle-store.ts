@@ -15,7 +15,7 @@ import type { AbstractLevel } from 'abstract-level';
 import type { Bytes, KVReader, Write } from './kv.ts';
 import { compareBytes } from './kv.ts';
 import { type Hash, ZERO, sha, leafHash, internalHash, bit, latin1, fromLatin1, writeLatin1 } from './smt-hash.ts';
-import { type Node, type Leaf, type Internal, type Ref, LEGACY, NO_REF, REF_BYTES, refPrefix, refAt, nodeId, encodeNode, decodeNode, NodeCache } from './smt-node.ts';
+import { type Node, type Leaf, type Internal, type Ref, LEGACY, NO_REF, REF_BYTES, refPrefix, refAt, nodeId, isChunked, chunkId, chunkSlot, encodeChunks, chunkNode, decodeNode, NodeCache } from './smt-node.ts';
 import type { MerkleProof } from './proof.ts';
 import { bytesEqual } from '../codec/bytes.ts';
 
@@ -27,7 +27,9 @@ type DB = AbstractLevel<any, Uint8Array, Uint8Array>;
 const VIEW = { keyEncoding: 'view', valueEncoding: 'view' } as const;
 
 // DB key prefixes (one byte each; see README.md).
-const NODE = 0x6e; // 'n' ‖ ref(12)         -> encoded node ('n' ‖ hash(32) in the legacy layout)
+const NODE = 0x6e; // 'n' ‖ chunkId(12)     -> a chunk of one commit's nodes (smt-node.ts encodeChunk)
+//                    'n' ‖ ref(12)         -> one encoded node (the layout before chunks)
+//                    'n' ‖ hash(32)        -> one encoded node (the first, hash-keyed layout)
 const ROOT = 0x72; // 'r' ‖ u64be version   -> root hash(32) ‖ root ref(12) (hash only: empty tree, or legacy)
 const FLAT = 0x66; // 'f' ‖ key             -> latest value
 const LATEST = Uint8Array.of(0x4c); // 'L'  -> u64be latest version
@@ -37,9 +39,8 @@ export const STORE_KEY_KINDS = { node: NODE, root: ROOT, flat: FLAT } as const;
 const byString = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
 
 // Every DB key starts with `pre`: the store's own namespace in a shared database (see open()).
-/** DB key of the node with hash `h` stored at `ref`. */
-function nodeKey(pre: Uint8Array, ref: Ref, h: Hash): Uint8Array {
-  const id = nodeId(h, ref);
+/** DB key of the node with hash `h` stored alone at `ref`, or of the chunk `id` = chunkId(ref). */
+function nodeKey(pre: Uint8Array, id: string): Uint8Array {
   const k = Buffer.allocUnsafe(pre.length + 1 + id.length);
   k.set(pre, 0);
   k[pre.length] = NODE;
@@ -112,6 +113,8 @@ interface Staged {
  * per batched sensor proof with 500,000 nodes, 343 µs with this default (README.md). */
 export const DEFAULT_CACHE_NODES = 2_000_000;
 
+const RECENT_CHUNKS = 16;
+
 /** Nodes of past versions kept for historical reads and proofs (at most cacheNodes). */
 export const HISTORY_CACHE_NODES = 200_000;
 
@@ -134,7 +137,8 @@ export interface MerkleStoreOptions {
 export interface MerkleStoreStats {
   /** SHA-256 evaluations done by stage(): key paths, value hashes, leaf and internal nodes. */
   hashes: number;
-  /** Nodes read from the DB (not in the live tree's memory or the history cache). */
+  /** getSync calls for tree nodes (what was not in the live tree's memory, the history cache or
+   * a chunk just read). */
   nodeReads: number;
   /** Nodes written by commits. */
   nodeWrites: number;
@@ -149,6 +153,10 @@ export class MerkleStore implements KVReader {
   /** The same entries in a hash map: point reads are most of tx execution's store traffic, and a
    * B-tree lookup compares long shared key prefixes (module ‖ table ‖ address) at every level. */
   private readonly flatMap = new Map<string, Uint8Array>();
+  /** The chunks read last (a chunk's nodes were written together, so a path read top-down often
+   * finds a node's child in the chunk it just read: half as many getSync calls on a cold tree).
+   * Chunks are immutable once written. */
+  private readonly recentChunks = new Map<string, Uint8Array>();
   /** Nodes of past versions read from the DB. */
   private readonly history: NodeCache;
   private root: Hash = ZERO;
@@ -462,10 +470,19 @@ export class MerkleStore implements KVReader {
   /** Reads and decodes the committed node with hash `h` stored at `ref`, synchronously. */
   private fetch(h: Hash, ref: Ref): Node {
     if (ref.length !== REF_BYTES) throw new Error(`merkle store: node ${Buffer.from(h, 'latin1').toString('hex')} has no location`);
-    const raw = this.db.getSync(nodeKey(this.pre, ref, h), VIEW);
-    if (raw === undefined) throw new Error(`merkle store: node ${Buffer.from(h, 'latin1').toString('hex')} missing from the database`);
-    this.stats.nodeReads++;
-    return decodeNode(h, ref, raw);
+    const chunked = isChunked(ref);
+    const id = chunked ? chunkId(ref) : nodeId(h, ref);
+    let raw = chunked ? this.recentChunks.get(id) : undefined;
+    if (raw === undefined) {
+      raw = this.db.getSync(nodeKey(this.pre, id), VIEW);
+      if (raw === undefined) throw new Error(`merkle store: node ${Buffer.from(h, 'latin1').toString('hex')} missing from the database`);
+      this.stats.nodeReads++;
+      if (chunked) {
+        if (this.recentChunks.size >= RECENT_CHUNKS) this.recentChunks.delete(this.recentChunks.keys().next().value!);
+        this.recentChunks.set(id, raw);
+      }
+    }
+    return decodeNode(h, ref, chunked ? chunkNode(raw, chunkSlot(ref), h) : raw);
   }
 
   /**
@@ -494,7 +511,8 @@ export class MerkleStore implements KVReader {
     const pre = this.pre;
     const batch = this.db.batch();
     const { nodes, ops } = staged;
-    for (let i = 0; i < nodes.length; i++) batch.put(nodeKey(pre, nodes[i]!.ref, nodes[i]!.hash), encodeNode(nodes[i]!), VIEW);
+    // Node i is slot i % CHUNK_NODES of chunk i / CHUNK_NODES (its Ref says so).
+    encodeChunks(nodes, (first, chunk) => batch.put(nodeKey(pre, chunkId(nodes[first]!.ref)), chunk, VIEW));
     for (let i = 0; i < ops.length; i++) {
       const op = ops[i]!;
       if (op.value === undefined) batch.del(flatKey(pre, op.key), VIEW);

@@ -1,15 +1,19 @@
 // Nodes of the compressed sparse Merkle tree, their DB encoding, and the bounded cache that holds
 // decoded nodes of past versions.
 //
-// A node is stored under its Ref, where it was written: the version that wrote it and its index
-// among that version's new nodes. Keys of one commit are consecutive and every commit's keys sort
-// after the previous one's, so LevelDB appends instead of inserting all over its key space (the
-// earlier layout keyed nodes by hash, and compaction kept rewriting them: README.md, "Why refs and
-// not hashes"). A parent names each child by hash (for hashing) and by Ref (to find it); an
-// unchanged subtree is still stored once and shared by every later version that contains it.
+// A node is found by its Ref, where it was written: the version that wrote it and its index
+// among that version's new nodes. A commit stores its new nodes in chunks of CHUNK_NODES
+// consecutive indexes, one LevelDB entry per chunk: keys of one commit are consecutive and every
+// commit's keys sort after the previous one's, so LevelDB appends instead of inserting all over
+// its key space (the first layout keyed nodes by hash, and compaction kept rewriting them), and a
+// commit puts a tenth as many entries as it has nodes (README.md, "Why refs and not hashes", "Why
+// chunks"). A parent names each child by hash (for hashing) and by Ref (to find it); an unchanged
+// subtree is still stored once and shared by every later version that contains it.
 import { type Hash, ZERO, latin1, writeLatin1 } from './smt-hash.ts';
 
-/** u64be version ‖ u32be index, as a 12-character latin1 string. */
+/** u64be version ‖ u32be index, as a 12-character latin1 string. The index's top bit is set for
+ * nodes stored in chunks (the current layout); without it the node was stored alone, under its
+ * Ref (the layout before chunks). */
 export type Ref = string;
 
 /** Ref of a node written by the earlier hash-keyed layout (stored under 'n' ‖ hash). Version 0 is
@@ -28,10 +32,35 @@ export function refPrefix(version: number): string {
   return String.fromCharCode(hi >>> 24, (hi >>> 16) & 255, (hi >>> 8) & 255, hi & 255, lo >>> 24, (lo >>> 16) & 255, (lo >>> 8) & 255, lo & 255);
 }
 
-/** Ref of node `index` of a version, given refPrefix(version). (Strings this short are built
- * flat, not as a rope, so the result is a cheap Map key.) */
+/** Nodes per chunk: a commit's node i is slot i % CHUNK_NODES of chunk i / CHUNK_NODES. */
+export const CHUNK_NODES = 8;
+const CHUNKED = 0x80;
+
+/** Ref of node `index` (< 2^31) of a version, given refPrefix(version), stored in a chunk.
+ * (Strings this short are built flat, not as a rope, so the result is a cheap Map key.) */
 export function refAt(prefix: string, index: number): Ref {
-  return prefix + String.fromCharCode(index >>> 24, (index >>> 16) & 255, (index >>> 8) & 255, index & 255);
+  return prefix + String.fromCharCode(CHUNKED | (index >>> 24), (index >>> 16) & 255, (index >>> 8) & 255, index & 255);
+}
+
+/** Whether `ref` names a slot of a chunk (else a node stored alone under its Ref, or LEGACY). */
+export function isChunked(ref: Ref): boolean {
+  return ref.length === REF_BYTES && ref.charCodeAt(8) >= CHUNKED;
+}
+
+/** The node's index among its version's new nodes. */
+function indexOf(ref: Ref): number {
+  return (((ref.charCodeAt(8) & 0x7f) << 24) | (ref.charCodeAt(9) << 16) | (ref.charCodeAt(10) << 8) | ref.charCodeAt(11)) >>> 0;
+}
+
+/** What a chunk is stored under, Ref-shaped: the version, then the chunk number with the top bit
+ * set (so chunks and nodes stored alone never share a key). */
+export function chunkId(ref: Ref): string {
+  const c = Math.floor(indexOf(ref) / CHUNK_NODES);
+  return ref.slice(0, 8) + String.fromCharCode(CHUNKED | (c >>> 24), (c >>> 16) & 255, (c >>> 8) & 255, c & 255);
+}
+
+export function chunkSlot(ref: Ref): number {
+  return indexOf(ref) % CHUNK_NODES;
 }
 
 export interface Leaf {
@@ -64,8 +93,8 @@ export interface Internal {
 
 export type Node = Leaf | Internal;
 
-/** What identifies a stored node, in the DB key and the node cache: its Ref, or for a legacy node
- * its hash (Refs and hashes differ in length, so the two never collide). */
+/** What identifies a stored node in the node cache, and in the DB key of a node stored alone: its
+ * Ref, or for a legacy node its hash (Refs and hashes differ in length, so the two never collide). */
 export function nodeId(hash: Hash, ref: Ref): string {
   return ref === LEGACY ? hash : ref;
 }
@@ -82,23 +111,72 @@ export function cacheKey(n: Node): string {
  * state (which only holds the latest values).
  */
 export function encodeNode(n: Node): Uint8Array {
-  if (n.kind === 1) {
-    const out = Buffer.allocUnsafe(65 + (n.left === ZERO ? 0 : REF_BYTES) + (n.right === ZERO ? 0 : REF_BYTES));
-    out[0] = 0x01;
-    writeLatin1(out, n.left, 1, 32);
-    writeLatin1(out, n.right, 33, 32);
-    let at = 65;
-    if (n.left !== ZERO) at += writeLatin1(out, refFor(n.lref), at, REF_BYTES);
-    if (n.right !== ZERO) writeLatin1(out, refFor(n.rref), at, REF_BYTES);
-    return out;
-  }
-  const out = Buffer.allocUnsafe(37 + n.key.length + n.value.length);
-  out[0] = 0x00;
-  writeLatin1(out, n.keyHash, 1, 32);
-  out.writeUInt32BE(n.key.length, 33);
-  out.set(n.key, 37);
-  out.set(n.value, 37 + n.key.length);
+  const out = Buffer.allocUnsafe(encodedSize(n));
+  writeNode(out, 0, n);
   return out;
+}
+
+function encodedSize(n: Node): number {
+  return n.kind === 1 ? 65 + (n.left === ZERO ? 0 : REF_BYTES) + (n.right === ZERO ? 0 : REF_BYTES) : 37 + n.key.length + n.value.length;
+}
+
+/** Writes encodeNode(n) into `out` at `at`; returns where it ends. */
+function writeNode(out: Buffer, at: number, n: Node): number {
+  if (n.kind === 1) {
+    out[at] = 0x01;
+    writeLatin1(out, n.left, at + 1, 32);
+    writeLatin1(out, n.right, at + 33, 32);
+    at += 65;
+    if (n.left !== ZERO) at += writeLatin1(out, refFor(n.lref), at, REF_BYTES);
+    if (n.right !== ZERO) at += writeLatin1(out, refFor(n.rref), at, REF_BYTES);
+    return at;
+  }
+  out[at] = 0x00;
+  writeLatin1(out, n.keyHash, at + 1, 32);
+  out.writeUInt32BE(n.key.length, at + 33);
+  out.set(n.key, at + 37);
+  out.set(n.value, at + 37 + n.key.length);
+  return at + 37 + n.key.length + n.value.length;
+}
+
+/**
+ * chunk: u8 count ‖ count × u32be end of each node's encoding (from the end of this header) ‖ the
+ * encodings of `count` consecutive nodes, count ≤ CHUNK_NODES.
+ *
+ * Encodes `nodes` as chunks of CHUNK_NODES, calling `put(first, chunk)` for the chunk that starts
+ * at nodes[first]. All chunks are views of one buffer: a chunk of big leaves would otherwise be a
+ * buffer of its own, past the size Node's pool serves, each one for the GC to sweep.
+ */
+export function encodeChunks(nodes: readonly Node[], put: (first: number, chunk: Uint8Array) => void): void {
+  let size = Math.ceil(nodes.length / CHUNK_NODES) + 4 * nodes.length;
+  for (let i = 0; i < nodes.length; i++) size += encodedSize(nodes[i]!);
+  const out = Buffer.allocUnsafe(size);
+  let at = 0;
+  for (let first = 0; first < nodes.length; first += CHUNK_NODES) {
+    const count = Math.min(CHUNK_NODES, nodes.length - first);
+    const start = at;
+    const body = start + 1 + 4 * count;
+    out[start] = count;
+    at = body;
+    for (let i = 0; i < count; i++) {
+      at = writeNode(out, at, nodes[first + i]!);
+      out.writeUInt32BE(at - body, start + 1 + 4 * i);
+    }
+    put(first, out.subarray(start, at));
+  }
+}
+
+/** The encoding of the node in `slot` of a chunk, copied out of it: a decoded leaf's key and value
+ * are views of what decodeNode is given, and must not keep the whole chunk alive. */
+export function chunkNode(chunk: Uint8Array, slot: number, hash: Hash): Uint8Array {
+  const count = chunk[0] ?? 0;
+  const header = 1 + 4 * count;
+  if (slot >= count || chunk.length < header) throw corrupt(hash);
+  const view = new DataView(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+  const start = header + (slot === 0 ? 0 : view.getUint32(1 + 4 * (slot - 1)));
+  const end = header + view.getUint32(1 + 4 * slot);
+  if (end < start || end > chunk.length) throw corrupt(hash);
+  return Uint8Array.prototype.slice.call(chunk, start, end);
 }
 
 function refFor(r: Ref): Ref {
@@ -128,7 +206,7 @@ export function decodeNode(hash: Hash, ref: Ref, b: Uint8Array): Node {
   if (b[0] === 0x00 && b.length >= 37) {
     const keyLen = ((b[33]! << 24) | (b[34]! << 16) | (b[35]! << 8) | b[36]!) >>> 0;
     if (37 + keyLen <= b.length) {
-      // Views, not copies: `b` comes from getSync and owns its memory.
+      // Views, not copies: `b` is this node's own memory (from getSync, or chunkNode's copy).
       return { kind: 0, hash, ref, keyHash: latin1(b.subarray(1, 33)), key: b.subarray(37, 37 + keyLen), value: b.subarray(37 + keyLen) };
     }
   }
