@@ -19,7 +19,7 @@ import { readU64 } from '../../chain/codec/bytes.ts';
 import { input, type KindHandler, type ProofsKeeper, type Judgement } from './keeper.ts';
 import { ErrSeedExpired, ErrSeedNotAvailable, ErrUnknownSubject, ErrInvalidPayload, ErrInvalidField, ErrNotOwner, ErrDataSetNotFound, ErrWrongSector } from './errors.ts';
 import {
-  PdpPayloadCodec, DataSetCodec, encode, dataSetFrom, DS_ACTIVE, DS_DELETED, DS_TERMINATED, type PdpPayload, type DataSet, type Input, type Piece,
+  PdpPayloadCodec, DataSetCodec, encodeDataSet, dataSetFrom, DS_ACTIVE, DS_DELETED, DS_TERMINATED, type PdpPayload, type DataSet, type Input, type Piece,
 } from './types.ts';
 
 export const STORAGE_SECTOR = 2;
@@ -30,7 +30,7 @@ export function getDataSet(k: ProofsKeeper, ctx: Context, id: bigint): DataSet |
 }
 
 function saveDataSet(k: ProofsKeeper, ctx: Context, d: DataSet): void {
-  k.store(ctx).set(keys.dataSet(d.id), encode(DataSetCodec, d));
+  k.store(ctx).set(keys.dataSet(d.id), encodeDataSet(d));
 }
 
 /** The piece and offset of a global leaf index (cumulative leaf counts in piece order). */

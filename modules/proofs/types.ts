@@ -283,6 +283,19 @@ export interface DataSet {
   createdHeight: bigint;
 }
 
+/** A data set's canonical bytes (rewritten with every storage proof that moves its period). */
+export function encodeDataSet(d: DataSet): Uint8Array {
+  const w = writer.start();
+  w.uint64(1, d.id).uint64(2, d.deviceId).string(3, d.owner);
+  for (const p of d.pieces) {
+    const at = w.begin(4);
+    w.bytes(1, p.root).uint64(2, p.leafCount).end(at);
+  }
+  w.uint64(5, d.totalLeaves).uint64(6, d.period).uint64(7, d.challengeHeight).uint64(8, d.deadlineHeight).uint64(9, d.provenPeriods)
+    .uint64(10, d.faults).uint64(11, d.consecutiveFaults).uint64(12, d.lastProvenHeight).enum(13, d.status).uint64(14, d.createdHeight);
+  return w.finish();
+}
+
 export function dataSetFrom(m: Raw): DataSet {
   return {
     id: u64(m.id),

@@ -134,6 +134,17 @@ test('fast record encoders give exactly the canonical bytes', async () => {
       assert.deepEqual(deviceStateFrom(DeviceProofStateCodec.decode(encodeDeviceState(x))), x);
     }
   }), { numRuns: 200 });
+  const { encodeDataSet, DataSetCodec, dataSetFrom } = await import('./types.ts');
+  const dataSet = fc.record({
+    id: u64a, deviceId: u64a, owner: str, pieces: fc.array(fc.record({ root: bytes, leafCount: u64a }), { maxLength: 5 }), totalLeaves: u64a, period: u64a,
+    challengeHeight: u64a, deadlineHeight: u64a, provenPeriods: u64a, faults: u64a, consecutiveFaults: u64a, lastProvenHeight: u64a, status: enumA, createdHeight: u64a,
+  });
+  fc.assert(fc.property(dataSet, (d) => {
+    const fast = encodeDataSet(d);
+    assert.deepEqual(Buffer.from(fast), Buffer.from(encodeCanonical(DataSetCodec.type, d as never)));
+    const back = dataSetFrom(DataSetCodec.decode(fast));
+    assert.deepEqual({ ...back, pieces: back.pieces.map((p) => ({ ...p, root: Buffer.from(p.root) })) }, { ...d, pieces: d.pieces.map((p) => ({ ...p, root: Buffer.from(p.root) })) });
+  }), { numRuns: 200 });
   // A record refused midway (a value out of range) leaves nothing behind for the next one.
   assert.throws(() => encodeRecord({ ...base, units: 2n ** 64n }), RangeError);
   check(base);
