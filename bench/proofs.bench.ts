@@ -73,7 +73,7 @@ export interface ProofsBenchOptions {
   anvilProofs: number;
   rpc: boolean;
   anvil: boolean;
-  /** The in-process node's Merkle node cache (default: the node's, store.cacheNodes). */
+  /** The in-process node's bound on Merkle tree nodes in memory (default: the node's, store.cacheNodes). */
   cacheNodes?: number;
 }
 

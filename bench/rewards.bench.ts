@@ -84,7 +84,7 @@ export async function runRewardsBench(n: number, batch: number): Promise<{ perDe
     console.log(`N=${fmt(n)} batch=${fmt(batch)}: setup ${fmt(setupMs)} ms; verdicts ${(verdictMs * 1000 / n).toFixed(1)} us each (${verdictSplit}); idle block ${idleMs.toFixed(2)} ms`);
     console.log(`  distribution: ${times.length} blocks (close + chunks), total ${fmt(total)} ms = ${perDeviceUs.toFixed(1)} us per device; largest block ${fmt(Math.max(...times))} ms; ` +
       `minted ${s.minted}, paid ${s.paid}, unallocated ${s.unallocated}`);
-    console.log(`  of which ${show(n)}; Merkle node reads from LevelDB (node cache misses) during the distribution: ${fmt(h.chain.app.store.stats.nodeReads - reads0)}`);
+    console.log(`  of which ${show(n)}; Merkle node reads from LevelDB (nodes not in memory) during the distribution: ${fmt(h.chain.app.store.stats.nodeReads - reads0)}`);
     return { perDeviceUs, maxBlockMs: Math.max(...times), blocks: times.length, verdictUs: (verdictMs * 1000) / n };
   } finally {
     await h.close();

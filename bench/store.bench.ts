@@ -82,7 +82,7 @@ export async function runStoreBench(keys = 100_000, changed = 10_000, blocks = 1
       return { stageMs, commitMs, hashesPerKey: (store.stats.hashes - h0) / writes.length, nodes, puts, reads: store.stats.nodeReads - r0 };
     };
 
-    console.log(`blocks of ${fmt(changed)} changed keys (80% updates, 20% inserts) on a ${fmt(keys)}-key state, warm node cache:`);
+    console.log(`blocks of ${fmt(changed)} changed keys (80% updates, 20% inserts) on a ${fmt(keys)}-key state, tree in memory:`);
     const rows: Awaited<ReturnType<typeof runBlock>>[] = [];
     const cpu0 = threadCpuByKind();
     for (let v = 2; v < 2 + blocks; v++) {
@@ -122,7 +122,7 @@ export async function runStoreBench(keys = 100_000, changed = 10_000, blocks = 1
     const openMs = ms(t0);
     const cold = await runBlock(2 + blocks);
     console.log(
-      `reopen (loads ${fmt(store.size)} flat entries): ${openMs.toFixed(0)} ms; first block, cold node cache: stage ${cold.stageMs.toFixed(1)} ms + commit ${cold.commitMs.toFixed(1)} ms, ${fmt(cold.reads)} node reads (getSync)`,
+      `reopen (loads ${fmt(store.size)} flat entries): ${openMs.toFixed(0)} ms; first block, tree not yet in memory: stage ${cold.stageMs.toFixed(1)} ms + commit ${cold.commitMs.toFixed(1)} ms, ${fmt(cold.reads)} node reads (getSync)`,
     );
     const latest = store.version;
 

@@ -97,7 +97,7 @@ export interface AppOptions {
   minGasPrice?: string;
   /** Largest tx accepted, in bytes (consensus rule: also enforced in finalizeBlock). */
   maxTxBytes?: number;
-  /** The Merkle store's node cache (MerkleStoreOptions.cacheNodes). */
+  /** The Merkle store's bound on tree nodes in memory (MerkleStoreOptions.cacheNodes). */
   storeCacheNodes?: number;
 }
 

@@ -255,7 +255,7 @@ test('an update costs O(changed × log n) hashes and node reads, not O(n)', asyn
   });
 });
 
-test('with a node cache larger than the tree, updates never read nodes from the DB', async () => {
+test('with a live-tree bound larger than the tree, updates never read nodes from the DB', async () => {
   await withTempStore(async (t) => {
     // Inserts next to existing leaves push those leaves down without changing them: they must
     // stay cached, while the nodes a commit supersedes leave the cache.
@@ -288,7 +288,7 @@ test('staged keys and values are copied: a Buffer from the pool is neither share
   });
 });
 
-test('a node cache smaller than the tree evicts and re-reads, and results do not change', async () => {
+test('a live-tree bound smaller than the tree drops nodes and re-reads them, and results do not change', async () => {
   const run = (cacheNodes: number) => withTempStore(async (t) => {
     const roots: (string | undefined)[] = [];
     for (let v = 1; v <= 8; v++) {
@@ -304,7 +304,7 @@ test('a node cache smaller than the tree evicts and re-reads, and results do not
   assert.deepEqual(small.roots, big.roots);
   assert.deepEqual(small.vals, big.vals);
   assert.equal(big.reads > 0, true, 'past-version reads of superseded nodes come from the DB');
-  assert.ok(small.reads > big.reads, `a 64-node cache must miss more (${small.reads} vs ${big.reads})`);
+  assert.ok(small.reads > big.reads, `a 64-node bound must read more (${small.reads} vs ${big.reads})`);
 });
 
 test('the live tree holds exactly the latest version\'s nodes, and a bound keeps it within bound', async () => {
@@ -346,7 +346,7 @@ test('the live tree holds exactly the latest version\'s nodes, and a bound keeps
   });
 });
 
-test('historical reads survive later deletes, reopening and a tiny node cache', async () => {
+test('historical reads survive later deletes, reopening and a tiny memory bound', async () => {
   await withTempStore(async (t) => {
     for (let v = 1; v <= 6; v++) {
       t.store.stage(Array.from({ length: 60 }, (_, i): Write => [enc(`key-${(i * v) % 90}`), v % 3 === 0 && i % 2 === 0 ? undefined : enc(`v${v}-${i}`)]));

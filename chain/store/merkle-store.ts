@@ -27,7 +27,7 @@ type DB = AbstractLevel<any, Uint8Array, Uint8Array>;
 const VIEW = { keyEncoding: 'view', valueEncoding: 'view' } as const;
 
 // DB key prefixes (one byte each; see README.md).
-const NODE = 0x6e; // 'n' ‖ chunkId(12)     -> a chunk of one commit's nodes (smt-node.ts encodeChunk)
+const NODE = 0x6e; // 'n' ‖ chunkId(12)     -> a chunk of one commit's nodes (smt-node.ts encodeChunks)
 //                    'n' ‖ ref(12)         -> one encoded node (the layout before chunks)
 //                    'n' ‖ hash(32)        -> one encoded node (the first, hash-keyed layout)
 const ROOT = 0x72; // 'r' ‖ u64be version   -> root hash(32) ‖ root ref(12) (hash only: empty tree, or legacy)
@@ -109,16 +109,17 @@ interface Staged {
 /** 2,000,000 decoded nodes: the whole live tree of a ~1M-key state (about 2 nodes per key),
  * ~290 bytes each, so up to ~580 MB once the state is that big (the tree fills as it grows). Below
  * the live tree's size every changed key reads its path's lower nodes from LevelDB
- * synchronously: with 8,000 devices per sector the proofs benchmark's main thread spent 433 µs
- * per batched sensor proof with 500,000 nodes, 343 µs with this default (README.md). */
+ * synchronously: with 8,000 devices per sector the proofs benchmark's main thread spends 395 µs
+ * per batched sensor proof with 500,000 nodes, 311 µs with this default (README.md). */
 export const DEFAULT_CACHE_NODES = 2_000_000;
 
+/** Chunks kept after a read (see MerkleStore.recentChunks). */
 const RECENT_CHUNKS = 16;
 
 /** Nodes of past versions kept for historical reads and proofs (at most cacheNodes). */
 export const HISTORY_CACHE_NODES = 200_000;
 
-/** entriesAt's bound: a ~1M-node tree (~500k keys) walks in about a second from the node cache. */
+/** entriesAt's bound: a ~1M-node tree (~500k keys) walks in about a second from memory. */
 export const DEFAULT_MAX_WALK_NODES = 1_000_000;
 
 export class TreeWalkLimitError extends Error {
@@ -169,8 +170,8 @@ export class MerkleStore implements KVReader {
    * Only committed nodes are ever attached (the staged ones join when publish() swaps the root).
    */
   private rootNode: Node | null | undefined = null;
-  /** Nodes reachable from rootNode through pointers (exact after prune(); in between it can only
-   * overcount, by nodes attached under a node that a commit then supersedes), and its bound. */
+  /** Nodes reachable from rootNode through pointers (one more per node attached; at publish, plus
+   * the new nodes and minus the superseded ones; prune() recounts), and its bound. */
   private resident = 0;
   private readonly maxResident: number;
   /** refPrefix of the version being staged. */

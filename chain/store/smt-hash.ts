@@ -4,7 +4,7 @@
 // Inside the store a hash is a 32-character latin1 string (one char per byte), not a Uint8Array:
 // node:crypto returns a string digest about 3x faster than a Buffer digest (0.36 µs vs 1.2 µs for
 // 65 bytes on the dev machine: a Buffer result costs a fresh ArrayBuffer each time), strings are
-// cheap Map keys for the node cache, and `<` on them is byte order. Bytes are produced only at the
+// cheap Map keys, and `<` on them is byte order. Bytes are produced only at the
 // API boundary (roots, proofs) and in the DB encoding. proof.ts does not use this file: its
 // verifier is an independent implementation over Uint8Arrays.
 import { hash } from 'node:crypto';
