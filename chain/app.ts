@@ -367,7 +367,7 @@ export class App {
       const out = m.initGenesis(ctx, section);
       if (out?.validatorUpdates) validators.push(...out.validatorUpdates);
     }
-    const appHash = this.store.stage(this.deliverState.writes());
+    const appHash = this.store.stageChanges(this.deliverState.changes());
     this.checkState = new CacheKV(this.deliverState);
     return { appHash, validators };
   }
@@ -491,7 +491,7 @@ export class App {
       const out = m.endBlock?.(blockCtx);
       if (out?.validatorUpdates) validatorUpdates.push(...out.validatorUpdates);
     }
-    const appHash = this.store.stage(this.deliverState.writes());
+    const appHash = this.store.stageChanges(this.deliverState.changes());
     this.pendingHeight = req.height;
     this.pendingTxs = req.txs;
     return { txResults, events: blockEvents.events, appHash, validatorUpdates };

@@ -97,6 +97,12 @@ export class CacheKV implements KVStore {
     return out;
   }
 
+  /** The local writes by latin1 key (null = delete), for MerkleStore.stageChanges: the map itself,
+   * not a copy, so it is only valid until the next write to this branch. */
+  changes(): ReadonlyMap<string, Bytes | null> {
+    return this.local;
+  }
+
   /** Pushes the local writes into the parent (which must be a KVStore) and clears them. */
   write(): void {
     const parent = this.parent as Partial<KVStore>;

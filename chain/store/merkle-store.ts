@@ -301,20 +301,30 @@ export class MerkleStore implements KVReader {
    * DB. Replaces any previous stage.
    */
   stage(writes: readonly Write[]): Uint8Array {
+    const last = new Map<string, Uint8Array | null>();
+    for (const [k, v] of writes) last.set(latin1(k), v ?? null);
+    return this.stageChanges(last);
+  }
+
+  /**
+   * stage() for changes already keyed by latin1 string, each key once (null = delete): a block's
+   * CacheKV hands over its own map, with no round trip of every key through bytes and back. The
+   * map is only read, and nothing of it is kept.
+   */
+  stageChanges(changes: ReadonlyMap<string, Uint8Array | null>): Uint8Array {
     if (this.committing) throw new Error('merkle store: stage() during commit()');
-    const last = new Map<string, Write>();
-    for (const w of writes) last.set(latin1(w[0]), w);
     const ops: Op[] = [];
-    last.forEach(([key, value], flat) => {
+    changes.forEach((value, flat) => {
       // Only effective changes reach the tree: same-value sets and deletes of absent keys are
       // dropped here (the flat state is exactly the committed tree's contents).
       const cur = this.flatMap.get(flat);
-      if (value === undefined ? cur === undefined : cur !== undefined && bytesEqual(cur, value)) return;
+      if (value === null ? cur === undefined : cur !== undefined && bytesEqual(cur, value)) return;
       // Copies: the staged leaves are hashed now and encoded at commit; a caller mutating its
-      // arrays in between must not make the stored node disagree with its hash. Through
-      // Uint8Array's slice, because Buffer's slice is a view: a value encoded into Node's buffer
-      // pool would then keep the whole 64 KiB pool slab alive for as long as it is the latest value.
-      ops.push({ flat, key: copyBytes(key), keyHash: sha(key), value: value === undefined ? undefined : copyBytes(value) });
+      // arrays in between must not make the stored node disagree with its hash. With memory of
+      // their own, because a view into Node's buffer pool (Buffer's slice, Buffer.from) would keep
+      // the whole pool slab alive for as long as it is the latest value.
+      const key = ownedLatin1(flat);
+      ops.push({ flat, key, keyHash: sha(key), value: value === null ? undefined : copyBytes(value) });
     });
     this.stats.hashes += ops.length;
     ops.sort((a, b) => byString(a.keyHash, b.keyHash));
@@ -734,3 +744,10 @@ function parseRoot(r: Uint8Array): { hash: Hash; ref: Ref } {
 
 /** A copy with its own exact-size memory, even for a Buffer (whose slice() is a view). */
 const copyBytes = (b: Uint8Array): Uint8Array => Uint8Array.prototype.slice.call(b);
+
+/** The bytes of latin1 string `s`, in memory of their own (not a slice of Node's buffer pool). */
+function ownedLatin1(s: string): Uint8Array {
+  const b = Buffer.allocUnsafeSlow(s.length);
+  writeLatin1(b, s, 0, s.length);
+  return b;
+}
