@@ -14,7 +14,7 @@ import sortedBtree from 'sorted-btree';
 import type { AbstractLevel } from 'abstract-level';
 import type { Bytes, KVReader, Write } from './kv.ts';
 import { compareBytes } from './kv.ts';
-import { type Hash, ZERO, sha, leafHash, internalHash, bit, latin1, fromLatin1, writeLatin1 } from './smt-hash.ts';
+import { type Hash, ZERO, sha, shaLatin1, leafHash, internalHash, bit, latin1, fromLatin1, writeLatin1 } from './smt-hash.ts';
 import { type Node, type Leaf, type Internal, type Ref, LEGACY, NO_REF, REF_BYTES, refPrefix, refAt, nodeId, isChunked, chunkId, chunkSlot, encodeChunks, chunkNode, decodeNode, NodeCache } from './smt-node.ts';
 import type { MerkleProof } from './proof.ts';
 import { bytesEqual } from '../codec/bytes.ts';
@@ -52,11 +52,12 @@ function rootValue(h: Hash, ref: Ref): Uint8Array {
   return fromLatin1(h === ZERO ? h : h + ref);
 }
 
-function flatKey(pre: Uint8Array, key: Uint8Array): Uint8Array {
+/** DB key of the flat-state entry of `key` (latin1). */
+function flatKey(pre: Uint8Array, key: string): Uint8Array {
   const k = Buffer.allocUnsafe(pre.length + 1 + key.length);
   k.set(pre, 0);
   k[pre.length] = FLAT;
-  k.set(key, pre.length + 1);
+  writeLatin1(k, key, pre.length + 1, key.length);
   return k;
 }
 
@@ -83,7 +84,6 @@ function readU64(b: Uint8Array): number {
 /** One effective change of a stage: a set (value) or a delete (undefined) of a key. */
 interface Op {
   readonly flat: string; // latin1 key
-  readonly key: Uint8Array;
   readonly keyHash: Hash;
   readonly value: Uint8Array | undefined;
 }
@@ -319,12 +319,12 @@ export class MerkleStore implements KVReader {
       // dropped here (the flat state is exactly the committed tree's contents).
       const cur = this.flatMap.get(flat);
       if (value === null ? cur === undefined : cur !== undefined && bytesEqual(cur, value)) return;
-      // Copies: the staged leaves are hashed now and encoded at commit; a caller mutating its
-      // arrays in between must not make the stored node disagree with its hash. With memory of
-      // their own, because a view into Node's buffer pool (Buffer's slice, Buffer.from) would keep
-      // the whole pool slab alive for as long as it is the latest value.
-      const key = ownedLatin1(flat);
-      ops.push({ flat, key, keyHash: sha(key), value: value === null ? undefined : copyBytes(value) });
+      // The value is copied: the staged leaves are hashed now and encoded at commit; a caller
+      // mutating its arrays in between must not make the stored node disagree with its hash.
+      // Through Uint8Array's slice, because Buffer's slice is a view: a value encoded into Node's
+      // buffer pool would keep the whole pool slab alive for as long as it is the latest value.
+      // (The key stays the latin1 string it arrived as: strings are immutable.)
+      ops.push({ flat, keyHash: shaLatin1(flat), value: value === null ? undefined : copyBytes(value) });
     });
     this.stats.hashes += ops.length;
     ops.sort((a, b) => byString(a.keyHash, b.keyHash));
@@ -425,7 +425,7 @@ export class MerkleStore implements KVReader {
     for (let i = lo; i < hi; i++) {
       const op = ops[i]!;
       if (existing !== undefined && op.keyHash === existing.keyHash) keep = false;
-      if (op.value !== undefined) out.push(this.newLeaf(op.keyHash, op.key, op.value, st));
+      if (op.value !== undefined) out.push(this.newLeaf(op.keyHash, op.flat, op.value, st));
     }
     if (keep) {
       const at = out.findIndex((l) => l.keyHash > existing!.keyHash);
@@ -446,7 +446,7 @@ export class MerkleStore implements KVReader {
     return this.newInternal(this.hashOf(l), this.refOf(l), l ?? undefined, this.hashOf(r), this.refOf(r), r ?? undefined, st);
   }
 
-  private newLeaf(keyHash: Hash, key: Uint8Array, value: Uint8Array, st: Staged): Leaf {
+  private newLeaf(keyHash: Hash, key: string, value: Uint8Array, st: Staged): Leaf {
     const n: Leaf = { kind: 0, hash: leafHash(keyHash, sha(value)), ref: refAt(this.refPrefix, st.nodes.length), keyHash, key, value };
     this.stats.hashes += 2;
     st.nodes.push(n);
@@ -526,8 +526,8 @@ export class MerkleStore implements KVReader {
     encodeChunks(nodes, (first, chunk) => batch.put(nodeKey(pre, chunkId(nodes[first]!.ref)), chunk, VIEW));
     for (let i = 0; i < ops.length; i++) {
       const op = ops[i]!;
-      if (op.value === undefined) batch.del(flatKey(pre, op.key), VIEW);
-      else batch.put(flatKey(pre, op.key), op.value, VIEW);
+      if (op.value === undefined) batch.del(flatKey(pre, op.flat), VIEW);
+      else batch.put(flatKey(pre, op.flat), op.value, VIEW);
     }
     batch.put(rootKey(pre, version), rootValue(staged.root, staged.rootRef), VIEW);
     batch.put(withPrefix(pre, LATEST), u64be(version), VIEW);
@@ -668,7 +668,7 @@ export class MerkleStore implements KVReader {
       if (h === ZERO) continue;
       if (++visited > maxNodes) throw new TreeWalkLimitError(version, maxNodes);
       const n = mem ?? this.load(h, ref, false);
-      if (n.kind === 0) out.push([n.key, n.value]);
+      if (n.kind === 0) out.push([fromLatin1(n.key), n.value]);
       else stack.push(n.right, n.rref, n.left, n.lref), live.push(n.r, n.l);
     }
     out.sort((a, b) => compareBytes(a[0], b[0]));
@@ -745,9 +745,3 @@ function parseRoot(r: Uint8Array): { hash: Hash; ref: Ref } {
 /** A copy with its own exact-size memory, even for a Buffer (whose slice() is a view). */
 const copyBytes = (b: Uint8Array): Uint8Array => Uint8Array.prototype.slice.call(b);
 
-/** The bytes of latin1 string `s`, in memory of their own (not a slice of Node's buffer pool). */
-function ownedLatin1(s: string): Uint8Array {
-  const b = Buffer.allocUnsafeSlow(s.length);
-  writeLatin1(b, s, 0, s.length);
-  return b;
-}

@@ -30,6 +30,14 @@ const latin1Write = (Buffer.prototype as unknown as { latin1Write?: (this: Buffe
 export const writeLatin1: (b: Buffer, s: string, offset: number, length: number) => number =
   typeof latin1Write === 'function' ? (b, s, offset, length) => latin1Write.call(b, s, offset, length) : (b, s, offset, length) => b.write(s, offset, length, 'latin1');
 
+/** sha(bytes of latin1 string `s`), through a reused buffer: no allocation for the key bytes. */
+export function shaLatin1(s: string): Hash {
+  if (s.length > keyScratch.length) keyScratch = Buffer.allocUnsafeSlow(Math.max(s.length, 2 * keyScratch.length));
+  writeLatin1(keyScratch, s, 0, s.length);
+  return hash('sha256', keyScratch.subarray(0, s.length), 'latin1');
+}
+let keyScratch = Buffer.allocUnsafeSlow(256);
+
 /** leaf = sha256(0x00 ‖ keyHash ‖ valueHash), with keyHash = sha256(key), valueHash = sha256(value). */
 export function leafHash(keyHash: Hash, valueHash: Hash): Hash {
   scratch[0] = 0x00;

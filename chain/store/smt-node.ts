@@ -69,7 +69,8 @@ export interface Leaf {
   ref: Ref;
   /** sha256(key): the leaf's path. */
   readonly keyHash: Hash;
-  readonly key: Uint8Array;
+  /** The key as a latin1 string (one char per byte), as the flat state and CacheKV hold it. */
+  readonly key: string;
   readonly value: Uint8Array;
 }
 
@@ -134,7 +135,7 @@ function writeNode(out: Buffer, at: number, n: Node): number {
   out[at] = 0x00;
   writeLatin1(out, n.keyHash, at + 1, 32);
   out.writeUInt32BE(n.key.length, at + 33);
-  out.set(n.key, at + 37);
+  writeLatin1(out, n.key, at + 37, n.key.length);
   out.set(n.value, at + 37 + n.key.length);
   return at + 37 + n.key.length + n.value.length;
 }
@@ -207,7 +208,7 @@ export function decodeNode(hash: Hash, ref: Ref, b: Uint8Array): Node {
     const keyLen = ((b[33]! << 24) | (b[34]! << 16) | (b[35]! << 8) | b[36]!) >>> 0;
     if (37 + keyLen <= b.length) {
       // Views, not copies: `b` is this node's own memory (from getSync, or chunkNode's copy).
-      return { kind: 0, hash, ref, keyHash: latin1(b.subarray(1, 33)), key: b.subarray(37, 37 + keyLen), value: b.subarray(37 + keyLen) };
+      return { kind: 0, hash, ref, keyHash: latin1(b.subarray(1, 33)), key: latin1(b.subarray(37, 37 + keyLen)), value: b.subarray(37 + keyLen) };
     }
   }
   throw corrupt(hash);
