@@ -1,5 +1,5 @@
 // A write-back cache branch over any KV reader: reads fall through to the parent, writes and
-// deletes stay local until write() pushes them down, or writes() hands them to MerkleStore.stage.
+// deletes stay local until write() pushes them down, or changes() hands them to MerkleStore.stageChanges.
 // Every tx runs on a branch of the block's branch, so a failed tx is dropped by forgetting its
 // branch. This is the hot path of tx execution: point reads and writes are one Map operation on
 // the key's latin1 string (string order = byte order), and that string is passed down through
