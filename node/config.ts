@@ -35,7 +35,7 @@ export interface NodeConfig {
   /** Worker threads verifying tx signatures ahead of CheckTx (0: verify on the main thread). */
   sigVerifyWorkers: number;
   /** The state store: nodes of the latest state's Merkle tree kept in memory (chain/store/
-   * merkle-store.ts DEFAULT_CACHE_NODES; ~290 bytes each once the state is big enough to fill it). */
+   * merkle-store.ts DEFAULT_CACHE_NODES; ~190-300 bytes each once the state is big enough to fill it). */
   store: { cacheNodes: number };
   /** Limits on what one block takes from the mempool. */
   block: { maxTxs: number; maxBytes: number };

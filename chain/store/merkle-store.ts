@@ -107,7 +107,8 @@ interface Staged {
 }
 
 /** 2,000,000 decoded nodes: the whole live tree of a ~1M-key state (about 2 nodes per key),
- * ~290 bytes each, so up to ~580 MB once the state is that big (the tree fills as it grows). Below
+ * ~190 bytes each as commits build them (a leaf shares its key string with the flat state), ~300
+ * as read back from LevelDB, so up to ~400-600 MB once the state is that big. Below
  * the live tree's size every changed key reads its path's lower nodes from LevelDB
  * synchronously: with 8,000 devices per sector the proofs benchmark's main thread spends 395 µs
  * per batched sensor proof with 500,000 nodes, 311 µs with this default (README.md). */
