@@ -153,18 +153,13 @@ export async function runStoreBench(keys = 100_000, changed = 10_000, blocks = 1
     const fresh = new CacheKV(blockBranch);
     const val = stateValue(0, 3);
     out.cacheSet = opsPerSec((i) => fresh.set(sample[i & mask]!, val), 1000);
-    const big = new CacheKV(store);
-    for (let i = 0; i < changed; i++) big.set(stateKey(i * 7), val);
-    t0 = performance.now();
-    const w = big.writes();
-    const writesMs = ms(t0);
     t0 = performance.now();
     let n = 0;
     for (const _ of blockBranch.iterator(Uint8Array.of(0x02), Uint8Array.of(0x03))) if (++n === 10_000) break;
     const iterMs = ms(t0);
     console.log(
       `CacheKV (tx branch > block branch > store): get hit in tx branch ${fmt(out.cacheGetLocal)}/s, in block branch ${fmt(out.cacheGetParent)}/s, ` +
-        `in store ${fmt(out.cacheGetStore)}/s; set ${fmt(out.cacheSet)}/s; writes() of ${fmt(w.length)} keys ${writesMs.toFixed(1)} ms; ` +
+        `in store ${fmt(out.cacheGetStore)}/s; set ${fmt(out.cacheSet)}/s; ` +
         `first ${fmt(n)} entries of a merged range scan ${iterMs.toFixed(1)} ms`,
     );
 

@@ -71,8 +71,8 @@ test('CacheKV branches (nested, written, discarded, committed) behave like layer
             assert.equal(top().get(k)?.[0], view.get(lat(k)));
             assert.equal(top().has(k), view.has(lat(k)));
           }
-          // writes() of the top branch: its overlay, each key once (in any order: compared sorted).
-          const w = top().writes().map(([k, v]) => `${hex(k)}=${v?.[0] ?? 'del'}`);
+          // changes() of the top branch: its overlay, each key once (in any order: compared sorted).
+          const w = [...top().changes()].map(([k, v]) => `${Buffer.from(k, 'latin1').toString('hex')}=${v?.[0] ?? 'del'}`);
           assert.equal(new Set(w.map((e) => e.split('=')[0])).size, w.length);
           w.sort((a, b) => Buffer.compare(Buffer.from(a.split('=')[0]!, 'hex'), Buffer.from(b.split('=')[0]!, 'hex')));
           const o = [...model.overlays[level]!].sort(([a], [b]) => Buffer.compare(Buffer.from(a, 'latin1'), Buffer.from(b, 'latin1'))).map(([k, v]) => `${Buffer.from(k, 'latin1').toString('hex')}=${v ?? 'del'}`);
@@ -114,7 +114,7 @@ test('CacheKV branches (nested, written, discarded, committed) behave like layer
               break;
             case 'commit': {
               if (level !== 0) break;
-              t.store.stage(top().writes());
+              t.store.stageChanges(top().changes());
               await t.store.commit(++version);
               model.base = model.view(0);
               model.overlays[0] = new Map();
@@ -187,7 +187,7 @@ test('a large branch scanned again and again between writes (filtered first, the
       base.set(k, Uint8Array.of(1));
       model.base.set(lat(k), 1);
     }
-    t.store.stage(base.writes());
+    t.store.stageChanges(base.changes());
     await t.store.commit(1);
     const branch = new CacheKV(t.store);
     for (let i = 0; i < 3000; i++) {
@@ -241,6 +241,6 @@ test('a branch indexed while small, then written to heavily, scans in order and 
       const hi = Uint8Array.of(scan * 20 + 30);
       assert.deepEqual(show(branch.iterator(lo, hi, scan % 2 === 1)), model.range(0, lo, hi, scan % 2 === 1), `scan ${scan}`);
     }
-    assert.deepEqual(branch.writes().map(([key]) => hex(key)).sort(), [...model.overlays[0]!.keys()].map((s) => Buffer.from(s, 'latin1').toString('hex')).sort());
+    assert.deepEqual([...branch.changes().keys()].map((k) => Buffer.from(k, 'latin1').toString('hex')).sort(), [...model.overlays[0]!.keys()].map((s) => Buffer.from(s, 'latin1').toString('hex')).sort());
   });
 });

@@ -5,7 +5,7 @@
 // the key's latin1 string (string order = byte order), and that string is passed down through
 // nested branches instead of being re-derived at every level.
 import sortedBtree from 'sorted-btree';
-import type { Bytes, KVReader, KVStore, Write } from './kv.ts';
+import type { Bytes, KVReader, KVStore } from './kv.ts';
 import { latin1, fromLatin1 } from './smt-hash.ts';
 
 // sorted-btree is CommonJS with `exports.default`; Node's ESM import hands us module.exports.
@@ -89,16 +89,9 @@ export class CacheKV implements KVStore {
     return this.local.size;
   }
 
-  /** The local writes, each key once (undefined value = delete), in no particular order:
-   * MerkleStore.stage orders them by path itself, so sorting them here would be wasted. */
-  writes(): Write[] {
-    const out: Write[] = [];
-    this.local.forEach((v, k) => void out.push([fromLatin1(k), v ?? undefined]));
-    return out;
-  }
-
-  /** The local writes by latin1 key (null = delete), for MerkleStore.stageChanges: the map itself,
-   * not a copy, so it is only valid until the next write to this branch. */
+  /** The local writes by latin1 key (null = delete), each key once, in no particular order (the
+   * store orders them by path itself), for MerkleStore.stageChanges: the map itself, not a copy,
+   * so it is only valid until the next write to this branch. */
   changes(): ReadonlyMap<string, Bytes | null> {
     return this.local;
   }
@@ -107,7 +100,7 @@ export class CacheKV implements KVStore {
   write(): void {
     const parent = this.parent as Partial<KVStore>;
     if (typeof parent.setS !== 'function' || typeof parent.deleteS !== 'function') {
-      throw new Error('CacheKV.write(): parent is read-only; hand writes() to MerkleStore.stage instead');
+      throw new Error('CacheKV.write(): parent is read-only; hand changes() to MerkleStore.stageChanges instead');
     }
     // forEach, not for-of: no [key, value] array per entry on this per-tx path.
     const p = parent as KVStore;
