@@ -75,6 +75,8 @@ export interface ProofsBenchOptions {
   anvil: boolean;
   /** The in-process node's bound on Merkle tree nodes in memory (default: the node's, store.cacheNodes). */
   cacheNodes?: number;
+  /** Sectors to measure (default: all four). */
+  sectors: readonly Sector[];
 }
 
 const deviceKey = (sector: string, i: number): DeviceKey => deviceKeyFromPrivate('secp256k1', sha256(new TextEncoder().encode(`proofs-bench-${sector}-${i}`)));
@@ -276,7 +278,7 @@ async function inProcess(o: ProofsBenchOptions): Promise<Record<string, InProcRo
   const out: Record<string, InProcRow> = {};
   console.log(`\n## in-process node (LevelDB, 1 signature worker, indexer thread): ${fmt(o.devices)} devices per sector and shape, window ${window}`);
   console.log('sector   | proofs | 1 envelope/tx: proofs/s measured (CPU µs per proof: main thread / whole process; ceiling on 2 dedicated cores; gas per proof) | gateway x' + o.batch + ': same');
-  for (const sector of SECTORS) {
+  for (const sector of o.sectors) {
     const row: InProcRow = { single: 0, batched: 0, mainUsSingle: 0, mainUsBatched: 0, procUsSingle: 0, procUsBatched: 0, gasSingle: 0, gasBatched: 0 };
     for (const shape of ['single', 'batched'] as const) {
       const half = shape === 'single' ? 0 : 1;
@@ -433,7 +435,7 @@ async function overRpc(o: ProofsBenchOptions): Promise<Record<string, { batched:
     const dsRes = Q.DataSet[1].decode(await abci(queryPath('DataSet'), Q.DataSet[0].encode({ id: 1n }))) as { challengeSeed: Uint8Array };
     console.log(`\n## over JSON-RPC to a depind process (200 ms blocks; batches of 50 broadcast_tx_sync, 8 requests in flight; load generator on the same 2 cores), window ${window}`);
     console.log('sector   | proofs | 1 envelope/tx proofs/s | gateway x' + o.batch + ' proofs/s');
-    for (const sector of SECTORS) {
+    for (const sector of o.sectors) {
       const row: { batched: number; single?: number } = { batched: 0 };
       for (const shape of (sector === 'sensor' || sector === 'coverage' ? ['single', 'batched'] : ['batched']) as ('single' | 'batched')[]) {
         const half = shape === 'single' ? 1 : 0;
@@ -587,7 +589,7 @@ async function recoveryId(digest: Hex, sig: Uint8Array, address: Address): Promi
 // ------------------------------------------------------------------ the whole bench
 
 export async function runProofsBench(opts: Partial<ProofsBenchOptions> = {}): Promise<Record<string, number>> {
-  const o: ProofsBenchOptions = { devices: 2_000, batch: 50, gateways: 200, anvilProofs: 2_000, rpc: true, anvil: true, ...opts };
+  const o: ProofsBenchOptions = { devices: 2_000, batch: 50, gateways: 200, anvilProofs: 2_000, rpc: true, anvil: true, sectors: SECTORS, ...opts };
   const load = () => loadavg().map((x) => x.toFixed(1)).join(' ');
   console.log(`\n# proofs: verified proofs per second per sector on one node (${machine()}; load average ${load()} — other processes share these 2 cores, so wall-clock rates move with them; main-thread CPU µs per proof is the steadier figure)`);
   const keys = Array.from({ length: 256 }, (_, i) => benchKey(i));
@@ -605,7 +607,7 @@ export async function runProofsBench(opts: Partial<ProofsBenchOptions> = {}): Pr
   console.log(`\n# summary (proofs/s; anvil: proof tx/s)`);
   console.log(`sector   | in-process 1/tx | in-process x${o.batch} | CPU ceiling 1/tx | CPU ceiling x${o.batch} | RPC 1/tx | RPC x${o.batch} | anvil automine | anvil batched`);
   const result: Record<string, number> = { verify, evmGas: evm.gasPerProof, evmGasSigned: evm.gasSigned, evmAutomine: evm.automineTps, evmBatched: evm.batchedTps };
-  for (const s of SECTORS) {
+  for (const s of o.sectors) {
     const r = inproc[s]!;
     console.log(`${s.padEnd(8)} | ${fmt(r.single).padStart(15)} | ${fmt(r.batched).padStart(13)} | ${fmt(cpuCeiling(r.mainUsSingle, r.procUsSingle)).padStart(16)} | ${fmt(cpuCeiling(r.mainUsBatched, r.procUsBatched)).padStart(14)} | ${rpc?.[s]?.single === undefined ? '       -' : fmt(rpc[s]!.single!).padStart(8)} | ${rpc ? fmt(rpc[s]!.batched).padStart(6) : '     -'} | ${(o.anvil ? fmt(evm.automineTps) : '-').padStart(14)} | ${(o.anvil ? fmt(evm.batchedTps) : '-').padStart(13)}`);
     result[`${s}.inproc.single`] = inproc[s]!.single;
@@ -623,12 +625,15 @@ export async function runProofsBench(opts: Partial<ProofsBenchOptions> = {}): Pr
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
-  // npx node bench/proofs.bench.ts [--quick] [--no-rpc] [--no-anvil] [--devices N] [--cache-nodes N]
-  const { values } = parseArgs({ options: { quick: { type: 'boolean' }, 'no-rpc': { type: 'boolean' }, 'no-anvil': { type: 'boolean' }, devices: { type: 'string' }, 'cache-nodes': { type: 'string' } } });
+  // npx node bench/proofs.bench.ts [--quick] [--no-rpc] [--no-anvil] [--devices N] [--cache-nodes N] [--sectors sensor,compute]
+  const { values } = parseArgs({ options: { quick: { type: 'boolean' }, 'no-rpc': { type: 'boolean' }, 'no-anvil': { type: 'boolean' }, devices: { type: 'string' }, 'cache-nodes': { type: 'string' }, sectors: { type: 'string' } } });
+  const sectors = values.sectors?.split(',') ?? SECTORS;
+  for (const s of sectors) if (!(SECTORS as readonly string[]).includes(s)) throw new Error(`--sectors: unknown sector ${s} (one of ${SECTORS.join(', ')})`);
   await runProofsBench({
     ...(values.quick ? { devices: 400, anvilProofs: 400, gateways: 48 } : {}),
     ...(values.devices ? { devices: Number(values.devices) } : {}),
     ...(values['cache-nodes'] ? { cacheNodes: Number(values['cache-nodes']) } : {}),
+    sectors: sectors as Sector[],
     rpc: !values['no-rpc'], anvil: !values['no-anvil'],
   });
 }

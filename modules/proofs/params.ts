@@ -274,6 +274,7 @@ export function validateParams(p: Params): void {
   if (p.maxEnvelopesPerMsg < 1 || p.maxEnvelopesPerMsg > 1_000) throw bad('max_envelopes_per_msg must be in [1, 1000]');
   if (p.recordRetentionWindows !== 0n && p.recordRetentionWindows * p.windowBlocks <= p.challengePeriodBlocks + p.arbitrationBlocks) throw bad('records must outlive the challenge period and arbitration (record_retention_windows x window_blocks)');
   if (p.locationRingLimit > 1_000) throw bad('location_ring_limit must be <= 1000');
+  if (p.eventDedupeWindows < 1n) throw bad('event_dedupe_windows must be >= 1');
   if (p.witnessWindowBlocks < 1n) throw bad('witness_window_blocks must be >= 1');
   if (p.maxWitnesses < 1 || p.maxWitnesses > 100) throw bad('max_witnesses must be in [1, 100]');
   if (p.minWitnessGridDistance < 1 || p.maxWitnessGridDistance < p.minWitnessGridDistance) throw bad('need 1 <= min_witness_grid_distance <= max_witness_grid_distance');

@@ -8,6 +8,8 @@ import { ProofsHarness, cellAt, cellNear } from '../../test/helpers/proofs.ts';
 import * as P from '../../sdk/proofs.ts';
 import { sha256 } from '../../chain/crypto/hash.ts';
 import { R } from './reasons.ts';
+import { K } from './store-keys.ts';
+import { devParams, validateParams } from './params.ts';
 
 const LAT = -33.8688;
 const LNG = 151.2093;
@@ -58,25 +60,48 @@ test('sensor batches: honest, duplicate window, duplicate event id, outside the 
   await t.close();
 });
 
-test('sensor: an invalid cell is recorded, and event ids are forgotten after event_dedupe_windows', async () => {
-  const t = await ProofsHarness.open(() => ({ eventDedupeWindows: 2n }));
+test('sensor: an invalid cell is recorded; an event id is refused for at least event_dedupe_windows windows, forgotten within twice that, and pruned', async () => {
+  const D = 2n;
+  const t = await ProofsHarness.open(() => ({ eventDedupeWindows: D }));
   const home = cellAt(LAT, LNG);
   const s = await t.device('sensor', { cell: home });
+  const other = await t.device('sensor', { cell: home });
   await t.enterWindow(2n);
   let w = t.nextBlockWindow();
   const invalidCell = home & ~(0xfn << 52n) | (11n << 52n); // resolution 11 with res-12 digits: not a valid cell
   const r = await t.submit([P.sensorBatch(s.key, t.ec(s, w), { readings: readings(2, 'x'), cell: invalidCell })]);
   assert.equal(Number(ProofsHarness.verdictEvents(r)[0]!.reason), R.INVALID_CELL);
-  const eventId = sha256(new Uint8Array([3]));
-  await t.enterWindow(w + 1n);
+  // Ids used at the last window of a bucket (odd) and at the first (even): the two ends of the
+  // [D, 2D) memory.
+  const late = sha256(new Uint8Array([3]));
+  const early = sha256(new Uint8Array([4]));
+  await t.enterWindow(5n);
   w = t.nextBlockWindow();
-  assert.equal(ProofsHarness.verdictEvents(await t.submit([P.sensorBatch(s.key, t.ec(s, w), { readings: readings(2, 'y'), cell: home, eventId })]))[0]!.valid, 'true');
-  const used = w;
-  await t.enterWindow(used + 2n);
-  w = t.nextBlockWindow();
-  assert.equal(Number(ProofsHarness.verdictEvents(await t.submit([P.sensorBatch(s.key, t.ec(s, w), { readings: readings(2, 'z'), cell: home, eventId })]))[0]!.reason), R.SENSOR_DUPLICATE_EVENT, 'still remembered 2 windows later');
-  await t.enterWindow(used + 4n);
-  w = t.nextBlockWindow();
-  assert.equal(ProofsHarness.verdictEvents(await t.submit([P.sensorBatch(s.key, t.ec(s, w), { readings: readings(2, 'z'), cell: home, eventId })]))[0]!.valid, 'true', 'forgotten once its dedupe windows have passed');
+  assert.equal(w, 5n);
+  const submit = async (d: typeof s, eventId: Uint8Array, tag: string) => {
+    const win = t.nextBlockWindow();
+    const v = ProofsHarness.verdictEvents(await t.submit([P.sensorBatch(d.key, t.ec(d, win), { readings: readings(2, tag), cell: home, eventId })]))[0]!;
+    return v.valid === 'true' ? 'valid' : Number(v.reason) === R.SENSOR_DUPLICATE_EVENT ? 'duplicate' : `reason ${v.reason}`;
+  };
+  assert.equal(await submit(s, late, 'a'), 'valid');
+  await t.enterWindow(6n);
+  assert.equal(await submit(s, early, 'b'), 'valid');
+  assert.equal(await submit(other, early, 'c'), 'duplicate', 'the same id from another device, same window');
+  await t.enterWindow(7n); // late was used D windows ago
+  assert.equal(await submit(other, late, 'd'), 'duplicate', 'still refused D windows after its use');
+  await t.enterWindow(8n); // early was used D windows ago, late 3 (its bucket is now two back)
+  assert.equal(await submit(s, early, 'e'), 'duplicate', 'still refused D windows after its use');
+  assert.equal(await submit(other, late, 'f'), 'valid', 'forgotten: its bucket is no longer read');
+  await t.enterWindow(10n); // early used 2D windows ago
+  assert.equal(await submit(other, early, 'g'), 'valid', 'forgotten within 2D windows');
+  // End blocks have dropped every bucket before the previous one: only ids of windows 8.. remain.
+  const left: bigint[] = [];
+  const store = t.chain.keepers.proofs.store(t.ctx());
+  for (const [k] of store.iterator(Uint8Array.of(K.eventId), Uint8Array.of(K.eventId + 1))) left.push(new DataView(k.buffer, k.byteOffset + 1, 8).getBigUint64(0));
+  assert.deepEqual(left, [4n, 5n], 'buckets 4 (windows 8-9: late again) and 5 (window 10: early again)');
   await t.close();
+});
+
+test('sensor: event_dedupe_windows must be at least 1', () => {
+  assert.throws(() => validateParams({ ...devParams(''), eventDedupeWindows: 0n }), /event_dedupe_windows must be >= 1/);
 });

@@ -4,12 +4,18 @@
 // rings of the asserted location (res-12 grid distance), the event id was never used (dedup:
 // the same readings cannot be paid twice, e.g. relayed by two gateways or copied by another
 // device), and one batch per device per window (the envelope slot).
+//
+// Event ids live in buckets of event_dedupe_windows (D) windows, by the window current when they
+// were accepted: bucket = window / D. A lookup reads the current bucket and the one before, and
+// end block drops older buckets, so an id is refused for at least D windows after it was used and
+// forgotten within 2D. One key per event, where an id key plus an expiry-queue key cost two writes
+// and two deletes.
 import type { Context } from '../../chain/context.ts';
 import { u64 } from '../../chain/codec/proto.ts';
 import { u64be, readU64 } from '../../chain/codec/bytes.ts';
 import { R, KIND } from './reasons.ts';
 import { decodePayload } from './decode.ts';
-import { hex } from './envelope.ts';
+import { hex, windowOf } from './envelope.ts';
 import { gridDistance, isLocationCell } from './grid.ts';
 import { K, keys } from './store-keys.ts';
 import { input, type KindHandler, type ProofsKeeper, type Judgement, PRUNE_PER_BLOCK } from './keeper.ts';
@@ -44,20 +50,25 @@ export const sensorHandler: KindHandler<SensorBatchPayload> = {
     inputs.push(input('rings_from_location', d ?? 'undefined'), input('ring_limit', p.locationRingLimit));
     if (d === undefined || d > p.locationRingLimit) return fail(R.LOCATION_MISMATCH);
     const s = k.store(ctx);
-    const seen = s.get(keys.eventId(b.eventId));
+    const bucket = eventBucket(ctx, p);
+    const seen = s.get(keys.eventId(bucket, b.eventId)) ?? (bucket > 0n ? s.get(keys.eventId(bucket - 1n, b.eventId)) : undefined);
     if (seen) {
       inputs.push(input('event_first_window', readU64(seen)));
       return fail(R.SENSOR_DUPLICATE_EVENT);
     }
-    s.set(keys.eventId(b.eventId), u64be(e.header.window));
-    s.set(keys.eventExpiry(e.header.window + p.eventDedupeWindows, b.eventId), Uint8Array.of(1));
+    s.set(keys.eventId(bucket, b.eventId), u64be(e.header.window));
     return { reason: R.VALID, units: p.sensorBatchUnits, inputs };
   },
 };
 
-/** End block: forget event ids older than event_dedupe_windows (their windows are long closed). */
+/** The event-id bucket of the current window (see the header). */
+function eventBucket(ctx: Context, p: Params): bigint {
+  return windowOf(ctx.block.height, p.windowBlocks) / p.eventDedupeWindows;
+}
+
+/** End block: forget the buckets before the previous one (a bounded number of ids per block). */
 export function pruneEventIds(k: ProofsKeeper, ctx: Context, p: Params): void {
-  const current = ctx.block.height / p.windowBlocks;
-  const s = k.store(ctx);
-  k.pruneRange(ctx, Uint8Array.of(K.eventExpiry), keys.eventExpiry(current, new Uint8Array()), PRUNE_PER_BLOCK, (key) => s.delete(keys.eventId(key.subarray(9))));
+  const bucket = eventBucket(ctx, p);
+  if (bucket < 2n) return;
+  k.pruneRange(ctx, Uint8Array.of(K.eventId), keys.eventBucket(bucket - 1n), PRUNE_PER_BLOCK);
 }
