@@ -355,7 +355,9 @@ async function overRpc(o: ProofsBenchOptions): Promise<Record<string, { batched:
   const home = mkdtempSync(join(tmpdir(), 'depind-proofs-rpc-'));
   depindSync(['init', '--dev', '--home', home, '--overwrite']);
   writeFileSync(join(home, 'config', 'genesis.json'), JSON.stringify(genesis));
-  const proc = spawn(process.execPath, [DEPIND, 'start', '--home', home, '--rpc.laddr', '127.0.0.1:0', '--rest.laddr', '', '--block-time', '200'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  // DEPIND_NODE_ARGS passes Node flags to the node process, e.g. "--cpu-prof --cpu-prof-dir=prof".
+  const nodeArgs = (process.env.DEPIND_NODE_ARGS ?? '').split(' ').filter(Boolean);
+  const proc = spawn(process.execPath, [...nodeArgs, DEPIND, 'start', '--home', home, '--rpc.laddr', '127.0.0.1:0', '--rest.laddr', '', '--block-time', '200'], { stdio: ['ignore', 'pipe', 'pipe'] });
   let outText = '';
   proc.stderr!.on('data', (d) => (outText += d));
   const url = await new Promise<URL>((resolve, reject) => {
