@@ -5,13 +5,15 @@
 // with the bond returned; challenges against invalid, unknown or old proofs refused.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ProofsHarness, cellAt, cellNear, type TestDevice } from '../../test/helpers/proofs.ts';
+import { ProofsHarness, RecordingHooks, cellAt, cellNear, type TestDevice } from '../../test/helpers/proofs.ts';
 import { devKeys } from '../../test/helpers/inproc.ts';
 import * as P from '../../sdk/proofs.ts';
 import { sha256 } from '../../chain/crypto/hash.ts';
 import { R, STATUS } from './reasons.ts';
 import { CH, type EnvelopeMsg } from './types.ts';
 import { getChallenge, BAN_REASON } from './fraud.ts';
+import { keys as rewardsKeys } from '../rewards/keys.ts';
+import { R as RR } from '../rewards/types.ts';
 
 const BOND = { denom: 'udpin', amount: 10_000_000n };
 const challenger = devKeys[6]!;
@@ -35,6 +37,30 @@ async function acceptedBatch(t: ProofsHarness, d: TestDevice, tag: string): Prom
   assert.equal(ev.valid, 'true');
   return { id: BigInt(ev.proof_id!), w, seed, env };
 }
+
+test('with the rewards module: the verdict records what rewards credited, and the upheld challenge takes exactly that back', async () => {
+  const t = await ProofsHarness.open(undefined, { rewards: true });
+  const home = cellAt(LAT, LNG);
+  const d = await t.device('sensor', { cell: home });
+  await t.enterWindow(2n);
+  const { id, w, seed } = await acceptedBatch(t, d, 'first');
+  const rewards = t.chain.keepers.rewards;
+  const r = t.record(id);
+  assert.equal(r.creditOwner, d.owner.address);
+  const epoch = rewards.epochOfHeight(rewards.state(t.ctx()), r.height);
+  const rec = () => rewards.get(t.ctx(), rewardsKeys.deviceEpoch(epoch, d.id, d.owner.address), RR.DeviceEpoch)!;
+  assert.deepEqual([rec().units, rec().weightedUnits], [r.units, r.creditWeightedUnits]);
+  assert.ok(r.creditWeightedUnits > 0n);
+  const second = P.sensorBatch(d.key, t.ec(d, w, seed), { readings: readings('second'), cell: home });
+  const up = await challenge(t, id, P.EVIDENCE_KIND.equivocation, P.envelopeBytes(second));
+  assert.equal(getChallenge(t.chain.keepers.proofs, t.ctx(), up.id)!.status, CH.UPHELD);
+  const after = rec();
+  assert.equal(after.proofsReversed, 1n);
+  // Still the proof's epoch (dev epochs are 30 blocks): its units leave the record.
+  assert.equal(rewards.currentEpoch(t.ctx()), epoch);
+  assert.deepEqual([after.units, after.weightedUnits], [0n, 0n]);
+  await t.close();
+});
 
 test('equivocation: a failed challenge forfeits its bond; a proven one reverses the proof, bans the device and pays the challenger', async () => {
   const t = await ProofsHarness.open();
@@ -70,6 +96,9 @@ test('equivocation: a failed challenge forfeits its bond; a proven one reverses 
   assert.equal(t.record(id).challengeId, up.id);
   const rev = t.hooks.reversals.at(-1)!;
   assert.deepEqual([rev.outcome.proofId, rev.outcome.kind, rev.outcome.units, rev.challenger, rev.penaltyUnits], [id, 'sensor/batch', t.record(id).units, challenger.address, t.params.fraudPenaltyUnits]);
+  // What the rewards hook credited at the verdict is kept in the record and handed back.
+  assert.deepEqual(rev.outcome.credit, RecordingHooks.creditFor({ proofId: id, units: t.record(id).units }));
+  assert.deepEqual([t.record(id).creditOwner, t.record(id).creditWeightedUnits], [`credited-${id}`, 3n * t.record(id).units + 1n]);
   const activity = t.chain.keepers.devices.activity(t.ctx(), d.id);
   assert.deepEqual([activity.active, activity.reason, activity.ban?.reasonCode], [false, 'banned', BAN_REASON[1]]);
   assert.deepEqual(activity.ban!.evidenceHash, sha256(P.envelopeBytes(second)));

@@ -1,6 +1,6 @@
-// The interface between the proofs module (owner of this file) and the rewards module, exactly as
-// agreed in notes/proofs-rewards-contract.md: proofs calls these for every verdict and every
-// reversal, inside the tx or end block that produced them (same store branch, deterministic order).
+// The interface between the proofs module (owner of this file) and the rewards module: proofs
+// calls these for every verdict and every reversal, inside the tx or end block that produced them
+// (same store branch, deterministic order).
 import type { Context } from '../../chain/context.ts';
 
 /** Sectors, as the devices module numbers them. */
@@ -21,12 +21,22 @@ export interface ProofOutcome {
   valid: boolean;
   reason: number;         // 0 = valid; otherwise the stable reason code (proofs README lists them)
   units: bigint;          // reward units earned, in UNIT fixed point; 0n when invalid
+  credit?: ProofCredit;   // on reversal: what afterProofVerdict returned for this proof, if anything
+}
+
+/** What rewards credited for a verdict. Proofs keeps it in the proof's record and hands it back
+ *  with the reversal, so a reversal takes back exactly what was added without rewards keeping a
+ *  key per proof. */
+export interface ProofCredit {
+  owner: string;          // the device's owner when credited (whose epoch record got the units)
+  weightedUnits: bigint;  // units after the record's trust and seniority multipliers
 }
 
 /** What proofs calls; rewards implements it (wired at app construction). */
 export interface ProofHooks {
-  /** Every verdict, valid or not (rewards counts units and reason codes per device and epoch). */
-  afterProofVerdict(ctx: Context, o: ProofOutcome): void;
+  /** Every verdict, valid or not (rewards counts units and reason codes per device and epoch).
+   *  Returns what was credited (undefined: nothing a reversal would have to take back). */
+  afterProofVerdict(ctx: Context, o: ProofOutcome): ProofCredit | undefined;
   /** A fraud challenge against an accepted proof succeeded: its units must be reversed (withheld
    *  from the epoch not yet distributed, or clawed back from the device's earned-not-claimed
    *  balance if already distributed). `penaltyUnits` adds withholding on top (0n for none). */
@@ -35,6 +45,8 @@ export interface ProofHooks {
 
 /** Hooks that do nothing (a proofs keeper built without rewards, e.g. in a module's own tests). */
 export const NOOP_PROOF_HOOKS: ProofHooks = {
-  afterProofVerdict() {},
+  afterProofVerdict() {
+    return undefined;
+  },
   afterProofReversed() {},
 };

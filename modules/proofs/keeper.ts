@@ -274,21 +274,24 @@ export class ProofsKeeper {
   }
 
   /** A new record (id assigned, indexed by device); not yet saved. */
-  newRecord(ctx: Context, fields: Omit<ProofRecord, 'id' | 'height' | 'submittedHeight' | 'challengeId' | 'status' | 'valid' | 'reason' | 'units' | 'inputs'>, p: Params = this.params(ctx)): ProofRecord {
+  newRecord(ctx: Context, fields: Omit<ProofRecord, 'id' | 'height' | 'submittedHeight' | 'challengeId' | 'status' | 'valid' | 'reason' | 'units' | 'inputs' | 'creditOwner' | 'creditWeightedUnits'>, p: Params = this.params(ctx)): ProofRecord {
     const id = this.nextId(ctx, COUNTERS.proof);
     const s = this.store(ctx);
     s.set(keys.byDevice(fields.deviceId, id), ONE);
     // First proof of this height window: remember its id (records are pruned by window).
     const w = windowOf(ctx.block.height, p.windowBlocks);
     if (!s.has(keys.windowFirstId(w))) s.set(keys.windowFirstId(w), u64be(id));
-    return { ...fields, id, height: ctx.block.height, submittedHeight: ctx.block.height, challengeId: 0n, status: STATUS.PENDING, valid: false, reason: 0, units: 0n, inputs: [] };
+    return { ...fields, id, height: ctx.block.height, submittedHeight: ctx.block.height, challengeId: 0n, status: STATUS.PENDING, valid: false, reason: 0, units: 0n, inputs: [], creditOwner: '', creditWeightedUnits: 0n };
   }
 
   outcome(r: ProofRecord): ProofOutcome {
-    return { proofId: r.id, deviceId: r.deviceId, sector: r.sector, kind: KIND_NAMES[r.kind] ?? `kind/${r.kind}`, window: r.window, height: r.height, valid: r.valid, reason: r.reason, units: r.units };
+    const o: ProofOutcome = { proofId: r.id, deviceId: r.deviceId, sector: r.sector, kind: KIND_NAMES[r.kind] ?? `kind/${r.kind}`, window: r.window, height: r.height, valid: r.valid, reason: r.reason, units: r.units };
+    if (r.creditOwner !== '') o.credit = { owner: r.creditOwner, weightedUnits: r.creditWeightedUnits };
+    return o;
   }
 
-  /** Records a final verdict: saves, emits `proof_verdict`, calls the rewards hook. */
+  /** Records a final verdict: emits `proof_verdict`, calls the rewards hook, saves the record with
+   * what the hook credited. */
   finalize(ctx: Context, r: ProofRecord, reason: number, units: bigint, inputs?: Input[]): void {
     r.status = STATUS.FINAL;
     r.reason = reason;
@@ -296,7 +299,6 @@ export class ProofsKeeper {
     r.units = r.valid ? units : 0n;
     r.height = ctx.block.height;
     if (inputs) r.inputs = inputs;
-    this.saveRecord(ctx, r);
     if (ctx.events.enabled) {
       // Indexed: what tx_search and the indexer filter on (proof, device, kind, validity, reason);
       // the rest rides along unindexed (every indexed attribute is an index entry per proof).
@@ -310,7 +312,10 @@ export class ProofsKeeper {
         ],
       });
     }
-    this.hooks.afterProofVerdict(ctx, this.outcome(r));
+    const credit = this.hooks.afterProofVerdict(ctx, this.outcome(r));
+    r.creditOwner = credit?.owner ?? '';
+    r.creditWeightedUnits = credit?.weightedUnits ?? 0n;
+    this.saveRecord(ctx, r);
   }
 
   // ------------------------------------------------------------------ the envelope pipeline

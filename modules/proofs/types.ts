@@ -159,6 +159,9 @@ export interface ProofRecord {
   challengeId: bigint;
   seed: Uint8Array;
   payloadHash: Uint8Array;
+  /** What the rewards module credited for the verdict (ProofHooks): '' / 0n when nothing. */
+  creditOwner: string;
+  creditWeightedUnits: bigint;
 }
 
 export function recordFrom(m: Raw): ProofRecord {
@@ -182,6 +185,8 @@ export function recordFrom(m: Raw): ProofRecord {
     challengeId: u64(m.challengeId),
     seed: bytes(m.seed),
     payloadHash: bytes(m.payloadHash),
+    creditOwner: m.creditOwner ?? '',
+    creditWeightedUnits: u64(m.creditWeightedUnits),
   };
 }
 
@@ -220,7 +225,7 @@ export function encodeRecord(r: ProofRecord): Uint8Array {
     w.string(1, x.key).string(2, x.value).end(at);
   }
   w.bytes(12, r.envelopeHash).uint64(13, r.seq).string(14, r.submitter).uint64(15, r.subject).uint64(16, r.submittedHeight)
-    .uint64(17, r.challengeId).bytes(18, r.seed).bytes(19, r.payloadHash);
+    .uint64(17, r.challengeId).bytes(18, r.seed).bytes(19, r.payloadHash).string(20, r.creditOwner).uint64(21, r.creditWeightedUnits);
   return w.finish();
 }
 

@@ -110,8 +110,8 @@ test('fast record encoders give exactly the canonical bytes', async () => {
     const plain = (x: typeof r) => ({ ...x, inputs: x.inputs.map((i) => ({ ...i })), envelopeHash: Buffer.from(x.envelopeHash), seed: Buffer.from(x.seed), payloadHash: Buffer.from(x.payloadHash) });
     assert.deepEqual(plain(recordFrom(ProofRecordCodec.decode(fast))), plain(r));
   };
-  const base = { id: 7n, deviceId: 3n, sector: 1, kind: 2, window: 9n, height: 100n, status: 2, valid: true, reason: 0, units: 221_955n, inputs: [{ key: 'rssi_dbm10', value: '-1050' }, { key: 'x', value: '' }], envelopeHash: sha256(new Uint8Array([1])), seq: 4n, submitter: 'depin1xyz', subject: 2n ** 63n + 5n, submittedHeight: 99n, challengeId: 0n, seed: new Uint8Array(), payloadHash: sha256(new Uint8Array([2])) };
-  for (const r of [base, { ...base, valid: false, reason: 115, units: 0n, inputs: [], submitter: '', subject: 0n }]) check(r);
+  const base = { id: 7n, deviceId: 3n, sector: 1, kind: 2, window: 9n, height: 100n, status: 2, valid: true, reason: 0, units: 221_955n, inputs: [{ key: 'rssi_dbm10', value: '-1050' }, { key: 'x', value: '' }], envelopeHash: sha256(new Uint8Array([1])), seq: 4n, submitter: 'depin1xyz', subject: 2n ** 63n + 5n, submittedHeight: 99n, challengeId: 0n, seed: new Uint8Array(), payloadHash: sha256(new Uint8Array([2])), creditOwner: 'depin1owner', creditWeightedUnits: 199_759n };
+  for (const r of [base, { ...base, valid: false, reason: 115, units: 0n, inputs: [], submitter: '', subject: 0n, creditOwner: '', creditWeightedUnits: 0n }]) check(r);
   // Generated records: every field at zero or not, 64-bit values across 2^53 and up to 2^64 - 1,
   // non-ASCII and long strings, inputs long enough for multi-byte length prefixes.
   const u64a = fc.oneof(fc.constant(0n), fc.bigInt({ min: 1n, max: 2n ** 53n + 2n }), fc.bigInt({ min: 2n ** 53n - 2n, max: 2n ** 64n - 1n }));
@@ -123,6 +123,7 @@ test('fast record encoders give exactly the canonical bytes', async () => {
     id: u64a, deviceId: u64a, sector: u32a, kind: enumA, window: u64a, height: u64a, status: enumA, valid: fc.boolean(), reason: enumA, units: u64a,
     inputs: fc.array(fc.record({ key: str, value: str }), { maxLength: 4 }),
     envelopeHash: bytes, seq: u64a, submitter: str, subject: u64a, submittedHeight: u64a, challengeId: u64a, seed: bytes, payloadHash: bytes,
+    creditOwner: str, creditWeightedUnits: u64a,
   });
   fc.assert(fc.property(record, (r) => check(r)), { numRuns: 400 });
 

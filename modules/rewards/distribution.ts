@@ -15,7 +15,7 @@ import {
   breaker, cellWeight, creditValue, decayStep, demandShare, demandTarget, densityPpm, deviceProofReward, min, periodOf, portion,
   proRata, ratioPpm, reemission, smoothedBurn, splitEmission,
 } from './math.ts';
-import { RewardsKeeper, MODULE_NAME, TREASURY, DENOM, newSummary, claimableOf } from './keeper.ts';
+import { RewardsKeeper, MODULE_NAME, TREASURY, DENOM, newSummary, claimableOf, historyBound } from './keeper.ts';
 import {
   R, EPOCH_DISTRIBUTING, EPOCH_DONE, PHASE_CELLS, PHASE_DEMAND, PHASE_DONE, PHASE_PAY,
   type DeviceEpoch, type DeviceState, type EpochSummary, type ModuleState, type Params, type SectorPool, type CellAggregate,
@@ -346,13 +346,8 @@ function finish(k: RewardsKeeper, ctx: Context, s: EpochSummary, st: ModuleState
  * spent event ids older than event_retention_epochs, within the block's remaining budget. */
 export function prune(k: RewardsKeeper, ctx: Context, p: Params, st: ModuleState, budget: number): void {
   const store = k.store(ctx);
-  const before = (keep: number) => {
-    let b = st.currentEpoch > BigInt(keep) ? st.currentEpoch - BigInt(keep) : 0n;
-    if (st.nextDistribution !== 0n && st.nextDistribution < b) b = st.nextDistribution;
-    return b;
-  };
-  for (const [table, keep] of [[K.deviceEpoch, p.historyEpochs], [K.cell, p.historyEpochs], [K.proof, p.reversalWindowEpochs]] as const) {
-    const bound = before(keep);
+  for (const table of [K.deviceEpoch, K.cell]) {
+    const bound = historyBound(st, p.historyEpochs);
     if (bound > 0n) {
       if (budget <= 0) return;
       const rows = k.scan(ctx, Uint8Array.of(table), budget, concat(Uint8Array.of(table), u64be(bound)));

@@ -10,7 +10,7 @@ import type { BankKeeperI } from '../bank/keeper.ts';
 import type { DevicesKeeperI } from '../devices/keeper.ts';
 import type { Device } from '../devices/types.ts';
 import { cellToParent } from '../devices/h3.ts';
-import type { ProofHooks, ProofOutcome } from '../proofs/hooks.ts';
+import type { ProofCredit, ProofHooks, ProofOutcome } from '../proofs/hooks.ts';
 import { STORE_PREFIX, K, keys } from './keys.ts';
 import { readU64, u64be } from '../../chain/codec/bytes.ts';
 import { anchorRecordOf } from './anchor-record.ts';
@@ -20,7 +20,7 @@ import { max, min, portion, seniorityPpm, trustPpm, weighted } from './math.ts';
 import {
   R, empty, EPOCH_OPEN, ORACLE_ACTIVE, ORACLE_UNBONDING,
   type CellAggregate, type CreditAccount, type DeviceEpoch, type DeviceState, type EpochSummary, type Ledger, type ModuleState,
-  type Oracle, type Params, type PendingJudgment, type PriceAggregate, type PricePost, type ProofEntry, type RecordCodec, type SectorPool,
+  type Oracle, type Params, type PendingJudgment, type PriceAggregate, type PricePost, type RecordCodec, type SectorPool,
 } from './types.ts';
 import {
   ErrBelowMinimum, ErrBondTooSmall, ErrDeviceInactive, ErrDeviceNotFound, ErrDuplicateEvent, ErrInsufficientCredits, ErrInvalidPrice,
@@ -56,6 +56,15 @@ const sectorPool = (sector: number): SectorPool => ({ ...empty(R.SectorPool), se
 
 export function newSummary(epoch: bigint, startHeight: bigint): EpochSummary {
   return { ...empty(R.EpochSummary), epoch, startHeight, status: EPOCH_OPEN, sectors: SECTORS.map(sectorPool) };
+}
+
+/** The oldest epoch whose per-device history is kept when `keep` epochs are: current - keep, but
+ * never past an epoch still being paid. Pruning deletes below it; a reversal reaches back to it
+ * with keep = reversal_window_epochs. */
+export function historyBound(st: ModuleState, keep: number): bigint {
+  let b = st.currentEpoch > BigInt(keep) ? st.currentEpoch - BigInt(keep) : 0n;
+  if (st.nextDistribution !== 0n && st.nextDistribution < b) b = st.nextDistribution;
+  return b;
 }
 
 export class RewardsKeeper implements ProofHooks {
@@ -226,13 +235,14 @@ export class RewardsKeeper implements ProofHooks {
     return this.get(ctx, keys.cell(epoch, sector, cell), R.CellAggregate) ?? { ...empty(R.CellAggregate), epoch, sector, cell };
   }
 
-  private ignored(ctx: Context, o: ProofOutcome, reason: string): void {
+  private ignored(ctx: Context, o: ProofOutcome, reason: string): undefined {
     ctx.events.emit(event('rewards_verdict_ignored', { proof_id: o.proofId.toString(), device_id: o.deviceId.toString(), reason }));
+    return undefined;
   }
 
   // ------------------------------------------------------------------ ProofHooks
 
-  afterProofVerdict(ctx: Context, o: ProofOutcome): void {
+  afterProofVerdict(ctx: Context, o: ProofOutcome): ProofCredit | undefined {
     const p = this.params(ctx);
     const epoch = this.currentEpoch(ctx);
     const d = this.devices.getDevice(ctx, o.deviceId);
@@ -250,7 +260,7 @@ export class RewardsKeeper implements ProofHooks {
         rec.reasons.sort((a, b) => a.reason - b.reason);
       }
       this.saveRecord(ctx, rec);
-      return;
+      return undefined;
     }
     rec.proofsValid += 1n;
     // First valid proof of the epoch: the device is alive; a silence longer than the grace window
@@ -267,7 +277,7 @@ export class RewardsKeeper implements ProofHooks {
     }
     if (o.units === 0n) {
       this.saveRecord(ctx, rec);
-      return;
+      return undefined;
     }
     const w = weighted(o.units, rec.trustPpm, rec.seniorityPpm);
     rec.units += o.units;
@@ -282,15 +292,16 @@ export class RewardsKeeper implements ProofHooks {
       this.put(ctx, keys.cell(epoch, rec.sector, rec.densityCell), R.CellAggregate, agg);
     }
     this.saveRecord(ctx, rec);
-    const entry: ProofEntry = { epoch, proofId: o.proofId, deviceId: d.id, owner: d.owner, units: o.units, weightedUnits: w };
-    this.put(ctx, keys.proof(epoch, o.proofId), R.ProofEntry, entry);
+    // Proofs keeps this in the proof's record and hands it back with a reversal.
+    return { owner: d.owner, weightedUnits: w };
   }
 
   afterProofReversed(ctx: Context, o: ProofOutcome, challenger: string, penaltyUnits: bigint): void {
     const p = this.params(ctx);
     const st = this.state(ctx);
     const epoch = this.epochOfHeight(st, o.height);
-    const entry = this.get(ctx, keys.proof(epoch, o.proofId), R.ProofEntry);
+    // What the verdict credited, while its epoch is within reversal_window_epochs (or being paid).
+    const credit = o.credit && epoch >= historyBound(st, p.reversalWindowEpochs) ? o.credit : undefined;
     const ds = this.deviceState(ctx, o.deviceId);
     ds.reversals += 1n;
     if (p.fraudWithholdEpochs > 0) ds.withholdUntilEpoch = max(ds.withholdUntilEpoch, st.currentEpoch + BigInt(p.fraudWithholdEpochs) - 1n);
@@ -298,22 +309,22 @@ export class RewardsKeeper implements ProofHooks {
       proof_id: o.proofId.toString(), device_id: o.deviceId.toString(), epoch: epoch.toString(), challenger,
       penalty_units: (penaltyUnits > 0n ? penaltyUnits : 0n).toString(), withhold_until_epoch: ds.withholdUntilEpoch.toString(),
     };
-    if (!entry) {
-      // Unknown, invalid, already reversed, or older than history_epochs: only the withholding applies.
+    if (!credit) {
+      // Nothing credited (invalid, no units, ignored) or older than reversal_window_epochs: only
+      // the withholding applies.
       this.setDeviceState(ctx, ds);
       ctx.events.emit(event('rewards_proof_reversed', { ...attrs, mode: 'not_found' }));
       return;
     }
-    this.store(ctx).delete(keys.proof(epoch, o.proofId));
-    const rec = this.get(ctx, keys.deviceEpoch(epoch, entry.deviceId, entry.owner), R.DeviceEpoch);
+    const rec = this.get(ctx, keys.deviceEpoch(epoch, o.deviceId, credit.owner), R.DeviceEpoch);
     if (!rec) {
       this.setDeviceState(ctx, ds);
       ctx.events.emit(event('rewards_proof_reversed', { ...attrs, mode: 'not_found' }));
       return;
     }
     const pen = penaltyUnits > 0n && penaltyUnits < 1n << 64n ? penaltyUnits : 0n;
-    const revW = entry.weightedUnits + weighted(pen, rec.trustPpm, rec.seniorityPpm);
-    const revU = entry.units + pen;
+    const revW = credit.weightedUnits + weighted(pen, rec.trustPpm, rec.seniorityPpm);
+    const revU = o.units + pen;
     rec.proofsReversed += 1n;
     let mode: string;
     let clawed = 0n;

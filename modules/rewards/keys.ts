@@ -11,7 +11,7 @@ export const K = {
   deviceEpoch: 0x03, //    u64 epoch | u64 device | owner -> DeviceEpoch
   // 0x04 unused
   cell: 0x05, //           u64 epoch | u8 sector | u64 cell -> CellAggregate
-  proof: 0x06, //          u64 epoch | u64 proof id -> ProofEntry
+  // 0x06 unused (was per-proof entries for reversal; the proofs record now carries the credit)
   ledger: 0x07, //         u64 device | owner -> Ledger
   pending: 0x08, //        lp owner | u64 device -> 1 (claimable > 0)
   deviceState: 0x09, //    u64 device -> DeviceState
@@ -38,7 +38,6 @@ export const keys = {
   deviceEpoch: (e: bigint, d: bigint, owner: string) => b(K.deviceEpoch, u64be(e), u64be(d), addr(owner)),
   cellPrefix: (e: bigint) => b(K.cell, u64be(e)),
   cell: (e: bigint, sector: number, cell: bigint) => b(K.cell, u64be(e), Uint8Array.of(sector), u64be(cell)),
-  proof: (e: bigint, id: bigint) => b(K.proof, u64be(e), u64be(id)),
   ledgerPrefix: (d: bigint) => b(K.ledger, u64be(d)),
   ledger: (d: bigint, owner: string) => b(K.ledger, u64be(d), addr(owner)),
   pendingPrefix: (owner: string) => b(K.pending, lp(addr(owner))),

@@ -18,9 +18,9 @@ import { EventManager } from '../../chain/events.ts';
 import { MODULE_NAME } from './keeper.ts';
 import { checkInvariants } from './invariants.ts';
 import { scheduledEmission } from './math.ts';
-import { keys } from './keys.ts';
 import { UNIT } from '../proofs/hooks.ts';
 import { R, EPOCH_DONE, type Params } from './types.ts';
+import { keys } from './keys.ts';
 
 const [alice, bob, carol] = [devKeys[0]!, devKeys[1]!, devKeys[2]!];
 const transfer = transferDevice;
@@ -214,7 +214,6 @@ test('hooks run on the tx branch: a tx whose later message fails leaves no verdi
     const bad = await h.send(bob, [ProofDriver.msg(bob.address, [v], true)]);
     assert.notEqual(bad.code, 0);
     assert.deepEqual(h.records(h.currentEpoch(), 1n), []);
-    assert.equal(h.rewards.get(h.ctx(), keys.proof(h.currentEpoch(), 1n), R.ProofEntry), undefined);
     const good = await h.send(bob, [ProofDriver.msg(bob.address, [v])]);
     assert.equal(good.code, 0, good.log);
     assert.equal(h.record(h.currentEpoch(), 1n).units, 5n * UNIT);
@@ -297,6 +296,52 @@ test('the invariant checker catches a broken economy (it is not vacuous)', async
       const s = k.summary(ctx, 1n)!;
       k.setSummary(ctx, { ...s, reemission: s.reemissionCap + 1n, scheduled: s.scheduled - s.reemissionCap - 1n });
     }).join('\n'), /reemission .* > cap/);
+  } finally {
+    await h.close();
+  }
+});
+
+test('a reversal takes back what its verdict credited: from the owner credited (not the current one), and only within reversal_window_epochs', async () => {
+  const p = { ...FLAT, epochBlocks: 4n, historyEpochs: 6, reversalWindowEpochs: 3 };
+  const h = await RewardsHarness.open(rewardsGenesis(p, fleet(2, { owners: [alice.address, bob.address] })));
+  try {
+    // Device 1 earns once under alice, is transferred to bob, earns once more: two records of one
+    // epoch (started at an epoch's first block so all of it fits in the epoch).
+    const first = h.currentEpoch();
+    while (h.currentEpoch() === first) await h.block();
+    const e = h.currentEpoch();
+    const a = h.driver.verdict({ deviceId: 1n, sector: 1, valid: true, units: UNIT });
+    await h.block();
+    assert.equal((await h.send(alice, [transfer(alice, 1n, bob.address)])).code, 0);
+    h.driver.verdict({ deviceId: 1n, sector: 1, valid: true, units: 2n * UNIT });
+    await h.block();
+    assert.equal(h.currentEpoch(), e);
+    const units = (owner: string) => h.rewards.get(h.ctx(), keys.deviceEpoch(e, 1n, owner), R.DeviceEpoch)!;
+    assert.deepEqual([units(alice.address).units, units(bob.address).units], [UNIT, 2n * UNIT]);
+    h.driver.reverse(a, carol.address);
+    await h.block();
+    assert.deepEqual([units(alice.address).units, units(alice.address).proofsReversed, units(bob.address).units, units(bob.address).proofsReversed], [0n, 1n, 2n * UNIT, 0n], 'alice was credited, alice loses it');
+
+    // Device 2: a proof reversed exactly reversal_window_epochs later is withheld; one a further
+    // epoch later only withholds the device's future rewards.
+    const inWindow = h.driver.verdict({ deviceId: 2n, sector: 1, valid: true, units: UNIT });
+    await h.block();
+    const e2 = h.currentEpoch();
+    while (h.currentEpoch() < e2 + 3n) await h.block();
+    h.driver.reverse(inWindow, carol.address);
+    await h.block();
+    assert.equal(h.record(e2, 2n).reversedUnits, UNIT);
+    const late = h.driver.verdict({ deviceId: 2n, sector: 1, valid: true, units: UNIT });
+    await h.block();
+    const e3 = h.currentEpoch();
+    while (h.currentEpoch() < e3 + 4n) await h.block();
+    const before = h.record(e3, 2n);
+    const reversals = h.rewards.deviceState(h.ctx(), 2n).reversals;
+    h.driver.reverse(late, carol.address);
+    await h.block();
+    assert.deepEqual(h.record(e3, 2n), before, 'past the window: the record is untouched');
+    assert.equal(h.rewards.deviceState(h.ctx(), 2n).reversals, reversals + 1n);
+    assert.ok(h.rewards.deviceState(h.ctx(), 2n).withholdUntilEpoch >= h.currentEpoch());
   } finally {
     await h.close();
   }

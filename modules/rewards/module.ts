@@ -220,7 +220,6 @@ export function rewardsModule(keeper: RewardsKeeper): AppModule {
     }
     for (const x of g.deviceEpochs as DeviceEpoch[]) keeper.saveRecord(ctx, x);
     for (const x of g.cells) keeper.put(ctx, keys.cell(x.epoch, x.sector, x.cell), R.CellAggregate, x);
-    for (const x of g.proofs) keeper.put(ctx, keys.proof(x.epoch, x.proofId), R.ProofEntry, x);
     let outstanding = 0n;
     for (const x of g.ledgers as Ledger[]) {
       keeper.setLedger(ctx, x, 0n);
@@ -258,7 +257,6 @@ export function rewardsModule(keeper: RewardsKeeper): AppModule {
       epochs: all(K.epoch, R.EpochSummary),
       deviceEpochs: all(K.deviceEpoch, R.DeviceEpoch),
       cells: all(K.cell, R.CellAggregate),
-      proofs: all(K.proof, R.ProofEntry),
       ledgers: all(K.ledger, R.Ledger),
       deviceStates: all(K.deviceState, R.DeviceState),
       oracles: all(K.oracle, R.Oracle),

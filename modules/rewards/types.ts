@@ -397,15 +397,6 @@ export interface CellAggregate {
   weight: bigint;
 }
 
-export interface ProofEntry {
-  epoch: bigint;
-  proofId: bigint;
-  deviceId: bigint;
-  owner: string;
-  units: bigint;
-  weightedUnits: bigint;
-}
-
 export interface Ledger {
   deviceId: bigint;
   owner: string;
@@ -506,7 +497,6 @@ export const R = {
   EpochSummary: record<EpochSummary>('EpochSummary'),
   DeviceEpoch: record<DeviceEpoch>('DeviceEpoch'),
   CellAggregate: record<CellAggregate>('CellAggregate'),
-  ProofEntry: record<ProofEntry>('ProofEntry'),
   Ledger: record<Ledger>('Ledger'),
   DeviceState: record<DeviceState>('DeviceState'),
   Oracle: record<Oracle>('Oracle'),

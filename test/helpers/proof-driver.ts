@@ -8,7 +8,7 @@ import { root, codec } from '../../chain/codec/proto.ts';
 import type { AppModule, MsgDef } from '../../chain/module.ts';
 import type { Context } from '../../chain/context.ts';
 import { ErrInvalidRequest } from '../../chain/errors.ts';
-import type { ProofHooks, ProofOutcome } from '../../modules/proofs/hooks.ts';
+import type { ProofCredit, ProofHooks, ProofOutcome } from '../../modules/proofs/hooks.ts';
 import type { DepinKeepers } from '../../modules/depin-app.ts';
 import type { Any } from '../../chain/tx/types.ts';
 
@@ -61,6 +61,14 @@ export class ProofDriver {
   private pending: ({ kind: 'verdict'; v: Verdict } | { kind: 'reversal'; r: Reversal })[] = [];
   /** Every outcome handed to afterProofVerdict, with the height it was recorded at. */
   readonly recorded: ProofOutcome[] = [];
+  /** What afterProofVerdict returned, by proof id (the proofs module keeps it in the proof's
+   * record); reversals hand it back. A tx that failed after its verdicts may leave an entry that
+   * the next verdict of the same id replaces. */
+  private readonly credits = new Map<bigint, ProofCredit>();
+  private credit(id: bigint, c: ProofCredit | undefined): void {
+    if (c) this.credits.set(id, c);
+    else this.credits.delete(id);
+  }
   private nextId = 1n;
 
   /** The module to pass as DepinAppExtras.beforeRewards. */
@@ -74,8 +82,8 @@ export class ProofDriver {
       handle: (ctx, m) => {
         for (const v of m.verdicts ?? []) {
           const o = outcome(ctx, { proofId: u(v.proofId), deviceId: u(v.deviceId), sector: v.sector ?? 0, valid: !!v.valid, reason: v.reason ?? 0, units: u(v.units), kind: v.kind });
-          if (v.reverse) this.hooks!.afterProofReversed(ctx, { ...o, height: u(v.verdictHeight) }, v.challenger ?? '', u(v.penaltyUnits));
-          else this.hooks!.afterProofVerdict(ctx, o);
+          if (v.reverse) this.hooks!.afterProofReversed(ctx, { ...o, height: u(v.verdictHeight), credit: this.credits.get(o.proofId) }, v.challenger ?? '', u(v.penaltyUnits));
+          else this.credit(o.proofId, this.hooks!.afterProofVerdict(ctx, o));
         }
         if (m.failAfter) throw ErrInvalidRequest.wrap('test: failing after the hooks ran');
         return MsgTestVerdictsResponse.encode({});
@@ -90,9 +98,9 @@ export class ProofDriver {
         for (const a of todo) {
           if (a.kind === 'verdict') {
             const o = outcome(ctx, a.v);
-            this.hooks!.afterProofVerdict(ctx, o);
+            this.credit(o.proofId, this.hooks!.afterProofVerdict(ctx, o));
             this.recorded.push(o);
-          } else this.hooks!.afterProofReversed(ctx, a.r.proof, a.r.challenger, a.r.penaltyUnits);
+          } else this.hooks!.afterProofReversed(ctx, { ...a.r.proof, credit: this.credits.get(a.r.proof.proofId) }, a.r.challenger, a.r.penaltyUnits);
         }
       },
     }];

@@ -12,7 +12,7 @@ import { generateDeviceKey, type DeviceKey } from '../../sdk/device-key.ts';
 import { attestDevice, serialHash } from '../../sdk/envelope.ts';
 import * as M from '../../sdk/messages.ts';
 import * as P from '../../sdk/proofs.ts';
-import type { ProofHooks, ProofOutcome } from '../../modules/proofs/hooks.ts';
+import type { ProofCredit, ProofHooks, ProofOutcome } from '../../modules/proofs/hooks.ts';
 import { paramsFrom, type Params } from '../../modules/proofs/params.ts';
 import { messageToJson, messageFromJson } from '../../chain/codec/proto-json.ts';
 import { ParamsCodec, type ProofRecord } from '../../modules/proofs/types.ts';
@@ -29,8 +29,13 @@ export const cellNear = (lat: number, lng: number, north: number, east: number):
 export class RecordingHooks implements ProofHooks {
   readonly verdicts: ProofOutcome[] = [];
   readonly reversals: { outcome: ProofOutcome; challenger: string; penaltyUnits: bigint }[] = [];
-  afterProofVerdict(_ctx: unknown, o: ProofOutcome): void {
+  /** Credits every valid proof with units a recognisable amount (proofs must hand it back on reversal). */
+  afterProofVerdict(_ctx: unknown, o: ProofOutcome): ProofCredit | undefined {
     this.verdicts.push(o);
+    return o.valid && o.units > 0n ? RecordingHooks.creditFor(o) : undefined;
+  }
+  static creditFor(o: { proofId: bigint; units: bigint }): ProofCredit {
+    return { owner: `credited-${o.proofId}`, weightedUnits: 3n * o.units + 1n };
   }
   afterProofReversed(_ctx: unknown, o: ProofOutcome, challenger: string, penaltyUnits: bigint): void {
     this.reversals.push({ outcome: o, challenger, penaltyUnits });
@@ -58,15 +63,16 @@ export class ProofsHarness {
     this.hooks = hooks;
   }
 
-  /** `tweak` adjusts the proofs params of the dev genesis (dev values otherwise). */
-  static async open(tweak: (p: Params) => Partial<Params> = () => ({})): Promise<ProofsHarness> {
+  /** `tweak` adjusts the proofs params of the dev genesis (dev values otherwise). Verdicts go to
+   * RecordingHooks, or with `rewards` to the real rewards module (`hooks` then records nothing). */
+  static async open(tweak: (p: Params) => Partial<Params> = () => ({}), opts: { rewards?: boolean } = {}): Promise<ProofsHarness> {
     const g: GenesisDoc = isolatedDevGenesis();
     const section = g.app_state.proofs as { params: Record<string, unknown> };
     const base = paramsFrom(messageFromJson(ParamsCodec.type, section.params as never) ?? {});
     const params = { ...base, ...tweak(base) };
     section.params = messageToJson(ParamsCodec.type, params as never) as Record<string, unknown>;
     const hooks = new RecordingHooks();
-    return new ProofsHarness(await TestChain.open(g, { proofHooks: hooks }), hooks);
+    return new ProofsHarness(await TestChain.open(g, opts.rewards ? {} : { proofHooks: hooks }), hooks);
   }
 
   get params(): Params {
