@@ -11,7 +11,10 @@
 //     commit (incl. the end blocks that finalize coverage);
 //  2. over RPC: a `depind start` process fed with JSON-RPC batches of 50 broadcast_tx_sync, 8
 //     requests in flight, from this process (same 2 cores); proofs/s = proofs / (first send ->
-//     mempool drained and committed);
+//     mempool drained and committed), with the node's CPU per proof by thread. One window of
+//     proofs is a burst of about a second, so its rate is mostly pipeline fill and drain;
+//  2b. sustained over RPC (sensor, compute): twice the devices, each proving in 6 consecutive
+//     live windows (all signed before the first send), so the node is fed for ~5 s;
 //  3. anvil: ProofRegistry.submitProof for the same (device, window, payload hash) tuples, signed
 //     by viem: automine (8 senders, each waiting for its receipt) and --no-mining (8 senders push,
 //     then evm_mine), tx/s and gas per proof.
@@ -346,12 +349,23 @@ async function inProcess(o: ProofsBenchOptions): Promise<Record<string, InProcRo
 
 // ------------------------------------------------------------------ over RPC
 
-async function overRpc(o: ProofsBenchOptions): Promise<Record<string, { batched: number; single?: number }>> {
-  // Witnesses get 25 blocks (5 s) after their beacon (mainnet-like: the dev genesis gives a
-  // minute): with one envelope per tx, thousands of witness txs take seconds to send, and a
-  // 2-block window made the first beacons final before their witnesses arrived (reason 118).
-  const params = { ...benchParams(20n), witnessWindowBlocks: 25n };
-  const { genesis, devices, gateways } = benchGenesis({ ...o, devices: o.devices * 2 }, params);
+/** A `depind start` process on a bench genesis, with the JSON-RPC calls the RPC runs make. */
+interface RpcNode {
+  proc: ReturnType<typeof spawn>;
+  call(method: string, p?: Record<string, unknown>): Promise<any>;
+  abci(path: string, data: Uint8Array): Promise<Uint8Array>;
+  height(): Promise<bigint>;
+  waitHeight(h: bigint): Promise<void>;
+  /** The genesis gateways with their account numbers (sequences from 0). */
+  gateways(): Promise<Gateway[]>;
+  /** Broadcasts each lane's txs in order (JSON-RPC batches of 50, one request in flight per lane),
+   * the lanes concurrently; then waits until the mempool is drained (= committed: the node removes
+   * txs when their block commits). Throws if any tx is refused. */
+  sendLanes(lanes: Uint8Array[][]): Promise<void>;
+  close(): Promise<void>;
+}
+
+async function startRpcNode(genesis: unknown, gatewayAddresses: string[]): Promise<RpcNode> {
   const home = mkdtempSync(join(tmpdir(), 'depind-proofs-rpc-'));
   depindSync(['init', '--dev', '--home', home, '--overwrite']);
   writeFileSync(join(home, 'config', 'genesis.json'), JSON.stringify(genesis));
@@ -384,22 +398,20 @@ async function overRpc(o: ProofsBenchOptions): Promise<Record<string, { batched:
   const waitHeight = async (h: bigint) => {
     while ((await height()) < h) await new Promise((r) => setTimeout(r, 100));
   };
-  const out: Record<string, { batched: number; single?: number }> = {};
-  try {
-    await waitHeight(2n);
-    const gws: Gateway[] = [];
-    for (const [i, address] of gateways.entries()) {
-      const any = QueryAccountResponse.decode(await abci('/cosmos.auth.v1beta1.Query/Account', QueryAccountRequest.encode({ address }))).account;
-      gws.push({ key: benchKey(i), address, accountNumber: u64(BaseAccount.decode(any.value).accountNumber as never), sequence: 0n });
-    }
-    const send = async (txs: Uint8Array[], lanes = 8) => {
+  return {
+    proc, call, abci, height, waitHeight,
+    async gateways() {
+      const gws: Gateway[] = [];
+      for (const [i, address] of gatewayAddresses.entries()) {
+        const any = QueryAccountResponse.decode(await abci('/cosmos.auth.v1beta1.Query/Account', QueryAccountRequest.encode({ address }))).account;
+        gws.push({ key: benchKey(i), address, accountNumber: u64(BaseAccount.decode(any.value).accountNumber as never), sequence: 0n });
+      }
+      return gws;
+    },
+    async sendLanes(lanes) {
       let rejected = 0;
       let first = '';
-      // 8 lanes in flight; tx i (gateway i mod G, G a multiple of 8) goes to lane i mod 8, so one
-      // gateway's txs stay in sequence order (the mempool admits an account's txs in order).
-      if (gws.length % lanes !== 0) throw new Error(`gateways must be a multiple of ${lanes}`);
-      const worker = async (lane: number) => {
-        const mine = txs.filter((_, i) => i % lanes === lane);
+      await Promise.all(lanes.map(async (mine) => {
         for (let next = 0; next < mine.length; ) {
           const chunk = mine.slice(next, next + 50);
           next += chunk.length;
@@ -408,15 +420,113 @@ async function overRpc(o: ProofsBenchOptions): Promise<Record<string, { batched:
             first ||= r.answer;
           }
         }
-      };
-      await Promise.all(Array.from({ length: lanes }, (_, lane) => worker(lane)));
+      }));
       if (rejected) throw new Error(`${rejected} txs rejected, first: ${first}`);
-      // Drained from the mempool = committed (the node removes txs when their block commits).
       for (;;) {
         const n = Number((await call('num_unconfirmed_txs')).n_txs);
         if (n === 0) break;
         await new Promise((r) => setTimeout(r, 20));
       }
+    },
+    async close() {
+      poster.close();
+      proc.kill('SIGTERM');
+      await new Promise((r) => proc.once('exit', r));
+      rmSync(home, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Starts measuring a process's CPU by thread; the returned function gives µs per proof. */
+function cpuPerProof(pid: number): (proofs: number, seconds: number) => string {
+  const k0 = threadCpuByKind(pid);
+  return (proofs, seconds) => {
+    const byKind = [...threadCpuByKind(pid)].map(([k, v]) => [k, (v - (k0.get(k) ?? 0)) / proofs] as const).filter(([, v]) => v >= 1).sort((a, b) => b[1] - a[1]);
+    const us = byKind.reduce((a, [, v]) => a + v, 0);
+    return `node CPU per proof ${us.toFixed(0)} µs = ${((us * proofs) / 1e4 / seconds).toFixed(0)}% of one core (${byKind.map(([k, v]) => `${k} ${v.toFixed(0)}`).join(', ')})`;
+  };
+}
+
+/** Throws unless each device's latest `n` proofs are recorded valid and final. */
+async function checkRecorded(node: RpcNode, sector: string, devs: BenchDevice[], n: number): Promise<void> {
+  for (const d of devs) {
+    const page = Q.ProofsByDevice[1].decode(await node.abci(queryPath('ProofsByDevice'), Q.ProofsByDevice[0].encode({ deviceId: d.id, pagination: { limit: BigInt(n) } }))) as { proofs: { valid: boolean; status: number; reason?: number; kind?: number }[] };
+    const bad = page.proofs.length < n ? undefined : page.proofs.find((p) => !p.valid || p.status !== STATUS.FINAL);
+    if (page.proofs.length < n || bad) throw new Error(`${sector}: device ${d.id}: ${page.proofs.length} of ${n} proofs recorded${bad ? `, one not valid and final: valid ${bad.valid}, status ${bad.status}, reason ${bad.reason}, kind ${bad.kind}` : ''} (height ${await node.height()})`);
+  }
+}
+
+/**
+ * Sustained load over JSON-RPC: every device proves in each of `windows` consecutive live windows,
+ * all signed before the first send, so the node is fed continuously for seconds instead of one
+ * burst (whose pipeline fill and drain, signature worker first and blocks last, dominate a
+ * one-window run). Windows are 10 blocks (2 s) and seeds live 16 windows, so all of them are
+ * known when signing starts and still live when the last tx lands (checked before sending:
+ * signing a compute proof, puzzle included, takes ~0.4 ms here). Sensor and compute: one proof
+ * per device and window, no subject.
+ */
+async function sustainedRpc(o: ProofsBenchOptions, windows = 6n): Promise<Record<string, number>> {
+  const params = benchParams(10n);
+  const { genesis, devices, gateways } = benchGenesis({ ...o, devices: 2 * o.devices }, params);
+  const node = await startRpcNode(genesis, gateways);
+  const out: Record<string, number> = {};
+  const details: string[] = [];
+  const sectors = o.sectors.filter((x) => x === 'sensor' || x === 'compute');
+  try {
+    await node.waitHeight(windows * params.windowBlocks + 2n);
+    const gws = await node.gateways();
+    console.log(`\n## sustained over JSON-RPC: ${fmt(2 * o.devices)} devices x ${windows} windows per sector, gateway txs of ${o.batch}, 8 lanes of JSON-RPC batches of 50 txs, 200 ms blocks; load generator on the same 2 cores`);
+    console.log('sector   | proofs | proofs/s | node CPU');
+    for (const sector of sectors) {
+      const devs = devices[sector];
+      const current = ((await node.height()) + 1n) / params.windowBlocks;
+      // Lane = the gateway's lane, so each gateway's txs (and each device's envelopes, always in
+      // the same chunk of a window, so the same gateway) arrive in sequence order.
+      const lanes: Uint8Array[][] = Array.from({ length: 8 }, () => []);
+      let proofs = 0;
+      for (let w = current - windows + 1n; w <= current; w++) {
+        const seed = Q.Seed[1].decode(await node.abci(queryPath('Seed'), Q.Seed[0].encode({ window: w, height: 0n }))) as { seed: Uint8Array; available: boolean };
+        if (!seed.available) throw new Error(`no seed for window ${w}`);
+        const round = sectorRound(sector, devs, w, Uint8Array.from(seed.seed));
+        proofTxs(round.phases[0]!, o.batch, gws).forEach((tx, c) => lanes[(c % gws.length) % 8]!.push(tx));
+        proofs += round.proofs;
+      }
+      const now = ((await node.height()) + 1n) / params.windowBlocks;
+      if (current - windows + 1n + params.seedLifetimeWindows < now + 4n) throw new Error(`signing took too long: window ${current - windows + 1n} closes within 4 windows of ${now}`);
+      const cpu = cpuPerProof(node.proc.pid!);
+      const t0 = performance.now();
+      await node.sendLanes(lanes);
+      const dt = (performance.now() - t0) / 1000;
+      out[sector] = proofs / dt;
+      details.push(`${sector}: ${(dt * 1000).toFixed(0)} ms; ${cpu(proofs, dt)}`);
+      console.log(`${sector.padEnd(8)} | ${fmt(proofs).padStart(6)} | ${fmt(out[sector]!).padStart(8)} |`);
+      await checkRecorded(node, sector, devs.slice(0, 20), Number(windows));
+    }
+    console.log(details.map((d) => `  ${d}`).join('\n'));
+  } finally {
+    await node.close();
+  }
+  return out;
+}
+
+async function overRpc(o: ProofsBenchOptions): Promise<Record<string, { batched: number; single?: number }>> {
+  // Witnesses get 25 blocks (5 s) after their beacon (mainnet-like: the dev genesis gives a
+  // minute): with one envelope per tx, thousands of witness txs take seconds to send, and a
+  // 2-block window made the first beacons final before their witnesses arrived (reason 118).
+  const params = { ...benchParams(20n), witnessWindowBlocks: 25n };
+  const { genesis, devices, gateways } = benchGenesis({ ...o, devices: o.devices * 2 }, params);
+  const node = await startRpcNode(genesis, gateways);
+  const { proc, abci, height, waitHeight } = node;
+  const out: Record<string, { batched: number; single?: number }> = {};
+  const details: string[] = [];
+  try {
+    await waitHeight(2n);
+    const gws = await node.gateways();
+    // 8 lanes in flight; tx i (gateway i mod G, G a multiple of 8) goes to lane i mod 8, so one
+    // gateway's txs stay in sequence order (the mempool admits an account's txs in order).
+    const send = async (txs: Uint8Array[], lanes = 8) => {
+      if (gws.length % lanes !== 0) throw new Error(`gateways must be a multiple of ${lanes}`);
+      await node.sendLanes(Array.from({ length: lanes }, (_, lane) => txs.filter((_, i) => i % lanes === lane)));
     };
     // Storage setup.
     const storage = devices.storage[0]!;
@@ -445,26 +555,22 @@ async function overRpc(o: ProofsBenchOptions): Promise<Record<string, { batched:
         const round = sectorRound(sector, devs, window, Uint8Array.from(seedRes.seed), { dataSets: sets, challengeSeed: Uint8Array.from(dsRes.challengeSeed) });
         const per = shape === 'single' ? 1 : sector === 'storage' ? Math.min(o.batch, 25) : o.batch;
         const phaseTxs = round.phases.map((envs) => proofTxs(envs, per, gws));
+        const cpu = cpuPerProof(proc.pid!);
         const t0 = performance.now();
         for (const txs of phaseTxs) await send(txs);
         const dt = (performance.now() - t0) / 1000;
         row[shape] = round.proofs / dt;
+        details.push(`${sector}/${shape}: ${(dt * 1000).toFixed(0)} ms; ${cpu(round.proofs, dt)}`);
         // Spot check that the proofs are recorded and valid (coverage: after finalization).
         if (sector === 'coverage') await waitHeight((await height()) + params.witnessWindowBlocks + 1n);
-        for (const d of devs.slice(0, 20)) {
-          const page = Q.ProofsByDevice[1].decode(await abci(queryPath('ProofsByDevice'), Q.ProofsByDevice[0].encode({ deviceId: d.id, pagination: { limit: 1n } }))) as { proofs: { valid: boolean; status: number; reason?: number; kind?: number }[] };
-          const p = page.proofs[0];
-          if (!p?.valid || p.status !== STATUS.FINAL) throw new Error(`${sector}: device ${d.id}'s proof is not recorded valid and final: ${p ? `valid ${p.valid}, status ${p.status}, reason ${p.reason}, kind ${p.kind}` : 'no proof'} (height ${await height()})`);
-        }
+        await checkRecorded(node, sector, devs.slice(0, 20), 1);
       }
       out[sector] = row;
       console.log(`${sector.padEnd(8)} | ${fmt(sector === 'coverage' ? 2 * o.devices : sector === 'storage' ? nSets : o.devices).padStart(6)} | ${row.single === undefined ? '       -' : fmt(row.single).padStart(8)} | ${fmt(row.batched).padStart(8)}`);
     }
+    console.log(details.map((d) => `  ${d}`).join('\n'));
   } finally {
-    poster.close();
-    proc.kill('SIGTERM');
-    await new Promise((r) => proc.once('exit', r));
-    rmSync(home, { recursive: true, force: true });
+    await node.close();
   }
   return out;
 }
@@ -605,13 +711,14 @@ export async function runProofsBench(opts: Partial<ProofsBenchOptions> = {}): Pr
   console.log(`secp256k1 verify (native, one core): ${fmt(verify)}/s; a proof needs 1 device + (1 / envelopes per tx) tx signatures, i.e. ceiling ${fmt(verify / 2)} proofs/s per core at 1 envelope/tx, ${fmt(verify / (1 + 1 / o.batch))} at ${o.batch}`);
   const inproc = await inProcess(o);
   const rpc = o.rpc ? await overRpc(o) : undefined;
+  const sustained = o.rpc ? await sustainedRpc(o) : undefined;
   const evm = o.anvil ? await onAnvil(o.anvilProofs) : { gasPerProof: 0, gasSigned: 0, automineTps: 0, automineHeight: 0, batchedIngestTps: 0, batchedMineTps: 0, batchedTps: 0 };
   console.log(`\n# summary (proofs/s; anvil: proof tx/s)`);
-  console.log(`sector   | in-process 1/tx | in-process x${o.batch} | CPU ceiling 1/tx | CPU ceiling x${o.batch} | RPC 1/tx | RPC x${o.batch} | anvil automine | anvil batched`);
+  console.log(`sector   | in-process 1/tx | in-process x${o.batch} | CPU ceiling 1/tx | CPU ceiling x${o.batch} | RPC 1/tx | RPC x${o.batch} | RPC x${o.batch} sustained | anvil automine | anvil batched`);
   const result: Record<string, number> = { verify, evmGas: evm.gasPerProof, evmGasSigned: evm.gasSigned, evmAutomine: evm.automineTps, evmBatched: evm.batchedTps };
   for (const s of o.sectors) {
     const r = inproc[s]!;
-    console.log(`${s.padEnd(8)} | ${fmt(r.single).padStart(15)} | ${fmt(r.batched).padStart(13)} | ${fmt(cpuCeiling(r.mainUsSingle, r.procUsSingle)).padStart(16)} | ${fmt(cpuCeiling(r.mainUsBatched, r.procUsBatched)).padStart(14)} | ${rpc?.[s]?.single === undefined ? '       -' : fmt(rpc[s]!.single!).padStart(8)} | ${rpc ? fmt(rpc[s]!.batched).padStart(6) : '     -'} | ${(o.anvil ? fmt(evm.automineTps) : '-').padStart(14)} | ${(o.anvil ? fmt(evm.batchedTps) : '-').padStart(13)}`);
+    console.log(`${s.padEnd(8)} | ${fmt(r.single).padStart(15)} | ${fmt(r.batched).padStart(13)} | ${fmt(cpuCeiling(r.mainUsSingle, r.procUsSingle)).padStart(16)} | ${fmt(cpuCeiling(r.mainUsBatched, r.procUsBatched)).padStart(14)} | ${rpc?.[s]?.single === undefined ? '       -' : fmt(rpc[s]!.single!).padStart(8)} | ${rpc ? fmt(rpc[s]!.batched).padStart(6) : '     -'} | ${(sustained?.[s] === undefined ? '-' : fmt(sustained[s]!)).padStart(16)} | ${(o.anvil ? fmt(evm.automineTps) : '-').padStart(14)} | ${(o.anvil ? fmt(evm.batchedTps) : '-').padStart(13)}`);
     result[`${s}.inproc.single`] = inproc[s]!.single;
     result[`${s}.inproc.batched`] = inproc[s]!.batched;
     result[`${s}.ceiling.single`] = cpuCeiling(r.mainUsSingle, r.procUsSingle);
@@ -619,6 +726,7 @@ export async function runProofsBench(opts: Partial<ProofsBenchOptions> = {}): Pr
     if (rpc) {
       result[`${s}.rpc.batched`] = rpc[s]!.batched;
       if (rpc[s]!.single !== undefined) result[`${s}.rpc.single`] = rpc[s]!.single!;
+      if (sustained?.[s] !== undefined) result[`${s}.rpc.sustained`] = sustained[s]!;
     }
   }
   if (o.anvil) console.log(`gas per proof on the EVM: ${fmt(evm.gasPerProof)} (no checks), ${fmt(evm.gasSigned)} with the device signature`);
