@@ -124,6 +124,10 @@ export function claimWindow(state: DeviceProofState, kind: number, window: bigin
 }
 
 export class ProofsKeeper {
+  /** The last seeds computed (a block's envelopes answer one or two windows): seed(w) is a pure
+   * function of the chain id, w and the source app hash, each compared on use (the same store read,
+   * so the same gas). */
+  private readonly seeds: { chainId: string; window: bigint; appHash: Uint8Array; seed: Uint8Array }[] = [];
   readonly devices: DevicesDep;
   readonly bank: Bank;
   readonly accounts: ModuleAccounts;
@@ -227,12 +231,19 @@ export class ProofsKeeper {
     return this.store(ctx).get(keys.appHash(height));
   }
 
-  /** seed(w), if its source app hash is known (no liveness check). */
+  /** seed(w), if its source app hash is known (no liveness check). The array is shared: read it,
+   * do not change it. */
   windowSeed(ctx: Context, p: Params, window: bigint): { seed?: Uint8Array; source: bigint } {
     const source = seedSourceHeight(window, p.windowBlocks, p.seedDelayBlocks);
     if (source < 1n) return { source };
     const ah = this.appHashAt(ctx, source);
-    return { seed: ah ? windowSeed(ctx.block.chainId, window, ah) : undefined, source };
+    if (!ah) return { seed: undefined, source };
+    const chainId = ctx.block.chainId;
+    for (const m of this.seeds) if (m.window === window && m.chainId === chainId && equalBytes(m.appHash, ah)) return { seed: m.seed, source };
+    const seed = windowSeed(chainId, window, ah);
+    if (this.seeds.length >= 4) this.seeds.shift();
+    this.seeds.push({ chainId, window, appHash: Uint8Array.from(ah), seed });
+    return { seed, source };
   }
 
   /** The seed an envelope of `window` must answer, if the window is live now. */

@@ -61,6 +61,9 @@ export function newSummary(epoch: bigint, startHeight: bigint): EpochSummary {
 /** The oldest epoch whose per-device history is kept when `keep` epochs are: current - keep, but
  * never past an epoch still being paid. Pruning deletes below it; a reversal reaches back to it
  * with keep = reversal_window_epochs. */
+/** An all-default DeviceEpoch to spread new records from (its only array, reasons, is replaced). */
+let emptyEpoch: DeviceEpoch | undefined;
+
 export function historyBound(st: ModuleState, keep: number): bigint {
   let b = st.currentEpoch > BigInt(keep) ? st.currentEpoch - BigInt(keep) : 0n;
   if (st.nextDistribution !== 0n && st.nextDistribution < b) b = st.nextDistribution;
@@ -204,8 +207,8 @@ export class RewardsKeeper implements ProofHooks {
   }
 
   /** The device's record for the open epoch under its current owner, created with a snapshot of
-   * the location and the multipliers on first use. */
-  recordFor(ctx: Context, p: Params, epoch: bigint, d: Device): { rec: DeviceEpoch; created: boolean } {
+   * the location and the multipliers on first use (`state`: the device state read to create it). */
+  recordFor(ctx: Context, p: Params, epoch: bigint, d: Device): { rec: DeviceEpoch; created: boolean; state?: DeviceState } {
     const existing = this.get(ctx, this.recordKey(epoch, d), R.DeviceEpoch);
     if (existing) return { rec: existing, created: false };
     const h = ctx.block.height;
@@ -213,14 +216,15 @@ export class RewardsKeeper implements ProofHooks {
     const cell = d.locationCell;
     const ds = this.get(ctx, keys.deviceState(d.id), R.DeviceState);
     const rec: DeviceEpoch = {
-      ...empty(R.DeviceEpoch),
+      ...(emptyEpoch ??= empty(R.DeviceEpoch)),
+      reasons: [],
       epoch, deviceId: d.id, owner: d.owner, sector: d.sector, cell,
       densityCell: locationSector && cell !== 0n ? cellToParent(cell, p.densityResolution) : 0n,
       trustPpm: trustPpm(p, locationSector, cell, d.locationHeight, h),
       seniorityPpm: seniorityPpm(p, this.seniorityStart(d, ds), h),
       firstHeight: h,
     };
-    return { rec, created: true };
+    return { rec, created: true, state: ds ?? { ...empty(R.DeviceState), deviceId: d.id } };
   }
 
   seniorityStart(d: Device, ds: DeviceState | undefined): bigint {
@@ -250,7 +254,7 @@ export class RewardsKeeper implements ProofHooks {
     if (!d) return this.ignored(ctx, o, 'device_not_found');
     if (d.sector !== o.sector) return this.ignored(ctx, o, 'sector_mismatch');
     if (o.units < 0n || o.units >= 1n << 64n) return this.ignored(ctx, o, 'units_out_of_range');
-    const { rec } = this.recordFor(ctx, p, epoch, d);
+    const { rec, state } = this.recordFor(ctx, p, epoch, d);
     if (!o.valid) {
       rec.proofsInvalid += 1n;
       const rc = rec.reasons.find((x) => x.reason === o.reason);
@@ -265,7 +269,7 @@ export class RewardsKeeper implements ProofHooks {
     rec.proofsValid += 1n;
     // First valid proof of the epoch: the device is alive; a silence longer than the grace window
     // restarts its seniority (honest short downtime costs only the missed rewards).
-    const ds = this.deviceState(ctx, d.id);
+    const ds = state ?? this.deviceState(ctx, d.id);
     if (ds.lastActiveEpoch !== epoch) {
       if (ds.lastActiveEpoch !== 0n && epoch - ds.lastActiveEpoch - 1n > BigInt(p.downtimeGraceEpochs)) {
         ds.activeSince = ctx.block.height;
