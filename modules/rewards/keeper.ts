@@ -58,12 +58,12 @@ export function newSummary(epoch: bigint, startHeight: bigint): EpochSummary {
   return { ...empty(R.EpochSummary), epoch, startHeight, status: EPOCH_OPEN, sectors: SECTORS.map(sectorPool) };
 }
 
-/** The oldest epoch whose per-device history is kept when `keep` epochs are: current - keep, but
- * never past an epoch still being paid. Pruning deletes below it; a reversal reaches back to it
- * with keep = reversal_window_epochs. */
 /** An all-default DeviceEpoch to spread new records from (its only array, reasons, is replaced). */
 let emptyEpoch: DeviceEpoch | undefined;
 
+/** The oldest epoch whose per-device history is kept when `keep` epochs are: current - keep, but
+ * never past an epoch still being paid. Pruning deletes below it; a reversal reaches back to it
+ * with keep = reversal_window_epochs. */
 export function historyBound(st: ModuleState, keep: number): bigint {
   let b = st.currentEpoch > BigInt(keep) ? st.currentEpoch - BigInt(keep) : 0n;
   if (st.nextDistribution !== 0n && st.nextDistribution < b) b = st.nextDistribution;
