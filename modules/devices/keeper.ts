@@ -17,7 +17,7 @@ import {
 } from './errors.ts';
 import { KEY_TYPE_SECP256K1, VERIFY_GAS, verifySignature, type DeviceKeyType } from './keys.ts';
 import { attestationPayload, envelopePayload, registrationPayload, RESERVED_DOMAIN_PREFIX } from './payloads.ts';
-import { u64be, concat } from '../../chain/codec/bytes.ts';
+import { u64be, concat, storeKey } from '../../chain/codec/bytes.ts';
 import { isValidCell, resolutionOf, cellToString, LOCATION_RESOLUTION } from './h3.ts';
 import { deviceDid, PROOF_SERVICE_ID, PROOF_SERVICE_TYPE } from './did.ts';
 import { BOND_DENOM, optionalCoin, validateRegistration } from './validate.ts';
@@ -51,7 +51,7 @@ export const K = {
 const enc = new TextEncoder();
 const dec = new TextDecoder();
 const ONE = Uint8Array.of(1);
-const b = (p: number, ...parts: Uint8Array[]) => concat(Uint8Array.of(p), ...parts);
+const b = storeKey;
 const lp1 = (x: Uint8Array) => concat(Uint8Array.of(x.length), x);
 /** Records decoded once per stored byte array and shared, frozen, by every reader of it. */
 class SharedDecodes<T extends object> {
@@ -82,18 +82,18 @@ const idOf = (k: Uint8Array) => new DataView(k.buffer, k.byteOffset + k.length -
 
 export const keys = {
   manufacturer: (id: string) => b(K.manufacturer, enc.encode(id)),
-  device: (id: bigint) => b(K.device, u64be(id)),
+  device: (id: bigint) => b(K.device, id),
   byKey: (keyType: number, key: Uint8Array) => b(K.byKey, Uint8Array.of(keyType), key),
   bySerial: (mfr: string, serial: Uint8Array) => b(K.bySerial, lp1(enc.encode(mfr)), serial),
   ownerPrefix: (owner: string) => b(K.byOwner, lp1(fromBech32(owner))),
-  byOwner: (owner: string, id: bigint) => b(K.byOwner, lp1(fromBech32(owner)), u64be(id)),
+  byOwner: (owner: string, id: bigint) => b(K.byOwner, lp1(fromBech32(owner)), id),
   manufacturerPrefix: (mfr: string) => b(K.byManufacturer, lp1(enc.encode(mfr))),
-  byManufacturer: (mfr: string, id: bigint) => b(K.byManufacturer, lp1(enc.encode(mfr)), u64be(id)),
-  byCell: (cell: bigint, id: bigint) => b(K.byCell, u64be(cell), u64be(id)),
-  locationPrefix: (id: bigint) => b(K.location, u64be(id)),
-  location: (id: bigint, seq: bigint) => b(K.location, u64be(id), u64be(seq)),
+  byManufacturer: (mfr: string, id: bigint) => b(K.byManufacturer, lp1(enc.encode(mfr)), id),
+  byCell: (cell: bigint, id: bigint) => b(K.byCell, cell, id),
+  locationPrefix: (id: bigint) => b(K.location, id),
+  location: (id: bigint, seq: bigint) => b(K.location, id, seq),
   ban: (type: number, target: string) => b(K.ban, Uint8Array.of(type), enc.encode(target)),
-  banExpiry: (height: bigint, type: number, target: string) => b(K.banExpiry, u64be(height), Uint8Array.of(type), enc.encode(target)),
+  banExpiry: (height: bigint, type: number, target: string) => b(K.banExpiry, height, Uint8Array.of(type), enc.encode(target)),
   nonce: (owner: string) => b(K.nonce, fromBech32(owner)),
 };
 
@@ -648,7 +648,7 @@ export class DevicesKeeper implements DevicesKeeperI {
   sweepExpiredBans(ctx: Context): void {
     const s = this.store(ctx);
     const start = Uint8Array.of(K.banExpiry);
-    const end = b(K.banExpiry, u64be(ctx.block.height + 1n));
+    const end = b(K.banExpiry, ctx.block.height + 1n);
     const due: Uint8Array[] = [];
     for (const [k] of s.iterator(start, end)) due.push(Uint8Array.from(k));
     for (const k of due) {

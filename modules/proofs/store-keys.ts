@@ -1,6 +1,6 @@
 // Store layout of the proofs module (prefix "proofs/"); README "State" documents each table.
 // Queue keys start with a big-endian height or window so end block pops them with one range scan.
-import { concat, u64be } from '../../chain/codec/bytes.ts';
+import { storeKey } from '../../chain/codec/bytes.ts';
 import { fromBech32 } from '../../chain/crypto/address.ts';
 
 export const STORE_PREFIX = new TextEncoder().encode('proofs/');
@@ -41,41 +41,41 @@ export const K = {
   challengeAt: 0x20,
 } as const;
 
-const b = (p: number, ...parts: Uint8Array[]) => concat(Uint8Array.of(p), ...parts);
+const b = storeKey;
 const addr = (a: string) => fromBech32(a);
 
 export const keys = {
-  record: (id: bigint) => b(K.record, u64be(id)),
-  byDevicePrefix: (device: bigint) => b(K.byDevice, u64be(device)),
-  byDevice: (device: bigint, id: bigint) => b(K.byDevice, u64be(device), u64be(id)),
-  deviceState: (device: bigint) => b(K.deviceState, u64be(device)),
-  slotWindowPrefix: (window: bigint) => b(K.slot, u64be(window)),
-  slot: (window: bigint, device: bigint, kind: number, subject: bigint) => b(K.slot, u64be(window), u64be(device), Uint8Array.of(kind), u64be(subject)),
-  appHash: (height: bigint) => b(K.appHash, u64be(height)),
+  record: (id: bigint) => b(K.record, id),
+  byDevicePrefix: (device: bigint) => b(K.byDevice, device),
+  byDevice: (device: bigint, id: bigint) => b(K.byDevice, device, id),
+  deviceState: (device: bigint) => b(K.deviceState, device),
+  slotWindowPrefix: (window: bigint) => b(K.slot, window),
+  slot: (window: bigint, device: bigint, kind: number, subject: bigint) => b(K.slot, window, device, Uint8Array.of(kind), subject),
+  appHash: (height: bigint) => b(K.appHash, height),
   beaconByPayload: (payload: Uint8Array) => b(K.beaconByPayload, payload),
-  witnessCandidatePrefix: (beacon: bigint) => b(K.witnessCandidate, u64be(beacon)),
-  witnessCandidate: (beacon: bigint, witness: bigint) => b(K.witnessCandidate, u64be(beacon), u64be(witness)),
-  beaconFinalize: (height: bigint, beacon: bigint) => b(K.beaconFinalize, u64be(height), u64be(beacon)),
-  providerBond: (device: bigint) => b(K.providerBond, u64be(device)),
+  witnessCandidatePrefix: (beacon: bigint) => b(K.witnessCandidate, beacon),
+  witnessCandidate: (beacon: bigint, witness: bigint) => b(K.witnessCandidate, beacon, witness),
+  beaconFinalize: (height: bigint, beacon: bigint) => b(K.beaconFinalize, height, beacon),
+  providerBond: (device: bigint) => b(K.providerBond, device),
   providerIndexPrefix: (sector: number) => b(K.providerIndex, Uint8Array.of(sector)),
-  providerIndex: (sector: number, device: bigint) => b(K.providerIndex, Uint8Array.of(sector), u64be(device)),
+  providerIndex: (sector: number, device: bigint) => b(K.providerIndex, Uint8Array.of(sector), device),
   verifier: (address: string) => b(K.verifier, addr(address)),
-  dataSet: (id: bigint) => b(K.dataSet, u64be(id)),
-  dataSetDeadline: (height: bigint, id: bigint) => b(K.dataSetDeadline, u64be(height), u64be(id)),
-  job: (id: bigint) => b(K.job, u64be(id)),
-  jobCheck: (window: bigint, id: bigint) => b(K.jobCheck, u64be(window), u64be(id)),
-  jobDeadline: (height: bigint, id: bigint) => b(K.jobDeadline, u64be(height), u64be(id)),
-  dispute: (id: bigint) => b(K.dispute, u64be(id)),
-  disputeDeadline: (height: bigint, id: bigint) => b(K.disputeDeadline, u64be(height), u64be(id)),
-  challenge: (id: bigint) => b(K.challenge, u64be(id)),
-  challengeDeadline: (height: bigint, id: bigint) => b(K.challengeDeadline, u64be(height), u64be(id)),
-  eventBucket: (bucket: bigint) => b(K.eventId, u64be(bucket)),
-  eventId: (bucket: bigint, id: Uint8Array) => b(K.eventId, u64be(bucket), id),
-  windowFirstId: (window: bigint) => b(K.windowFirstId, u64be(window)),
-  challengeAtPrefix: (height: bigint) => b(K.challengeAt, u64be(height)),
-  challengeAt: (height: bigint, set: bigint) => b(K.challengeAt, u64be(height), u64be(set)),
+  dataSet: (id: bigint) => b(K.dataSet, id),
+  dataSetDeadline: (height: bigint, id: bigint) => b(K.dataSetDeadline, height, id),
+  job: (id: bigint) => b(K.job, id),
+  jobCheck: (window: bigint, id: bigint) => b(K.jobCheck, window, id),
+  jobDeadline: (height: bigint, id: bigint) => b(K.jobDeadline, height, id),
+  dispute: (id: bigint) => b(K.dispute, id),
+  disputeDeadline: (height: bigint, id: bigint) => b(K.disputeDeadline, height, id),
+  challenge: (id: bigint) => b(K.challenge, id),
+  challengeDeadline: (height: bigint, id: bigint) => b(K.challengeDeadline, height, id),
+  eventBucket: (bucket: bigint) => b(K.eventId, bucket),
+  eventId: (bucket: bigint, id: Uint8Array) => b(K.eventId, bucket, id),
+  windowFirstId: (window: bigint) => b(K.windowFirstId, window),
+  challengeAtPrefix: (height: bigint) => b(K.challengeAt, height),
+  challengeAt: (height: bigint, set: bigint) => b(K.challengeAt, height, set),
   /** kind 1 = provider bond (id = device), 2 = verifier (id = address bytes). */
-  unbonding: (height: bigint, kind: number, id: Uint8Array) => b(K.unbonding, u64be(height), Uint8Array.of(kind), id),
+  unbonding: (height: bigint, kind: number, id: Uint8Array) => b(K.unbonding, height, Uint8Array.of(kind), id),
 };
 
 /** Counter keys. */

@@ -1,6 +1,6 @@
 // Store layout of the rewards module (prefix "rewards/"); README "State" lists it.
 import { fromBech32 } from '../../chain/crypto/address.ts';
-import { concat, u64be } from '../../chain/codec/bytes.ts';
+import { concat, storeKey } from '../../chain/codec/bytes.ts';
 
 export const STORE_PREFIX = new TextEncoder().encode('rewards/');
 
@@ -27,33 +27,33 @@ export const K = {
   anchorRecord: 0x13, //   u64 device | owner (20 bytes) -> 44-byte claim record (anchor-record.ts)
 } as const;
 
-const b = (p: number, ...parts: Uint8Array[]) => concat(Uint8Array.of(p), ...parts);
+const b = storeKey;
 const addr = (a: string) => fromBech32(a);
 const lp = (x: Uint8Array) => concat(Uint8Array.of(x.length), x);
 
 export const keys = {
-  epoch: (e: bigint) => b(K.epoch, u64be(e)),
-  deviceEpochPrefix: (e: bigint) => b(K.deviceEpoch, u64be(e)),
-  deviceEpochDevice: (e: bigint, d: bigint) => b(K.deviceEpoch, u64be(e), u64be(d)),
-  deviceEpoch: (e: bigint, d: bigint, owner: string) => b(K.deviceEpoch, u64be(e), u64be(d), addr(owner)),
-  cellPrefix: (e: bigint) => b(K.cell, u64be(e)),
-  cell: (e: bigint, sector: number, cell: bigint) => b(K.cell, u64be(e), Uint8Array.of(sector), u64be(cell)),
-  ledgerPrefix: (d: bigint) => b(K.ledger, u64be(d)),
-  ledger: (d: bigint, owner: string) => b(K.ledger, u64be(d), addr(owner)),
+  epoch: (e: bigint) => b(K.epoch, e),
+  deviceEpochPrefix: (e: bigint) => b(K.deviceEpoch, e),
+  deviceEpochDevice: (e: bigint, d: bigint) => b(K.deviceEpoch, e, d),
+  deviceEpoch: (e: bigint, d: bigint, owner: string) => b(K.deviceEpoch, e, d, addr(owner)),
+  cellPrefix: (e: bigint) => b(K.cell, e),
+  cell: (e: bigint, sector: number, cell: bigint) => b(K.cell, e, Uint8Array.of(sector), cell),
+  ledgerPrefix: (d: bigint) => b(K.ledger, d),
+  ledger: (d: bigint, owner: string) => b(K.ledger, d, addr(owner)),
   pendingPrefix: (owner: string) => b(K.pending, lp(addr(owner))),
-  pending: (owner: string, d: bigint) => b(K.pending, lp(addr(owner)), u64be(d)),
-  deviceState: (d: bigint) => b(K.deviceState, u64be(d)),
+  pending: (owner: string, d: bigint) => b(K.pending, lp(addr(owner)), d),
+  deviceState: (d: bigint) => b(K.deviceState, d),
   oracle: (o: string) => b(K.oracle, addr(o)),
   post: (o: string) => b(K.post, addr(o)),
   credits: (a: string) => b(K.credits, addr(a)),
   event: (buyer: string, id: Uint8Array) => b(K.event, lp(addr(buyer)), id),
-  eventExpiry: (e: bigint, buyer: string, id: Uint8Array) => b(K.eventExpiry, u64be(e), lp(addr(buyer)), id),
-  demandPrefix: (e: bigint) => b(K.demand, u64be(e)),
-  demand: (e: bigint, d: bigint, owner: string) => b(K.demand, u64be(e), u64be(d), addr(owner)),
-  oraclePostsPrefix: (e: bigint) => b(K.oraclePosts, u64be(e)),
-  oraclePosts: (e: bigint, o: string) => b(K.oraclePosts, u64be(e), addr(o)),
-  judgment: (h: bigint, o: string) => b(K.judgment, u64be(h), addr(o)),
-  judgmentsUpTo: (h: bigint) => b(K.judgment, u64be(h + 1n)),
-  unbonding: (h: bigint, o: string) => b(K.unbonding, u64be(h), addr(o)),
-  unbondingUpTo: (h: bigint) => b(K.unbonding, u64be(h + 1n)),
+  eventExpiry: (e: bigint, buyer: string, id: Uint8Array) => b(K.eventExpiry, e, lp(addr(buyer)), id),
+  demandPrefix: (e: bigint) => b(K.demand, e),
+  demand: (e: bigint, d: bigint, owner: string) => b(K.demand, e, d, addr(owner)),
+  oraclePostsPrefix: (e: bigint) => b(K.oraclePosts, e),
+  oraclePosts: (e: bigint, o: string) => b(K.oraclePosts, e, addr(o)),
+  judgment: (h: bigint, o: string) => b(K.judgment, h, addr(o)),
+  judgmentsUpTo: (h: bigint) => b(K.judgment, h + 1n),
+  unbonding: (h: bigint, o: string) => b(K.unbonding, h, addr(o)),
+  unbondingUpTo: (h: bigint) => b(K.unbonding, h + 1n),
 };
