@@ -1,7 +1,8 @@
 // Sensor batches in-process: honest batch with its readings root; a second batch for the same
 // window is a tx error (one per window); the same event id from another device, a cell outside the
 // asserted location, too many readings for the class and an unlocated device are recorded with
-// their reasons; event ids are forgotten after event_dedupe_windows.
+// their reasons; an event id is refused for at least event_dedupe_windows windows and forgotten
+// within twice that.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ProofsHarness, cellAt, cellNear } from '../../test/helpers/proofs.ts';
