@@ -79,6 +79,14 @@ test('signed payload layouts are fixed (golden bytes)', () => {
   assert.equal(Buffer.from(reg).toString('hex'),
     '0019' + Buffer.from('depin/devices/v1/register').toString('hex') + '000d' + Buffer.from('depin-local-1').toString('hex') + '0009' + Buffer.from('depin1abc').toString('hex') + '0000000000000102');
   assert.deepEqual(envelopePayload('d', 'c', Uint8Array.of(9)), Uint8Array.of(0, 1, 0x64, 0, 1, 0x63, 9));
+  // The (domain, chain id) header is built once and copied: same bytes on every call and for every
+  // pair, and a caller changing its payload changes nothing for the next one.
+  fc.assert(fc.property(fc.constantFrom('d', 'depin/proofs/v1/envelope', 'é'), fc.constantFrom('c', 'depin-local-1', 'other-2'), fc.uint8Array({ maxLength: 50 }), (d, c, body) => {
+    const got = envelopePayload(d, c, body);
+    assert.deepEqual(Buffer.from(got), Buffer.from(Uint8Array.from([...lp(d), ...lp(c), ...body])));
+    got.fill(0xff);
+    assert.deepEqual(Buffer.from(envelopePayload(d, c, body)), Buffer.from(Uint8Array.from([...lp(d), ...lp(c), ...body])));
+  }), { numRuns: 200 });
   assert.equal(reg[0], 0, 'every payload starts with 0x00, unlike a Cosmos SignDoc (0x0a)');
   assert.throws(() => lp(new Uint8Array(70000)), /too long/);
 });

@@ -47,8 +47,26 @@ export function attestationPayload(f: AttestationFields): Uint8Array {
 
 /** The generic device-signed envelope: domain- and chain-separated canonical bytes. */
 export function envelopePayload(domain: string, chainId: string, body: Uint8Array): Uint8Array {
-  return concat(lp(domain), lp(chainId), body);
+  // lp(domain) ‖ lp(chain id) is the same for every envelope of a chain: built once per pair and
+  // copied, so a proof's signature check allocates one array instead of five.
+  let h = headers.get(domain)?.get(chainId);
+  if (!h) {
+    h = concat(lp(domain), lp(chainId));
+    let m = headers.get(domain);
+    if (!m) {
+      if (headers.size >= 64) headers.clear();
+      headers.set(domain, (m = new Map()));
+    }
+    if (m.size >= 64) m.clear();
+    m.set(chainId, h);
+  }
+  const out = new Uint8Array(h.length + body.length);
+  out.set(h, 0);
+  out.set(body, h.length);
+  return out;
 }
+/** lp(domain) ‖ lp(chain id) by domain (a few constants) and chain id (bounded per domain). */
+const headers = new Map<string, Map<string, Uint8Array>>();
 
 /** What the device signs to prove it holds its key: for this owner, on this chain, once. */
 export function registrationPayload(chainId: string, owner: string, nonce: bigint): Uint8Array {
