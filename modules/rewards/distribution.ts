@@ -10,7 +10,7 @@ import type { Context } from '../../chain/context.ts';
 import { event } from '../../chain/events.ts';
 import { toBech32, ACCOUNT_PREFIX } from '../../chain/crypto/address.ts';
 import { K, keys } from './keys.ts';
-import { concat, readU64, u64be } from '../../chain/codec/bytes.ts';
+import { concat, readU64, storeKey } from '../../chain/codec/bytes.ts';
 import {
   breaker, cellWeight, creditValue, decayStep, demandShare, demandTarget, densityPpm, deviceProofReward, min, periodOf, portion,
   proRata, ratioPpm, reemission, smoothedBurn, splitEmission,
@@ -350,7 +350,7 @@ export function prune(k: RewardsKeeper, ctx: Context, p: Params, st: ModuleState
     const bound = historyBound(st, p.historyEpochs);
     if (bound > 0n) {
       if (budget <= 0) return;
-      const rows = k.scan(ctx, Uint8Array.of(table), budget, concat(Uint8Array.of(table), u64be(bound)));
+      const rows = k.scan(ctx, Uint8Array.of(table), budget, storeKey(table, bound));
       for (const [key] of rows) {
         store.delete(key);
         budget--;
@@ -359,7 +359,7 @@ export function prune(k: RewardsKeeper, ctx: Context, p: Params, st: ModuleState
   }
   const eventsBound = st.currentEpoch > BigInt(p.eventRetentionEpochs) ? st.currentEpoch - BigInt(p.eventRetentionEpochs) : 0n;
   if (eventsBound > 0n && budget > 0) {
-    const rows = k.scan(ctx, Uint8Array.of(K.eventExpiry), budget, concat(Uint8Array.of(K.eventExpiry), u64be(eventsBound)));
+    const rows = k.scan(ctx, Uint8Array.of(K.eventExpiry), budget, storeKey(K.eventExpiry, eventsBound));
     for (const [key] of rows) {
       store.delete(key);
       // 0x0e | u64 epoch | lp buyer | event id  ->  0x0d | lp buyer | event id

@@ -214,7 +214,7 @@ export class RewardsKeeper implements ProofHooks {
     const h = ctx.block.height;
     const locationSector = p.locationSectors.includes(d.sector);
     const cell = d.locationCell;
-    const ds = this.get(ctx, keys.deviceState(d.id), R.DeviceState);
+    const ds = this.deviceState(ctx, d.id);
     const rec: DeviceEpoch = {
       ...(emptyEpoch ??= empty(R.DeviceEpoch)),
       reasons: [],
@@ -224,7 +224,7 @@ export class RewardsKeeper implements ProofHooks {
       seniorityPpm: seniorityPpm(p, this.seniorityStart(d, ds), h),
       firstHeight: h,
     };
-    return { rec, created: true, state: ds ?? { ...empty(R.DeviceState), deviceId: d.id } };
+    return { rec, created: true, state: ds };
   }
 
   seniorityStart(d: Device, ds: DeviceState | undefined): bigint {
