@@ -13,8 +13,9 @@
 //     requests in flight, from this process (same 2 cores); proofs/s = proofs / (first send ->
 //     mempool drained and committed), with the node's CPU per proof by thread. One window of
 //     proofs is a burst of about a second, so its rate is mostly pipeline fill and drain;
-//  2b. sustained over RPC (sensor, compute): twice the devices, each proving in 6 consecutive
-//     live windows (all signed before the first send), so the node is fed for ~5 s;
+//  2b. sustained over RPC: twice the devices, 6 proofs each (sensor, compute: one in each of 6
+//     consecutive live windows; coverage: beacon and witness in 3; storage: 6 x as many data
+//     sets), all signed before the first send, so the node is fed for ~5 s;
 //  3. anvil: ProofRegistry.submitProof for the same (device, window, payload hash) tuples, signed
 //     by viem: automine (8 senders, each waiting for its receipt) and --no-mining (8 senders push,
 //     then evm_mine), tx/s and gas per proof.
@@ -117,7 +118,7 @@ export function benchGenesis(o: ProofsBenchOptions, params: Params) {
     add('sensor', 4, i, cell(-33 + i * 0.0003, 151), 'dev-sensor');
     add('compute', 3, i, cell(35 + i * 0.0003, 139), 'dev-gpu');
   }
-  add('storage', 2, 0, cell(40.7, -74), 'dev-storage');
+  for (let i = 0; i < STORAGE_PROVIDERS; i++) add('storage', 2, i, cell(40.7 + i * 0.01, -74), 'dev-storage');
   g.app_state.devices = { ...defaultDevicesGenesis(DEVICES_PARAMS, [devManufacturer()]), devices: records, next_device_id: id.toString() };
   g.app_state.proofs = defaultProofsGenesis(params);
   return { genesis: g, devices, gateways };
@@ -147,13 +148,42 @@ export function benchParams(windowBlocks: bigint): Params {
 /** The piece every bench data set stores: 1,024 leaves (paths of 10 siblings, as a 32 KiB piece). */
 const PIECE = new P.Piece(Array.from({ length: 1024 }, (_, i) => sha256(new TextEncoder().encode(`leaf-${i}`))));
 
+/**
+ * Storage providers. Each provider's proofs carry its own rising sequence, so they must reach the
+ * mempool in order: with as many providers as the RPC runs have lanes (tx i goes in lane i mod 8),
+ * `sectorRound` puts provider p's envelopes only in txs i = p mod 8, all in lane p.
+ */
+const STORAGE_PROVIDERS = 8;
+
+/** Devices per step of the sustained coverage run (8 gateway txs of beacons, then of witnesses). */
+const COVERAGE_UNIT = 400;
+
+/** A data set the bench proves: its provider and the challenge seed of its current period. */
+interface StorageSet {
+  id: bigint;
+  provider: BenchDevice;
+  challengeSeed: Uint8Array;
+}
+
+/** Setup txs from `owner`: bond every provider (one tx), then open `n` data sets, 50 per tx; the
+ * k-th set (ids count up from the chain's next data set id) belongs to provider k mod P. */
+function storageSetupTxs(providers: BenchDevice[], n: number, owner: Gateway): Uint8Array[] {
+  const tx = (messages: { typeUrl: string; value: Uint8Array }[], gas: bigint) => signTx({ messages, fee: [{ denom: 'udpin', amount: (gas / 100n).toString() }], gasLimit: gas }, { privateKey: owner.key, chainId: CHAIN, accountNumber: owner.accountNumber, sequence: owner.sequence++ });
+  const txs = [tx(providers.map((d) => ({ typeUrl: '/depin.proofs.v1.MsgBondProvider', value: Msgs.BondProvider.encode({ owner: owner.address, deviceId: d.id, amount: { denom: 'udpin', amount: '1000000' } }) })), 300_000n * BigInt(providers.length))];
+  for (let i = 0; i < n; i += 50) {
+    txs.push(tx(Array.from({ length: Math.min(50, n - i) }, (_, j) => ({ typeUrl: '/depin.proofs.v1.MsgCreateDataSet', value: Msgs.CreateDataSet.encode({ owner: owner.address, deviceId: providers[(i + j) % providers.length]!.id, pieces: [{ root: PIECE.root, leafCount: PIECE.leafCount }] }) })), 20_000_000n));
+  }
+  return txs;
+}
+
 interface Round {
   /** Envelope groups submitted in order (coverage: beacons, then witnesses). */
   phases: EnvelopeMsg[][];
   proofs: number;
 }
 
-export function sectorRound(sector: Sector, devs: BenchDevice[], window: bigint, seed: Uint8Array, extra: { dataSets?: bigint[]; challengeSeed?: Uint8Array } = {}): Round {
+/** The envelopes of one round; `per` (envelopes per tx) only orders storage's (see STORAGE_PROVIDERS). */
+export function sectorRound(sector: Sector, devs: BenchDevice[], window: bigint, seed: Uint8Array, extra: { dataSets?: StorageSet[]; per?: number } = {}): Round {
   const ctx = (d: BenchDevice, w = window, s = seed): P.EnvelopeContext => ({ chainId: CHAIN, deviceId: d.id, window: w, seed: s, seq: ++d.seq });
   if (sector === 'sensor') {
     return { phases: [devs.map((d) => P.sensorBatch(d.key, ctx(d), { readingCount: 60n, readingsRoot: sha256(u64be(d.id)), cell: d.cell, eventId: sha256(new TextEncoder().encode(`ev-${d.id}-${window}`)) }))], proofs: devs.length };
@@ -167,10 +197,16 @@ export function sectorRound(sector: Sector, devs: BenchDevice[], window: bigint,
     const witnesses = devs.map((d, i) => P.witness(d.key, ctx(d), { beaconPayload: beacons[i ^ 1]!.payload, rssiDbm10: -1_050, snrDb10: 60, frequencyKhz: 868_100, region: 1, antennaGainDbi10: 30 }));
     return { phases: [beacons.map((b) => b.envelope), witnesses], proofs: 2 * devs.length };
   }
-  const d = devs[0]!;
+  // Storage: tx c of `per` envelopes holds provider (c mod P)'s sets only.
   const sets = extra.dataSets!;
-  const cs = extra.challengeSeed!;
-  return { phases: [sets.map((id) => P.pdpProof(d.key, ctx(d, 0n, cs), id, P.pdpAnswers([PIECE], cs, id, 5)))], proofs: sets.length };
+  const per = extra.per!;
+  const byProvider = devs.map((d) => sets.filter((x) => x.provider === d));
+  if (byProvider.some((l) => l.length !== sets.length / devs.length || l.length % per !== 0)) throw new Error(`storage: ${sets.length} data sets do not split into txs of ${per} evenly over ${devs.length} providers`);
+  const envs: EnvelopeMsg[] = [];
+  for (let at = 0; at < sets.length / devs.length; at += per) {
+    for (const list of byProvider) for (const x of list.slice(at, at + per)) envs.push(P.pdpProof(x.provider.key, ctx(x.provider, 0n, x.challengeSeed), x.id, P.pdpAnswers([PIECE], x.challengeSeed, x.id, 5)));
+  }
+  return { phases: [envs], proofs: sets.length };
 }
 
 export interface Gateway {
@@ -259,24 +295,17 @@ async function inProcess(o: ProofsBenchOptions): Promise<Record<string, InProcRo
   const proc = processCpuUs;
   const details: string[] = [];
 
-  // Storage: bond the provider and open one data set per proof (one PDP proof per set and period).
-  const storage = devices.storage[0]!;
-  const owner = gws[0]!;
-  const sets: bigint[] = [];
-  const setMsgs = Array.from({ length: o.devices * 2 }, () => ({ root: PIECE.root, leafCount: PIECE.leafCount }));
-  const setupTxs: Uint8Array[] = [signTx({ messages: [{ typeUrl: '/depin.proofs.v1.MsgBondProvider', value: Msgs.BondProvider.encode({ owner: owner.address, deviceId: storage.id, amount: { denom: 'udpin', amount: '1000000' } }) }], fee: [{ denom: 'udpin', amount: '5000' }], gasLimit: 300_000n }, { privateKey: owner.key, chainId: CHAIN, accountNumber: owner.accountNumber, sequence: owner.sequence++ })];
-  for (let i = 0; i < setMsgs.length; i += 50) {
-    const msgs = setMsgs.slice(i, i + 50).map(() => ({ typeUrl: '/depin.proofs.v1.MsgCreateDataSet', value: Msgs.CreateDataSet.encode({ owner: owner.address, deviceId: storage.id, pieces: [{ root: PIECE.root, leafCount: PIECE.leafCount }] }) }));
-    setupTxs.push(signTx({ messages: msgs, fee: [{ denom: 'udpin', amount: '200000' }], gasLimit: 20_000_000n }, { privateKey: owner.key, chainId: CHAIN, accountNumber: owner.accountNumber, sequence: owner.sequence++ }));
-  }
-  await admitAndCommit(node, setupTxs);
-  for (let id = 1n; id <= BigInt(setMsgs.length); id++) sets.push(id);
-  // Into window 1 (its seed exists) and past the data sets' challenge height.
+  // Storage: bond the providers and open one data set per proof (one PDP proof per set and period).
+  await admitAndCommit(node, storageSetupTxs(devices.storage, o.devices * 2, gws[0]!));
+  // Into window 1 (its seed exists) and past the data sets' challenge heights.
   while (node.blocks.height() < params.windowBlocks + 3n) await node.produceBlock();
   const window = (node.blocks.height() + 1n) / params.windowBlocks;
   const seed = proofs.windowSeed(queryCtx(node.app), params, window).seed!;
-  const ds = (await import('../modules/proofs/storage.ts')).getDataSet(proofs, queryCtx(node.app), 1n)!;
-  const challengeSeed = proofs.challengeSeedAt(queryCtx(node.app), ds.challengeHeight)!;
+  const { getDataSet } = await import('../modules/proofs/storage.ts');
+  const sets: StorageSet[] = Array.from({ length: o.devices * 2 }, (_, i) => {
+    const ds = getDataSet(proofs, queryCtx(node.app), BigInt(i + 1))!;
+    return { id: ds.id, provider: devices.storage.find((d) => d.id === ds.deviceId)!, challengeSeed: proofs.challengeSeedAt(queryCtx(node.app), ds.challengeHeight)! };
+  });
 
   const out: Record<string, InProcRow> = {};
   console.log(`\n## in-process node (LevelDB, 1 signature worker, indexer thread): ${fmt(o.devices)} devices per sector and shape, window ${window}`);
@@ -286,9 +315,8 @@ async function inProcess(o: ProofsBenchOptions): Promise<Record<string, InProcRo
     for (const shape of ['single', 'batched'] as const) {
       const half = shape === 'single' ? 0 : 1;
       const devs = sector === 'storage' ? devices.storage : devices[sector].slice(half * o.devices, (half + 1) * o.devices);
-      const setsHalf = sets.slice(half * o.devices, (half + 1) * o.devices);
-      const round = sectorRound(sector, devs, window, seed, { dataSets: setsHalf, challengeSeed });
       const per = shape === 'single' ? 1 : sector === 'storage' ? Math.min(o.batch, 25) : o.batch;
+      const round = sectorRound(sector, devs, window, seed, { dataSets: sets.slice(half * o.devices, (half + 1) * o.devices), per });
       const phaseTxs = round.phases.map((envs) => proofTxs(envs, per, gws));
       const first = proofs.peekId(queryCtx(node.app), COUNTERS.proof);
       let wall = 0;
@@ -360,8 +388,12 @@ interface RpcNode {
   gateways(): Promise<Gateway[]>;
   /** Broadcasts each lane's txs in order (JSON-RPC batches of 50, one request in flight per lane),
    * the lanes concurrently; then waits until the mempool is drained (= committed: the node removes
-   * txs when their block commits). Throws if any tx is refused. */
-  sendLanes(lanes: Uint8Array[][]): Promise<void>;
+   * txs when their block commits). Returns the seconds from the first send to the drain; throws
+   * if any tx is refused or fails in its block. */
+  sendLanes(lanes: Uint8Array[][]): Promise<number>;
+  /** sendLanes for steps sent one after the other: every tx of a step is admitted before the next
+   * step starts (coverage: a witness after its beacon); one drain at the end. */
+  sendSteps(steps: Uint8Array[][][]): Promise<number>;
   close(): Promise<void>;
 }
 
@@ -398,19 +430,12 @@ async function startRpcNode(genesis: unknown, gatewayAddresses: string[]): Promi
   const waitHeight = async (h: bigint) => {
     while ((await height()) < h) await new Promise((r) => setTimeout(r, 100));
   };
-  return {
-    proc, call, abci, height, waitHeight,
-    async gateways() {
-      const gws: Gateway[] = [];
-      for (const [i, address] of gatewayAddresses.entries()) {
-        const any = QueryAccountResponse.decode(await abci('/cosmos.auth.v1beta1.Query/Account', QueryAccountRequest.encode({ address }))).account;
-        gws.push({ key: benchKey(i), address, accountNumber: u64(BaseAccount.decode(any.value).accountNumber as never), sequence: 0n });
-      }
-      return gws;
-    },
-    async sendLanes(lanes) {
-      let rejected = 0;
-      let first = '';
+  const sendSteps = async (steps: Uint8Array[][][]) => {
+    const from = await height();
+    const t0 = performance.now();
+    let rejected = 0;
+    let first = '';
+    for (const lanes of steps) {
       await Promise.all(lanes.map(async (mine) => {
         for (let next = 0; next < mine.length; ) {
           const chunk = mine.slice(next, next + 50);
@@ -421,13 +446,41 @@ async function startRpcNode(genesis: unknown, gatewayAddresses: string[]): Promi
           }
         }
       }));
-      if (rejected) throw new Error(`${rejected} txs rejected, first: ${first}`);
-      for (;;) {
-        const n = Number((await call('num_unconfirmed_txs')).n_txs);
-        if (n === 0) break;
-        await new Promise((r) => setTimeout(r, 20));
+    }
+    if (rejected) throw new Error(`${rejected} txs rejected, first: ${first}`);
+    for (;;) {
+      const n = Number((await call('num_unconfirmed_txs')).n_txs);
+      if (n === 0) break;
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    const seconds = (performance.now() - t0) / 1000;
+    // Admission (CheckTx) runs the ante checks only: a proof tx can still fail in its block,
+    // e.g. a device sequence overtaken by a later tx. Every tx sent must have committed with code 0.
+    const to = await height();
+    let failed = 0;
+    let log = '';
+    for (let h = from + 1n; h <= to; h++) {
+      for (const r of (await call('block_results', { height: String(h) })).txs_results ?? []) {
+        if (r.code === 0) continue;
+        failed++;
+        log ||= `height ${h}: code ${r.code} (${r.codespace}): ${r.log}`;
       }
+    }
+    if (failed) throw new Error(`${failed} txs failed in their blocks, first at ${log}`);
+    return seconds;
+  };
+  return {
+    proc, call, abci, height, waitHeight,
+    async gateways() {
+      const gws: Gateway[] = [];
+      for (const [i, address] of gatewayAddresses.entries()) {
+        const any = QueryAccountResponse.decode(await abci('/cosmos.auth.v1beta1.Query/Account', QueryAccountRequest.encode({ address }))).account;
+        gws.push({ key: benchKey(i), address, accountNumber: u64(BaseAccount.decode(any.value).accountNumber as never), sequence: 0n });
+      }
+      return gws;
     },
+    sendLanes: (lanes) => sendSteps([lanes]),
+    sendSteps,
     async close() {
       poster.close();
       proc.kill('SIGTERM');
@@ -447,60 +500,115 @@ function cpuPerProof(pid: number): (proofs: number, seconds: number) => string {
   };
 }
 
+/**
+ * Bonds the providers and opens `n` data sets over RPC (on a fresh chain: ids 1..n), waits for
+ * their challenge seeds and returns them. The sets of one setup tx share a creation height, so a
+ * challenge height and seed: one query per tx.
+ */
+async function openDataSets(node: RpcNode, providers: BenchDevice[], n: number, owner: Gateway): Promise<StorageSet[]> {
+  await node.sendLanes([storageSetupTxs(providers, n, owner)]); // one account: one lane, in order
+  const dataSet = async (id: bigint) => Q.DataSet[1].decode(await node.abci(queryPath('DataSet'), Q.DataSet[0].encode({ id }))) as { dataSet: { challengeHeight: bigint }; challengeSeed: Uint8Array };
+  await node.waitHeight(u64((await dataSet(BigInt(n))).dataSet.challengeHeight as never) + 1n);
+  const sets: StorageSet[] = [];
+  for (let first = 1; first <= n; first += 50) {
+    const seed = Uint8Array.from((await dataSet(BigInt(first))).challengeSeed);
+    for (let id = first; id < first + 50 && id <= n; id++) sets.push({ id: BigInt(id), provider: providers[(id - 1) % providers.length]!, challengeSeed: seed });
+  }
+  return sets;
+}
+
 /** Throws unless each device's latest `n` proofs are recorded valid and final. */
 async function checkRecorded(node: RpcNode, sector: string, devs: BenchDevice[], n: number): Promise<void> {
   for (const d of devs) {
-    const page = Q.ProofsByDevice[1].decode(await node.abci(queryPath('ProofsByDevice'), Q.ProofsByDevice[0].encode({ deviceId: d.id, pagination: { limit: BigInt(n) } }))) as { proofs: { valid: boolean; status: number; reason?: number; kind?: number }[] };
-    const bad = page.proofs.length < n ? undefined : page.proofs.find((p) => !p.valid || p.status !== STATUS.FINAL);
-    if (page.proofs.length < n || bad) throw new Error(`${sector}: device ${d.id}: ${page.proofs.length} of ${n} proofs recorded${bad ? `, one not valid and final: valid ${bad.valid}, status ${bad.status}, reason ${bad.reason}, kind ${bad.kind}` : ''} (height ${await node.height()})`);
+    const problem = await notValidAndFinal(node, d, n);
+    if (problem) throw new Error(`${sector}: ${problem}`);
   }
 }
 
+/** Why `d`'s latest `n` proofs are not all recorded valid and final, or undefined if they are. */
+async function notValidAndFinal(node: RpcNode, d: BenchDevice, n: number): Promise<string | undefined> {
+  const page = Q.ProofsByDevice[1].decode(await node.abci(queryPath('ProofsByDevice'), Q.ProofsByDevice[0].encode({ deviceId: d.id, pagination: { limit: BigInt(n) } }))) as { proofs: { valid: boolean; status: number; reason?: number; kind?: number }[] };
+  const bad = page.proofs.length < n ? undefined : page.proofs.find((p) => !p.valid || p.status !== STATUS.FINAL);
+  if (page.proofs.length < n || bad) return `device ${d.id}: ${page.proofs.length} of ${n} proofs recorded${bad ? `, one not valid and final: valid ${bad.valid}, status ${bad.status}, reason ${bad.reason}, kind ${bad.kind}` : ''} (height ${await node.height()})`;
+  return undefined;
+}
+
 /**
- * Sustained load over JSON-RPC: every device proves in each of `windows` consecutive live windows,
- * all signed before the first send, so the node is fed continuously for seconds instead of one
- * burst (whose pipeline fill and drain, signature worker first and blocks last, dominate a
- * one-window run). Windows are 10 blocks (2 s) and seeds live 16 windows, so all of them are
- * known when signing starts and still live when the last tx lands (checked before sending:
- * signing a compute proof, puzzle included, takes ~0.4 ms here). Sensor and compute: one proof
- * per device and window, no subject.
+ * Sustained load over JSON-RPC: 2 x `devices` per sector, 6 proofs each (sensor, compute: one per
+ * window in 6 consecutive live windows; coverage: a beacon and a witness in 3 windows; storage:
+ * 6 x as many data sets, one PDP proof each), all signed before the first send, so the node is fed
+ * for seconds instead of one burst (whose pipeline fill and drain, signature worker first and
+ * blocks last, dominate a one-window run). Windows are 10 blocks (2 s) and seeds live 16 windows,
+ * so all of them are known when signing starts and still live when the last tx lands (checked
+ * before sending: signing a compute proof, puzzle included, takes ~0.4 ms here). Coverage is
+ * counted until every verdict is final (a beacon's, `witness_window_blocks` = 5 after its block).
  */
-async function sustainedRpc(o: ProofsBenchOptions, windows = 6n): Promise<Record<string, number>> {
-  const params = benchParams(10n);
+async function sustainedRpc(o: ProofsBenchOptions, proofsPerDevice = 6n): Promise<Record<string, number>> {
+  const params = { ...benchParams(10n), witnessWindowBlocks: 5n };
   const { genesis, devices, gateways } = benchGenesis({ ...o, devices: 2 * o.devices }, params);
   const node = await startRpcNode(genesis, gateways);
   const out: Record<string, number> = {};
   const details: string[] = [];
-  const sectors = o.sectors.filter((x) => x === 'sensor' || x === 'compute');
+  const per = (sector: Sector) => (sector === 'storage' ? Math.min(o.batch, 25) : o.batch);
   try {
-    await node.waitHeight(windows * params.windowBlocks + 2n);
+    await node.waitHeight(2n);
     const gws = await node.gateways();
-    console.log(`\n## sustained over JSON-RPC: ${fmt(2 * o.devices)} devices x ${windows} windows per sector, gateway txs of ${o.batch}, 8 lanes of JSON-RPC batches of 50 txs, 200 ms blocks; load generator on the same 2 cores`);
+    const sets = o.sectors.includes('storage') ? await openDataSets(node, devices.storage, 2 * o.devices * Number(proofsPerDevice), gws[0]!) : [];
+    await node.waitHeight(proofsPerDevice * params.windowBlocks + 2n);
+    console.log(`\n## sustained over JSON-RPC: ${fmt(2 * o.devices)} devices per sector x ${proofsPerDevice} proofs (storage: ${fmt(sets.length)} data sets), gateway txs of ${o.batch} (storage ${per('storage')}), 8 lanes of JSON-RPC batches of 50 txs, 200 ms blocks; load generator on the same 2 cores`);
     console.log('sector   | proofs | proofs/s | node CPU');
-    for (const sector of sectors) {
+    for (const sector of o.sectors) {
       const devs = devices[sector];
       const current = ((await node.height()) + 1n) / params.windowBlocks;
-      // Lane = the gateway's lane, so each gateway's txs (and each device's envelopes, always in
-      // the same chunk of a window, so the same gateway) arrive in sequence order.
-      const lanes: Uint8Array[][] = Array.from({ length: 8 }, () => []);
+      const windows = sector === 'storage' ? 1n : sector === 'coverage' ? proofsPerDevice / 2n : proofsPerDevice;
+      // steps[u]: 8 lanes. Lane = the gateway's lane, so each gateway's txs (and each device's
+      // envelopes, always in the same chunk of a window, so the same gateway) arrive in sequence
+      // order. Coverage goes in units of COVERAGE_UNIT devices: unit u's beacons in step u, its
+      // witnesses in step u + 1 (with unit u + 1's beacons), so a witness lands a block or two
+      // after its beacon and the witness window can be short. Txs are signed in send order per
+      // gateway (a unit's beacons, its witnesses, the next unit's beacons...).
+      const steps: Uint8Array[][][] = [];
+      const add = (step: number, envs: EnvelopeMsg[]) => {
+        const lanes = (steps[step] ??= Array.from({ length: 8 }, () => []));
+        proofTxs(envs, per(sector), gws).forEach((tx, c) => lanes[(c % gws.length) % 8]!.push(tx));
+      };
       let proofs = 0;
-      for (let w = current - windows + 1n; w <= current; w++) {
+      let unit = 0;
+      for (let j = 0n; j < windows; j++) {
+        const w = current - windows + 1n + j;
         const seed = Q.Seed[1].decode(await node.abci(queryPath('Seed'), Q.Seed[0].encode({ window: w, height: 0n }))) as { seed: Uint8Array; available: boolean };
         if (!seed.available) throw new Error(`no seed for window ${w}`);
-        const round = sectorRound(sector, devs, w, Uint8Array.from(seed.seed));
-        proofTxs(round.phases[0]!, o.batch, gws).forEach((tx, c) => lanes[(c % gws.length) % 8]!.push(tx));
+        const round = sectorRound(sector, devs, w, Uint8Array.from(seed.seed), { dataSets: sets, per: per(sector) });
+        if (sector !== 'coverage') add(0, round.phases[0]!);
+        else for (let k = 0; k < devs.length; k += COVERAGE_UNIT, unit++) {
+          add(unit, round.phases[0]!.slice(k, k + COVERAGE_UNIT));
+          add(unit + 1, round.phases[1]!.slice(k, k + COVERAGE_UNIT));
+        }
         proofs += round.proofs;
       }
       const now = ((await node.height()) + 1n) / params.windowBlocks;
-      if (current - windows + 1n + params.seedLifetimeWindows < now + 4n) throw new Error(`signing took too long: window ${current - windows + 1n} closes within 4 windows of ${now}`);
+      if (sector !== 'storage' && current - windows + 1n + params.seedLifetimeWindows < now + 4n) throw new Error(`signing took too long: window ${current - windows + 1n} closes within 4 windows of ${now}`);
       const cpu = cpuPerProof(node.proc.pid!);
       const t0 = performance.now();
-      await node.sendLanes(lanes);
-      const dt = (performance.now() - t0) / 1000;
+      const committed = await node.sendSteps(steps);
+      const cpuCommitted = cpu(proofs, committed);
+      let dt = committed;
+      let detail = `${sector}: ${(committed * 1000).toFixed(0)} ms; ${cpuCommitted}`;
+      if (sector === 'coverage') {
+        // Counted until the last beacon's verdict (witness_window_blocks after its block) is
+        // final, so the end blocks that finalize beacons and pay witnesses are inside the time.
+        const last = devs[devs.length - 1]!;
+        while (await notValidAndFinal(node, last, 2)) {
+          if (performance.now() - t0 > 60_000) throw new Error(`coverage: ${await notValidAndFinal(node, last, 2)}`);
+          await new Promise((r) => setTimeout(r, 20));
+        }
+        dt = (performance.now() - t0) / 1000;
+        detail = `${sector}: committed after ${(committed * 1000).toFixed(0)} ms (${cpuCommitted}); every verdict final after ${(dt * 1000).toFixed(0)} ms; ${cpu(proofs, dt)}`;
+      }
       out[sector] = proofs / dt;
-      details.push(`${sector}: ${(dt * 1000).toFixed(0)} ms; ${cpu(proofs, dt)}`);
+      details.push(detail);
       console.log(`${sector.padEnd(8)} | ${fmt(proofs).padStart(6)} | ${fmt(out[sector]!).padStart(8)} |`);
-      await checkRecorded(node, sector, devs.slice(0, 20), Number(windows));
+      await checkRecorded(node, sector, sector === 'storage' ? devs : devs.slice(0, 20), sector === 'storage' ? 50 : Number(proofsPerDevice));
     }
     console.log(details.map((d) => `  ${d}`).join('\n'));
   } finally {
@@ -524,27 +632,16 @@ async function overRpc(o: ProofsBenchOptions): Promise<Record<string, { batched:
     const gws = await node.gateways();
     // 8 lanes in flight; tx i (gateway i mod G, G a multiple of 8) goes to lane i mod 8, so one
     // gateway's txs stay in sequence order (the mempool admits an account's txs in order).
-    const send = async (txs: Uint8Array[], lanes = 8) => {
-      if (gws.length % lanes !== 0) throw new Error(`gateways must be a multiple of ${lanes}`);
-      await node.sendLanes(Array.from({ length: lanes }, (_, lane) => txs.filter((_, i) => i % lanes === lane)));
-    };
+    if (gws.length % 8 !== 0) throw new Error('gateways must be a multiple of 8');
+    const lanesOf = (txs: Uint8Array[]) => Array.from({ length: 8 }, (_, lane) => txs.filter((_, i) => i % 8 === lane));
     // Storage setup.
-    const storage = devices.storage[0]!;
-    const owner = gws[0]!;
     const nSets = o.devices;
-    const setup: Uint8Array[] = [signTx({ messages: [{ typeUrl: '/depin.proofs.v1.MsgBondProvider', value: Msgs.BondProvider.encode({ owner: owner.address, deviceId: storage.id, amount: { denom: 'udpin', amount: '1000000' } }) }], fee: [{ denom: 'udpin', amount: '5000' }], gasLimit: 300_000n }, { privateKey: owner.key, chainId: CHAIN, accountNumber: owner.accountNumber, sequence: owner.sequence++ })];
-    for (let i = 0; i < nSets; i += 50) {
-      const msgs = Array.from({ length: Math.min(50, nSets - i) }, () => ({ typeUrl: '/depin.proofs.v1.MsgCreateDataSet', value: Msgs.CreateDataSet.encode({ owner: owner.address, deviceId: storage.id, pieces: [{ root: PIECE.root, leafCount: PIECE.leafCount }] }) }));
-      setup.push(signTx({ messages: msgs, fee: [{ denom: 'udpin', amount: '200000' }], gasLimit: 20_000_000n }, { privateKey: owner.key, chainId: CHAIN, accountNumber: owner.accountNumber, sequence: owner.sequence++ }));
-    }
-    await send(setup, 1); // one account: in order
-    const sets = Array.from({ length: nSets }, (_, i) => BigInt(i + 1));
+    const sets = await openDataSets(node, devices.storage, nSets, gws[0]!);
     await waitHeight(params.windowBlocks + 2n);
     const h = await height();
     const window = (h + 2n) / params.windowBlocks; // the next block's window (with margin)
     const seedRes = Q.Seed[1].decode(await abci(queryPath('Seed'), Q.Seed[0].encode({ window, height: 0n }))) as { seed: Uint8Array; available: boolean };
     if (!seedRes.available) throw new Error(`no seed for window ${window}`);
-    const dsRes = Q.DataSet[1].decode(await abci(queryPath('DataSet'), Q.DataSet[0].encode({ id: 1n }))) as { challengeSeed: Uint8Array };
     console.log(`\n## over JSON-RPC to a depind process (200 ms blocks; batches of 50 broadcast_tx_sync, 8 requests in flight; load generator on the same 2 cores), window ${window}`);
     console.log('sector   | proofs | 1 envelope/tx proofs/s | gateway x' + o.batch + ' proofs/s');
     for (const sector of o.sectors) {
@@ -552,13 +649,12 @@ async function overRpc(o: ProofsBenchOptions): Promise<Record<string, { batched:
       for (const shape of (sector === 'sensor' || sector === 'coverage' ? ['single', 'batched'] : ['batched']) as ('single' | 'batched')[]) {
         const half = shape === 'single' ? 1 : 0;
         const devs = sector === 'storage' ? devices.storage : devices[sector].slice(half * o.devices, (half + 1) * o.devices);
-        const round = sectorRound(sector, devs, window, Uint8Array.from(seedRes.seed), { dataSets: sets, challengeSeed: Uint8Array.from(dsRes.challengeSeed) });
         const per = shape === 'single' ? 1 : sector === 'storage' ? Math.min(o.batch, 25) : o.batch;
+        const round = sectorRound(sector, devs, window, Uint8Array.from(seedRes.seed), { dataSets: sets, per });
         const phaseTxs = round.phases.map((envs) => proofTxs(envs, per, gws));
         const cpu = cpuPerProof(proc.pid!);
-        const t0 = performance.now();
-        for (const txs of phaseTxs) await send(txs);
-        const dt = (performance.now() - t0) / 1000;
+        let dt = 0;
+        for (const txs of phaseTxs) dt += await node.sendLanes(lanesOf(txs)); // coverage: witnesses once the beacons are committed
         row[shape] = round.proofs / dt;
         details.push(`${sector}/${shape}: ${(dt * 1000).toFixed(0)} ms; ${cpu(round.proofs, dt)}`);
         // Spot check that the proofs are recorded and valid (coverage: after finalization).
