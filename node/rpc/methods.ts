@@ -50,8 +50,22 @@ function bool(p: Params, k: string): boolean {
 function bytesParam(p: Params, k: string): Uint8Array {
   const s = str(p, k);
   if (s === undefined) throw invalidParams(`missing ${k}`);
-  if (!/^[A-Za-z0-9+/]*={0,2}$/.test(s) || s.length % 4 !== 0) throw invalidParams(`${k} must be base64`);
-  return Buffer.from(s, 'base64');
+  const b = strictBase64(s);
+  if (!b) throw invalidParams(`${k} must be base64`);
+  return b;
+}
+
+/**
+ * Standard padded base64 (RFC 4648 §4), or undefined. Node's decoder skips or stops at characters
+ * outside the alphabet, so any such character yields fewer bytes than the length promises; it
+ * accepts the URL-safe '-' and '_', which are refused here. (The regular expression this replaces
+ * cost ~150 µs per 60 KB tx, three times the decode.)
+ */
+export function strictBase64(s: string): Uint8Array | undefined {
+  if (s.length % 4 !== 0 || s.includes('-') || s.includes('_')) return undefined;
+  const pad = s.endsWith('==') ? 2 : s.endsWith('=') ? 1 : 0;
+  const b = Buffer.from(s, 'base64');
+  return b.length === (s.length / 4) * 3 - pad ? b : undefined;
 }
 
 /** A hash given as hex (optionally 0x-prefixed) or base64, as CometBFT's URI and JSON forms allow. */
