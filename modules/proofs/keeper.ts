@@ -198,13 +198,13 @@ export class ProofsKeeper {
     // challenge heights. Nothing is written in other blocks.
     const prev = h - 1n;
     const windowSource = (prev + p.seedDelayBlocks) % p.windowBlocks === 0n;
-    let challenge = false;
-    const cp = keys.challengeAtPrefix(prev);
-    for (const _ of s.iterator(cp, prefixEnd(cp))) {
-      challenge = true;
-      break;
-    }
-    if (!windowSource && !challenge) return;
+    // The challenge-height mark of `prev` (and, in databases written before marks, its per data
+    // set keys) has served once its app hash is recorded: remove it with the check.
+    const cp = keys.challengeAt(prev);
+    const marks: Uint8Array[] = [];
+    for (const [k] of s.iterator(cp, prefixEnd(cp))) marks.push(Uint8Array.from(k));
+    for (const k of marks) s.delete(k);
+    if (!windowSource && marks.length === 0) return;
     // Without a header app hash (in-process tools that do not pass one) the seed is still a
     // deterministic function of the chain, just a predictable one.
     const appHash = ctx.block.lastAppHash && ctx.block.lastAppHash.length > 0 ? ctx.block.lastAppHash : sha256(enc.encode(`depin/proofs/v1/no-app-hash/${h - 1n}`));

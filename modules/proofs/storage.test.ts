@@ -12,6 +12,13 @@ import { R } from './reasons.ts';
 import { UNIT } from './hooks.ts';
 import { getDataSet } from './storage.ts';
 import { DS_ACTIVE, DS_TERMINATED } from './types.ts';
+import { K, keys } from './store-keys.ts';
+import { Context } from '../../chain/context.ts';
+import { CacheKV } from '../../chain/store/cache-kv.ts';
+import { GasMeter } from '../../chain/gas.ts';
+import { EventManager } from '../../chain/events.ts';
+import { prefixEnd } from '../../chain/store/kv.ts';
+import { storeKey } from '../../chain/codec/bytes.ts';
 
 const BOND = { denom: 'udpin', amount: 100_000_000n };
 const pieces = [P.Piece.fromBytes(randomBytes(32 * 100)), P.Piece.fromBytes(randomBytes(32 * 37))];
@@ -133,5 +140,47 @@ test('a proof within grace resets the consecutive fault count; data sets need a 
   const unbonded = await t.device('storage', { cell: cellAt(1, 1) });
   const r = await t.tx(unbonded.owner, [P.createDataSetMsg(unbonded.owner.address, unbonded.id, [{ root: pieces[0]!.root, leafCount: 100n }])]);
   assert.equal(`${r.codespace}/${r.code}`, 'proofs/34', r.log);
+  await t.close();
+});
+
+test('challenge heights: one mark per height for every data set scheduled there, removed once its app hash is recorded; per data set keys of older databases still work', async () => {
+  const { t, prov, id } = await setup();
+  const marks = (ctx = t.ctx()) => [...t.chain.keepers.proofs.store(ctx).iterator(Uint8Array.of(K.challengeAt), prefixEnd(Uint8Array.of(K.challengeAt)))].map(([k]) => Buffer.from(k).toString('hex'));
+  // Two more sets in one block: the same challenge height as each other, one mark for both.
+  const more = await t.ok(prov.owner, [1, 2].map(() => P.createDataSetMsg(prov.owner.address, prov.id, pieces.map((p) => ({ root: p.root, leafCount: p.leafCount })))));
+  const ids = [id, ...more.events.filter((e) => e.type === 'data_set_created').map((e) => BigInt(e.attributes.find((a) => a.key === 'data_set_id')!.value))];
+  const [a, b, c] = ids.map((x) => dataSet(t, x));
+  assert.equal(b!.challengeHeight, c!.challengeHeight);
+  assert.notEqual(a!.challengeHeight, b!.challengeHeight);
+  assert.deepEqual(marks(), [a!.challengeHeight, b!.challengeHeight].map((h) => Buffer.from(keys.challengeAt(h)).toString('hex')));
+  // The block after a challenge height records its app hash (the seed) and removes its mark.
+  const { seed: seedA } = await challenge(t, id);
+  assert.ok(t.chain.keepers.proofs.appHashAt(t.ctx(), a!.challengeHeight), 'app hash of the challenge height recorded');
+  assert.deepEqual(marks(), [Buffer.from(keys.challengeAt(b!.challengeHeight)).toString('hex')]);
+  await t.advanceTo(b!.challengeHeight + 1n);
+  assert.deepEqual(marks(), []);
+  // All three proven in one block: they move to two next heights, one mark each.
+  const seedB = t.chain.keepers.proofs.challengeSeedAt(t.ctx(), b!.challengeHeight)!;
+  const r = await t.submit([proof(t, prov, id, a!, seedA), ...[b!, c!].map((d) => proof(t, prov, d.id, d, seedB))]);
+  assert.equal(r.code, 0, r.log);
+  assert.deepEqual(ProofsHarness.verdictEvents(r).map((e) => e.valid), ['true', 'true', 'true']);
+  const next = [...new Set(ids.map((x) => dataSet(t, x).challengeHeight))].sort((x, y) => (x < y ? -1 : 1));
+  assert.deepEqual(marks(), next.map((h) => Buffer.from(keys.challengeAt(h)).toString('hex')));
+
+  // A database written before marks holds `0x20 ‖ u64(height) ‖ u64(data set)` keys: such a key
+  // alone makes the next block record the height's app hash, and is swept with it.
+  const h = t.height() + 5n;
+  assert.ok(!next.includes(h) && (h + t.params.seedDelayBlocks) % t.params.windowBlocks !== 0n, 'h is neither marked nor a window seed source');
+  const lastAppHash = new Uint8Array(32).fill(7);
+  const ctx = new Context(new CacheKV(t.chain.app.store), { chainId: 'depin-local-1', height: h + 1n, time: { seconds: 0n, nanos: 0 }, lastAppHash }, new GasMeter(Infinity), new EventManager(false), 'finalize');
+  const legacy = storeKey(K.challengeAt, h, 42n);
+  t.chain.keepers.proofs.store(ctx).set(legacy, Uint8Array.of(1));
+  t.chain.keepers.proofs.recordAppHash(ctx);
+  assert.deepEqual(t.chain.keepers.proofs.appHashAt(ctx, h), lastAppHash);
+  assert.equal(t.chain.keepers.proofs.store(ctx).get(legacy), undefined, 'the old key is swept');
+  // Without it, that height's app hash is not kept.
+  const ctx2 = new Context(new CacheKV(t.chain.app.store), { chainId: 'depin-local-1', height: h + 1n, time: { seconds: 0n, nanos: 0 }, lastAppHash }, new GasMeter(Infinity), new EventManager(false), 'finalize');
+  t.chain.keepers.proofs.recordAppHash(ctx2);
+  assert.equal(t.chain.keepers.proofs.appHashAt(ctx2, h), undefined);
   await t.close();
 });

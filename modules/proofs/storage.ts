@@ -73,7 +73,7 @@ export function createDataSet(k: ProofsKeeper, ctx: Context, owner: string, devi
   };
   saveDataSet(k, ctx, d);
   k.store(ctx).set(keys.dataSetDeadline(d.deadlineHeight, id), Uint8Array.of(1));
-  k.store(ctx).set(keys.challengeAt(challengeHeight, id), Uint8Array.of(1));
+  markChallengeHeight(k, ctx, challengeHeight);
   if (ctx.events.enabled) {
     ctx.events.emit(event('data_set_created', { data_set_id: id.toString(), device_id: deviceId.toString(), owner, pieces: String(pieces.length), total_leaves: total.toString(), challenge_height: challengeHeight.toString() }));
   }
@@ -86,7 +86,6 @@ export function deleteDataSet(k: ProofsKeeper, ctx: Context, owner: string, id: 
   if (d.owner !== owner) throw ErrNotOwner.wrap(`data set ${id} belongs to ${d.owner}`);
   if (d.status !== DS_ACTIVE) throw ErrInvalidField.wrap(`data set ${id} is not active`);
   k.store(ctx).delete(keys.dataSetDeadline(d.deadlineHeight, id));
-  k.store(ctx).delete(keys.challengeAt(d.challengeHeight, id));
   d.status = DS_DELETED;
   saveDataSet(k, ctx, d);
   if (ctx.events.enabled) ctx.events.emit(event('data_set_deleted', { data_set_id: id.toString(), owner }));
@@ -96,14 +95,25 @@ export function deleteDataSet(k: ProofsKeeper, ctx: Context, owner: string, id: 
 function advance(k: ProofsKeeper, ctx: Context, p: Params, d: DataSet): void {
   const s = k.store(ctx);
   s.delete(keys.dataSetDeadline(d.deadlineHeight, d.id));
-  s.delete(keys.challengeAt(d.challengeHeight, d.id));
   d.period += 1n;
   d.challengeHeight += p.provingPeriodBlocks;
   // After a long halt, skip periods that are already past (never schedule a seed that exists).
   while (d.challengeHeight < ctx.block.height) d.challengeHeight += p.provingPeriodBlocks;
   d.deadlineHeight = d.challengeHeight + p.challengeWindowBlocks;
   s.set(keys.dataSetDeadline(d.deadlineHeight, d.id), Uint8Array.of(1));
-  s.set(keys.challengeAt(d.challengeHeight, d.id), Uint8Array.of(1));
+  markChallengeHeight(k, ctx, d.challengeHeight);
+}
+
+/**
+ * Marks `height` as a PDP challenge height, so that the block after it records its app hash
+ * (ProofsKeeper.recordAppHash, which also removes the mark). One key per height, whatever the
+ * number of data sets challenged there: the data sets proven in a block mostly share their next
+ * challenge height, so their marks cost the tree one write, where a key per data set cost two
+ * (its old one deleted, its new one set). A data set leaving the height (deleted, terminated)
+ * leaves the mark: at worst an app hash is kept that no seed needs, until the history is pruned.
+ */
+function markChallengeHeight(k: ProofsKeeper, ctx: Context, height: bigint): void {
+  k.store(ctx).set(keys.challengeAt(height), Uint8Array.of(1));
 }
 
 /** A fault for the current period (missed or wrong proof); returns the inputs to record. */
@@ -125,7 +135,6 @@ function terminateIfFaulty(k: ProofsKeeper, ctx: Context, p: Params, d: DataSet)
   if (d.consecutiveFaults < BigInt(p.maxConsecutiveFaults)) return false;
   d.status = DS_TERMINATED;
   k.store(ctx).delete(keys.dataSetDeadline(d.deadlineHeight, d.id));
-  k.store(ctx).delete(keys.challengeAt(d.challengeHeight, d.id));
   if (ctx.events.enabled) ctx.events.emit(event('data_set_terminated', { data_set_id: d.id.toString(), device_id: d.deviceId.toString(), consecutive_faults: d.consecutiveFaults.toString() }));
   return true;
 }

@@ -72,8 +72,9 @@ export const keys = {
   eventBucket: (bucket: bigint) => b(K.eventId, bucket),
   eventId: (bucket: bigint, id: Uint8Array) => b(K.eventId, bucket, id),
   windowFirstId: (window: bigint) => b(K.windowFirstId, window),
-  challengeAtPrefix: (height: bigint) => b(K.challengeAt, height),
-  challengeAt: (height: bigint, set: bigint) => b(K.challengeAt, height, set),
+  /** "Some data set is challenged at this height": one key per height, set by every data set
+   * scheduled there (databases written before 2026-11-25 also hold `‖ u64(set)` keys under it). */
+  challengeAt: (height: bigint) => b(K.challengeAt, height),
   /** kind 1 = provider bond (id = device), 2 = verifier (id = address bytes). */
   unbonding: (height: bigint, kind: number, id: Uint8Array) => b(K.unbonding, height, Uint8Array.of(kind), id),
 };
