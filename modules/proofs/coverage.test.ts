@@ -16,6 +16,10 @@ import { beaconerUnits, witnessUnits } from './coverage/hip15.ts';
 import { FSPL_DB10, BAND_KHZ, DISTANCE_BUCKETS, fsplLowerBoundDb10 } from './coverage/fspl.ts';
 import { generate, BAND_MHZ, DISTANCE_BUCKETS as GEN_BUCKETS, lowerBoundMetres } from '../../scripts/fspl-table.ts';
 import { gridDistanceAt } from './grid.ts';
+import { K, keys } from './store-keys.ts';
+import { finalizeBeacons } from './coverage/coverage.ts';
+import { prefixEnd } from '../../chain/store/kv.ts';
+import { storeKey, u64be, concat } from '../../chain/codec/bytes.ts';
 
 const LAT = 52.52;
 const LNG = 13.405;
@@ -238,5 +242,62 @@ test('reciprocity: a device earns only with both a recent beacon and a recent wi
   const r3 = await beaconRound(t, A);
   await t.advanceTo(t.height() + t.params.witnessWindowBlocks);
   assert.equal(reasonOf(t, r3.beaconId), R.BEACON_NO_RECENT_WITNESS);
+  await t.close();
+});
+
+test('beacon queue and witness candidates: one key per finalization height, written by the end block; block-local keys never committed; the per-beacon keys of older databases still finalize', async () => {
+  const W = 4n;
+  const t = await ProofsHarness.open(() => ({ reciprocityBlocks: 0n, witnessWindowBlocks: W }));
+  const [b1, b2, wit] = [await t.device('coverage', { cell: cellNear(LAT, LNG, 0, 0) }), await t.device('coverage', { cell: cellNear(LAT, LNG, 0, 2_000) }), await t.device('coverage', { cell: cellNear(LAT, LNG, 1_200, 1_000) })];
+  const table = (k: number) => [...t.chain.keepers.proofs.store(t.ctx()).iterator(Uint8Array.of(k), prefixEnd(Uint8Array.of(k)))].map(([key, v]) => [Buffer.from(key).toString('hex'), Buffer.from(v).toString('hex')]);
+  const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
+  const noBlockLocal = () => assert.deepEqual([...table(K.newBeacon), ...table(K.newCandidate)], [], 'no block-local key committed');
+  await t.enterWindow(2n);
+  const w = t.nextBlockWindow();
+  const beacons = [b1, b2].map((d, i) => P.beacon(d.key, t.ec(d, w), { ...RADIO, localEntropy: new Uint8Array([i + 1]) }));
+  const r = await t.submit(beacons.map((x) => x.envelope));
+  assert.equal(r.code, 0, r.log);
+  const ids = ProofsHarness.proofIds(r);
+  const at = t.height() + W;
+  // Both beacons of the block in one queue key, in id order.
+  assert.deepEqual(table(K.beaconFinalize), [[hex(keys.beaconFinalize(at)), hex(concat(...ids.map((id) => u64be(id))))]]);
+  noBlockLocal();
+  // A failed tx (its second envelope replays a sequence) queues nothing.
+  const lateW = t.nextBlockWindow();
+  const stale = { ...t.ec(b1, lateW), seq: 1n };
+  const bad = await t.submit([P.beacon(wit.key, t.ec(wit, lateW), { ...RADIO, localEntropy: new Uint8Array([9]) }).envelope, P.beacon(b1.key, stale, { ...RADIO, localEntropy: new Uint8Array([8]) }).envelope]);
+  assert.equal(`${bad.codespace}/${bad.code}`, 'proofs/12', bad.log);
+  assert.equal(table(K.beaconFinalize).length, 1);
+  noBlockLocal();
+  // One witness hears both: its two candidacies in one list for the finalization height.
+  const rw = await t.submit(beacons.map((x) => P.witness(wit.key, t.ec(wit, w), { ...HEARD, beaconPayload: x.payload })));
+  assert.equal(rw.code, 0, rw.log);
+  const wids = ProofsHarness.proofIds(rw);
+  assert.deepEqual(table(K.candidatesAt), [[hex(keys.candidatesAt(at)), hex(concat(...ids.flatMap((id, i) => [u64be(id), u64be(wids[i]!)])))]]);
+  noBlockLocal();
+  // The beacons' databases-before-2026-11-25 form, on a branch at the finalization height: a
+  // 60-byte info, a queue key per beacon and a candidate key per witness. It finalizes the same.
+  const ctx = t.branchCtx(at);
+  const s = t.chain.keepers.proofs.store(ctx);
+  s.delete(keys.beaconFinalize(at));
+  s.delete(keys.candidatesAt(at));
+  for (const [i, x] of beacons.entries()) {
+    const info = s.get(keys.beaconByPayload(x.payload))!;
+    s.set(keys.beaconByPayload(x.payload), info.slice(0, 60));
+    s.set(storeKey(K.beaconFinalize, at, ids[i]!), Uint8Array.of(1));
+    s.set(storeKey(K.witnessCandidate, ids[i]!, wids[i]!), Uint8Array.of(1));
+  }
+  finalizeBeacons(t.chain.keepers.proofs, ctx, t.params);
+  for (const id of [...ids, ...wids]) {
+    const rec = t.chain.keepers.proofs.getRecord(ctx, id)!;
+    assert.deepEqual([rec.status, rec.valid], [STATUS.FINAL, true], `old form: proof ${id} reason ${rec.reason}`);
+  }
+  for (const k of [K.beaconFinalize, K.witnessCandidate]) assert.deepEqual([...s.iterator(Uint8Array.of(k), prefixEnd(Uint8Array.of(k)))], [], `old keys 0x${k.toString(16)} deleted`);
+  // On the chain itself: finalized with one witness each, and the queue and lists are gone.
+  await t.advanceTo(at);
+  for (const id of [...ids, ...wids]) assert.deepEqual([t.record(id).status, t.record(id).valid], [STATUS.FINAL, true], `proof ${id}`);
+  assert.equal(t.record(ids[0]!).units, beaconerUnits(1));
+  assert.deepEqual([...table(K.beaconFinalize), ...table(K.candidatesAt), ...table(K.witnessCandidate)], []);
+  noBlockLocal();
   await t.close();
 });

@@ -19,7 +19,7 @@ import { DEFAULT_PARAMS, DENOM, coinAmount, paramsFrom, validateParams, type Par
 import { STATUS, KIND, KIND_NAMES, reasonName } from './reasons.ts';
 import { signedBytes, windowOf, windowStart } from './envelope.ts';
 import { ErrInvalidField, ErrProofNotFound, ErrDataSetNotFound, ErrJobNotFound, ErrDisputeNotFound, ErrChallengeNotFound } from './errors.ts';
-import { beaconHandler, witnessHandler, finalizeBeacons } from './coverage/coverage.ts';
+import { beaconHandler, witnessHandler, finalizeBeacons, queueNewBeaconsAndCandidates } from './coverage/coverage.ts';
 import { pdpHandler, createDataSet, deleteDataSet, getDataSet, processStorageDeadlines, challengeIndexes } from './storage.ts';
 import {
   availabilityHandler, receiptHandler, createJob, tenantCloseJob, commitResult, revealResult, voteDispute, drawSpotChecks, processJobDeadlines,
@@ -315,6 +315,7 @@ export function proofsModule(keeper: ProofsKeeper): AppModule {
     },
     endBlock(ctx) {
       const p = keeper.params(ctx);
+      queueNewBeaconsAndCandidates(keeper, ctx); // first: a witness of this block may be due now
       finalizeBeacons(keeper, ctx, p);
       processStorageDeadlines(keeper, ctx, p);
       processJobDeadlines(keeper, ctx, p);

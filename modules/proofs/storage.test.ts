@@ -13,10 +13,6 @@ import { UNIT } from './hooks.ts';
 import { getDataSet } from './storage.ts';
 import { DS_ACTIVE, DS_TERMINATED } from './types.ts';
 import { K, keys } from './store-keys.ts';
-import { Context } from '../../chain/context.ts';
-import { CacheKV } from '../../chain/store/cache-kv.ts';
-import { GasMeter } from '../../chain/gas.ts';
-import { EventManager } from '../../chain/events.ts';
 import { prefixEnd } from '../../chain/store/kv.ts';
 import { storeKey } from '../../chain/codec/bytes.ts';
 
@@ -172,14 +168,14 @@ test('challenge heights: one mark per height for every data set scheduled there,
   const h = t.height() + 5n;
   assert.ok(!next.includes(h) && (h + t.params.seedDelayBlocks) % t.params.windowBlocks !== 0n, 'h is neither marked nor a window seed source');
   const lastAppHash = new Uint8Array(32).fill(7);
-  const ctx = new Context(new CacheKV(t.chain.app.store), { chainId: 'depin-local-1', height: h + 1n, time: { seconds: 0n, nanos: 0 }, lastAppHash }, new GasMeter(Infinity), new EventManager(false), 'finalize');
+  const ctx = t.branchCtx(h + 1n, lastAppHash);
   const legacy = storeKey(K.challengeAt, h, 42n);
   t.chain.keepers.proofs.store(ctx).set(legacy, Uint8Array.of(1));
   t.chain.keepers.proofs.recordAppHash(ctx);
   assert.deepEqual(t.chain.keepers.proofs.appHashAt(ctx, h), lastAppHash);
   assert.equal(t.chain.keepers.proofs.store(ctx).get(legacy), undefined, 'the old key is swept');
   // Without it, that height's app hash is not kept.
-  const ctx2 = new Context(new CacheKV(t.chain.app.store), { chainId: 'depin-local-1', height: h + 1n, time: { seconds: 0n, nanos: 0 }, lastAppHash }, new GasMeter(Infinity), new EventManager(false), 'finalize');
+  const ctx2 = t.branchCtx(h + 1n, lastAppHash);
   t.chain.keepers.proofs.recordAppHash(ctx2);
   assert.equal(t.chain.keepers.proofs.appHashAt(ctx2, h), undefined);
   await t.close();

@@ -39,6 +39,12 @@ export const K = {
   unbonding: 0x1e,
   fraudFund: 0x1f,
   challengeAt: 0x20,
+  // Block-local: written by this block's txs, folded and deleted by its end block, so they never
+  // reach the Merkle tree (a key set and deleted within one block leaves the committed state as it
+  // was).
+  newBeacon: 0x21,
+  newCandidate: 0x22,
+  candidatesAt: 0x23,
 } as const;
 
 const b = storeKey;
@@ -55,7 +61,13 @@ export const keys = {
   beaconByPayload: (payload: Uint8Array) => b(K.beaconByPayload, payload),
   witnessCandidatePrefix: (beacon: bigint) => b(K.witnessCandidate, beacon),
   witnessCandidate: (beacon: bigint, witness: bigint) => b(K.witnessCandidate, beacon, witness),
-  beaconFinalize: (height: bigint, beacon: bigint) => b(K.beaconFinalize, height, beacon),
+  /** The beacons that finalize at `height`, packed u64 ids (databases written before 2026-11-25
+   * also hold `‖ u64(beacon)` keys, one per beacon). */
+  beaconFinalize: (height: bigint) => b(K.beaconFinalize, height),
+  newBeacon: (finalizeHeight: bigint, beacon: bigint) => b(K.newBeacon, finalizeHeight, beacon),
+  newCandidate: (finalizeHeight: bigint, beacon: bigint, witness: bigint) => b(K.newCandidate, finalizeHeight, beacon, witness),
+  /** Witness candidates of the beacons that finalize at `height`: packed (u64 beacon, u64 witness). */
+  candidatesAt: (height: bigint) => b(K.candidatesAt, height),
   providerBond: (device: bigint) => b(K.providerBond, device),
   providerIndexPrefix: (sector: number) => b(K.providerIndex, Uint8Array.of(sector)),
   providerIndex: (sector: number, device: bigint) => b(K.providerIndex, Uint8Array.of(sector), device),

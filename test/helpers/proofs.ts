@@ -84,6 +84,12 @@ export class ProofsHarness {
     return queryCtx(this.chain);
   }
 
+  /** A block context at `height` over a throwaway branch of committed state, to call end/begin
+   * block steps directly on a state a test arranged (nothing reaches the chain). */
+  branchCtx(height: bigint, lastAppHash?: Uint8Array): Context {
+    return new Context(new CacheKV(this.chain.app.store), { chainId: 'depin-local-1', height, time: { seconds: 0n, nanos: 0 }, ...(lastAppHash ? { lastAppHash } : {}) }, new GasMeter(Infinity), new EventManager(false), 'finalize');
+  }
+
   async close(): Promise<void> {
     await this.chain.close();
   }

@@ -42,10 +42,13 @@ interface BeaconInfo {
   eirpDbm10: number;
   seed: Uint8Array;
   deviceId: bigint;
+  /** The end block that finalizes it (absent in the 60-byte info of databases written before
+   * 2026-11-25, whose witness candidates are one key each). */
+  finalizeHeight?: bigint;
 }
 
-function encodeInfo(b: BeaconInfo): Uint8Array {
-  const out = new Uint8Array(60);
+function encodeInfo(b: BeaconInfo & { finalizeHeight: bigint }): Uint8Array {
+  const out = new Uint8Array(68);
   const v = new DataView(out.buffer);
   v.setBigUint64(0, b.proofId);
   v.setUint32(8, b.region);
@@ -53,12 +56,13 @@ function encodeInfo(b: BeaconInfo): Uint8Array {
   v.setInt32(16, b.eirpDbm10);
   out.set(b.seed, 20);
   v.setBigUint64(52, b.deviceId);
+  v.setBigUint64(60, b.finalizeHeight);
   return out;
 }
 
 function decodeInfo(raw: Uint8Array): BeaconInfo {
   const v = new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
-  return { proofId: v.getBigUint64(0), region: v.getUint32(8), frequencyKhz: v.getUint32(12), eirpDbm10: v.getInt32(16), seed: raw.slice(20, 52), deviceId: v.getBigUint64(52) };
+  return { proofId: v.getBigUint64(0), region: v.getUint32(8), frequencyKhz: v.getUint32(12), eirpDbm10: v.getInt32(16), seed: raw.slice(20, 52), deviceId: v.getBigUint64(52), ...(raw.length >= 68 ? { finalizeHeight: v.getBigUint64(60) } : {}) };
 }
 
 /** Checks a reported cell (optional: 0 = not reported) against the asserted location. */
@@ -101,11 +105,12 @@ export const beaconHandler: KindHandler<BeaconPayload> = {
       inputs.push(input('regenerated_payload', hex(expected)));
       return fail(R.BEACON_PAYLOAD_MISMATCH);
     }
-    // Valid so far: wait for witnesses.
+    // Valid so far: wait for witnesses. The end block queues this block's beacons in one key.
     const s = k.store(ctx);
     const id = e.record.id;
-    s.set(keys.beaconByPayload(b.payload), encodeInfo({ proofId: id, region: b.region, frequencyKhz: b.frequencyKhz, eirpDbm10: eirp, seed: header.seed, deviceId: device.id }));
-    s.set(keys.beaconFinalize(ctx.block.height + p.witnessWindowBlocks, id), Uint8Array.of(1));
+    const finalizeHeight = ctx.block.height + p.witnessWindowBlocks;
+    s.set(keys.beaconByPayload(b.payload), encodeInfo({ proofId: id, region: b.region, frequencyKhz: b.frequencyKhz, eirpDbm10: eirp, seed: header.seed, deviceId: device.id, finalizeHeight }));
+    s.set(keys.newBeacon(finalizeHeight, id), EMPTY);
     e.state.lastBeaconHeight = ctx.block.height;
     return { pending: true, reason: 0, units: 0n, inputs };
   },
@@ -154,8 +159,10 @@ export const witnessHandler: KindHandler<WitnessPayload> = {
     const maxRssi = beacon.eirpDbm10 + w.antennaGainDbi10 - fspl;
     inputs.push(input('beacon_eirp_dbm10', beacon.eirpDbm10), input('antenna_gain_dbi10', w.antennaGainDbi10), input('fspl_min_db10', fspl), input('rssi_max_dbm10', maxRssi));
     if (w.rssiDbm10 > maxRssi) return fail(R.WITNESS_RSSI_TOO_STRONG);
-    // Candidate: selection and reciprocity at the beacon's finalization.
-    k.store(ctx).set(keys.witnessCandidate(beacon.proofId, e.record.id), Uint8Array.of(1));
+    // Candidate: selection and reciprocity at the beacon's finalization. The end block adds this
+    // block's candidates to the list of their beacons' finalization height.
+    if (beacon.finalizeHeight === undefined) k.store(ctx).set(keys.witnessCandidate(beacon.proofId, e.record.id), Uint8Array.of(1));
+    else k.store(ctx).set(keys.newCandidate(beacon.finalizeHeight, beacon.proofId, e.record.id), EMPTY);
     e.state.lastWitnessHeight = ctx.block.height;
     return { pending: true, reason: 0, units: 0n, inputs };
   },
@@ -166,20 +173,77 @@ function recent(last: bigint, now: bigint, window: bigint): boolean {
   return last > 0n && now - last <= window;
 }
 
+const EMPTY = new Uint8Array(0);
+
+/**
+ * End block, before finalizeBeacons: this block's new beacons and witness candidates, each a
+ * block-local key written by its tx (so a failed tx leaves none), are appended to one key per
+ * finalization height (the beacons' queue and the candidate list) and deleted. A key per beacon
+ * and per candidate cost the tree a path each when set and again when finalization deleted it;
+ * now a block costs one write per finalization height it touches.
+ */
+export function queueNewBeaconsAndCandidates(k: ProofsKeeper, ctx: Context): void {
+  const s = k.store(ctx);
+  // The keys sort by (finalization height, beacon[, witness]): one run of values per height.
+  const fold = (prefix: number, target: (height: bigint) => Uint8Array, value: (key: Uint8Array) => Uint8Array) => {
+    const start = Uint8Array.of(prefix);
+    const found: [Uint8Array, bigint][] = [];
+    for (const [key] of s.iterator(start, prefixEnd(start))) found.push([Uint8Array.from(key), readU64(key, 1)]);
+    for (let i = 0; i < found.length; ) {
+      const height = found[i]![1];
+      const parts: Uint8Array[] = [s.get(target(height)) ?? EMPTY];
+      for (; i < found.length && found[i]![1] === height; i++) {
+        parts.push(value(found[i]![0]));
+        s.delete(found[i]![0]);
+      }
+      s.set(target(height), join(parts));
+    }
+  };
+  fold(K.newBeacon, keys.beaconFinalize, (key) => key.subarray(9, 17));
+  fold(K.newCandidate, keys.candidatesAt, (key) => key.subarray(9, 25));
+}
+
+/** Concatenation of any number of parts (no spread: a block may hold thousands). */
+function join(parts: readonly Uint8Array[]): Uint8Array {
+  let n = 0;
+  for (const x of parts) n += x.length;
+  const out = new Uint8Array(n);
+  let o = 0;
+  for (const x of parts) {
+    out.set(x, o);
+    o += x.length;
+  }
+  return out;
+}
+
 /** End block: finalizes every beacon whose witness window ends at this height. */
 export function finalizeBeacons(k: ProofsKeeper, ctx: Context, p: Params): void {
   const s = k.store(ctx);
   const h = ctx.block.height;
-  const due: [Uint8Array, bigint][] = [];
-  const start = Uint8Array.of(K.beaconFinalize);
-  for (const [key] of s.iterator(start, keys.beaconFinalize(h + 1n, 0n))) due.push([Uint8Array.from(key), readU64(key, 9)]);
-  for (const [key, beaconId] of due) {
-    s.delete(key);
-    finalizeBeacon(k, ctx, p, beaconId);
+  // Queue keys up to h: `0x09 ‖ u64(height)` with packed beacon ids, or (databases written before)
+  // `0x09 ‖ u64(height) ‖ u64(beacon)`.
+  const due: bigint[] = [];
+  const dead: Uint8Array[] = [];
+  for (const [key, value] of s.iterator(Uint8Array.of(K.beaconFinalize), keys.beaconFinalize(h + 1n))) {
+    dead.push(Uint8Array.from(key));
+    if (key.length > 9) due.push(readU64(key, 9));
+    else for (let i = 0; i + 8 <= value.length; i += 8) due.push(readU64(value, i));
   }
+  const candidates = new Map<bigint, bigint[]>();
+  for (const [key, value] of s.iterator(Uint8Array.of(K.candidatesAt), keys.candidatesAt(h + 1n))) {
+    dead.push(Uint8Array.from(key));
+    for (let i = 0; i + 16 <= value.length; i += 16) {
+      const beacon = readU64(value, i);
+      const list = candidates.get(beacon);
+      if (list) list.push(readU64(value, i + 8));
+      else candidates.set(beacon, [readU64(value, i + 8)]);
+    }
+  }
+  for (const key of dead) s.delete(key);
+  for (const beaconId of due) finalizeBeacon(k, ctx, p, beaconId, candidates.get(beaconId) ?? []);
 }
 
-function finalizeBeacon(k: ProofsKeeper, ctx: Context, p: Params, beaconId: bigint): void {
+function finalizeBeacon(k: ProofsKeeper, ctx: Context, p: Params, beaconId: bigint, witnessIds: readonly bigint[]): void {
   const s = k.store(ctx);
   const h = ctx.block.height;
   const beacon = k.getRecord(ctx, beaconId);
@@ -192,15 +256,22 @@ function finalizeBeacon(k: ProofsKeeper, ctx: Context, p: Params, beaconId: bigi
   // block in which a proposer includes them.
   const rankSeed = sha256(concat(info?.seed ?? new Uint8Array(32), Buffer.from(payloadHex, 'hex')));
 
+  const ids = [...witnessIds];
+  if (info?.finalizeHeight === undefined) {
+    // A beacon from a database written before the candidate lists: a key per candidate.
+    const prefix = keys.witnessCandidatePrefix(beaconId);
+    const keysToDelete: Uint8Array[] = [];
+    for (const [key] of s.iterator(prefix, prefixEnd(prefix))) {
+      keysToDelete.push(Uint8Array.from(key));
+      ids.push(readU64(key, 9));
+    }
+    for (const key of keysToDelete) s.delete(key);
+  }
   const candidates: ProofRecord[] = [];
-  const prefix = keys.witnessCandidatePrefix(beaconId);
-  const keysToDelete: Uint8Array[] = [];
-  for (const [key] of s.iterator(prefix, prefixEnd(prefix))) {
-    keysToDelete.push(Uint8Array.from(key));
-    const r = k.getRecord(ctx, readU64(key, 9));
+  for (const id of ids) {
+    const r = k.getRecord(ctx, id);
     if (r && r.status === STATUS.PENDING) candidates.push(r);
   }
-  for (const key of keysToDelete) s.delete(key);
 
   const eligible: { r: ProofRecord; rank: Uint8Array }[] = [];
   const refused: ProofRecord[] = [];
