@@ -19,7 +19,8 @@ import { DEFAULT_PARAMS, DENOM, coinAmount, paramsFrom, validateParams, type Par
 import { STATUS, KIND, KIND_NAMES, reasonName } from './reasons.ts';
 import { signedBytes, windowOf, windowStart } from './envelope.ts';
 import { ErrInvalidField, ErrProofNotFound, ErrDataSetNotFound, ErrJobNotFound, ErrDisputeNotFound, ErrChallengeNotFound } from './errors.ts';
-import { beaconHandler, witnessHandler, finalizeBeacons, queueNewBeaconsAndCandidates } from './coverage/coverage.ts';
+import { beaconHandler, witnessHandler, finalizeBeacons } from './coverage/coverage.ts';
+import { foldBlockLocal } from './block-local.ts';
 import { pdpHandler, createDataSet, deleteDataSet, getDataSet, processStorageDeadlines, challengeIndexes } from './storage.ts';
 import {
   availabilityHandler, receiptHandler, createJob, tenantCloseJob, commitResult, revealResult, voteDispute, drawSpotChecks, processJobDeadlines,
@@ -315,7 +316,7 @@ export function proofsModule(keeper: ProofsKeeper): AppModule {
     },
     endBlock(ctx) {
       const p = keeper.params(ctx);
-      queueNewBeaconsAndCandidates(keeper, ctx); // first: a witness of this block may be due now
+      foldBlockLocal(keeper, ctx); // first: a witness or deadline of this block may be due now
       finalizeBeacons(keeper, ctx, p);
       processStorageDeadlines(keeper, ctx, p);
       processJobDeadlines(keeper, ctx, p);
@@ -324,6 +325,7 @@ export function proofsModule(keeper: ProofsKeeper): AppModule {
       payUnbonded(keeper, ctx);
       pruneEventIds(keeper, ctx, p);
       keeper.prune(ctx, p);
+      foldBlockLocal(keeper, ctx); // and what the steps above queued (a faulted data set's next deadline)
     },
     defaultGenesis: () => defaultProofsGenesis(),
     initGenesis(ctx, raw) {

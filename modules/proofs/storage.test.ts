@@ -10,11 +10,11 @@ import { ProofsHarness, cellAt, type TestDevice } from '../../test/helpers/proof
 import * as P from '../../sdk/proofs.ts';
 import { R } from './reasons.ts';
 import { UNIT } from './hooks.ts';
-import { getDataSet } from './storage.ts';
+import { getDataSet, processStorageDeadlines } from './storage.ts';
 import { DS_ACTIVE, DS_TERMINATED } from './types.ts';
 import { K, keys } from './store-keys.ts';
 import { prefixEnd } from '../../chain/store/kv.ts';
-import { storeKey } from '../../chain/codec/bytes.ts';
+import { storeKey, u64be, concat } from '../../chain/codec/bytes.ts';
 
 const BOND = { denom: 'udpin', amount: 100_000_000n };
 const pieces = [P.Piece.fromBytes(randomBytes(32 * 100)), P.Piece.fromBytes(randomBytes(32 * 37))];
@@ -178,5 +178,44 @@ test('challenge heights: one mark per height for every data set scheduled there,
   const ctx2 = t.branchCtx(h + 1n, lastAppHash);
   t.chain.keepers.proofs.recordAppHash(ctx2);
   assert.equal(t.chain.keepers.proofs.appHashAt(ctx2, h), undefined);
+  await t.close();
+});
+
+test('deadline queue: one list per height, filled by the end block; an entry whose data set moved on is skipped; the per data set keys of older databases still count', async () => {
+  const { t, prov, id } = await setup();
+  const table = (k: number, ctx = t.ctx()) => [...t.chain.keepers.proofs.store(ctx).iterator(Uint8Array.of(k), prefixEnd(Uint8Array.of(k)))].map(([key, v]) => [Buffer.from(key).toString('hex'), Buffer.from(v).toString('hex')]);
+  const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
+  const list = (...ids: bigint[]) => hex(concat(...ids.map((x) => u64be(x))));
+  const more = await t.ok(prov.owner, [1, 2].map(() => P.createDataSetMsg(prov.owner.address, prov.id, pieces.map((p) => ({ root: p.root, leafCount: p.leafCount })))));
+  const [a, b] = more.events.filter((e) => e.type === 'data_set_created').map((e) => BigInt(e.attributes.find((x) => x.key === 'data_set_id')!.value));
+  const D = dataSet(t, a!).deadlineHeight;
+  assert.equal(dataSet(t, b!).deadlineHeight, D);
+  assert.deepEqual(table(K.dataSetDeadline), [[hex(keys.dataSetDeadline(dataSet(t, id).deadlineHeight)), list(id)], [hex(keys.dataSetDeadline(D)), list(a!, b!)]]);
+  assert.deepEqual(table(K.newDeadline), [], 'no block-local key committed');
+  // a is proven: its entry under D goes stale, its next deadline is queued.
+  const { d: da, seed } = await (async () => {
+    const d = dataSet(t, a!);
+    await t.advanceTo(d.challengeHeight + 1n);
+    return { d, seed: t.chain.keepers.proofs.challengeSeedAt(t.ctx(), d.challengeHeight)! };
+  })();
+  assert.equal((await t.submit([proof(t, prov, a!, da, seed)])).code, 0);
+  const Da = dataSet(t, a!).deadlineHeight;
+  assert.ok(table(K.dataSetDeadline).some(([k, v]) => k === hex(keys.dataSetDeadline(Da)) && v.includes(list(a!))));
+  // At D: b misses its period (a fault and its next deadline queued by the same end block), a is skipped.
+  await t.advanceTo(D);
+  assert.deepEqual([dataSet(t, a!).faults, dataSet(t, b!).faults], [0n, 1n]);
+  const Db = dataSet(t, b!).deadlineHeight;
+  assert.ok(Db > D);
+  assert.ok(table(K.dataSetDeadline).every(([k]) => k !== hex(keys.dataSetDeadline(D))), 'the list of D is gone');
+  assert.ok(table(K.dataSetDeadline).some(([k, v]) => k === hex(keys.dataSetDeadline(Db)) && v.includes(list(b!))), 'b queued again');
+  assert.deepEqual(table(K.newDeadline), [], 'no block-local key committed');
+  // A database written before: a key per data set. On a branch at Db, b's entry in that form.
+  const ctx = t.branchCtx(Db);
+  const s = t.chain.keepers.proofs.store(ctx);
+  s.delete(keys.dataSetDeadline(Db));
+  s.set(storeKey(K.dataSetDeadline, Db, b!), Uint8Array.of(1));
+  processStorageDeadlines(t.chain.keepers.proofs, ctx, t.params);
+  assert.equal(getDataSet(t.chain.keepers.proofs, ctx, b!)!.faults, 2n);
+  assert.deepEqual(table(K.dataSetDeadline, ctx).filter(([k]) => k.startsWith(hex(keys.dataSetDeadline(Db)))), [], 'the old key is deleted');
   await t.close();
 });

@@ -15,7 +15,7 @@ import { decodePayload } from './decode.ts';
 import { pdpChallengeIndex } from './envelope.ts';
 import { treeDepth, verifyPath } from './merkle.ts';
 import { K, keys, COUNTERS } from './store-keys.ts';
-import { readU64 } from '../../chain/codec/bytes.ts';
+import { popPackedIds } from './block-local.ts';
 import { input, type KindHandler, type ProofsKeeper, type Judgement } from './keeper.ts';
 import { ErrSeedExpired, ErrSeedNotAvailable, ErrUnknownSubject, ErrInvalidPayload, ErrInvalidField, ErrNotOwner, ErrDataSetNotFound, ErrWrongSector } from './errors.ts';
 import {
@@ -72,7 +72,7 @@ export function createDataSet(k: ProofsKeeper, ctx: Context, owner: string, devi
     provenPeriods: 0n, faults: 0n, consecutiveFaults: 0n, lastProvenHeight: 0n, status: DS_ACTIVE, createdHeight: h,
   };
   saveDataSet(k, ctx, d);
-  k.store(ctx).set(keys.dataSetDeadline(d.deadlineHeight, id), Uint8Array.of(1));
+  queueDeadline(k, ctx, d);
   markChallengeHeight(k, ctx, challengeHeight);
   if (ctx.events.enabled) {
     ctx.events.emit(event('data_set_created', { data_set_id: id.toString(), device_id: deviceId.toString(), owner, pieces: String(pieces.length), total_leaves: total.toString(), challenge_height: challengeHeight.toString() }));
@@ -85,23 +85,30 @@ export function deleteDataSet(k: ProofsKeeper, ctx: Context, owner: string, id: 
   if (!d) throw ErrDataSetNotFound.wrap(`data set ${id}`);
   if (d.owner !== owner) throw ErrNotOwner.wrap(`data set ${id} belongs to ${d.owner}`);
   if (d.status !== DS_ACTIVE) throw ErrInvalidField.wrap(`data set ${id} is not active`);
-  k.store(ctx).delete(keys.dataSetDeadline(d.deadlineHeight, id));
-  d.status = DS_DELETED;
+  d.status = DS_DELETED; // its deadline entry goes stale
   saveDataSet(k, ctx, d);
   if (ctx.events.enabled) ctx.events.emit(event('data_set_deleted', { data_set_id: id.toString(), owner }));
 }
 
 /** Next period: its challenge height is fixed now, one proving period after the last one. */
 function advance(k: ProofsKeeper, ctx: Context, p: Params, d: DataSet): void {
-  const s = k.store(ctx);
-  s.delete(keys.dataSetDeadline(d.deadlineHeight, d.id));
   d.period += 1n;
   d.challengeHeight += p.provingPeriodBlocks;
   // After a long halt, skip periods that are already past (never schedule a seed that exists).
   while (d.challengeHeight < ctx.block.height) d.challengeHeight += p.provingPeriodBlocks;
   d.deadlineHeight = d.challengeHeight + p.challengeWindowBlocks;
-  s.set(keys.dataSetDeadline(d.deadlineHeight, d.id), Uint8Array.of(1));
+  queueDeadline(k, ctx, d); // the old entry goes stale
   markChallengeHeight(k, ctx, d.challengeHeight);
+}
+
+/**
+ * Queues the data set's deadline: a block-local key the end block appends to the height's list
+ * (block-local.ts). Entries are never taken out: one whose data set has moved on (proven, deleted,
+ * terminated) is skipped when its height comes, which costs a read then instead of a tree path
+ * per proof now.
+ */
+function queueDeadline(k: ProofsKeeper, ctx: Context, d: DataSet): void {
+  k.store(ctx).set(keys.newDeadline(d.deadlineHeight, d.id), new Uint8Array());
 }
 
 /**
@@ -133,8 +140,7 @@ function fault(k: ProofsKeeper, ctx: Context, p: Params, d: DataSet): Input[] {
 
 function terminateIfFaulty(k: ProofsKeeper, ctx: Context, p: Params, d: DataSet): boolean {
   if (d.consecutiveFaults < BigInt(p.maxConsecutiveFaults)) return false;
-  d.status = DS_TERMINATED;
-  k.store(ctx).delete(keys.dataSetDeadline(d.deadlineHeight, d.id));
+  d.status = DS_TERMINATED; // its deadline entry goes stale
   if (ctx.events.enabled) ctx.events.emit(event('data_set_terminated', { data_set_id: d.id.toString(), device_id: d.deviceId.toString(), consecutive_faults: d.consecutiveFaults.toString() }));
   return true;
 }
@@ -200,14 +206,10 @@ function judgeAnswers(d: DataSet, seed: Uint8Array, payload: PdpPayload, k: numb
 
 /** End block: every data set whose challenge window closed at this height without a proof. */
 export function processStorageDeadlines(k: ProofsKeeper, ctx: Context, p: Params): void {
-  const s = k.store(ctx);
   const h = ctx.block.height;
-  const due: [Uint8Array, bigint][] = [];
-  for (const [key] of s.iterator(Uint8Array.of(K.dataSetDeadline), keys.dataSetDeadline(h + 1n, 0n))) due.push([Uint8Array.from(key), readU64(key, 9)]);
-  for (const [key, id] of due) {
-    s.delete(key);
+  for (const id of popPackedIds(k.store(ctx), K.dataSetDeadline, keys.dataSetDeadline, h)) {
     const d = getDataSet(k, ctx, id);
-    if (!d || d.status !== DS_ACTIVE) continue;
+    if (!d || d.status !== DS_ACTIVE || d.deadlineHeight !== h) continue; // gone, or a stale entry
     const inputs = fault(k, ctx, p, d);
     const r = k.newRecord(ctx, { deviceId: d.deviceId, sector: KIND_SECTOR[KIND.PDP]!, kind: KIND.PDP, window: d.period, envelopeHash: new Uint8Array(), seed: new Uint8Array(), payloadHash: new Uint8Array(), seq: 0n, submitter: '', subject: d.id });
     k.finalize(ctx, r, R.PDP_MISSED_PERIOD, 0n, inputs);

@@ -45,6 +45,7 @@ export const K = {
   newBeacon: 0x21,
   newCandidate: 0x22,
   candidatesAt: 0x23,
+  newDeadline: 0x24,
 } as const;
 
 const b = storeKey;
@@ -73,7 +74,10 @@ export const keys = {
   providerIndex: (sector: number, device: bigint) => b(K.providerIndex, Uint8Array.of(sector), device),
   verifier: (address: string) => b(K.verifier, addr(address)),
   dataSet: (id: bigint) => b(K.dataSet, id),
-  dataSetDeadline: (height: bigint, id: bigint) => b(K.dataSetDeadline, height, id),
+  /** Data sets whose proving period ends at `height`, packed u64 ids; an entry is stale (skipped)
+   * when its data set has moved on (databases written before 2026-11-25 also hold `‖ u64(id)`). */
+  dataSetDeadline: (height: bigint) => b(K.dataSetDeadline, height),
+  newDeadline: (height: bigint, id: bigint) => b(K.newDeadline, height, id),
   job: (id: bigint) => b(K.job, id),
   jobCheck: (window: bigint, id: bigint) => b(K.jobCheck, window, id),
   jobDeadline: (height: bigint, id: bigint) => b(K.jobDeadline, height, id),

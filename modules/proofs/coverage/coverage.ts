@@ -24,6 +24,7 @@ import { gridDistance, gridDistanceAt, isLocationCell, SEPARATION_RESOLUTION } f
 import { fsplLowerBoundDb10 } from './fspl.ts';
 import { beaconerUnits, witnessUnits } from './hip15.ts';
 import { K, keys } from '../store-keys.ts';
+import { popPackedIds } from '../block-local.ts';
 import { input, type KindHandler, type ProofsKeeper, type Judgement } from '../keeper.ts';
 import { u64 } from '../../../chain/codec/proto.ts';
 import { BeaconPayloadCodec, WitnessPayloadCodec, type BeaconPayload, type WitnessPayload, type Input, type ProofRecord } from '../types.ts';
@@ -33,6 +34,7 @@ import type { Params } from '../params.ts';
 const RSSI_RANGE = [-1_500, 0] as const;
 const SNR_RANGE = [-400, 400] as const;
 const MIN_GAIN_DBI10 = -100;
+const EMPTY = new Uint8Array(0);
 
 /** What a pending beacon keeps for its witnesses' checks (value of beaconByPayload). */
 interface BeaconInfo {
@@ -173,62 +175,14 @@ function recent(last: bigint, now: bigint, window: bigint): boolean {
   return last > 0n && now - last <= window;
 }
 
-const EMPTY = new Uint8Array(0);
-
-/**
- * End block, before finalizeBeacons: this block's new beacons and witness candidates, each a
- * block-local key written by its tx (so a failed tx leaves none), are appended to one key per
- * finalization height (the beacons' queue and the candidate list) and deleted. A key per beacon
- * and per candidate cost the tree a path each when set and again when finalization deleted it;
- * now a block costs one write per finalization height it touches.
- */
-export function queueNewBeaconsAndCandidates(k: ProofsKeeper, ctx: Context): void {
-  const s = k.store(ctx);
-  // The keys sort by (finalization height, beacon[, witness]): one run of values per height.
-  const fold = (prefix: number, target: (height: bigint) => Uint8Array, value: (key: Uint8Array) => Uint8Array) => {
-    const start = Uint8Array.of(prefix);
-    const found: [Uint8Array, bigint][] = [];
-    for (const [key] of s.iterator(start, prefixEnd(start))) found.push([Uint8Array.from(key), readU64(key, 1)]);
-    for (let i = 0; i < found.length; ) {
-      const height = found[i]![1];
-      const parts: Uint8Array[] = [s.get(target(height)) ?? EMPTY];
-      for (; i < found.length && found[i]![1] === height; i++) {
-        parts.push(value(found[i]![0]));
-        s.delete(found[i]![0]);
-      }
-      s.set(target(height), join(parts));
-    }
-  };
-  fold(K.newBeacon, keys.beaconFinalize, (key) => key.subarray(9, 17));
-  fold(K.newCandidate, keys.candidatesAt, (key) => key.subarray(9, 25));
-}
-
-/** Concatenation of any number of parts (no spread: a block may hold thousands). */
-function join(parts: readonly Uint8Array[]): Uint8Array {
-  let n = 0;
-  for (const x of parts) n += x.length;
-  const out = new Uint8Array(n);
-  let o = 0;
-  for (const x of parts) {
-    out.set(x, o);
-    o += x.length;
-  }
-  return out;
-}
-
 /** End block: finalizes every beacon whose witness window ends at this height. */
 export function finalizeBeacons(k: ProofsKeeper, ctx: Context, p: Params): void {
   const s = k.store(ctx);
   const h = ctx.block.height;
   // Queue keys up to h: `0x09 ‖ u64(height)` with packed beacon ids, or (databases written before)
   // `0x09 ‖ u64(height) ‖ u64(beacon)`.
-  const due: bigint[] = [];
+  const due = popPackedIds(s, K.beaconFinalize, keys.beaconFinalize, h);
   const dead: Uint8Array[] = [];
-  for (const [key, value] of s.iterator(Uint8Array.of(K.beaconFinalize), keys.beaconFinalize(h + 1n))) {
-    dead.push(Uint8Array.from(key));
-    if (key.length > 9) due.push(readU64(key, 9));
-    else for (let i = 0; i + 8 <= value.length; i += 8) due.push(readU64(value, i));
-  }
   const candidates = new Map<bigint, bigint[]>();
   for (const [key, value] of s.iterator(Uint8Array.of(K.candidatesAt), keys.candidatesAt(h + 1n))) {
     dead.push(Uint8Array.from(key));
