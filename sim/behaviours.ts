@@ -393,7 +393,7 @@ export class Behaviours {
           // Works the puzzle, but returns made-up outputs to its tenant (who cannot tell).
           const s = this.honestEnvelope(d, w, seed, true);
           if (s) sim.submitOwn(s);
-          if (d.job) sim.submitOwn(this.receiptFor(d, w, seed, this.lazyOutput(d.job.jobId, w)));
+          if (d.job) sim.submitOwn(this.receiptFor(d, w, seed, this.lazyOutput(d, d.job.jobId, w)));
           return;
         }
         const c = sim.ec(d, w, seed);
@@ -628,12 +628,14 @@ export class Behaviours {
     return derive(this.sim.cfg.seed, 'job-output', jobId * 1_000_000n + w);
   }
 
-  private lazyOutput(jobId: bigint, w: bigint): Uint8Array {
-    return derive(this.sim.cfg.seed, 'lazy-output', jobId * 1_000_000n + w);
+  /** A lazy device's made-up output: its own (two independent lazy providers drawn for one spot
+   * check do not invent the same bytes; colluding ones would be another behaviour). */
+  private lazyOutput(d: SimDevice, jobId: bigint, w: bigint): Uint8Array {
+    return derive(this.sim.cfg.seed, `lazy-output-${d.id}`, jobId * 1_000_000n + w);
   }
 
   private outputOf(d: SimDevice, jobId: bigint, w: bigint): Uint8Array {
-    return d.behaviour.kind === 'lazy_compute' ? this.lazyOutput(jobId, w) : this.trueOutput(jobId, w);
+    return d.behaviour.kind === 'lazy_compute' ? this.lazyOutput(d, jobId, w) : this.trueOutput(jobId, w);
   }
 
   private receiptFor(d: SimDevice, w: bigint, seed: Uint8Array, output: Uint8Array): Sub {
