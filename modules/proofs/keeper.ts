@@ -268,7 +268,7 @@ export class ProofsKeeper {
 
   deviceState(ctx: Context, device: bigint): DeviceProofState {
     const raw = this.store(ctx).get(keys.deviceState(device));
-    return raw ? deviceStateFrom(DeviceProofStateCodec.decode(raw)) : { lastSeq: 0n, lastBeaconHeight: 0n, lastWitnessHeight: 0n, windows: [] };
+    return raw ? deviceStateFrom(DeviceProofStateCodec.decode(raw)) : { lastSeq: 0n, lastBeaconHeight: 0n, lastWitnessHeight: 0n, windows: [], lastProofId: 0n };
   }
 
   setDeviceState(ctx: Context, device: bigint, s: DeviceProofState): void {
@@ -284,15 +284,48 @@ export class ProofsKeeper {
     this.store(ctx).set(keys.record(r.id), encodeRecord(r));
   }
 
-  /** A new record (id assigned, indexed by device); not yet saved. */
-  newRecord(ctx: Context, fields: Omit<ProofRecord, 'id' | 'height' | 'submittedHeight' | 'challengeId' | 'status' | 'valid' | 'reason' | 'units' | 'inputs' | 'creditOwner' | 'creditWeightedUnits'>, p: Params = this.params(ctx)): ProofRecord {
+  /**
+   * A new record (id assigned), not yet saved, linked into its device's chain: it names the
+   * device's previous proof and becomes the device state's newest. The chain replaces an index key
+   * per proof (0x03), a tree path per proof, with two fields in records written anyway. A caller
+   * holding the device's state (submitEnvelope, which writes it afterwards) passes it; otherwise
+   * the state is read and written here.
+   */
+  newRecord(ctx: Context, fields: Omit<ProofRecord, 'id' | 'height' | 'submittedHeight' | 'challengeId' | 'status' | 'valid' | 'reason' | 'units' | 'inputs' | 'creditOwner' | 'creditWeightedUnits' | 'prevByDevice'>, p: Params = this.params(ctx), state?: DeviceProofState): ProofRecord {
     const id = this.nextId(ctx, COUNTERS.proof);
     const s = this.store(ctx);
-    s.set(keys.byDevice(fields.deviceId, id), ONE);
+    const st = state ?? this.deviceState(ctx, fields.deviceId);
+    const prevByDevice = st.lastProofId;
+    st.lastProofId = id;
+    if (!state) this.setDeviceState(ctx, fields.deviceId, st);
     // First proof of this height window: remember its id (records are pruned by window).
     const w = windowOf(ctx.block.height, p.windowBlocks);
     if (!s.has(keys.windowFirstId(w))) s.set(keys.windowFirstId(w), u64be(id));
-    return { ...fields, id, height: ctx.block.height, submittedHeight: ctx.block.height, challengeId: 0n, status: STATUS.PENDING, valid: false, reason: 0, units: 0n, inputs: [], creditOwner: '', creditWeightedUnits: 0n };
+    return { ...fields, id, height: ctx.block.height, submittedHeight: ctx.block.height, challengeId: 0n, status: STATUS.PENDING, valid: false, reason: 0, units: 0n, inputs: [], creditOwner: '', creditWeightedUnits: 0n, prevByDevice };
+  }
+
+  /**
+   * The device's proof records, newest first (from `from`, a proof id of the device, if given):
+   * its chain, then, below the chain's oldest, the index entries of proofs recorded before the
+   * chain existed. Ends at a pruned record (pruning goes oldest first).
+   */
+  *proofsOfDevice(ctx: Context, device: bigint, from?: bigint): Generator<ProofRecord> {
+    let id = from ?? this.deviceState(ctx, device).lastProofId;
+    let oldest: bigint | undefined;
+    while (id !== 0n) {
+      const r = this.getRecord(ctx, id);
+      if (!r || r.deviceId !== device) return;
+      yield r;
+      oldest = id;
+      id = r.prevByDevice;
+    }
+    if (from !== undefined && oldest === undefined) oldest = from + 1n; // `from` itself is not linked (or gone)
+    const prefix = keys.byDevicePrefix(device);
+    const s = this.store(ctx);
+    for (const [k] of s.iterator(prefix, oldest === undefined ? prefixEnd(prefix) : keys.byDevice(device, oldest), true)) {
+      const r = this.getRecord(ctx, readU64(k, 9));
+      if (r) yield r;
+    }
   }
 
   outcome(r: ProofRecord): ProofOutcome {
@@ -409,7 +442,7 @@ export class ProofsKeeper {
     const record = this.newRecord(ctx, {
       deviceId: device.id, sector: header.sector, kind: header.kind, window: header.window, envelopeHash: sha256(env.header), seq: header.seq, submitter, subject,
       seed: header.seed, payloadHash: header.payloadHash,
-    }, p);
+    }, p, state);
     if (slot) s.set(slot, u64be(record.id));
     const j = handler.verify(this, ctx, { header, payload, device, record, state, params: p });
     this.setDeviceState(ctx, device.id, state);

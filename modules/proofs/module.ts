@@ -7,13 +7,12 @@ import { messageFromJson, messageToJson } from '../../chain/codec/proto-json.ts'
 import { fromBech32 } from '../../chain/crypto/address.ts';
 import { sha256 } from '../../chain/crypto/hash.ts';
 import { ErrInvalidAddress } from '../../chain/errors.ts';
-import { paginate, type PageRequest } from '../../chain/pagination.ts';
-import { prefixEnd } from '../../chain/store/kv.ts';
-import { concat } from '../../chain/codec/bytes.ts';
+import { paginate, paginateSequence, type PageRequest } from '../../chain/pagination.ts';
+import { concat, u64be } from '../../chain/codec/bytes.ts';
 import { KEY_TYPE_SECP256K1 } from '../devices/keys.ts';
 import type { SignatureTriple } from '../../chain/crypto/sig-cache.ts';
 import { ProofsKeeper, MODULE_NAME } from './keeper.ts';
-import { K, keys, STORE_PREFIX } from './store-keys.ts';
+import { K, STORE_PREFIX } from './store-keys.ts';
 import { readU64 } from '../../chain/codec/bytes.ts';
 import { DEFAULT_PARAMS, DENOM, coinAmount, paramsFrom, validateParams, type Params } from './params.ts';
 import { STATUS, KIND, KIND_NAMES, reasonName } from './reasons.ts';
@@ -60,6 +59,18 @@ const decimal = (s: string, field: string): bigint => {
 export interface ProofsGenesis {
   params: Record<string, unknown>;
   entries: { key: string; value: string }[];
+}
+
+/**
+ * ProofsByDevice: the device's proof chain (ProofsKeeper.proofsOfDevice) paged newest first, or
+ * oldest first with pagination.reverse (the whole chain is walked then, bounded by the record
+ * retention). `next_key` is the next proof's u64 id, as with the index this replaces.
+ */
+function pageProofsOfDevice(k: ProofsKeeper, ctx: Context, device: bigint, req: PageRequest | undefined) {
+  const keyOf = (r: T.ProofRecord) => u64be(r.id);
+  if (!req?.reverse) return paginateSequence(req, (from) => k.proofsOfDevice(ctx, device, from && readU64(from)), keyOf);
+  const all = [...k.proofsOfDevice(ctx, device)].reverse();
+  return paginateSequence(req, (from) => (from ? all.filter((r) => r.id >= readU64(from)) : all), keyOf);
 }
 
 export function defaultProofsGenesis(params: Params = DEFAULT_PARAMS): ProofsGenesis {
@@ -226,11 +237,8 @@ export function proofsModule(keeper: ProofsKeeper): AppModule {
       return { proof: rec, reasonName: reasonName(rec.reason), kindName: KIND_NAMES[rec.kind] ?? '' };
     }),
     q('ProofsByDevice', (ctx, r: { deviceId: unknown; pagination?: PageRequest }) => {
-      const device = requireId(r.deviceId, 'device_id');
-      // Newest first by default (pagination.reverse = true asks for oldest first).
-      const page = { ...(r.pagination ?? {}), reverse: !r.pagination?.reverse };
-      const { items, page: pr } = paginate(ctx.store, full(keys.byDevicePrefix(device)), page, (k) => readU64(k));
-      return { proofs: items.map((id) => keeper.getRecord(ctx, id)).filter((x) => x !== undefined), pagination: pr };
+      const { items, page } = pageProofsOfDevice(keeper, ctx, requireId(r.deviceId, 'device_id'), r.pagination);
+      return { proofs: items, pagination: page };
     }),
     q('DeviceWindow', (ctx, r: { deviceId: unknown; window: unknown }) => {
       const p = keeper.params(ctx);
@@ -238,12 +246,9 @@ export function proofsModule(keeper: ProofsKeeper): AppModule {
       const window = u64(r.window as never);
       const out = { deviceId: device, window, proofs: 0n, valid: 0n, invalid: 0n, pending: 0n, reversed: 0n, units: 0n, reasons: [] as { reason: number; name: string; count: bigint }[], proofIds: [] as bigint[] };
       const counts = new Map<number, bigint>();
-      const prefix = full(keys.byDevicePrefix(device));
       let scanned = 0;
-      for (const [k] of ctx.store.iterator(prefix, prefixEnd(prefix), true)) {
+      for (const rec of keeper.proofsOfDevice(ctx, device)) {
         if (++scanned > 100_000) break;
-        const rec = keeper.getRecord(ctx, readU64(k, k.length - 8));
-        if (!rec) continue;
         const byHeight = rec.kind === KIND.PDP || rec.kind === KIND.COMPUTE_CHECK;
         const w = byHeight ? windowOf(rec.submittedHeight, p.windowBlocks) : rec.window;
         if (windowOf(rec.submittedHeight, p.windowBlocks) + p.seedLifetimeWindows + 2n < window) break; // older than anything of the window

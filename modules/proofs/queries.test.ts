@@ -12,7 +12,10 @@ import { publicKeyCreate, randomPrivateKey } from '../../chain/crypto/secp256k1.
 import { sha256 } from '../../chain/crypto/hash.ts';
 import { R } from './reasons.ts';
 import { Q } from './types.ts';
-import { K } from './store-keys.ts';
+import { K, keys } from './store-keys.ts';
+import { prefixEnd } from '../../chain/store/kv.ts';
+import { u64be } from '../../chain/codec/bytes.ts';
+import { encodeRecord } from './types.ts';
 import { getJob } from './compute.ts';
 
 const LAT = 51.5072;
@@ -86,4 +89,49 @@ test('queries, module balance accounting, and genesis export -> import', async (
   assert.deepEqual(diffDumps(proofsKeys(t.chain.dump()), proofsKeys(c2.dump())), []);
   await t.close();
   await c2.close();
+});
+
+test('a device\'s proofs are a chain from its state: no index key per proof; pages newest and oldest first; index entries of older databases listed below the chain; a pruned record ends it', async () => {
+  const t = await ProofsHarness.open();
+  const home = cellAt(LAT, LNG);
+  const [s, other] = [await t.device('sensor', { cell: home }), await t.device('sensor', { cell: home })];
+  const mine: bigint[] = [];
+  await t.enterWindow(2n);
+  for (let i = 0; i < 5; i++) {
+    const w = t.nextBlockWindow();
+    const r = await t.submit([s, other].map((d) => P.sensorBatch(d.key, t.ec(d, w), { readings: [new Uint8Array([i])], cell: home })));
+    mine.push(ProofsHarness.proofIds(r)[0]!);
+    await t.nextWindow();
+  }
+  const newest = [...mine].reverse();
+  assert.deepEqual([...t.chain.keepers.proofs.store(t.ctx()).iterator(Uint8Array.of(K.byDevice), prefixEnd(Uint8Array.of(K.byDevice)))], [], 'no index key');
+  assert.equal(t.chain.keepers.proofs.deviceState(t.ctx(), s.id).lastProofId, newest[0]);
+  const q = (pagination: object) => t.chain.query('/depin.proofs.v1.Query/ProofsByDevice', Q.ProofsByDevice[0] as never, { deviceId: s.id, pagination } as never, Q.ProofsByDevice[1]) as { proofs: { id: unknown }[]; pagination: { nextKey: Uint8Array; total: unknown } };
+  const pages = (reverse: boolean) => {
+    const out: bigint[][] = [];
+    let key: Uint8Array | undefined;
+    do {
+      const r = q({ limit: 2n, reverse, ...(key ? { key } : {}) });
+      out.push(r.proofs.map((p) => BigInt(String(p.id))));
+      key = r.pagination.nextKey.length ? r.pagination.nextKey : undefined;
+    } while (key);
+    return out;
+  };
+  assert.deepEqual(pages(false), [newest.slice(0, 2), newest.slice(2, 4), newest.slice(4)]);
+  assert.deepEqual(pages(true), [mine.slice(0, 2), mine.slice(2, 4), mine.slice(4)]);
+  assert.equal(String(q({ countTotal: true, limit: 1n }).pagination.total), '5');
+  assert.deepEqual(q({ offset: 3n }).proofs.map((p) => BigInt(String(p.id))), newest.slice(3));
+  // A database written before the chain: the two oldest proofs listed by index keys only.
+  const k = t.chain.keepers.proofs;
+  const ctx = t.branchCtx(t.height() + 1n);
+  const third = k.getRecord(ctx, mine[2]!)!;
+  k.store(ctx).set(keys.record(third.id), encodeRecord({ ...third, prevByDevice: 0n }));
+  for (const id of mine.slice(0, 2)) k.store(ctx).set(keys.byDevice(s.id, id), u64be(1n));
+  assert.deepEqual([...k.proofsOfDevice(ctx, s.id)].map((r) => r.id), newest);
+  assert.deepEqual([...k.proofsOfDevice(ctx, s.id, mine[1])].map((r) => r.id), [mine[1], mine[0]], 'from an index-only proof');
+  // Pruning goes oldest first: a missing record ends the chain.
+  const ctx2 = t.branchCtx(t.height() + 1n);
+  k.store(ctx2).delete(keys.record(mine[1]!));
+  assert.deepEqual([...k.proofsOfDevice(ctx2, s.id)].map((r) => r.id), newest.slice(0, 3));
+  await t.close();
 });

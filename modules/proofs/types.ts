@@ -162,6 +162,8 @@ export interface ProofRecord {
   /** What the rewards module credited for the verdict (ProofHooks): '' / 0n when nothing. */
   creditOwner: string;
   creditWeightedUnits: bigint;
+  /** The device's previous proof record (0: none linked). */
+  prevByDevice: bigint;
 }
 
 export function recordFrom(m: Raw): ProofRecord {
@@ -187,6 +189,7 @@ export function recordFrom(m: Raw): ProofRecord {
     payloadHash: bytes(m.payloadHash),
     creditOwner: m.creditOwner ?? '',
     creditWeightedUnits: u64(m.creditWeightedUnits),
+    prevByDevice: u64(m.prevByDevice),
   };
 }
 
@@ -201,6 +204,8 @@ export interface DeviceProofState {
   lastBeaconHeight: bigint;
   lastWitnessHeight: bigint;
   windows: KindWindows[];
+  /** The device's newest proof record (0: none linked yet). */
+  lastProofId: bigint;
 }
 
 export const deviceStateFrom = (m: Raw): DeviceProofState => ({
@@ -208,6 +213,7 @@ export const deviceStateFrom = (m: Raw): DeviceProofState => ({
   lastBeaconHeight: u64(m.lastBeaconHeight),
   lastWitnessHeight: u64(m.lastWitnessHeight),
   windows: (m.windows ?? []).map((w: Raw) => ({ kind: w.kind ?? 0, lastWindow: u64(w.lastWindow), mask: u64(w.mask) })),
+  lastProofId: u64(m.lastProofId),
 });
 
 // Hand-written canonical encoders for the records written with every proof: the same bytes as
@@ -225,7 +231,8 @@ export function encodeRecord(r: ProofRecord): Uint8Array {
     w.string(1, x.key).string(2, x.value).end(at);
   }
   w.bytes(12, r.envelopeHash).uint64(13, r.seq).string(14, r.submitter).uint64(15, r.subject).uint64(16, r.submittedHeight)
-    .uint64(17, r.challengeId).bytes(18, r.seed).bytes(19, r.payloadHash).string(20, r.creditOwner).uint64(21, r.creditWeightedUnits);
+    .uint64(17, r.challengeId).bytes(18, r.seed).bytes(19, r.payloadHash).string(20, r.creditOwner).uint64(21, r.creditWeightedUnits)
+    .uint64(22, r.prevByDevice);
   return w.finish();
 }
 
@@ -236,6 +243,7 @@ export function encodeDeviceState(s: DeviceProofState): Uint8Array {
     const at = w.begin(4);
     w.enum(1, x.kind).uint64(2, x.lastWindow).uint64(3, x.mask).end(at);
   }
+  w.uint64(5, s.lastProofId);
   return w.finish();
 }
 

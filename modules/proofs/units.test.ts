@@ -110,8 +110,8 @@ test('fast record encoders give exactly the canonical bytes', async () => {
     const plain = (x: typeof r) => ({ ...x, inputs: x.inputs.map((i) => ({ ...i })), envelopeHash: Buffer.from(x.envelopeHash), seed: Buffer.from(x.seed), payloadHash: Buffer.from(x.payloadHash) });
     assert.deepEqual(plain(recordFrom(ProofRecordCodec.decode(fast))), plain(r));
   };
-  const base = { id: 7n, deviceId: 3n, sector: 1, kind: 2, window: 9n, height: 100n, status: 2, valid: true, reason: 0, units: 221_955n, inputs: [{ key: 'rssi_dbm10', value: '-1050' }, { key: 'x', value: '' }], envelopeHash: sha256(new Uint8Array([1])), seq: 4n, submitter: 'depin1xyz', subject: 2n ** 63n + 5n, submittedHeight: 99n, challengeId: 0n, seed: new Uint8Array(), payloadHash: sha256(new Uint8Array([2])), creditOwner: 'depin1owner', creditWeightedUnits: 199_759n };
-  for (const r of [base, { ...base, valid: false, reason: 115, units: 0n, inputs: [], submitter: '', subject: 0n, creditOwner: '', creditWeightedUnits: 0n }]) check(r);
+  const base = { id: 7n, deviceId: 3n, sector: 1, kind: 2, window: 9n, height: 100n, status: 2, valid: true, reason: 0, units: 221_955n, inputs: [{ key: 'rssi_dbm10', value: '-1050' }, { key: 'x', value: '' }], envelopeHash: sha256(new Uint8Array([1])), seq: 4n, submitter: 'depin1xyz', subject: 2n ** 63n + 5n, submittedHeight: 99n, challengeId: 0n, seed: new Uint8Array(), payloadHash: sha256(new Uint8Array([2])), creditOwner: 'depin1owner', creditWeightedUnits: 199_759n, prevByDevice: 6n };
+  for (const r of [base, { ...base, valid: false, reason: 115, units: 0n, inputs: [], submitter: '', subject: 0n, creditOwner: '', creditWeightedUnits: 0n, prevByDevice: 0n }]) check(r);
   // Generated records: every field at zero or not, 64-bit values across 2^53 and up to 2^64 - 1,
   // non-ASCII and long strings, inputs long enough for multi-byte length prefixes.
   const u64a = fc.oneof(fc.constant(0n), fc.bigInt({ min: 1n, max: 2n ** 53n + 2n }), fc.bigInt({ min: 2n ** 53n - 2n, max: 2n ** 64n - 1n }));
@@ -123,12 +123,12 @@ test('fast record encoders give exactly the canonical bytes', async () => {
     id: u64a, deviceId: u64a, sector: u32a, kind: enumA, window: u64a, height: u64a, status: enumA, valid: fc.boolean(), reason: enumA, units: u64a,
     inputs: fc.array(fc.record({ key: str, value: str }), { maxLength: 4 }),
     envelopeHash: bytes, seq: u64a, submitter: str, subject: u64a, submittedHeight: u64a, challengeId: u64a, seed: bytes, payloadHash: bytes,
-    creditOwner: str, creditWeightedUnits: u64a,
+    creditOwner: str, creditWeightedUnits: u64a, prevByDevice: u64a,
   });
   fc.assert(fc.property(record, (r) => check(r)), { numRuns: 400 });
 
-  const st = { lastSeq: 12n, lastBeaconHeight: 0n, lastWitnessHeight: 44n, windows: [{ kind: 1, lastWindow: 5n, mask: (1n << 63n) | 3n }, { kind: 6, lastWindow: 0n, mask: 0n }] };
-  const state = fc.record({ lastSeq: u64a, lastBeaconHeight: u64a, lastWitnessHeight: u64a, windows: fc.array(fc.record({ kind: enumA, lastWindow: u64a, mask: u64a }), { maxLength: 12 }) });
+  const st = { lastSeq: 12n, lastBeaconHeight: 0n, lastWitnessHeight: 44n, windows: [{ kind: 1, lastWindow: 5n, mask: (1n << 63n) | 3n }, { kind: 6, lastWindow: 0n, mask: 0n }], lastProofId: 901n };
+  const state = fc.record({ lastSeq: u64a, lastBeaconHeight: u64a, lastWitnessHeight: u64a, windows: fc.array(fc.record({ kind: enumA, lastWindow: u64a, mask: u64a }), { maxLength: 12 }), lastProofId: u64a });
   fc.assert(fc.property(state, (g) => {
     for (const x of [st, { ...g, windows: g.windows.map((w) => ({ ...w })) }]) {
       assert.deepEqual(Buffer.from(encodeDeviceState(x)), Buffer.from(encodeCanonical(DeviceProofStateCodec.type, x as never)));
@@ -153,7 +153,7 @@ test('fast record encoders give exactly the canonical bytes', async () => {
 
 test('claimWindow: one proof per (kind, window), in any order within 64 windows', async () => {
   const { claimWindow } = await import('./keeper.ts');
-  const st = { lastSeq: 0n, lastBeaconHeight: 0n, lastWitnessHeight: 0n, windows: [] as { kind: number; lastWindow: bigint; mask: bigint }[] };
+  const st = { lastSeq: 0n, lastBeaconHeight: 0n, lastWitnessHeight: 0n, windows: [] as { kind: number; lastWindow: bigint; mask: bigint }[], lastProofId: 0n };
   assert.equal(claimWindow(st, 6, 10n), true);
   assert.equal(claimWindow(st, 6, 10n), false);
   assert.equal(claimWindow(st, 1, 10n), true, 'another kind');
