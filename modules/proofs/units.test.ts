@@ -14,7 +14,7 @@ import { R, KIND, KIND_NAMES, reasonName } from './reasons.ts';
 import { gridDistance, gridDistanceAt } from './grid.ts';
 import { buildTree, merklePath, merkleRoot, verifyPath, treeDepth } from './merkle.ts';
 import { locateLeaf } from './storage.ts';
-import { leadingZeroBits, windowSeed, challengeSeed, beaconPayload, pdpChallengeIndex } from './envelope.ts';
+import { leadingZeroBits, windowSeed, challengeSeed, beaconPayload, pdpChallengeIndex, spotCheckDraw } from './envelope.ts';
 
 test('reason codes and kinds match the proto enums exactly', () => {
   const reasons = root.lookupEnum('depin.proofs.v1.ProofReason').values;
@@ -166,4 +166,16 @@ test('claimWindow: one proof per (kind, window), in any order within 64 windows'
   assert.equal(claimWindow(st, 6, 79n), true);
   assert.equal(claimWindow(st, 6, 16n), true, 'exactly 64 back is still tracked');
   assert.equal(claimWindow(st, 6, 16n), false);
+});
+
+test('spot-check draws: a deterministic number in [0, 10,000) per (seed, job), spread evenly, so spot_check_bps of them are drawn', () => {
+  const seed = sha256(new TextEncoder().encode('spot-check seed'));
+  const draws = Array.from({ length: 20_000 }, (_, i) => spotCheckDraw(seed, BigInt(i + 1)));
+  assert.ok(draws.every((d) => Number.isInteger(d) && d >= 0 && d < 10_000));
+  assert.equal(spotCheckDraw(seed, 7n), draws[6], 'deterministic');
+  assert.notDeepEqual(Array.from({ length: 20 }, (_, i) => spotCheckDraw(sha256(seed), BigInt(i + 1))), draws.slice(0, 20), 'another seed, other draws');
+  for (const bps of [1_000, 5_000, 9_000]) {
+    const share = draws.filter((d) => d < bps).length / draws.length;
+    assert.ok(Math.abs(share - bps / 10_000) < 0.02, `${bps} bps drew ${(share * 100).toFixed(1)} %`);
+  }
 });
