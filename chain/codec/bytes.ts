@@ -51,6 +51,11 @@ export function storeKey(table: number, ...parts: (Uint8Array | bigint)[]): Uint
 }
 
 export function concat(...parts: Uint8Array[]): Uint8Array {
+  return concatAll(parts);
+}
+
+/** concat of an array (no spread, so any number of parts). */
+export function concatAll(parts: readonly Uint8Array[]): Uint8Array {
   let n = 0;
   for (const p of parts) n += p.length;
   const out = new Uint8Array(n);

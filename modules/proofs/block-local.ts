@@ -5,7 +5,7 @@
 // set and another when it was deleted (coverage's finalization queue and witness candidates,
 // storage's deadline queue).
 import type { Context } from '../../chain/context.ts';
-import { readU64 } from '../../chain/codec/bytes.ts';
+import { concatAll, readU64 } from '../../chain/codec/bytes.ts';
 import { prefixEnd, type KVStore } from '../../chain/store/kv.ts';
 import { K, keys } from './store-keys.ts';
 import type { ProofsKeeper } from './keeper.ts';
@@ -33,21 +33,8 @@ function fold(s: KVStore, prefix: number, target: (height: bigint) => Uint8Array
       parts.push(value(found[i]![0]));
       s.delete(found[i]![0]);
     }
-    s.set(target(height), join(parts));
+    s.set(target(height), concatAll(parts)); // no spread: a block may hold thousands
   }
-}
-
-/** Concatenation of any number of parts (no spread: a block may hold thousands). */
-function join(parts: readonly Uint8Array[]): Uint8Array {
-  let n = 0;
-  for (const x of parts) n += x.length;
-  const out = new Uint8Array(n);
-  let o = 0;
-  for (const x of parts) {
-    out.set(x, o);
-    o += x.length;
-  }
-  return out;
 }
 
 /** The ids under the per-height keys `prefix ‖ u64(height)` (packed u64s) up to `height`, and under
