@@ -307,7 +307,8 @@ export class ProofsKeeper {
   /**
    * The device's proof records, newest first (from `from`, a proof id of the device, if given):
    * its chain, then, below the chain's oldest, the index entries of proofs recorded before the
-   * chain existed. Ends at a pruned record (pruning goes oldest first).
+   * chain existed. Ends at a pruned record (pruning goes oldest first) or at a `from` that is not
+   * one of the device's records.
    */
   *proofsOfDevice(ctx: Context, device: bigint, from?: bigint): Generator<ProofRecord> {
     let id = from ?? this.deviceState(ctx, device).lastProofId;
@@ -319,7 +320,6 @@ export class ProofsKeeper {
       oldest = id;
       id = r.prevByDevice;
     }
-    if (from !== undefined && oldest === undefined) oldest = from + 1n; // `from` itself is not linked (or gone)
     const prefix = keys.byDevicePrefix(device);
     const s = this.store(ctx);
     for (const [k] of s.iterator(prefix, oldest === undefined ? prefixEnd(prefix) : keys.byDevice(device, oldest), true)) {

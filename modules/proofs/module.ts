@@ -6,7 +6,7 @@ import { u64 } from '../../chain/codec/proto.ts';
 import { messageFromJson, messageToJson } from '../../chain/codec/proto-json.ts';
 import { fromBech32 } from '../../chain/crypto/address.ts';
 import { sha256 } from '../../chain/crypto/hash.ts';
-import { ErrInvalidAddress } from '../../chain/errors.ts';
+import { ErrInvalidAddress, ErrInvalidRequest } from '../../chain/errors.ts';
 import { paginate, paginateSequence, type PageRequest } from '../../chain/pagination.ts';
 import { concat, u64be } from '../../chain/codec/bytes.ts';
 import { KEY_TYPE_SECP256K1 } from '../devices/keys.ts';
@@ -68,9 +68,17 @@ export interface ProofsGenesis {
  */
 function pageProofsOfDevice(k: ProofsKeeper, ctx: Context, device: bigint, req: PageRequest | undefined) {
   const keyOf = (r: T.ProofRecord) => u64be(r.id);
-  if (!req?.reverse) return paginateSequence(req, (from) => k.proofsOfDevice(ctx, device, from && readU64(from)), keyOf);
+  const idOf = (key: Uint8Array) => {
+    if (key.length !== 8) throw ErrInvalidRequest.wrap(`pagination key: a proof id (8 bytes), got ${key.length} bytes`);
+    return readU64(key);
+  };
+  if (!req?.reverse) return paginateSequence(req, (from) => k.proofsOfDevice(ctx, device, from && idOf(from)), keyOf);
   const all = [...k.proofsOfDevice(ctx, device)].reverse();
-  return paginateSequence(req, (from) => (from ? all.filter((r) => r.id >= readU64(from)) : all), keyOf);
+  return paginateSequence(req, (from) => {
+    if (!from) return all;
+    const id = idOf(from);
+    return all.filter((r) => r.id >= id);
+  }, keyOf);
 }
 
 export function defaultProofsGenesis(params: Params = DEFAULT_PARAMS): ProofsGenesis {

@@ -121,6 +121,11 @@ test('a device\'s proofs are a chain from its state: no index key per proof; pag
   assert.deepEqual(pages(true), [mine.slice(0, 2), mine.slice(2, 4), mine.slice(4)]);
   assert.equal(String(q({ countTotal: true, limit: 1n }).pagination.total), '5');
   assert.deepEqual(q({ offset: 3n }).proofs.map((p) => BigInt(String(p.id))), newest.slice(3));
+  for (const reverse of [false, true]) {
+    const bad = t.chain.queryRaw('/depin.proofs.v1.Query/ProofsByDevice', Q.ProofsByDevice[0].encode({ deviceId: s.id, pagination: { key: new Uint8Array(3), reverse } } as never));
+    assert.deepEqual([bad.codespace, bad.code], ['sdk', 18], bad.log);
+    assert.match(bad.log, /proof id \(8 bytes\), got 3 bytes/);
+  }
   // A database written before the chain: the two oldest proofs listed by index keys only.
   const k = t.chain.keepers.proofs;
   const ctx = t.branchCtx(t.height() + 1n);

@@ -346,8 +346,8 @@ function finish(k: RewardsKeeper, ctx: Context, s: EpochSummary, st: ModuleState
  * spent event ids older than event_retention_epochs, within the block's remaining budget. */
 export function prune(k: RewardsKeeper, ctx: Context, p: Params, st: ModuleState, budget: number): void {
   const store = k.store(ctx);
+  const bound = historyBound(st, p.historyEpochs);
   for (const table of [K.deviceEpoch, K.cell]) {
-    const bound = historyBound(st, p.historyEpochs);
     if (bound > 0n) {
       if (budget <= 0) return;
       const rows = k.scan(ctx, Uint8Array.of(table), budget, storeKey(table, bound));
