@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openLevel } from '../node/store/databases.ts';
 import { DepinNode } from '../node/node.ts';
+import { tuneGarbageCollector } from '../node/gc-tuning.ts';
 import { STORE_KEY_KINDS } from '../chain/store/merkle-store.ts';
 import { TX_INDEX_KEY_KINDS } from '../node/indexer/tx-indexer.ts';
 import { benchGenesis, benchSend, benchKey } from './pipeline.bench.ts';
@@ -21,6 +22,7 @@ import { machine, fmt, threadCpuByKind, threadCpuUs, processCpuUs } from './mach
 
 export async function runNodePipelineBench(blocks = 6, perBlock = 4000): Promise<Record<string, number>> {
   console.log(`\n# node pipeline in-process: ${blocks} blocks x ${fmt(perBlock)} MsgSends, admission in groups of 50 (${machine()})`);
+  tuneGarbageCollector(); // as `depind start` runs
   const home = mkdtempSync(join(tmpdir(), 'depind-pipe-'));
   depindSync(['init', '--dev', '--home', home, '--overwrite']);
   writeFileSync(join(home, 'config', 'genesis.json'), JSON.stringify(benchGenesis(perBlock)));

@@ -28,6 +28,7 @@ import * as h3 from 'h3-js';
 import { encodeFunctionData, keccak256, encodeAbiParameters, type Hex, type Address } from 'viem';
 import { mnemonicToAccount } from 'viem/accounts';
 import { DepinNode } from '../node/node.ts';
+import { tuneGarbageCollector } from '../node/gc-tuning.ts';
 import { depindSync, DEPIND } from '../test/helpers/devnet.ts';
 import { makeGenesis, devValidatorKey, devManufacturer } from '../node/dev-genesis.ts';
 import { signTx } from '../chain/tx/builder.ts';
@@ -277,6 +278,7 @@ interface InProcRow {
 export const cpuCeiling = (mainUs: number, procUs: number) => Math.min(1e6 / mainUs, 2e6 / procUs);
 
 async function inProcess(o: ProofsBenchOptions): Promise<Record<string, InProcRow>> {
+  tuneGarbageCollector(); // as `depind start` runs
   const params = benchParams(50n);
   const { genesis, devices, gateways } = benchGenesis({ ...o, devices: o.devices * 2 }, params); // two device sets: one per tx shape
   const home = mkdtempSync(join(tmpdir(), 'depind-proofs-bench-'));

@@ -21,6 +21,7 @@ import { rewardsCommands } from './rewards-cli.ts';
 import { proofsCommands } from './proofs-cli.ts';
 import { moduleCliFlags, broadcastSdkTx } from './sdk-tx.ts';
 import { rpcCall as rpc } from './node-rpc.ts';
+import { tuneGarbageCollector } from '../gc-tuning.ts';
 import { balanceStoreKey } from '../../modules/bank/keeper.ts';
 
 const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -166,6 +167,7 @@ const commands: Record<string, Command> = {
       'eth-rpc': { type: 'string' }, 'anchor-contract': { type: 'string' }, anvil: { type: 'boolean' },
     },
     async run({ values }) {
+      tuneGarbageCollector();
       const dev = !!values.dev;
       const home = (values.home as string) ?? defaultHome(dev);
       if (!existsSync(homePaths(home).genesis)) {
