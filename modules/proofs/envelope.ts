@@ -5,6 +5,7 @@
 // where header = canonical protobuf EnvelopeHeader{version, chain_id, sector, kind, device_id,
 // window, seed, payload_hash = SHA-256(payload), seq}. The chain verifies the signature over the
 // header bytes it receives (no re-encoding), then checks payload_hash against the payload.
+import { hash } from 'node:crypto';
 import { sha256 } from '../../chain/crypto/hash.ts';
 import { lp, envelopePayload } from '../devices/payloads.ts';
 import { concat, u64be } from '../../chain/codec/bytes.ts';
@@ -90,6 +91,24 @@ export function pdpChallengeIndex(seed: Uint8Array, dataSetId: bigint, i: number
   const v = new DataView(h.buffer, h.byteOffset, 32);
   const n = (v.getBigUint64(0) << 192n) | (v.getBigUint64(8) << 128n) | (v.getBigUint64(16) << 64n) | v.getBigUint64(24);
   return n % totalLeaves;
+}
+
+/** pdpChallengeIndex for i = 0..count-1, with the same result: one buffer for the hash input, the
+ * index rewritten in place, and the digest read as one hex number (a proof needs several; the
+ * one-at-a-time form cost ~2 µs each in allocations and 64-bit reassembly). */
+export function pdpChallengeIndexes(seed: Uint8Array, dataSetId: bigint, count: number, totalLeaves: bigint): bigint[] {
+  const at = PDP_DOMAIN.length + seed.length;
+  const buf = Buffer.allocUnsafe(at + 16);
+  buf.set(PDP_DOMAIN, 0);
+  buf.set(seed, PDP_DOMAIN.length);
+  buf.writeBigUInt64BE(dataSetId, at);
+  buf.writeUInt32BE(0, at + 8);
+  const out = new Array<bigint>(count);
+  for (let i = 0; i < count; i++) {
+    buf.writeUInt32BE(i, at + 12);
+    out[i] = BigInt('0x' + hash('sha256', buf, 'hex')) % totalLeaves;
+  }
+  return out;
 }
 
 /** Spot-check draw of a job in [0, 10000): selected when below spot_check_bps. */

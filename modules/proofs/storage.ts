@@ -12,7 +12,7 @@ import { u64 } from '../../chain/codec/proto.ts';
 import { DENOM, type Params } from './params.ts';
 import { R, KIND, KIND_SECTOR } from './reasons.ts';
 import { decodePayload } from './decode.ts';
-import { pdpChallengeIndex } from './envelope.ts';
+import { pdpChallengeIndexes } from './envelope.ts';
 import { treeDepth, verifyPath } from './merkle.ts';
 import { K, keys, COUNTERS } from './store-keys.ts';
 import { popPackedIds } from './block-local.ts';
@@ -46,7 +46,7 @@ export function locateLeaf(pieces: readonly Piece[], index: bigint): { piece: nu
 
 /** The global leaf indexes to prove for a data set's current period, given its seed. */
 export function challengeIndexes(d: DataSet, seed: Uint8Array, count: number): bigint[] {
-  return Array.from({ length: count }, (_, i) => pdpChallengeIndex(seed, d.id, i, d.totalLeaves));
+  return pdpChallengeIndexes(seed, d.id, count, d.totalLeaves);
 }
 
 export function createDataSet(k: ProofsKeeper, ctx: Context, owner: string, deviceId: bigint, pieces: Piece[]): DataSet {

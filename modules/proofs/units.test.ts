@@ -14,7 +14,7 @@ import { R, KIND, KIND_NAMES, reasonName } from './reasons.ts';
 import { gridDistance, gridDistanceAt } from './grid.ts';
 import { buildTree, merklePath, merkleRoot, verifyPath, treeDepth } from './merkle.ts';
 import { locateLeaf } from './storage.ts';
-import { leadingZeroBits, windowSeed, challengeSeed, beaconPayload, pdpChallengeIndex, spotCheckDraw } from './envelope.ts';
+import { leadingZeroBits, windowSeed, challengeSeed, beaconPayload, pdpChallengeIndex, pdpChallengeIndexes, spotCheckDraw } from './envelope.ts';
 
 test('reason codes and kinds match the proto enums exactly', () => {
   const reasons = root.lookupEnum('depin.proofs.v1.ProofReason').values;
@@ -69,6 +69,16 @@ test('PDP: cumulative leaf index maps to (piece, offset); challenge indexes are 
   for (let i = 0; i < 1_600; i++) hits[Number(pdpChallengeIndex(seed, 1n, i, 16n))]++;
   assert.ok(hits.every((h) => h > 60 && h < 140), `distribution ${hits}`);
   assert.notEqual(pdpChallengeIndex(seed, 1n, 0, 1n << 40n), pdpChallengeIndex(seed, 2n, 0, 1n << 40n));
+});
+
+test('PDP: the batched challenge indexes are the one-at-a-time ones', () => {
+  for (let k = 0; k < 200; k++) {
+    const seed = sha256(new Uint8Array([k, 7]));
+    const setId = k % 3 === 0 ? BigInt(k) : (1n << 63n) + BigInt(k) * 0x1234567n; // small and full 64-bit ids
+    const total = [1n, 2n, 137n, 1n << 40n, (64n << 40n) - 1n][k % 5]!;
+    const count = 1 + (k % 64);
+    assert.deepEqual(pdpChallengeIndexes(seed, setId, count, total), Array.from({ length: count }, (_, i) => pdpChallengeIndex(seed, setId, i, total)));
+  }
 });
 
 test('seeds and payloads are domain-separated by chain, window and height', () => {
