@@ -392,9 +392,9 @@ export class ProofsKeeper {
   /** The stateless and device checks every envelope passes, up to and including the signature;
    * returns the decoded header, device, handler and payload. Used by submission and by fraud
    * evidence (an equivocating envelope must pass them too, except the slot and sequence). */
-  authenticate(ctx: Context, env: EnvelopeMsg, opts: { requireActive: boolean }): { header: EnvelopeHeader; device: Device; handler: KindHandler; payload: unknown } {
+  authenticate(ctx: Context, env: EnvelopeMsg, opts: { requireActive: boolean; header?: EnvelopeHeader }): { header: EnvelopeHeader; device: Device; handler: KindHandler; payload: unknown } {
     if (!env.header?.length || !env.payload || !env.signature) throw ErrInvalidEnvelope.wrap('header, payload and signature are required');
-    const header = this.decodeHeader(env.header);
+    const header = opts.header ?? this.decodeHeader(env.header); // opts.header: decoded from env.header by the caller
     if (header.chainId !== ctx.block.chainId) throw ErrWrongChainId.wrap(`envelope is for ${JSON.stringify(header.chainId)}, this chain is ${ctx.block.chainId}`);
     if (header.version !== PROTOCOL_VERSION) throw ErrUnsupportedVersion.wrap(`version ${header.version}; this chain speaks ${PROTOCOL_VERSION}`);
     const handler = this.handlers.get(header.kind);
@@ -423,7 +423,7 @@ export class ProofsKeeper {
     const peek = this.decodeHeader(env.header ?? new Uint8Array());
     const state = this.deviceState(ctx, peek.deviceId);
     if (peek.seq <= state.lastSeq) throw ErrStaleSequence.wrap(`device ${peek.deviceId}: seq ${peek.seq}, last ${state.lastSeq}`);
-    const { header, device, handler, payload } = this.authenticate(ctx, env, { requireActive: true });
+    const { header, device, handler, payload } = this.authenticate(ctx, env, { requireActive: true, header: peek });
     const seed = handler.seed(this, ctx, p, header, payload);
     if (header.seed.length !== 32 || !equalBytes(seed, header.seed)) throw ErrSeedMismatch.wrap(`window ${header.window}: expected seed ${hex(seed)}`);
     const subject = handler.subject(header, payload);

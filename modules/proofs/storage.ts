@@ -145,10 +145,15 @@ function terminateIfFaulty(k: ProofsKeeper, ctx: Context, p: Params, d: DataSet)
   return true;
 }
 
-export const pdpHandler: KindHandler<PdpPayload> = {
+/** A PDP payload as the handler carries it: seed() keeps the data set it read, and verify() (same
+ * envelope, same branch, nothing written to the set in between) uses it instead of decoding it
+ * again. */
+type PdpWork = PdpPayload & { dataSet?: DataSet };
+
+export const pdpHandler: KindHandler<PdpWork> = {
   kind: KIND.PDP,
   decode(bytes) {
-    const p = decodePayload(PdpPayloadCodec, bytes, 'pdp');
+    const p: PdpWork = decodePayload(PdpPayloadCodec, bytes, 'pdp');
     if (u64(p.dataSetId) === 0n) throw ErrInvalidPayload.wrap('data_set_id is required');
     if (p.answers.length > 64) throw ErrInvalidPayload.wrap('at most 64 answers');
     for (const a of p.answers) if (a.path.length > 64) throw ErrInvalidPayload.wrap('paths are at most 64 levels');
@@ -162,12 +167,13 @@ export const pdpHandler: KindHandler<PdpPayload> = {
     if (h.window > d.period) throw ErrSeedNotAvailable.wrap(`data set ${d.id} is in period ${d.period}`);
     const seed = k.challengeSeedAt(ctx, d.challengeHeight);
     if (!seed) throw ErrSeedNotAvailable.wrap(`the challenge seed of data set ${d.id} period ${d.period} exists from height ${d.challengeHeight + 1n}; now ${ctx.block.height}`);
+    payload.dataSet = d;
     return seed;
   },
   subject: (_h, payload) => u64(payload.dataSetId),
   verify(k, ctx, e): Judgement {
     const p = e.params;
-    const d = getDataSet(k, ctx, u64(e.payload.dataSetId))!;
+    const d = e.payload.dataSet ?? getDataSet(k, ctx, u64(e.payload.dataSetId))!;
     const inputs: Input[] = [input('data_set_id', d.id), input('period', d.period), input('challenge_height', d.challengeHeight), input('total_leaves', d.totalLeaves)];
     if (d.deviceId !== e.device.id) return { reason: R.PDP_NOT_PROVIDER, units: 0n, inputs: [...inputs, input('provider', d.deviceId)] };
     const judged = judgeAnswers(d, e.header.seed, e.payload, p.challengesPerProof, inputs);
