@@ -75,6 +75,9 @@ export interface KindHandler<P = any> {
   seed(k: ProofsKeeper, ctx: Context, p: Params, h: EnvelopeHeader, payload: P): Uint8Array;
   /** Second half of the one-proof-per-(device, kind, window, subject) slot. */
   subject(h: EnvelopeHeader, payload: P): bigint;
+  /** True when the subject's own state already refuses a second proof of this device for this
+   * window once this one is recorded (after seed()): no slot key is written for it. */
+  windowBound?(h: EnvelopeHeader, payload: P): boolean;
   verify(k: ProofsKeeper, ctx: Context, e: Accepted<P>): Judgement;
 }
 
@@ -429,12 +432,14 @@ export class ProofsKeeper {
     const subject = handler.subject(header, payload);
     const s = this.store(ctx);
     // One proof per (device, kind, window, subject): kinds without a subject keep the windows they
-    // used in the device's state (written anyway for the sequence); the others use a slot key.
-    const slot = SUBJECTLESS.has(header.kind) ? undefined : keys.slot(header.window, device.id, header.kind, subject);
+    // used in the device's state (written anyway for the sequence); the others use a slot key,
+    // unless the subject's own state already refuses a second proof (handler.windowBound).
+    const subjectless = SUBJECTLESS.has(header.kind);
+    const slot = subjectless || handler.windowBound?.(header, payload) ? undefined : keys.slot(header.window, device.id, header.kind, subject);
     if (slot) {
       const used = s.get(slot);
       if (used) throw ErrDuplicateProof.wrap(`device ${device.id}, ${KIND_NAMES[header.kind]}, window ${header.window}, subject ${subject}: proof ${readU64(used)}`);
-    } else if (!claimWindow(state, header.kind, header.window)) {
+    } else if (subjectless && !claimWindow(state, header.kind, header.window)) {
       throw ErrDuplicateProof.wrap(`device ${device.id}, ${KIND_NAMES[header.kind]}, window ${header.window}`);
     }
 

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { ProofsHarness, cellAt, type TestDevice } from '../../test/helpers/proofs.ts';
 import * as P from '../../sdk/proofs.ts';
-import { R } from './reasons.ts';
+import { R, KIND } from './reasons.ts';
 import { UNIT } from './hooks.ts';
 import { getDataSet, processStorageDeadlines } from './storage.ts';
 import { DS_ACTIVE, DS_TERMINATED } from './types.ts';
@@ -217,5 +217,33 @@ test('deadline queue: one list per height, filled by the end block; an entry who
   processStorageDeadlines(t.chain.keepers.proofs, ctx, t.params);
   assert.equal(getDataSet(t.chain.keepers.proofs, ctx, b!)!.faults, 2n);
   assert.deepEqual(table(K.dataSetDeadline, ctx).filter(([k]) => k.startsWith(hex(keys.dataSetDeadline(Db)))), [], 'the old key is deleted');
+  await t.close();
+});
+
+test('one PDP proof per period: the set\'s period refuses the provider\'s second one without a slot key; a non-provider keeps its slot', async () => {
+  const { t, prov, id } = await setup({ faultGracePeriods: 5 });
+  const slotOf = (dev: TestDevice, window: bigint) => t.chain.keepers.proofs.store(t.ctx()).get(keys.slot(window, dev.id, KIND.PDP, id));
+  let { d, seed } = await challenge(t, id);
+  const r1 = await t.submit([proof(t, prov, id, d, seed)]);
+  assert.equal(ProofsHarness.verdictEvents(r1)[0]!.valid, 'true');
+  assert.equal(slotOf(prov, d.period), undefined, 'no slot key for the provider');
+  // The same period again (a fresh sequence; the set has moved on): refused, nothing recorded.
+  const before = dataSet(t, id);
+  const again = await t.submit([proof(t, prov, id, d, seed)]);
+  assert.equal(`${again.codespace}/${again.code}`, 'proofs/15', again.log);
+  assert.deepEqual(dataSet(t, id), before);
+  // A wrong answer also ends the period for the provider.
+  ({ d, seed } = await challenge(t, id));
+  const wrong = P.pdpAnswers(pieces, seed, id, t.params.challengesPerProof).map((a, i) => (i === 0 ? { ...a, leaf: randomBytes(32) } : a));
+  assert.equal(Number(ProofsHarness.verdictEvents(await t.submit([proof(t, prov, id, d, seed, wrong)]))[0]!.reason), R.PDP_ROOT_MISMATCH);
+  const afterWrong = await t.submit([proof(t, prov, id, d, seed)]);
+  assert.equal(`${afterWrong.codespace}/${afterWrong.code}`, 'proofs/15', afterWrong.log);
+  // A non-provider's proof leaves the set as it is, so its slot key refuses its second one.
+  ({ d, seed } = await challenge(t, id));
+  const intruder = await t.device('storage', { cell: cellAt(40.7, -74) });
+  assert.equal(Number(ProofsHarness.verdictEvents(await t.submit([proof(t, intruder, id, d, seed)]))[0]!.reason), R.PDP_NOT_PROVIDER);
+  assert.ok(slotOf(intruder, d.period), 'the non-provider\'s slot is used');
+  const dup = await t.submit([proof(t, intruder, id, d, seed)]);
+  assert.equal(`${dup.codespace}/${dup.code}`, 'proofs/17', dup.log);
   await t.close();
 });

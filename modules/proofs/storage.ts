@@ -171,6 +171,10 @@ export const pdpHandler: KindHandler<PdpWork> = {
     return seed;
   },
   subject: (_h, payload) => u64(payload.dataSetId),
+  // The provider's proof, right or wrong, moves the set to its next period (or terminates it), so
+  // a second one for this period fails seed() (ErrSeedExpired): a slot key would repeat that. A
+  // non-provider's proof changes nothing in the set and keeps its slot key.
+  windowBound: (h, payload) => payload.dataSet !== undefined && payload.dataSet.deviceId === h.deviceId,
   verify(k, ctx, e): Judgement {
     const p = e.params;
     const d = e.payload.dataSet ?? getDataSet(k, ctx, u64(e.payload.dataSetId))!;
