@@ -5,10 +5,10 @@
 // a young-generation collection before they die. V8 by default starts a full mark-compact
 // whenever such external memory grows 64 MB past what it was after the last one, whatever the
 // size of the heap: under a sustained storage-proof load that was a full GC about every second,
-// each marking the whole live state tree (~3 M objects), and the GC threads took ~155 µs of CPU
-// per proof. With the flag below external memory counts toward the heap's global limit instead,
-// which grows with the live heap like the rest of it: 3-4 full GCs instead of 13-15 over the
-// same run (README, "Performance").
+// each marking the whole live state tree (~3 M objects), and the GC threads took 150-200 µs of
+// CPU per proof. With the flag below external memory counts toward the heap's global limit
+// instead, which grows with the live heap like the rest of it: 3-4 full GCs instead of 13-16 over
+// the same run (README, "Performance").
 import { setFlagsFromString } from 'node:v8';
 
 export const GC_FLAGS = ['--external-memory-accounted-in-global-limit'] as const;
