@@ -13,12 +13,8 @@ import { setFlagsFromString } from 'node:v8';
 
 export const GC_FLAGS = ['--external-memory-accounted-in-global-limit'] as const;
 
-let applied = false;
-
-/** Applies GC_FLAGS to this process (idempotent). V8 reads them at each GC, so setting them after
- * start-up takes effect; node/gc-tuning.test.ts checks that it does. */
+/** Applies GC_FLAGS to this process (setting a flag again changes nothing). V8 reads them at each
+ * GC, so setting them after start-up takes effect; node/gc-tuning.test.ts checks that it does. */
 export function tuneGarbageCollector(): void {
-  if (applied) return;
-  applied = true;
   for (const flag of GC_FLAGS) setFlagsFromString(flag);
 }

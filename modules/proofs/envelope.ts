@@ -85,28 +85,25 @@ export function receiptBytes(chainId: string, jobId: bigint, window: bigint, uni
   return envelopePayload(RECEIPT_DOMAIN, chainId, concat(u64be(jobId), u64be(window), u64be(units), lp(outputHash)));
 }
 
-/** PDP challenge i of a data set: SHA-256(domain ‖ seed ‖ set ‖ i) mod total leaves (as PDP). */
+/** PDP challenge i of a data set: SHA-256(domain ‖ seed ‖ set ‖ u64(i)) mod total leaves (as PDP). */
 export function pdpChallengeIndex(seed: Uint8Array, dataSetId: bigint, i: number, totalLeaves: bigint): bigint {
-  const h = sha256(concat(PDP_DOMAIN, seed, u64be(dataSetId), u64be(BigInt(i))));
-  const v = new DataView(h.buffer, h.byteOffset, 32);
-  const n = (v.getBigUint64(0) << 192n) | (v.getBigUint64(8) << 128n) | (v.getBigUint64(16) << 64n) | v.getBigUint64(24);
-  return n % totalLeaves;
+  return pdpChallengeIndexes(seed, dataSetId, i + 1, totalLeaves, i)[0]!;
 }
 
-/** pdpChallengeIndex for i = 0..count-1, with the same result: one buffer for the hash input, the
- * index rewritten in place, and the digest read as one hex number (a proof needs several; the
- * one-at-a-time form cost ~2 µs each in allocations and 64-bit reassembly). */
-export function pdpChallengeIndexes(seed: Uint8Array, dataSetId: bigint, count: number, totalLeaves: bigint): bigint[] {
+/** Challenges `first`..count-1 of a data set (pdpChallengeIndex): one buffer for the hash input,
+ * the index rewritten in place, and the digest read as one hex number (a proof needs several; a
+ * buffer and a 64-bit reassembly per challenge cost ~2 µs each). */
+export function pdpChallengeIndexes(seed: Uint8Array, dataSetId: bigint, count: number, totalLeaves: bigint, first = 0): bigint[] {
   const at = PDP_DOMAIN.length + seed.length;
   const buf = Buffer.allocUnsafe(at + 16);
   buf.set(PDP_DOMAIN, 0);
   buf.set(seed, PDP_DOMAIN.length);
   buf.writeBigUInt64BE(dataSetId, at);
   buf.writeUInt32BE(0, at + 8);
-  const out = new Array<bigint>(count);
-  for (let i = 0; i < count; i++) {
+  const out: bigint[] = [];
+  for (let i = first; i < count; i++) {
     buf.writeUInt32BE(i, at + 12);
-    out[i] = BigInt('0x' + hash('sha256', buf, 'hex')) % totalLeaves;
+    out.push(BigInt('0x' + hash('sha256', buf, 'hex')) % totalLeaves);
   }
   return out;
 }

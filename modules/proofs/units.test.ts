@@ -9,6 +9,7 @@ import { readFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { root } from '../../chain/codec/proto.ts';
 import { sha256 } from '../../chain/crypto/hash.ts';
+import { concat, u64be } from '../../chain/codec/bytes.ts';
 import { VerifiedSignatures } from '../../chain/crypto/sig-cache.ts';
 import { R, KIND, KIND_NAMES, reasonName } from './reasons.ts';
 import { gridDistance, gridDistanceAt } from './grid.ts';
@@ -71,13 +72,18 @@ test('PDP: cumulative leaf index maps to (piece, offset); challenge indexes are 
   assert.notEqual(pdpChallengeIndex(seed, 1n, 0, 1n << 40n), pdpChallengeIndex(seed, 2n, 0, 1n << 40n));
 });
 
-test('PDP: the batched challenge indexes are the one-at-a-time ones', () => {
+test('PDP: challenge indexes follow the formula (SHA-256 of domain, seed, set, u64 index, mod total leaves)', () => {
+  const name = new TextEncoder().encode('depin/proofs/v1/pdp-challenge');
+  const domain = new Uint8Array([name.length >> 8, name.length & 255, ...name]); // u16-length-prefixed
+  const spec = (seed: Uint8Array, set: bigint, i: number, total: bigint) => BigInt('0x' + Buffer.from(sha256(concat(domain, seed, u64be(set), u64be(BigInt(i))))).toString('hex')) % total;
   for (let k = 0; k < 200; k++) {
     const seed = sha256(new Uint8Array([k, 7]));
     const setId = k % 3 === 0 ? BigInt(k) : (1n << 63n) + BigInt(k) * 0x1234567n; // small and full 64-bit ids
     const total = [1n, 2n, 137n, 1n << 40n, (64n << 40n) - 1n][k % 5]!;
     const count = 1 + (k % 64);
-    assert.deepEqual(pdpChallengeIndexes(seed, setId, count, total), Array.from({ length: count }, (_, i) => pdpChallengeIndex(seed, setId, i, total)));
+    const want = Array.from({ length: count }, (_, i) => spec(seed, setId, i, total));
+    assert.deepEqual(pdpChallengeIndexes(seed, setId, count, total), want);
+    assert.equal(pdpChallengeIndex(seed, setId, count - 1, total), want[count - 1]);
   }
 });
 
